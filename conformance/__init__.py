@@ -1,0 +1,1 @@
+"""dialcheck's conformance tooling: traces, replay and the ``dialcheck`` command."""

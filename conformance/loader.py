@@ -1,0 +1,73 @@
+"""Load an in-process implementation named ``MODULE:FACTORY`` and check it against the contract.
+
+Every problem is an :class:`ImplementationError` whose message says what is
+wrong and what to do about it; the command line turns it into exit code 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import cast
+
+from spec.contract import CONTRACT_METHODS, Dialstate, DialstateFactory
+
+__all__ = ["ImplementationError", "load_factory", "check_dialstate", "REFERENCE_SPEC"]
+
+#: The ``--impl`` value that names the reference model.
+REFERENCE_SPEC = "reference.dialstate:create_dialstate"
+
+
+class ImplementationError(Exception):
+    """An implementation cannot be loaded or does not have the contract's shape."""
+
+
+def load_factory(spec: str) -> DialstateFactory:
+    """Import ``MODULE:FACTORY`` (the current directory is importable) and return the factory."""
+    module_name, sep, attribute = spec.partition(":")
+    if not sep or not module_name or not attribute:
+        raise ImplementationError(
+            f"--impl {spec!r} is not of the form MODULE:FACTORY; name an importable module and a "
+            "callable in it, for example --impl mydialer:create (called as create(config, profile))."
+        )
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise ImplementationError(
+            f"--impl {spec!r}: module {module_name!r} cannot be found ({exc}); install it or run "
+            "dialcheck from the directory that contains it."
+        ) from None
+    except Exception as exc:  # the user's module failed while importing
+        raise ImplementationError(
+            f"--impl {spec!r}: importing module {module_name!r} raised {type(exc).__name__}: {exc}; "
+            "fix the module so that it imports cleanly."
+        ) from None
+    obj: object = module
+    for part in attribute.split("."):
+        if not hasattr(obj, part):
+            raise ImplementationError(
+                f"--impl {spec!r}: module {module_name!r} has no attribute {attribute!r}; name the "
+                "factory function or class defined in it."
+            )
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise ImplementationError(
+            f"--impl {spec!r}: {attribute!r} is a {type(obj).__name__}, not callable; name a "
+            "factory called as factory(config, profile) that returns a dialstate."
+        )
+    return cast(DialstateFactory, obj)
+
+
+def check_dialstate(instance: object, origin: str) -> Dialstate:
+    """Return ``instance`` if it has every contract method, else raise ``ImplementationError``."""
+    missing = [name for name in CONTRACT_METHODS if not callable(getattr(instance, name, None))]
+    if missing:
+        raise ImplementationError(
+            f"{origin} returned a {type(instance).__name__} without the method(s) "
+            f"{', '.join(missing)}; the factory must return an object with new_tasks, task_done, "
+            "add_static and remove_static (see spec.contract.Dialstate)."
+        )
+    return cast(Dialstate, instance)

@@ -1,0 +1,85 @@
+"""Readable text for nodes, times, tasks and steps, as reports and replay failures print them.
+
+Node IDs that are small integers (the suite's IDs, like geth's test ``uintID(i)``)
+print as ``n3``; our own ID prints as ``self``; other IDs print as their first
+eight digits followed by ``..``.  Times print in seconds (``20s``,
+``20.000000001s``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Optional
+
+from conformance.trace import AddStaticStep, NewTasksStep, Step, TaskDoneStep
+from spec.model import SECOND, ConnFlag, DialTask, Node, NodeID, Task, WaitTask, get_dial_flag_names, is_node_id
+
+__all__ = [
+    "format_node_id",
+    "format_node",
+    "format_flags", "format_time", "format_task", "format_tasks", "format_step"]
+
+_SHORT_ID_BITS = 32
+
+
+def format_node_id(node_id: NodeID, self_id: Optional[NodeID] = None) -> str:
+    """Return ``self``, ``n<i>`` for small-integer IDs, or a shortened ID."""
+    if node_id == self_id:
+        return "self"
+    if not is_node_id(node_id):
+        return repr(node_id)
+    if int(node_id, 16) < 2**_SHORT_ID_BITS:
+        return f"n{int(node_id, 16)}"
+    return node_id if len(node_id) <= 8 else node_id[:8] + ".."
+
+
+def format_node(node: Node, self_id: Optional[NodeID] = None) -> str:
+    """Return ``n3@10.0.0.3:30303``, with the UDP port when it differs and ``(no ip)`` when incomplete."""
+    name = format_node_id(node.id, self_id)
+    host = "(no ip)" if node.ip is None else (f"[{node.ip}]" if ":" in node.ip else node.ip)
+    text = f"{name}@{host}:{node.tcp}"
+    return text if node.udp in (0, node.tcp) else f"{text} udp {node.udp}"
+
+
+def format_time(nanoseconds: int) -> str:
+    """Return a time or duration in seconds, exact to the nanosecond."""
+    sign = "-" if nanoseconds < 0 else ""
+    whole, fraction = divmod(abs(nanoseconds), SECOND)
+    if fraction == 0:
+        return f"{sign}{whole}s"
+    return f"{sign}{whole}.{fraction:09d}".rstrip("0") + "s"
+
+
+def format_flags(flags: ConnFlag) -> str:
+    """Return flag names joined by ``+`` (``none`` for no flag)."""
+    return "+".join(get_dial_flag_names(flags)) or "none"
+
+
+def format_task(task: Task, self_id: Optional[NodeID] = None) -> str:
+    """Return ``dial dyn n3@10.0.0.3:30303``, ``discover`` or ``wait 30s``."""
+    if isinstance(task, DialTask):
+        return f"dial {format_flags(task.flag)} {format_node(task.dest, self_id)}"
+    if isinstance(task, WaitTask):
+        return f"wait {format_time(task.duration)}"
+    return "discover"
+
+
+def format_tasks(tasks: Iterable[Task], self_id: Optional[NodeID] = None) -> str:
+    """Return a task list as ``[a, b]``."""
+    return "[" + ", ".join(format_task(t, self_id) for t in tasks) + "]"
+
+
+def format_step(step: Step, self_id: Optional[NodeID] = None) -> str:
+    """Return one trace step as a line a person can read."""
+    if isinstance(step, NewTasksStep):
+        peers = ", ".join(f"{format_node_id(pid, self_id)}: {format_flags(flags)}" for pid, flags in step.peers)
+        table = ", ".join(format_node(n, self_id) for n in step.table)
+        return f"new_tasks at {format_time(step.now)}, running {step.running}, peers {{{peers}}}, table [{table}]"
+    if isinstance(step, TaskDoneStep):
+        what = step.ref.kind if step.ref.dest is None else f"dial {format_node_id(step.ref.dest, self_id)}"
+        text = f"task_done {what} at {format_time(step.now)}"
+        if step.results:
+            text += " with results [" + ", ".join(format_node(n, self_id) for n in step.results) + "]"
+        return text
+    verb = "add_static" if isinstance(step, AddStaticStep) else "remove_static"
+    return f"{verb} {format_node(step.node, self_id)}"

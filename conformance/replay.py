@@ -1,0 +1,192 @@
+"""Replay a trace against an implementation and judge every checked answer.
+
+Theory of operation
+-------------------
+One fresh implementation is made per trace (AD-1).  Steps are applied in
+order.  Every task a ``new_tasks`` step returns joins the *outstanding* list,
+oldest first; a ``task_done`` step names the oldest outstanding task of its
+kind (and destination ID) and hands that very object back (AD-3).  A
+``new_tasks`` answer is compared with ``expect``, when present, as a multiset
+(DS-TASKS-2).  The first difference, a missing outstanding task, an exception
+raised by the implementation or an answer that is not a sequence of tasks
+(AD-4) ends the replay with a :class:`Failure` naming the step.
+
+A factory that returns an object without the contract's methods is not a
+verdict but a harness error: :class:`conformance.loader.ImplementationError`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Optional
+
+from conformance.loader import check_dialstate
+from conformance.render import format_step, format_tasks
+from conformance.trace import AddStaticStep, NewTasksStep, Step, TaskDoneStep, Trace, TaskRef
+from spec.contract import Dialstate, DialstateFactory
+from spec.model import ConnFlag, DialTask, DiscoverTask, Node, Profile, Task, WaitTask, get_task_key
+
+__all__ = ["Failure", "ReplayResult", "replay_trace", "compare_tasks", "format_failure"]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a replay failed: ``index`` is the 0-based step index (``None`` for construction)."""
+
+    index: Optional[int]
+    step: Optional[Step]
+    reason: str
+    expected: Optional[tuple[Task, ...]] = None
+    got: Optional[tuple[Task, ...]] = None
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """The outcome of one trace: ``failure`` is ``None`` when it passed."""
+
+    trace: Trace
+    profile: Profile
+    failure: Optional[Failure]
+    steps_run: int
+
+    @property
+    def passed(self) -> bool:
+        """Return whether every step passed."""
+        return self.failure is None
+
+
+def _is_task(value: object) -> bool:
+    if isinstance(value, DialTask):
+        return isinstance(value.flag, ConnFlag) and isinstance(value.dest, Node)
+    if isinstance(value, WaitTask):
+        return isinstance(value.duration, int)
+    return isinstance(value, DiscoverTask)
+
+
+def compare_tasks(expected: Sequence[Task], got: Sequence[Task]) -> Optional[str]:
+    """Return ``None`` if the two task lists are equal as multisets, else what differs."""
+    want = Counter(get_task_key(t) for t in expected)
+    have = Counter(get_task_key(t) for t in got)
+    if want == have:
+        return None
+    missing = [t for t in expected if (want - have)[get_task_key(t)] > 0]
+    extra = [t for t in got if (have - want)[get_task_key(t)] > 0]
+    parts = []
+    if missing:
+        parts.append(f"missing {format_tasks(_dedupe(missing, want - have))}")
+    if extra:
+        parts.append(f"unexpected {format_tasks(_dedupe(extra, have - want))}")
+    return "answer differs: " + "; ".join(parts)
+
+
+def _dedupe(tasks: Sequence[Task], surplus: Counter[tuple[object, ...]]) -> list[Task]:
+    """Keep each task as many times as it is in surplus."""
+    left = Counter(surplus)
+    out = []
+    for task in tasks:
+        key = get_task_key(task)
+        if left[key] > 0:
+            left[key] -= 1
+            out.append(task)
+    return out
+
+
+def _find_outstanding(outstanding: list[Task], ref: TaskRef) -> Optional[int]:
+    for i, task in enumerate(outstanding):
+        if ref.kind == "dial" and isinstance(task, DialTask) and task.dest.id == ref.dest:
+            return i
+        if ref.kind == "discover" and isinstance(task, DiscoverTask):
+            return i
+        if ref.kind == "wait" and isinstance(task, WaitTask):
+            return i
+    return None
+
+
+def _raised(exc: Exception, what: str) -> str:
+    return f"the implementation raised {type(exc).__name__} in {what}: {exc}"
+
+
+def _run_step(impl: Dialstate, step: Step, outstanding: list[Task]) -> Optional[Failure]:
+    """Apply one step; return a failure (index filled in by the caller) or ``None``."""
+    if isinstance(step, NewTasksStep):
+        try:
+            answer = impl.new_tasks(step.running, dict(step.peers), step.now, list(step.table))
+            tasks = tuple(answer)
+        except Exception as exc:  # AD-4: an implementation's exception is a verdict
+            return Failure(None, step, _raised(exc, "new_tasks"))
+        bad = [t for t in tasks if not _is_task(t)]
+        if bad:
+            # AD-4: "an answer that is not a sequence of tasks MUST be reported as non-conformance".
+            return Failure(None, step, f"new_tasks returned {bad[0]!r}, which is not a spec.model task")
+        outstanding.extend(tasks)
+        if step.expect is not None:
+            difference = compare_tasks(step.expect, tasks)
+            if difference is not None:
+                return Failure(None, step, difference, step.expect, tasks)
+        return None
+    if isinstance(step, TaskDoneStep):
+        index = _find_outstanding(outstanding, step.ref)
+        if index is None:
+            what = step.ref.kind if step.ref.dest is None else f"dial task for {step.ref.dest}"
+            return Failure(
+                None,
+                step,
+                f"no outstanding {what}: the implementation never returned one, or it is already done",
+            )
+        task = outstanding.pop(index)
+        try:
+            # AD-3: "a task passed to task_done MUST be an object that new_tasks returned".
+            impl.task_done(task, step.now, list(step.results))
+        except Exception as exc:
+            return Failure(None, step, _raised(exc, "task_done"))
+        return None
+    try:
+        if isinstance(step, AddStaticStep):
+            impl.add_static(step.node)
+        else:
+            impl.remove_static(step.node)
+    except Exception as exc:
+        verb = "add_static" if isinstance(step, AddStaticStep) else "remove_static"
+        return Failure(None, step, _raised(exc, verb))
+    return None
+
+
+def replay_trace(
+    trace: Trace, factory: DialstateFactory, profile: Optional[Profile] = None, origin: str = "the factory"
+) -> ReplayResult:
+    """Replay ``trace`` against a fresh implementation from ``factory`` (profile defaults to the trace's)."""
+    chosen = profile or trace.profile
+    try:
+        # AD-1: "an implementation MUST be created by a factory called as factory(config, profile)".
+        created = factory(trace.config, chosen)
+    except Exception as exc:
+        return ReplayResult(trace, chosen, Failure(None, None, _raised(exc, "the factory")), 0)
+    impl = check_dialstate(created, origin)
+    outstanding: list[Task] = []
+    for index, step in enumerate(trace.steps):
+        failure = _run_step(impl, step, outstanding)
+        if failure is not None:
+            located = Failure(index, step, failure.reason, failure.expected, failure.got)
+            return ReplayResult(trace, chosen, located, index + 1)
+    return ReplayResult(trace, chosen, None, len(trace.steps))
+
+
+def format_failure(result: ReplayResult) -> str:
+    """Return the failure of a replay as indented lines a person can read."""
+    failure = result.failure
+    if failure is None:
+        return ""
+    self_id = result.trace.config.self_id
+    if failure.index is None:
+        return f"  at construction: {failure.reason}"
+    assert failure.step is not None
+    lines = [
+        f"  step {failure.index + 1} ($.steps[{failure.index}]): {format_step(failure.step, self_id)}",
+        f"  {failure.reason}",
+    ]
+    if failure.expected is not None and failure.got is not None:
+        lines.append(f"  expected {format_tasks(failure.expected, self_id)}")
+        lines.append(f"  got      {format_tasks(failure.got, self_id)}")
+    return "\n".join(lines)

@@ -1,0 +1,407 @@
+"""The trace format ``dialcheck-trace/1``: parse, validate and write trace files.
+
+Theory of operation
+-------------------
+A trace is one JSON document (``docs/trace-format.md``).  :func:`parse_trace`
+turns the decoded JSON into a :class:`Trace` or raises :class:`TraceError`
+naming the JSON path of the first thing wrong, and what would be right; it
+never lets a ``KeyError`` or ``TypeError`` escape.  :func:`dump_trace` is its
+inverse and writes canonical JSON (sorted keys, two-space indent) so that the
+same trace always gives the same bytes.
+
+Unknown keys are refused, so that a misspelt ``"expect"`` cannot silently
+switch a check off; keys starting with ``x-`` are the extension point and are
+ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn, Optional, Union
+
+from reference.netrestrict import parse_cidr, parse_ip
+from spec.model import (
+    FLAG_NAMES,
+    MAX_DURATION,
+    MIN_DURATION,
+    Config,
+    ConnFlag,
+    DialTask,
+    DiscoverTask,
+    Node,
+    NodeID,
+    Profile,
+    Task,
+    WaitTask,
+    get_dial_flag_names,
+    is_node_id,
+)
+
+__all__ = [
+    "FORMAT",
+    "TraceError",
+    "TaskRef",
+    "NewTasksStep",
+    "TaskDoneStep",
+    "AddStaticStep",
+    "RemoveStaticStep",
+    "Step",
+    "Trace",
+    "parse_trace",
+    "load_trace",
+    "dump_trace",
+    "trace_to_json",
+    "task_to_json",
+    "node_to_json",
+]
+
+FORMAT = "dialcheck-trace/1"
+
+_FLAGS_BY_NAME = {name: flag for flag, name in FLAG_NAMES.items()}
+_PROFILES = {profile.value: profile for profile in Profile}
+_MAX_PORT = 65535
+
+
+class TraceError(ValueError):
+    """A trace is malformed; ``path`` is the JSON path of the offending value."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """Names the oldest outstanding task of a kind (and, for dial, of a destination ID)."""
+
+    kind: str
+    dest: Optional[NodeID] = None
+
+
+@dataclass(frozen=True)
+class NewTasksStep:
+    """Call ``new_tasks``; ``expect`` is ``None`` when the answer is not checked."""
+
+    now: int
+    running: int
+    peers: tuple[tuple[NodeID, ConnFlag], ...] = ()
+    table: tuple[Node, ...] = ()
+    expect: Optional[tuple[Task, ...]] = None
+
+
+@dataclass(frozen=True)
+class TaskDoneStep:
+    """Call ``task_done`` for the task ``ref`` names."""
+
+    now: int
+    ref: TaskRef
+    results: tuple[Node, ...] = ()
+
+
+@dataclass(frozen=True)
+class AddStaticStep:
+    """Call ``add_static``."""
+
+    node: Node
+
+
+@dataclass(frozen=True)
+class RemoveStaticStep:
+    """Call ``remove_static``."""
+
+    node: Node
+
+
+Step = Union[NewTasksStep, TaskDoneStep, AddStaticStep, RemoveStaticStep]
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A whole trace: a config, a profile and the steps to replay."""
+
+    name: str
+    profile: Profile
+    config: Config
+    steps: tuple[Step, ...]
+    description: Optional[str] = None
+
+
+# -- parsing ------------------------------------------------------------------
+
+
+def _fail(path: str, message: str) -> NoReturn:
+    raise TraceError(path, message)
+
+
+def _describe(value: object) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _get_object(value: object, path: str, required: set[str], optional: set[str]) -> Mapping[str, object]:
+    if not isinstance(value, dict):
+        _fail(path, f"expected an object, got {_describe(value)}")
+    for key in sorted(required - value.keys()):
+        _fail(f"{path}.{key}", "is missing (required)")
+    allowed = required | optional
+    for key in value:
+        if key not in allowed and not key.startswith("x-"):
+            known = ", ".join(sorted(allowed))
+            _fail(f"{path}.{key}", f"unknown key; the keys here are {known} (or x-... for extensions)")
+    return value
+
+
+def _get_int(value: object, path: str, low: int = MIN_DURATION, high: int = MAX_DURATION) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        _fail(path, f"expected an integer, got {_describe(value)}")
+    if not low <= value <= high:
+        _fail(path, f"expected an integer from {low} to {high}, got {value}")
+    return value
+
+
+def _get_str(value: object, path: str) -> str:
+    if not isinstance(value, str):
+        _fail(path, f"expected a string, got {_describe(value)}")
+    return value
+
+
+def _get_list(value: object, path: str) -> list[object]:
+    if not isinstance(value, list):
+        _fail(path, f"expected a list, got {_describe(value)}")
+    return value
+
+
+def _get_node_id(value: object, path: str) -> NodeID:
+    if not is_node_id(value):
+        _fail(path, f"expected a node ID (lowercase hex digits, even length), got {_describe(value)}")
+    assert isinstance(value, str)
+    return value
+
+
+def _get_ip(value: object, path: str) -> Optional[str]:
+    if value is None:
+        return None
+    text = _get_str(value, path)
+    try:
+        return str(parse_ip(text))
+    except ValueError:
+        _fail(path, f"expected an IPv4 or IPv6 address or null, got {_describe(value)}")
+
+
+def _get_node(value: object, path: str) -> Node:
+    obj = _get_object(value, path, {"id"}, {"ip", "tcp", "udp"})
+    return Node(
+        id=_get_node_id(obj["id"], f"{path}.id"),
+        ip=_get_ip(obj.get("ip"), f"{path}.ip"),
+        tcp=_get_int(obj.get("tcp", 0), f"{path}.tcp", 0, _MAX_PORT),
+        udp=_get_int(obj.get("udp", 0), f"{path}.udp", 0, _MAX_PORT),
+    )
+
+
+def _get_nodes(value: object, path: str) -> tuple[Node, ...]:
+    return tuple(_get_node(item, f"{path}[{i}]") for i, item in enumerate(_get_list(value, path)))
+
+
+def _get_flags(value: object, path: str) -> ConnFlag:
+    flags = ConnFlag(0)
+    for i, item in enumerate(_get_list(value, path)):
+        if item not in _FLAGS_BY_NAME:
+            names = ", ".join(repr(name) for name in _FLAGS_BY_NAME)
+            _fail(f"{path}[{i}]", f"expected one of {names}, got {_describe(item)}")
+        assert isinstance(item, str)
+        flags |= _FLAGS_BY_NAME[item]
+    return flags
+
+
+def _get_netrestrict(value: object, path: str) -> Optional[tuple[str, ...]]:
+    if value is None:
+        return None
+    cidrs = []
+    for i, item in enumerate(_get_list(value, path)):
+        text = _get_str(item, f"{path}[{i}]")
+        try:
+            parse_cidr(text)
+        except ValueError:
+            _fail(f"{path}[{i}]", f"expected a CIDR such as \"10.0.0.0/8\", got {_describe(item)}")
+        cidrs.append(text)
+    return tuple(cidrs)
+
+
+def _get_config(value: object, path: str) -> Config:
+    obj = _get_object(value, path, {"self", "max_dyn_dials"}, {"static", "bootnodes", "netrestrict"})
+    return Config(
+        self_id=_get_node_id(obj["self"], f"{path}.self"),
+        # DS-INIT-1: "max_dyn_dials MUST be a non-negative integer".
+        max_dyn_dials=_get_int(obj["max_dyn_dials"], f"{path}.max_dyn_dials", 0),
+        static=_get_nodes(obj.get("static", []), f"{path}.static"),
+        bootnodes=_get_nodes(obj.get("bootnodes", []), f"{path}.bootnodes"),
+        netrestrict=_get_netrestrict(obj.get("netrestrict"), f"{path}.netrestrict"),
+    )
+
+
+def _get_task(value: object, path: str) -> Task:
+    obj = _get_object(value, path, {"type"}, {"flags", "dest", "duration"})
+    kind = obj["type"]
+    if kind == "dial":
+        _get_object(value, path, {"type", "flags", "dest"}, set())
+        flag = _get_flags(obj["flags"], f"{path}.flags")
+        if flag not in (ConnFlag.DYN, ConnFlag.STATIC):
+            _fail(f"{path}.flags", 'a dial task has exactly one of "dyn" or "static" (DS-TASKS-1)')
+        return DialTask(flag=flag, dest=_get_node(obj["dest"], f"{path}.dest"))
+    if kind == "wait":
+        _get_object(value, path, {"type", "duration"}, set())
+        return WaitTask(_get_int(obj["duration"], f"{path}.duration"))
+    if kind == "discover":
+        _get_object(value, path, {"type"}, set())
+        return DiscoverTask()
+    _fail(f"{path}.type", f'expected "dial", "discover" or "wait", got {_describe(kind)}')
+
+
+def _get_task_ref(value: object, path: str) -> TaskRef:
+    obj = _get_object(value, path, {"type"}, {"dest"})
+    kind = obj["type"]
+    if kind == "dial":
+        _get_object(value, path, {"type", "dest"}, set())
+        return TaskRef("dial", _get_node_id(obj["dest"], f"{path}.dest"))
+    if kind in ("discover", "wait"):
+        _get_object(value, path, {"type"}, set())
+        return TaskRef(str(kind))
+    _fail(f"{path}.type", f'expected "dial", "discover" or "wait", got {_describe(kind)}')
+
+
+def _get_step(value: object, path: str) -> Step:
+    if not isinstance(value, dict):
+        _fail(path, f"expected a step object, got {_describe(value)}")
+    op = value.get("op")
+    if op == "new_tasks":
+        obj = _get_object(value, path, {"op", "now", "running"}, {"peers", "table", "expect"})
+        peers = []
+        for i, peer in enumerate(_get_list(obj.get("peers", []), f"{path}.peers")):
+            ppath = f"{path}.peers[{i}]"
+            pobj = _get_object(peer, ppath, {"id", "flags"}, set())
+            peers.append((_get_node_id(pobj["id"], f"{ppath}.id"), _get_flags(pobj["flags"], f"{ppath}.flags")))
+        expect = obj.get("expect")
+        return NewTasksStep(
+            now=_get_int(obj["now"], f"{path}.now"),
+            running=_get_int(obj["running"], f"{path}.running"),
+            peers=tuple(peers),
+            table=_get_nodes(obj.get("table", []), f"{path}.table"),
+            expect=None
+            if expect is None
+            else tuple(_get_task(t, f"{path}.expect[{i}]") for i, t in enumerate(_get_list(expect, f"{path}.expect"))),
+        )
+    if op == "task_done":
+        obj = _get_object(value, path, {"op", "now", "task"}, {"results"})
+        ref = _get_task_ref(obj["task"], f"{path}.task")
+        results = _get_nodes(obj.get("results", []), f"{path}.results")
+        if results and ref.kind != "discover":
+            _fail(f"{path}.results", "results are only for discover tasks")
+        return TaskDoneStep(now=_get_int(obj["now"], f"{path}.now"), ref=ref, results=results)
+    if op in ("add_static", "remove_static"):
+        obj = _get_object(value, path, {"op", "node"}, set())
+        node = _get_node(obj["node"], f"{path}.node")
+        return AddStaticStep(node) if op == "add_static" else RemoveStaticStep(node)
+    _fail(
+        f"{path}.op",
+        f'expected "new_tasks", "task_done", "add_static" or "remove_static", got {_describe(op)}',
+    )
+
+
+def parse_trace(document: object) -> Trace:
+    """Validate a decoded JSON document and return the trace it describes."""
+    obj = _get_object(document, "$", {"format", "name", "profile", "config", "steps"}, {"description"})
+    if obj["format"] != FORMAT:
+        _fail("$.format", f'expected "{FORMAT}", got {_describe(obj["format"])}')
+    profile_name = obj["profile"]
+    if profile_name not in _PROFILES:
+        _fail("$.profile", f"expected one of {', '.join(map(repr, _PROFILES))}, got {_describe(profile_name)}")
+    assert isinstance(profile_name, str)
+    description = obj.get("description")
+    return Trace(
+        name=_get_str(obj["name"], "$.name"),
+        description=None if description is None else _get_str(description, "$.description"),
+        profile=_PROFILES[profile_name],
+        config=_get_config(obj["config"], "$.config"),
+        steps=tuple(_get_step(s, f"$.steps[{i}]") for i, s in enumerate(_get_list(obj["steps"], "$.steps"))),
+    )
+
+
+def load_trace(path: Path) -> Trace:
+    """Read and parse a trace file; raise ``TraceError`` (path ``$``) for unreadable or non-JSON files."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TraceError("$", f"cannot read the file: {exc}") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TraceError("$", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    return parse_trace(document)
+
+
+# -- writing ------------------------------------------------------------------
+
+
+def node_to_json(node: Node) -> dict[str, object]:
+    """Return the trace encoding of a node."""
+    return {"id": node.id, "ip": node.ip, "tcp": node.tcp, "udp": node.udp}
+
+
+def task_to_json(task: Task) -> dict[str, object]:
+    """Return the trace encoding of a task."""
+    if isinstance(task, DialTask):
+        return {"type": "dial", "flags": get_dial_flag_names(task.flag), "dest": node_to_json(task.dest)}
+    if isinstance(task, WaitTask):
+        return {"type": "wait", "duration": task.duration}
+    return {"type": "discover"}
+
+
+def _step_to_json(step: Step) -> dict[str, object]:
+    if isinstance(step, NewTasksStep):
+        out: dict[str, object] = {
+            "op": "new_tasks",
+            "now": step.now,
+            "running": step.running,
+            "peers": [{"id": pid, "flags": get_dial_flag_names(flags)} for pid, flags in step.peers],
+            "table": [node_to_json(n) for n in step.table],
+        }
+        if step.expect is not None:
+            out["expect"] = [task_to_json(t) for t in step.expect]
+        return out
+    if isinstance(step, TaskDoneStep):
+        ref: dict[str, object] = {"type": step.ref.kind}
+        if step.ref.dest is not None:
+            ref["dest"] = step.ref.dest
+        out = {"op": "task_done", "now": step.now, "task": ref}
+        if step.results:
+            out["results"] = [node_to_json(n) for n in step.results]
+        return out
+    op = "add_static" if isinstance(step, AddStaticStep) else "remove_static"
+    return {"op": op, "node": node_to_json(step.node)}
+
+
+def trace_to_json(trace: Trace) -> dict[str, object]:
+    """Return the JSON document of a trace."""
+    out: dict[str, object] = {"format": FORMAT, "name": trace.name, "profile": trace.profile.value}
+    if trace.description is not None:
+        out["description"] = trace.description
+    config = trace.config
+    out["config"] = {
+        "self": config.self_id,
+        "max_dyn_dials": config.max_dyn_dials,
+        "static": [node_to_json(n) for n in config.static],
+        "bootnodes": [node_to_json(n) for n in config.bootnodes],
+        "netrestrict": None if config.netrestrict is None else list(config.netrestrict),
+    }
+    out["steps"] = [_step_to_json(s) for s in trace.steps]
+    return out
+
+
+def dump_trace(trace: Trace) -> str:
+    """Return the canonical JSON text of a trace (sorted keys, two-space indent, final newline)."""
+    return json.dumps(trace_to_json(trace), indent=2, sort_keys=True) + "\n"
+

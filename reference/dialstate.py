@@ -1,0 +1,251 @@
+"""The reference model of geth's ``dialstate`` (p2p/dial.go, v1.7 and v1.8).
+
+Theory of operation
+-------------------
+``Dialstate`` is a line-by-line port of geth's scheduler, kept sans-IO: the
+caller passes the time, the connected peers, the number of running tasks and
+the discovery table's contents, and gets back the tasks to start.  Its state is
+geth's:
+
+==================  ==========================================================
+``_dialing``        node ID -> flag of every dial task returned and not done
+``_static``         node ID -> the one ``DialTask`` object reused for that node
+``_hist``           recently dialed nodes (:class:`reference.history.DialHistory`)
+``_lookup_buf``     discovery results not tried yet, oldest first
+``_lookup_running`` whether a ``DiscoverTask`` is outstanding
+``_bootnodes``      the bootnodes, rotated in place by the fallback rule
+``_start``          the first non-zero ``now`` seen (0 means "not started")
+==================  ==========================================================
+
+``new_tasks`` runs geth's nine steps in geth's order (spec/dialstate.md,
+"newTasks"); every rule carries its requirement ID.  Go's map iteration order
+is random, so the order of the returned list carries no meaning: answers are
+compared as multisets (DS-TASKS-2).  The invariants of spec section 9 are
+consequences of these rules; each is named beside the rule it rests on.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from typing import Optional
+
+from reference.history import DialHistory
+from reference.netrestrict import Netlist
+from spec.model import (
+    DIAL_HISTORY_EXPIRATION,
+    FALLBACK_INTERVAL,
+    ZERO_TIME,
+    Config,
+    ConnFlag,
+    DialTask,
+    DiscoverTask,
+    Node,
+    NodeID,
+    Profile,
+    Task,
+    WaitTask,
+    compute_duration,
+)
+
+__all__ = ["Dialstate", "DialError", "create_dialstate"]
+
+
+class DialError(enum.Enum):
+    """Why ``checkDial`` refuses a node, with geth's error text; declared in checking order."""
+
+    ALREADY_DIALING = "already dialing"
+    ALREADY_CONNECTED = "already connected"
+    SELF = "is self"
+    NOT_WHITELISTED = "not contained in netrestrict whitelist"
+    RECENTLY_DIALED = "recently dialed"
+
+
+#: Errors for which the static loop deletes the static entry for good (DS-STATIC-2).
+_FATAL_FOR_STATIC = frozenset({DialError.SELF, DialError.NOT_WHITELISTED})
+
+
+def _go_div(numerator: int, denominator: int) -> int:
+    """Divide as Go does for ints: truncate toward zero."""
+    quotient = abs(numerator) // abs(denominator)
+    return quotient if (numerator >= 0) == (denominator > 0) else -quotient
+
+
+class Dialstate:
+    """geth's dial scheduler; implements :class:`spec.contract.Dialstate`."""
+
+    def __init__(self, config: Config, profile: Profile = Profile.GETH_1_7) -> None:
+        # DS-INIT-1: "max_dyn_dials MUST be a non-negative integer".
+        if config.max_dyn_dials < 0:
+            raise ValueError(f"max_dyn_dials must be >= 0, got {config.max_dyn_dials}")
+        self._profile = profile
+        self._self_id = config.self_id
+        self._max_dyn_dials = config.max_dyn_dials
+        self._netrestrict: Optional[Netlist] = (
+            None if config.netrestrict is None else Netlist(config.netrestrict)
+        )
+        self._lookup_running = False
+        self._dialing: dict[NodeID, ConnFlag] = {}
+        self._lookup_buf: list[Node] = []
+        # DS-RANDOM-2: "at most max_dyn_dials/2 (integer division) nodes MUST be read
+        # from the table per call".
+        self._random_buf_len = self._max_dyn_dials // 2
+        self._static: dict[NodeID, DialTask] = {}
+        self._hist = DialHistory()
+        self._start = ZERO_TIME
+        # DS-INIT-2: "the bootnode list MUST be a private copy".
+        self._bootnodes = list(config.bootnodes)
+        # DS-INIT-3: "each configured static node MUST be added as by add_static, in order".
+        for node in config.static:
+            self.add_static(node)
+
+    # -- static nodes ---------------------------------------------------------
+
+    def add_static(self, node: Node) -> None:
+        """Store a fresh static dial task for ``node``, replacing any earlier one."""
+        # DS-STATIC-4: "add_static MUST store a new task object, replacing any task for that ID".
+        self._static[node.id] = DialTask(flag=ConnFlag.STATIC, dest=node)
+
+    def remove_static(self, node: Node) -> None:
+        """Forget the static task for ``node`` (and, in geth-1.8, one history entry)."""
+        # DS-STATIC-4: "remove_static MUST delete the static entry for that ID, if any".
+        self._static.pop(node.id, None)
+        # DS-STATIC-5: "under geth-1.8, remove_static MUST also remove one history entry
+        # of that ID; under geth-1.7 it MUST NOT touch the history".
+        if self._profile is Profile.GETH_1_8:
+            self._hist.remove(node.id)
+
+    # -- checkDial ------------------------------------------------------------
+
+    def check_dial(self, node: Node, peers: Mapping[NodeID, ConnFlag]) -> Optional[DialError]:
+        """Return why ``node`` may not be dialed now, or ``None`` if it may."""
+        # DS-CHECK-1: "the checks MUST be made in this order, the first failing one
+        # being the answer".
+        if node.id in self._dialing:
+            return DialError.ALREADY_DIALING
+        if node.id in peers:
+            return DialError.ALREADY_CONNECTED
+        # NEVER_SELF: "a node whose ID is the local node's MUST NOT be dialed".
+        if node.id == self._self_id:
+            return DialError.SELF
+        # NETRESTRICT: "with a restriction list, a node whose IP is not in it MUST NOT be dialed".
+        if self._netrestrict is not None and not self._netrestrict.contains(node.ip):
+            return DialError.NOT_WHITELISTED
+        # HISTORY_EXPIRY: "a node with a history entry MUST NOT be dialed".
+        if self._hist.contains(node.id):
+            return DialError.RECENTLY_DIALED
+        return None
+
+    # -- newTasks -------------------------------------------------------------
+
+    def new_tasks(
+        self,
+        running: int,
+        peers: Mapping[NodeID, ConnFlag],
+        now: int,
+        table: Sequence[Node],
+    ) -> list[Task]:
+        """Return the tasks to start now, updating the scheduler's state."""
+        # DS-TIME-2: "start MUST be set to now on a call while it is the zero instant;
+        # a call at the zero instant therefore leaves it unset".
+        if self._start == ZERO_TIME:
+            self._start = now
+
+        tasks: list[Task] = []
+
+        def add_dial(flag: ConnFlag, node: Node) -> bool:
+            if self.check_dial(node, peers) is not None:
+                return False
+            # NO_DOUBLE_DIAL: "one answer MUST NOT contain two dial tasks for one node".
+            self._dialing[node.id] = flag
+            # DS-TASKS-1: "dynamic dial tasks MUST be new objects whose destination is the
+            # node tried, as given".
+            tasks.append(DialTask(flag=flag, dest=node))
+            return True
+
+        # DS-NEED-1: "need MUST be max_dyn_dials minus the peers whose flags contain dyn
+        # minus the outstanding dyn dials; it MAY be negative". DYN_BUDGET rests on it.
+        need = self._max_dyn_dials
+        need -= sum(1 for flags in peers.values() if ConnFlag.DYN in flags)
+        need -= sum(1 for flag in self._dialing.values() if ConnFlag.DYN in flag)
+
+        # DS-HIST-2: "new_tasks MUST expire the history before any check".
+        self._hist.expire(now)
+
+        # DS-STATIC-1, DS-STATIC-3, STATIC_REDIAL: "every static task whose destination passes
+        # checkDial MUST be returned, be the very object stored for that node, and be marked
+        # dialing with flag static".
+        for node_id, static_task in list(self._static.items()):
+            error = self.check_dial(static_task.dest, peers)
+            # DS-STATIC-2: "a static entry refused as self or not whitelisted MUST be deleted".
+            if error in _FATAL_FOR_STATIC:
+                del self._static[node_id]
+            elif error is None:
+                self._dialing[node_id] = static_task.flag
+                tasks.append(static_task)
+
+        # DS-FALLBACK-1: "with no peers at all, a bootnode, need > 0 and now - start
+        # strictly greater than 20 s, the first bootnode MUST be rotated to the back and then
+        # dialed if checkDial passes". BOOTNODE_ROTATION rests on it.
+        if (
+            not peers
+            and self._bootnodes
+            and need > 0
+            and compute_duration(now, self._start) > FALLBACK_INTERVAL
+        ):
+            bootnode = self._bootnodes.pop(0)
+            self._bootnodes.append(bootnode)
+            if add_dial(ConnFlag.DYN, bootnode):
+                need -= 1
+
+        # DS-RANDOM-1: "random candidates MUST be need/2 (truncated) computed after the
+        # fallback step; the first min(candidates, nodes read) table nodes MUST be tried".
+        # RANDOM_HALF rests on it and on DS-RANDOM-2.
+        random_candidates = _go_div(need, 2)
+        if random_candidates > 0:
+            read = min(len(table), self._random_buf_len)
+            for node in table[: min(random_candidates, read)]:
+                if add_dial(ConnFlag.DYN, node):
+                    need -= 1
+
+        # DS-LOOKUP-1: "lookup results MUST be tried in order while need > 0, and every
+        # tried result removed from the buffer, dialed or not".
+        tried = 0
+        while tried < len(self._lookup_buf) and need > 0:
+            if add_dial(ConnFlag.DYN, self._lookup_buf[tried]):
+                need -= 1
+            tried += 1
+        del self._lookup_buf[:tried]
+
+        # SINGLE_LOOKUP / DS-LOOKUP-2: "a discover task MUST be returned iff the buffer holds
+        # fewer than need nodes and no lookup is outstanding".
+        if len(self._lookup_buf) < need and not self._lookup_running:
+            self._lookup_running = True
+            tasks.append(DiscoverTask())
+
+        # DS-WAIT-1, WAIT_EXPIRE: "when running is 0, nothing else is returned and the history is not
+        # empty, a wait task for the earliest expiry minus now MUST be returned".
+        if running == 0 and not tasks and len(self._hist) > 0:
+            tasks.append(WaitTask(compute_duration(self._hist.get_min_expiry(), now)))
+        return tasks
+
+    # -- taskDone -------------------------------------------------------------
+
+    def task_done(self, task: Task, now: int, results: Sequence[Node]) -> None:
+        """Record that ``task`` finished at ``now``; ``results`` are a lookup's nodes."""
+        if isinstance(task, DialTask):
+            # DS-HIST-1: "a finished dial MUST add (ID, now + 30 s) to the history and end
+            # the dialing mark, whatever its outcome".
+            self._hist.add(task.dest.id, now + DIAL_HISTORY_EXPIRATION)
+            self._dialing.pop(task.dest.id, None)
+        elif isinstance(task, DiscoverTask):
+            # DS-LOOKUP-3: "a finished lookup MUST clear the running mark and append all
+            # its results to the buffer, unfiltered".
+            self._lookup_running = False
+            self._lookup_buf.extend(results)
+        # DS-DONE-1: "a finished wait task MUST change nothing".
+
+
+def create_dialstate(config: Config, profile: Profile) -> Dialstate:
+    """Create the reference dialstate: the factory the suite uses by default."""
+    return Dialstate(config, profile)

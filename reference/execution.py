@@ -1,0 +1,181 @@
+"""The reference model of geth's task ``Do`` methods, against an injected environment.
+
+Theory of operation
+-------------------
+geth's tasks act on the server: ``dialTask.Do`` resolves and dials,
+``discoverTask.Do`` sleeps until 4 s after the previous lookup and looks up,
+``waitExpireTask.Do`` sleeps.  Here the server is an :class:`Environment`: the
+current time, a resolver (``None`` when discovery is disabled), a dialer that
+says whether the connection attempt succeeded, a lookup, and the server-wide
+time of the last lookup.  Executing a task returns what it did, in order, as
+:data:`Action` values; it never sleeps, only records a :class:`Sleep`.
+
+All of one dial task's steps happen at ``env.now`` (geth reads the clock for
+``lastResolved``; no time passes between the steps of one ``Do``).
+
+Modelling decision (RESOLVE_THROTTLE, LOOKUP_SPACING): geth's "never" is the zero
+``time.Time``, and ``time.Since`` of it saturates, so a task that never resolved
+is not throttled and the first lookup does not wait.  Our clock starts at 0, so
+"never" is ``None`` rather than 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Callable, Optional, Union
+
+from spec.model import (
+    INITIAL_RESOLVE_DELAY,
+    LOOKUP_INTERVAL,
+    MAX_RESOLVE_DELAY,
+    ConnFlag,
+    DialTask,
+    DiscoverTask,
+    Node,
+    NodeID,
+    Task,
+    WaitTask,
+    compute_duration,
+)
+
+__all__ = [
+    "Environment",
+    "Resolve",
+    "Connect",
+    "Sleep",
+    "Lookup",
+    "Action",
+    "execute_task",
+    "execute_dial",
+    "execute_discover",
+    "execute_wait",
+]
+
+
+@dataclass
+class Environment:
+    """The server as a task sees it; ``last_lookup`` is updated by lookups."""
+
+    now: int
+    resolver: Optional[Callable[[NodeID], Optional[Node]]]
+    dialer: Callable[[Node], bool]
+    lookup: Callable[[], Sequence[Node]]
+    last_lookup: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Resolve:
+    """The task asked discovery for ``node_id`` and got ``found`` (``None``: not found)."""
+
+    node_id: NodeID
+    found: Optional[Node]
+
+
+@dataclass(frozen=True)
+class Connect:
+    """The task attempted a connection to ``dest``; ``connected`` is the attempt's outcome."""
+
+    dest: Node
+    connected: bool
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """The task slept for ``duration`` nanoseconds."""
+
+    duration: int
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The task ran a discovery lookup that returned ``results``."""
+
+    results: tuple[Node, ...]
+
+
+Action = Union[Resolve, Connect, Sleep, Lookup]
+
+
+def _resolve(task: DialTask, env: Environment, actions: list[Action]) -> bool:
+    """Resolve the task's destination unless throttled; return whether it was found."""
+    # EX-RESOLVE-1: "without a discovery table a dial task MUST NOT resolve".
+    if env.resolver is None:
+        return False
+    # RESOLVE_BACKOFF: "a task's delay MUST start at 60 s when it first tries to resolve".
+    if task.resolve_delay == 0:
+        task.resolve_delay = INITIAL_RESOLVE_DELAY
+    # RESOLVE_THROTTLE: "a resolve MUST be skipped while less than the
+    # current delay has passed since the task's last resolve; a task that never
+    # resolved MUST NOT be throttled".
+    if (
+        task.last_resolved is not None
+        and compute_duration(env.now, task.last_resolved) < task.resolve_delay
+    ):
+        return False
+    found = env.resolver(task.dest.id)
+    # EX-RESOLVE-4: "a failed resolve also records the time".
+    task.last_resolved = env.now
+    actions.append(Resolve(task.dest.id, found))
+    if found is None:
+        # RESOLVE_BACKOFF: "the delay MUST double after every failed resolve, capped at 1 h".
+        task.resolve_delay = min(task.resolve_delay * 2, MAX_RESOLVE_DELAY)
+        return False
+    # EX-RESOLVE-4: "a successful resolve MUST reset the delay to 60 s and replace the
+    # destination, which sticks for the task's later dials".
+    task.resolve_delay = INITIAL_RESOLVE_DELAY
+    task.dest = found
+    return True
+
+
+def _connect(dest: Node, env: Environment, actions: list[Action]) -> bool:
+    """Attempt a connection to ``dest``; return whether the attempt succeeded."""
+    connected = env.dialer(dest)
+    actions.append(Connect(dest, connected))
+    return connected
+
+
+def execute_dial(task: DialTask, env: Environment) -> list[Action]:
+    """Run geth's ``dialTask.Do``: resolve if incomplete, dial, retry a failed static dial once."""
+    actions: list[Action] = []
+    # INCOMPLETE_NEEDS_RESOLVE: "a destination without an IP MUST be resolved
+    # first, and not dialed if that fails".
+    if task.dest.is_incomplete() and not _resolve(task, env, actions):
+        return actions
+    connected = _connect(task.dest, env, actions)
+    # STATIC_RETRY: "a static task whose connection attempt failed MUST resolve
+    # once more and, if the node was found, dial again".
+    if not connected and ConnFlag.STATIC in task.flag and _resolve(task, env, actions):
+        _connect(task.dest, env, actions)
+    return actions
+
+
+def execute_discover(env: Environment) -> list[Action]:
+    """Run geth's ``discoverTask.Do``: wait for the lookup interval, then look up."""
+    actions: list[Action] = []
+    # LOOKUP_SPACING: "a lookup MUST NOT start earlier than 4 s after the
+    # previous one started".
+    start = env.now
+    if env.last_lookup is not None:
+        earliest = env.last_lookup + LOOKUP_INTERVAL
+        if env.now < earliest:
+            actions.append(Sleep(compute_duration(earliest, env.now)))
+            start = earliest
+    env.last_lookup = start
+    actions.append(Lookup(tuple(env.lookup())))
+    return actions
+
+
+def execute_wait(task: WaitTask) -> list[Action]:
+    """Run geth's ``waitExpireTask.Do``: sleep for the duration (a negative one returns at once)."""
+    # EX-WAIT-1: "a wait task MUST sleep for its duration, or not at all if it is negative".
+    return [Sleep(max(0, task.duration))]
+
+
+def execute_task(task: Task, env: Environment) -> list[Action]:
+    """Run any task's ``Do`` against ``env`` and return what it did, in order."""
+    if isinstance(task, DialTask):
+        return execute_dial(task, env)
+    if isinstance(task, DiscoverTask):
+        return execute_discover(env)
+    return execute_wait(task)

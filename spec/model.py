@@ -1,0 +1,194 @@
+"""The data model shared by the reference, the suite and in-process implementations.
+
+Theory of operation
+-------------------
+Everything a dialstate sees or produces is one of a few small values:
+
+* a node ID is a lowercase hex string (geth v1.7 uses 64-byte public keys, so
+  128 digits; any even length is accepted);
+* a :class:`Node` is an ID plus an endpoint (IP text or ``None`` for an
+  incomplete node, TCP and UDP ports);
+* a peer is described only by its :class:`ConnFlag` bits;
+* a task is a :class:`DialTask`, a :class:`DiscoverTask` or a :class:`WaitTask`.
+  Dial and discover tasks are compared by *identity* (geth hands the very same
+  static dial task object back again and again), wait tasks by duration;
+* time is an integer number of nanoseconds; ``0`` is geth's zero ``time.Time``,
+  the "not started" sentinel (``DS-TIME-1``).
+
+Nothing here reads a clock or does I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+__all__ = [
+    "NANOSECOND",
+    "SECOND",
+    "MINUTE",
+    "HOUR",
+    "ZERO_TIME",
+    "MIN_DURATION",
+    "MAX_DURATION",
+    "DIAL_HISTORY_EXPIRATION",
+    "LOOKUP_INTERVAL",
+    "FALLBACK_INTERVAL",
+    "INITIAL_RESOLVE_DELAY",
+    "MAX_RESOLVE_DELAY",
+    "MAX_ACTIVE_DIAL_TASKS",
+    "NodeID",
+    "Node",
+    "ConnFlag",
+    "FLAG_NAMES",
+    "Profile",
+    "DialTask",
+    "DiscoverTask",
+    "WaitTask",
+    "Task",
+    "TaskKey",
+    "Config",
+    "is_node_id",
+    "compute_duration",
+    "get_task_key",
+    "get_dial_flag_names",
+]
+
+NANOSECOND = 1
+SECOND = 1_000_000_000 * NANOSECOND
+MINUTE = 60 * SECOND
+HOUR = 60 * MINUTE
+
+#: geth's zero ``time.Time``: the instant that means "not started" (DS-TIME-1).
+ZERO_TIME = 0
+
+#: Bounds of Go's ``time.Duration`` (an int64 of nanoseconds); ``Time.Sub`` saturates to them.
+MIN_DURATION = -(2**63)
+MAX_DURATION = 2**63 - 1
+
+DIAL_HISTORY_EXPIRATION = 30 * SECOND
+LOOKUP_INTERVAL = 4 * SECOND
+FALLBACK_INTERVAL = 20 * SECOND
+INITIAL_RESOLVE_DELAY = 60 * SECOND
+MAX_RESOLVE_DELAY = 1 * HOUR
+#: Enforced by geth's server loop, not by dialstate; listed for completeness.
+MAX_ACTIVE_DIAL_TASKS = 16
+
+#: A node ID: lowercase hex digits, even length.
+NodeID = str
+
+_NODE_ID = re.compile(r"(?:[0-9a-f]{2})+")
+
+
+def is_node_id(value: object) -> bool:
+    """Return whether ``value`` is a well-formed node ID (lowercase hex, even length)."""
+    return isinstance(value, str) and _NODE_ID.fullmatch(value) is not None
+
+
+def compute_duration(later: int, earlier: int) -> int:
+    """Return ``later - earlier`` saturated to Go's Duration range, as ``time.Time.Sub`` does."""
+    # DS-TIME-1: "the difference of two times MUST saturate to Go's time.Duration range".
+    return max(MIN_DURATION, min(MAX_DURATION, later - earlier))
+
+
+@dataclass(frozen=True)
+class Node:
+    """A node: its ID and endpoint; ``ip is None`` makes it incomplete."""
+
+    id: NodeID
+    ip: Optional[str] = None
+    tcp: int = 0
+    udp: int = 0
+
+    def is_incomplete(self) -> bool:
+        """Return whether the node lacks an IP and must be resolved before dialing."""
+        return self.ip is None
+
+
+class ConnFlag(enum.Flag):
+    """geth's ``connFlag`` bits, with geth's values."""
+
+    DYN = 1
+    STATIC = 2
+    INBOUND = 4
+    TRUSTED = 8
+
+
+#: Wire and trace names of the flags, in bit order.
+FLAG_NAMES: dict[ConnFlag, str] = {
+    ConnFlag.DYN: "dyn",
+    ConnFlag.STATIC: "static",
+    ConnFlag.INBOUND: "inbound",
+    ConnFlag.TRUSTED: "trusted",
+}
+
+
+class Profile(enum.Enum):
+    """The geth behaviours dialcheck can hold an implementation to."""
+
+    GETH_1_7 = "geth-1.7"
+    GETH_1_8 = "geth-1.8"
+
+
+@dataclass(eq=False)
+class DialTask:
+    """Dial ``dest`` with exactly one of ``ConnFlag.DYN`` or ``ConnFlag.STATIC``.
+
+    ``resolve_delay`` and ``last_resolved`` are the task-execution state of geth's
+    ``dialTask`` (EX-RESOLVE-2..4); a scheduler never reads them. ``last_resolved``
+    is ``None`` until the task has resolved once.
+    """
+
+    flag: ConnFlag
+    dest: Node
+    resolve_delay: int = 0
+    last_resolved: Optional[int] = None
+
+
+@dataclass(eq=False)
+class DiscoverTask:
+    """Run one discovery lookup; its results come back through ``task_done``."""
+
+
+@dataclass(frozen=True)
+class WaitTask:
+    """Sleep for ``duration`` nanoseconds so that the loop wakes when history expires."""
+
+    duration: int
+
+
+Task = Union[DialTask, DiscoverTask, WaitTask]
+
+#: What two tasks must share to count as the same answer (see :func:`get_task_key`).
+TaskKey = tuple[object, ...]
+
+
+def get_task_key(task: Task) -> TaskKey:
+    """Return the value tasks are compared by in a multiset: kind, flag and whole destination, or duration."""
+    if isinstance(task, DialTask):
+        return ("dial", task.flag.value, task.dest.id, task.dest.ip, task.dest.tcp, task.dest.udp)
+    if isinstance(task, WaitTask):
+        return ("wait", task.duration)
+    return ("discover",)
+
+
+def get_dial_flag_names(flag: ConnFlag) -> list[str]:
+    """Return the trace names of the bits set in ``flag``, in bit order."""
+    return [name for bit, name in FLAG_NAMES.items() if bit in flag]
+
+
+@dataclass(frozen=True)
+class Config:
+    """What ``newDialState`` is given: our ID, the dynamic budget, statics, bootnodes, netrestrict.
+
+    ``netrestrict`` is ``None`` for no restriction or a tuple of CIDR strings; an
+    empty tuple admits no IP at all (DS-NET-1).
+    """
+
+    self_id: NodeID
+    max_dyn_dials: int
+    static: tuple[Node, ...] = ()
+    bootnodes: tuple[Node, ...] = ()
+    netrestrict: Optional[tuple[str, ...]] = field(default=None)
