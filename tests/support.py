@@ -1,0 +1,59 @@
+"""Small builders shared by the tests: nodes n1, n2, ... like geth's test ``uintID(i)``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Optional
+
+from spec.model import Config, ConnFlag, DialTask, Node, NodeID, Task, get_task_key
+
+TRACES = Path(__file__).parent / "traces"
+SELF = "000000ff"
+
+
+def nid(i: int) -> NodeID:
+    """Return the 4-byte ID of node ``i``."""
+    return f"{i:08x}"
+
+
+def node(i: int, ip: Optional[str] = "", tcp: int = 30303) -> Node:
+    """Return node ``i`` at 10.0.0.i (``ip=None``: incomplete)."""
+    return Node(nid(i), f"10.0.0.{i}" if ip == "" else ip, tcp, 0)
+
+
+def config(
+    max_dyn_dials: int = 0,
+    static: Iterable[Node] = (),
+    bootnodes: Iterable[Node] = (),
+    netrestrict: Optional[Sequence[str]] = None,
+    self_id: NodeID = SELF,
+) -> Config:
+    """Return a config with our ID ``SELF`` unless told otherwise."""
+    return Config(
+        self_id=self_id,
+        max_dyn_dials=max_dyn_dials,
+        static=tuple(static),
+        bootnodes=tuple(bootnodes),
+        netrestrict=None if netrestrict is None else tuple(netrestrict),
+    )
+
+
+def dyn(i: int) -> DialTask:
+    """Return a dynamic dial task for node ``i``."""
+    return DialTask(ConnFlag.DYN, node(i))
+
+
+def static(i: int) -> DialTask:
+    """Return a static dial task for node ``i``."""
+    return DialTask(ConnFlag.STATIC, node(i))
+
+
+def keys(tasks: Iterable[Task]) -> list[tuple[object, ...]]:
+    """Return the sorted comparison keys of tasks, for multiset equality."""
+    return sorted((get_task_key(t) for t in tasks), key=repr)
+
+
+def peers(**flags: ConnFlag) -> Mapping[NodeID, ConnFlag]:
+    """Return a peer map from keyword arguments ``n3=ConnFlag.DYN``."""
+    return {nid(int(name[1:])): value for name, value in flags.items()}

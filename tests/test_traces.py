@@ -1,0 +1,86 @@
+"""The hand-written traces: they pass on the reference, and each breaks when one expectation is wrong."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import main
+from conformance.replay import replay_trace
+from conformance.trace import NewTasksStep, dump_trace, load_trace, parse_trace
+from reference.dialstate import create_dialstate
+from support import TRACES
+
+TRACE_FILES = sorted(TRACES.glob("*.json"))
+
+
+def test_there_is_a_hand_written_trace_per_topic() -> None:
+    assert len(TRACE_FILES) >= 20
+
+
+@pytest.mark.parametrize("path", TRACE_FILES, ids=lambda p: p.stem)
+def test_every_hand_written_trace_passes_on_the_reference(path: Path) -> None:
+    result = replay_trace(load_trace(path), create_dialstate)
+    assert result.passed, result.failure
+    assert result.steps_run == len(result.trace.steps)
+
+
+def test_replay_of_the_trace_directory_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay", str(TRACES)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("PASS  ") == len(TRACE_FILES)
+    assert out.splitlines()[-1].endswith(f"{len(TRACE_FILES)} passed, 0 failed")
+
+
+def _checked_steps() -> list[tuple[Path, int]]:
+    cases = []
+    for path in TRACE_FILES:
+        for index, step in enumerate(load_trace(path).steps):
+            if isinstance(step, NewTasksStep) and step.expect is not None:
+                cases.append((path, index))
+    return cases
+
+
+@pytest.mark.parametrize(("path", "index"), _checked_steps(), ids=lambda v: v.stem if isinstance(v, Path) else str(v))
+@pytest.mark.parametrize("alteration", ["extra", "drop_or_change"])
+def test_a_trace_with_one_wrong_expectation_fails_at_that_step(
+    path: Path, index: int, alteration: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = json.loads(path.read_text())
+    expect = document["steps"][index]["expect"]
+    if alteration == "extra":
+        expect.append({"type": "wait", "duration": 123456789})
+    elif expect:
+        expect.pop(0)
+    else:
+        expect.append({"type": "discover"})
+    altered = tmp_path / path.name
+    altered.write_text(json.dumps(document))
+    assert main(["replay", str(altered)]) == 1
+    out = capsys.readouterr().out
+    assert f"FAIL  {document['name']}" in out
+    assert f"step {index + 1} ($.steps[{index}])" in out
+    assert "answer differs" in out and "expected [" in out and "got      [" in out
+
+
+@pytest.mark.parametrize("path", TRACE_FILES, ids=lambda p: p.stem)
+def test_dumping_a_trace_and_parsing_it_again_gives_the_same_trace(path: Path) -> None:
+    trace = load_trace(path)
+    text = dump_trace(trace)
+    again = parse_trace(json.loads(text))
+    assert dump_trace(again) == text
+    assert (again.name, again.profile, again.config, len(again.steps)) == (
+        trace.name,
+        trace.profile,
+        trace.config,
+        len(trace.steps),
+    )
+    assert replay_trace(again, create_dialstate).passed
+
+
+def test_every_trace_names_the_requirements_it_covers() -> None:
+    for path in TRACE_FILES:
+        description = load_trace(path).description
+        assert description is not None and description.startswith("Covers "), path.name
