@@ -104,6 +104,11 @@ def _find_outstanding(outstanding: list[Task], ref: TaskRef) -> Optional[int]:
     return None
 
 
+def _short_repr(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _raised(exc: Exception, what: str) -> str:
     return f"the implementation raised {type(exc).__name__} in {what}: {exc}"
 
@@ -112,14 +117,16 @@ def _run_step(impl: Dialstate, step: Step, outstanding: list[Task]) -> Optional[
     """Apply one step; return a failure (index filled in by the caller) or ``None``."""
     if isinstance(step, NewTasksStep):
         try:
-            answer = impl.new_tasks(step.running, dict(step.peers), step.now, list(step.table))
-            tasks = tuple(answer)
+            answer: object = impl.new_tasks(step.running, dict(step.peers), step.now, list(step.table))
         except Exception as exc:  # AD-4: an implementation's exception is a verdict
             return Failure(None, step, _raised(exc, "new_tasks"))
+        if not isinstance(answer, Sequence) or isinstance(answer, (str, bytes)):
+            return Failure(None, step, f"new_tasks returned {_short_repr(answer)}, not a sequence of tasks")
+        tasks = tuple(answer)
         bad = [t for t in tasks if not _is_task(t)]
         if bad:
             # AD-4: "an answer that is not a sequence of tasks MUST be reported as non-conformance".
-            return Failure(None, step, f"new_tasks returned {bad[0]!r}, which is not a spec.model task")
+            return Failure(None, step, f"new_tasks returned {_short_repr(bad[0])}, which is not a spec.model task")
         outstanding.extend(tasks)
         if step.expect is not None:
             difference = compare_tasks(step.expect, tasks)

@@ -209,10 +209,9 @@ def _get_nodes(value: object, path: str) -> tuple[Node, ...]:
 def _get_flags(value: object, path: str) -> ConnFlag:
     flags = ConnFlag(0)
     for i, item in enumerate(_get_list(value, path)):
-        if item not in _FLAGS_BY_NAME:
+        if not isinstance(item, str) or item not in _FLAGS_BY_NAME:
             names = ", ".join(repr(name) for name in _FLAGS_BY_NAME)
             _fail(f"{path}[{i}]", f"expected one of {names}, got {_describe(item)}")
-        assert isinstance(item, str)
         flags |= _FLAGS_BY_NAME[item]
     return flags
 
@@ -317,9 +316,8 @@ def parse_trace(document: object) -> Trace:
     if obj["format"] != FORMAT:
         _fail("$.format", f'expected "{FORMAT}", got {_describe(obj["format"])}')
     profile_name = obj["profile"]
-    if profile_name not in _PROFILES:
+    if not isinstance(profile_name, str) or profile_name not in _PROFILES:
         _fail("$.profile", f"expected one of {', '.join(map(repr, _PROFILES))}, got {_describe(profile_name)}")
-    assert isinstance(profile_name, str)
     description = obj.get("description")
     return Trace(
         name=_get_str(obj["name"], "$.name"),
@@ -330,6 +328,10 @@ def parse_trace(document: object) -> Trace:
     )
 
 
+def _refuse_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a JSON value (use an integer)")
+
+
 def load_trace(path: Path) -> Trace:
     """Read and parse a trace file; raise ``TraceError`` (path ``$``) for unreadable or non-JSON files."""
     try:
@@ -337,9 +339,13 @@ def load_trace(path: Path) -> Trace:
     except (OSError, UnicodeDecodeError) as exc:
         raise TraceError("$", f"cannot read the file: {exc}") from None
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise TraceError("$", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except ValueError as exc:
+        raise TraceError("$", f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise TraceError("$", "not valid JSON: nested too deeply") from None
     return parse_trace(document)
 
 

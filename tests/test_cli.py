@@ -1,0 +1,186 @@
+"""The dialcheck command line: exit codes, --impl loading and implementation failures."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+import sysconfig
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import main
+from support import TRACES
+
+_COUNTER = itertools.count()
+STATIC_TRACE = TRACES / "static-redial.json"
+
+
+@pytest.fixture
+def write_impl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> "ImplWriter":
+    monkeypatch.chdir(tmp_path)
+    return ImplWriter(tmp_path)
+
+
+class ImplWriter:
+    """Writes a uniquely named implementation module into the working directory."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __call__(self, source: str) -> str:
+        name = f"dialcheck_test_impl_{next(_COUNTER)}"
+        (self.folder / f"{name}.py").write_text(textwrap.dedent(source))
+        return name
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err + captured.out
+    return code, captured.out, captured.err
+
+
+REFERENCE_WRAPPER = """
+    from reference.dialstate import Dialstate
+
+    class Broken(Dialstate):
+        {body}
+
+    def create(config, profile):
+        return Broken(config, profile)
+"""
+
+
+@pytest.mark.parametrize(
+    ("impl", "message"),
+    [
+        ("nocolon", "not of the form MODULE:FACTORY"),
+        (":create", "not of the form MODULE:FACTORY"),
+        ("dialcheck_no_such_module:create", "cannot be found"),
+        ("reference.dialstate:no_such_factory", "has no attribute 'no_such_factory'"),
+        ("reference.dialstate:__all__", "not callable"),
+    ],
+)
+def test_a_bad_impl_spec_exits_2_saying_what_to_fix(
+    impl: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(["replay", "--impl", impl, str(STATIC_TRACE)], capsys)
+    assert code == 2 and message in err and out == ""
+
+
+def test_a_module_that_fails_to_import_exits_2(write_impl: ImplWriter, capsys: pytest.CaptureFixture[str]) -> None:
+    name = write_impl("raise RuntimeError('boom at import')\n")
+    code, _, err = _run(["replay", "--impl", f"{name}:create", str(STATIC_TRACE)], capsys)
+    assert code == 2 and "RuntimeError: boom at import" in err
+
+
+def test_a_factory_returning_a_non_dialstate_exits_2(write_impl: ImplWriter, capsys: pytest.CaptureFixture[str]) -> None:
+    name = write_impl("def create(config, profile):\n    return object()\n")
+    code, _, err = _run(["replay", "--impl", f"{name}:create", str(STATIC_TRACE)], capsys)
+    assert code == 2 and "without the method(s) new_tasks, task_done, add_static, remove_static" in err
+
+
+def test_an_impl_in_the_working_directory_is_importable_and_can_pass(
+    write_impl: ImplWriter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = write_impl(REFERENCE_WRAPPER.format(body="pass"))
+    code, out, _ = _run(["replay", "--impl", f"{name}:create", str(STATIC_TRACE)], capsys)
+    assert code == 0 and "PASS  static-redial" in out
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (
+            "def new_tasks(self, running, peers, now, table):\n            raise KeyError('kaput')",
+            "step 1 ($.steps[0])",
+        ),
+        (
+            "def new_tasks(self, running, peers, now, table):\n            return ['dial n1']",
+            "which is not a spec.model task",
+        ),
+        (
+            "def new_tasks(self, running, peers, now, table):\n            return 7",
+            "new_tasks returned 7, not a sequence of tasks",
+        ),
+        (
+            "def task_done(self, task, now, results):\n            raise ValueError('no')",
+            "raised ValueError in task_done: no",
+        ),
+        (
+            "def new_tasks(self, running, peers, now, table):\n            return []",
+            "answer differs: missing [dial static n1@10.0.0.1:30303, dial static n2@10.0.0.2:30303]",
+        ),
+    ],
+)
+def test_an_implementation_failure_is_a_verdict_naming_the_step(
+    body: str, reason: str, write_impl: ImplWriter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = write_impl(REFERENCE_WRAPPER.format(body=body))
+    code, out, _ = _run(["replay", "--impl", f"{name}:create", str(STATIC_TRACE)], capsys)
+    assert code == 1
+    assert "FAIL  static-redial" in out and reason in out
+
+
+def test_a_factory_that_raises_fails_at_construction(write_impl: ImplWriter, capsys: pytest.CaptureFixture[str]) -> None:
+    name = write_impl("def create(config, profile):\n    raise RuntimeError('no config for you')\n")
+    code, out, _ = _run(["replay", "--impl", f"{name}:create", str(STATIC_TRACE)], capsys)
+    assert code == 1 and "at construction: the implementation raised RuntimeError in the factory" in out
+
+
+def test_a_task_never_returned_cannot_be_done(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document = json.loads(STATIC_TRACE.read_text())
+    document["steps"].insert(1, {"op": "task_done", "now": 1, "task": {"type": "discover"}})
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(document))
+    code, out, _ = _run(["replay", str(path)], capsys)
+    assert code == 1 and "step 2 ($.steps[1])" in out and "no outstanding discover" in out
+
+
+def test_profile_override_replays_under_the_other_profile(capsys: pytest.CaptureFixture[str]) -> None:
+    path = TRACES / "static-remove-history-1.7.json"
+    code, out, _ = _run(["replay", "--profile", "geth-1.8", str(path)], capsys)
+    assert code == 1 and "profile geth-1.8" in out and "step 5 ($.steps[4])" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "the following arguments are required"),
+        (["frobnicate"], "invalid choice"),
+        (["replay"], "the following arguments are required: PATH"),
+        (["replay", "--profile", "geth-2.0", "x.json"], "invalid choice"),
+        (["replay", "does-not-exist.json"], "does-not-exist.json: no such file or directory"),
+    ],
+)
+def test_a_wrong_command_line_exits_2(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(args, capsys)
+    assert code == 2 and message in err
+
+
+def test_an_empty_selection_exits_2_with_no_traces_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "notes.txt").write_text("not a trace")
+    code, _, err = _run(["replay", str(tmp_path)], capsys)
+    assert code == 2 and "no traces found" in err
+
+
+def test_python_dash_m_conformance_runs_the_command() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "conformance", "replay", str(TRACES)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "0 failed" in proc.stdout
+
+
+def test_the_installed_console_script_replays_the_bundled_traces() -> None:
+    script = Path(sysconfig.get_path("scripts")) / "dialcheck"
+    if not script.exists():
+        pytest.skip("dialcheck is not installed in this interpreter (tox installs it)")
+    proc = subprocess.run([str(script), "replay", str(TRACES)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    bad = subprocess.run([str(script), "replay", "--impl", "x"], capture_output=True, text=True, check=False)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
