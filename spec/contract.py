@@ -17,7 +17,7 @@ __all__ = ["Dialstate", "DialstateFactory", "CONTRACT_METHODS"]
 
 @runtime_checkable
 class Dialstate(Protocol):
-    """A dial scheduler with geth's ``dialstate`` interface."""
+    """A dial scheduler with geth's ``dialstate`` interface (AD-2: these four methods, sections 5-7)."""
 
     def new_tasks(
         self,

@@ -78,7 +78,7 @@ def test_a_module_that_fails_to_import_exits_2(write_impl: ImplWriter, capsys: p
     assert code == 2 and "RuntimeError: boom at import" in err
 
 
-def test_a_factory_returning_a_non_dialstate_exits_2(write_impl: ImplWriter, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_factory_returning_a_non_dialstate_exits_2_AD_2(write_impl: ImplWriter, capsys: pytest.CaptureFixture[str]) -> None:
     name = write_impl("def create(config, profile):\n    return object()\n")
     code, _, err = _run(["replay", "--impl", f"{name}:create", str(STATIC_TRACE)], capsys)
     assert code == 2 and "without the method(s) new_tasks, task_done, add_static, remove_static" in err
@@ -117,7 +117,7 @@ def test_an_impl_in_the_working_directory_is_importable_and_can_pass(
         ),
     ],
 )
-def test_an_implementation_failure_is_a_verdict_naming_the_step(
+def test_an_implementation_failure_is_a_verdict_naming_the_step_AD_4(
     body: str, reason: str, write_impl: ImplWriter, capsys: pytest.CaptureFixture[str]
 ) -> None:
     name = write_impl(REFERENCE_WRAPPER.format(body=body))
@@ -132,7 +132,7 @@ def test_a_factory_that_raises_fails_at_construction(write_impl: ImplWriter, cap
     assert code == 1 and "at construction: the implementation raised RuntimeError in the factory" in out
 
 
-def test_a_task_never_returned_cannot_be_done(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_task_never_returned_cannot_be_done_AD_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     document = json.loads(STATIC_TRACE.read_text())
     document["steps"].insert(1, {"op": "task_done", "now": 1, "task": {"type": "discover"}})
     path = tmp_path / "t.json"
@@ -184,3 +184,19 @@ def test_the_installed_console_script_replays_the_bundled_traces() -> None:
     assert proc.returncode == 0, proc.stderr
     bad = subprocess.run([str(script), "replay", "--impl", "x"], capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_task_done_receives_the_very_object_new_tasks_returned_AD_3(
+    write_impl: ImplWriter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = """def new_tasks(self, running, peers, now, table):
+            tasks = super().new_tasks(running, peers, now, table)
+            self.__dict__.setdefault("returned", []).extend(tasks)
+            return tasks
+
+        def task_done(self, task, now, results):
+            assert any(task is t for t in self.returned), "task_done got a copy"
+            super().task_done(task, now, results)"""
+    name = write_impl(REFERENCE_WRAPPER.format(body=body))
+    code, out, _ = _run(["replay", "--impl", f"{name}:create", str(TRACES)], capsys)
+    assert code == 0, out

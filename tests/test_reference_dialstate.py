@@ -243,7 +243,7 @@ class TestWait:
 class TestStatics:
     """DS-STATIC-1..5 and STATIC_REDIAL."""
 
-    def test_the_same_static_task_object_is_returned_every_time(self) -> None:
+    def test_the_same_static_task_object_is_returned_every_time_DS_STATIC_3(self) -> None:
         ds = Dialstate(config(static=[node(1)]))
         [first] = ds.new_tasks(0, {}, 1 * S, [])
         assert isinstance(first, DialTask)

@@ -1,0 +1,122 @@
+"""Property tests: the reference's helpers against independent, geth-shaped models.
+
+* netrestrict against Go's byte-level ``net.IPNet.Contains`` (DS-NET-1);
+* the O(1)-membership history against geth's linear-scan heap (DS-HIST-3, DS-HIST-4).
+The stateful history run is marked ``slow``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Optional
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from reference.history import DialHistory
+from reference.netrestrict import Netlist
+
+_V4_IN_V6 = bytes(10) + b"\xff\xff"
+
+
+def _to16(text: str) -> bytes:
+    address = ipaddress.ip_address(text)
+    return _V4_IN_V6 + address.packed if address.version == 4 else address.packed
+
+
+def _to4(ip: bytes) -> Optional[bytes]:
+    if len(ip) == 4:
+        return ip
+    return ip[12:] if ip[:12] == _V4_IN_V6 else None
+
+
+def _go_parse_cidr(text: str) -> tuple[bytes, bytes]:
+    """net.ParseCIDR: return (IPNet.IP, IPNet.Mask)."""
+    address, prefix = text.split("/")
+    ip = _to16(address)
+    bits = 32 if ipaddress.ip_address(address).version == 4 else 128
+    ones = int(prefix)
+    mask = ((2**bits - 1) >> (bits - ones) << (bits - ones)).to_bytes(bits // 8, "big") if ones else bytes(bits // 8)
+    if len(mask) == 4 and ip[:12] == _V4_IN_V6:
+        ip = ip[12:]
+    return bytes(a & b for a, b in zip(ip, mask)), mask
+
+
+def _go_contains(cidr: str, ip_text: Optional[str]) -> bool:
+    """net.IPNet.Contains, byte for byte."""
+    if ip_text is None:
+        return False
+    net_ip, mask = _go_parse_cidr(cidr)
+    nn = _to4(net_ip)
+    if nn is None:
+        nn = net_ip
+    if len(mask) == 4 and len(nn) != 4:
+        return False
+    if len(mask) == 16 and len(nn) == 4:
+        mask = mask[12:]
+    ip = _to16(ip_text)
+    ip = _to4(ip) or ip
+    return len(ip) == len(nn) and all(a & m == b & m for a, b, m in zip(nn, ip, mask))
+
+
+_V4 = st.builds(lambda b: str(ipaddress.IPv4Address(b)), st.sampled_from([0x0A000001, 0x0A0000FF, 0xC0A80001, 0x0B000001]) | st.integers(0, 2**32 - 1))
+_MAPPED = _V4.map(lambda v4: f"::ffff:{v4}")
+_V6 = st.builds(lambda b: str(ipaddress.IPv6Address(b)), st.integers(0, 2**128 - 1) | st.sampled_from([0, 1, 0xFFFF00000000]))
+_ADDRESS = _V4 | _MAPPED | _V6
+_CIDR = st.one_of(
+    st.tuples(_V4, st.sampled_from([0, 8, 16, 24, 31, 32]) | st.integers(0, 32)).map(lambda t: f"{t[0]}/{t[1]}"),
+    st.tuples(_MAPPED, st.sampled_from([80, 95, 96, 97, 104, 120, 128]) | st.integers(80, 128)).map(
+        lambda t: f"{t[0]}/{t[1]}"
+    ),
+    st.tuples(_V6, st.sampled_from([0, 64, 128]) | st.integers(0, 128)).map(lambda t: f"{t[0]}/{t[1]}"),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_CIDR, max_size=3), st.none() | _ADDRESS)
+def test_netrestrict_agrees_with_gos_ipnet_contains_DS_NET_1(cidrs: list[str], ip: Optional[str]) -> None:
+    assert Netlist(cidrs).contains(ip) is any(_go_contains(c, ip) for c in cidrs)
+
+
+class HistoryAgainstLinearScan(RuleBasedStateMachine):
+    """geth's dialHistory is a heap scanned linearly; ours must answer the same."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ours = DialHistory()
+        self.geths: list[tuple[str, int]] = []
+
+    @rule(node_id=st.sampled_from(["01", "02", "03", "04"]), expiry=st.integers(-50, 50))
+    def add(self, node_id: str, expiry: int) -> None:
+        self.ours.add(node_id, expiry)
+        self.geths.append((node_id, expiry))
+
+    @rule(now=st.integers(-60, 60))
+    def expire(self, now: int) -> None:
+        self.ours.expire(now)
+        self.geths = [(i, e) for i, e in self.geths if not e < now]
+
+    @precondition(lambda self: any(sum(1 for j, _ in self.geths if j == i) == 1 for i, _ in self.geths))
+    @rule(data=st.data())
+    def remove_a_single_entry(self, data: st.DataObject) -> None:
+        singles = sorted({i for i, _ in self.geths if sum(1 for j, _ in self.geths if j == i) == 1})
+        node_id = data.draw(st.sampled_from(singles))
+        assert self.ours.remove(node_id)
+        self.geths = [(i, e) for i, e in self.geths if i != node_id]
+
+    @invariant()
+    def same_answers(self) -> None:
+        assert len(self.ours) == len(self.geths)
+        for node_id in ("01", "02", "03", "04"):
+            assert self.ours.contains(node_id) is any(i == node_id for i, _ in self.geths)
+        if self.geths:
+            assert self.ours.get_min_expiry() == min(e for _, e in self.geths)
+
+
+@pytest.mark.slow
+def test_history_agrees_with_geths_linear_scan_DS_HIST_4() -> None:
+    machine = HistoryAgainstLinearScan.TestCase
+    machine.settings = settings(max_examples=300, stateful_step_count=60, deadline=None)
+    machine().runTest()
