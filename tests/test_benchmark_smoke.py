@@ -1,0 +1,39 @@
+"""The benchmark runs, and its assumption holds: a prepared history call changes no state."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_new_tasks.py"
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_new_tasks", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_new_tasks"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_benchmark_measures_every_dimension_and_prints_growth() -> None:
+    bench = _load()
+    results = bench.run(sizes=(10, 20), calls=2)
+    assert set(results) == set(bench.DIMENSIONS)
+    table = bench.format_table(results, sizes=(10, 20))
+    assert "history entries" in table and table.count("x\n") + table.endswith("x") >= len(results)
+
+
+def test_a_prepared_history_call_refuses_every_candidate_and_changes_nothing_DS_HIST_4() -> None:
+    bench = _load()
+    for prepare in (bench.prepare_history, bench.prepare_scanning_history):
+        ds, peers = prepare(50)
+        before = copy.deepcopy(ds.__dict__)
+        assert ds.new_tasks(1, peers, bench.NOW, bench._TABLE) == []
+        after = ds.__dict__
+        assert len(after["_hist"]) == len(before["_hist"]) == 50
+        assert after["_dialing"] == before["_dialing"] and after["_lookup_buf"] == before["_lookup_buf"]
