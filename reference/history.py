@@ -15,7 +15,6 @@ linear scan.  Here the heap is :mod:`heapq` and a counter per ID answers
 from __future__ import annotations
 
 import heapq
-import itertools
 from collections import Counter
 
 from spec.model import NodeID
@@ -29,14 +28,15 @@ class DialHistory:
     def __init__(self) -> None:
         self._heap: list[tuple[int, int, NodeID]] = []
         self._count: Counter[NodeID] = Counter()
-        self._order = itertools.count()
+        self._pushes = 0  # tie-breaker: equal expiries pop in insertion order
 
     def __len__(self) -> int:
         return len(self._heap)
 
     def add(self, node_id: NodeID, expiry: int) -> None:
         """Record that ``node_id`` may not be dialed until after ``expiry``."""
-        heapq.heappush(self._heap, (expiry, next(self._order), node_id))
+        heapq.heappush(self._heap, (expiry, self._pushes, node_id))
+        self._pushes += 1
         self._count[node_id] += 1
 
     def contains(self, node_id: NodeID) -> bool:
