@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Optional
 
 from reference.history import DialHistory
@@ -71,8 +72,22 @@ def _go_div(numerator: int, denominator: int) -> int:
     return quotient if (numerator >= 0) == (denominator > 0) else -quotient
 
 
+@dataclass
+class _Call:
+    """What one ``new_tasks`` call works on: its inputs, the tasks so far, the remaining need."""
+
+    peers: Mapping[NodeID, ConnFlag]
+    now: int
+    need: int
+    tasks: list[Task] = field(default_factory=list)
+
+
 class Dialstate:
-    """geth's dial scheduler; implements :class:`spec.contract.Dialstate`."""
+    """geth's dial scheduler; implements :class:`spec.contract.Dialstate`.
+
+    ``new_tasks`` is split into one private method per geth step so that a reader
+    can match each against spec section 5 (and a seeded bug can replace one step).
+    """
 
     def __init__(self, config: Config, profile: Profile = Profile.GETH_1_7) -> None:
         # DS-INIT-1: "max_dyn_dials MUST be a non-negative integer".
@@ -145,89 +160,105 @@ class Dialstate:
         now: int,
         table: Sequence[Node],
     ) -> list[Task]:
-        """Return the tasks to start now, updating the scheduler's state."""
+        """Return the tasks to start now, updating the scheduler's state (geth's nine steps)."""
+        self._record_start(now)
+        call = _Call(peers=peers, now=now, need=self._compute_need(peers))
+        # DS-HIST-2: "new_tasks MUST expire the history before any check".
+        self._hist.expire(now)
+        self._add_static_dials(call)
+        self._add_fallback_dial(call)
+        self._add_random_dials(call, table)
+        self._add_lookup_dials(call)
+        self._add_discover(call)
+        self._add_wait(call, running)
+        return call.tasks
+
+    def _record_start(self, now: int) -> None:
         # DS-TIME-2: "start MUST be set to now on a call while it is the zero instant;
         # a call at the zero instant therefore leaves it unset".
         if self._start == ZERO_TIME:
             self._start = now
 
-        tasks: list[Task] = []
-
-        def add_dial(flag: ConnFlag, node: Node) -> bool:
-            if self.check_dial(node, peers) is not None:
-                return False
-            # NO_DOUBLE_DIAL: "one answer MUST NOT contain two dial tasks for one node".
-            self._dialing[node.id] = flag
-            # DS-TASKS-1: "dynamic dial tasks MUST be new objects whose destination is the
-            # node tried, as given".
-            tasks.append(DialTask(flag=flag, dest=node))
-            return True
-
+    def _compute_need(self, peers: Mapping[NodeID, ConnFlag]) -> int:
         # DS-NEED-1: "need MUST be max_dyn_dials minus the peers whose flags contain dyn
         # minus the outstanding dyn dials; it MAY be negative". DYN_BUDGET rests on it.
         need = self._max_dyn_dials
         need -= sum(1 for flags in peers.values() if ConnFlag.DYN in flags)
         need -= sum(1 for flag in self._dialing.values() if ConnFlag.DYN in flag)
+        return need
 
-        # DS-HIST-2: "new_tasks MUST expire the history before any check".
-        self._hist.expire(now)
+    def _add_dial(self, call: _Call, flag: ConnFlag, node: Node) -> bool:
+        """Dial ``node`` if checkDial allows it (geth's ``addDial``); return whether it did."""
+        if self.check_dial(node, call.peers) is not None:
+            return False
+        # NO_DOUBLE_DIAL: "one answer MUST NOT contain two dial tasks for one node".
+        self._dialing[node.id] = flag
+        # DS-TASKS-1: "dynamic dial tasks MUST be new objects whose destination is the
+        # node tried, as given".
+        call.tasks.append(DialTask(flag=flag, dest=node))
+        return True
 
+    def _add_static_dials(self, call: _Call) -> None:
         # DS-STATIC-1, DS-STATIC-3, STATIC_REDIAL: "every static task whose destination passes
         # checkDial MUST be returned, be the very object stored for that node, and be marked
         # dialing with flag static".
         for node_id, static_task in list(self._static.items()):
-            error = self.check_dial(static_task.dest, peers)
+            error = self.check_dial(static_task.dest, call.peers)
             # DS-STATIC-2: "a static entry refused as self or not whitelisted MUST be deleted".
             if error in _FATAL_FOR_STATIC:
                 del self._static[node_id]
             elif error is None:
                 self._dialing[node_id] = static_task.flag
-                tasks.append(static_task)
+                call.tasks.append(static_task)
 
+    def _add_fallback_dial(self, call: _Call) -> None:
         # DS-FALLBACK-1: "with no peers at all, a bootnode, need > 0 and now - start
         # strictly greater than 20 s, the first bootnode MUST be rotated to the back and then
         # dialed if checkDial passes". BOOTNODE_ROTATION rests on it.
         if (
-            not peers
+            not call.peers
             and self._bootnodes
-            and need > 0
-            and compute_duration(now, self._start) > FALLBACK_INTERVAL
+            and call.need > 0
+            and compute_duration(call.now, self._start) > FALLBACK_INTERVAL
         ):
             bootnode = self._bootnodes.pop(0)
             self._bootnodes.append(bootnode)
-            if add_dial(ConnFlag.DYN, bootnode):
-                need -= 1
+            if self._add_dial(call, ConnFlag.DYN, bootnode):
+                call.need -= 1
 
+    def _add_random_dials(self, call: _Call, table: Sequence[Node]) -> None:
         # DS-RANDOM-1: "random candidates MUST be need/2 (truncated) computed after the
         # fallback step; the first min(candidates, nodes read) table nodes MUST be tried".
         # RANDOM_HALF rests on it and on DS-RANDOM-2.
-        random_candidates = _go_div(need, 2)
+        random_candidates = _go_div(call.need, 2)
         if random_candidates > 0:
             read = min(len(table), self._random_buf_len)
             for node in table[: min(random_candidates, read)]:
-                if add_dial(ConnFlag.DYN, node):
-                    need -= 1
+                if self._add_dial(call, ConnFlag.DYN, node):
+                    call.need -= 1
 
+    def _add_lookup_dials(self, call: _Call) -> None:
         # DS-LOOKUP-1: "lookup results MUST be tried in order while need > 0, and every
         # tried result removed from the buffer, dialed or not".
         tried = 0
-        while tried < len(self._lookup_buf) and need > 0:
-            if add_dial(ConnFlag.DYN, self._lookup_buf[tried]):
-                need -= 1
+        while tried < len(self._lookup_buf) and call.need > 0:
+            if self._add_dial(call, ConnFlag.DYN, self._lookup_buf[tried]):
+                call.need -= 1
             tried += 1
         del self._lookup_buf[:tried]
 
+    def _add_discover(self, call: _Call) -> None:
         # SINGLE_LOOKUP / DS-LOOKUP-2: "a discover task MUST be returned iff the buffer holds
         # fewer than need nodes and no lookup is outstanding".
-        if len(self._lookup_buf) < need and not self._lookup_running:
+        if len(self._lookup_buf) < call.need and not self._lookup_running:
             self._lookup_running = True
-            tasks.append(DiscoverTask())
+            call.tasks.append(DiscoverTask())
 
+    def _add_wait(self, call: _Call, running: int) -> None:
         # DS-WAIT-1, WAIT_EXPIRE: "when running is 0, nothing else is returned and the history is not
         # empty, a wait task for the earliest expiry minus now MUST be returned".
-        if running == 0 and not tasks and len(self._hist) > 0:
-            tasks.append(WaitTask(compute_duration(self._hist.get_min_expiry(), now)))
-        return tasks
+        if running == 0 and not call.tasks and len(self._hist) > 0:
+            call.tasks.append(WaitTask(compute_duration(self._hist.get_min_expiry(), call.now)))
 
     # -- taskDone -------------------------------------------------------------
 
