@@ -11,6 +11,10 @@ kind (and destination ID) and hands that very object back (AD-3).  A
 raised by the implementation or an answer that is not a sequence of tasks
 (AD-4) ends the replay with a :class:`Failure` naming the step.
 
+Every answer is also judged by the named invariants
+(:mod:`conformance.invariants`), so a trace saved from an invariants-level run
+fails again at the same step with the same check.
+
 A factory that returns an object without the contract's methods is not a
 verdict but a harness error: :class:`conformance.loader.ImplementationError`.
 """
@@ -19,27 +23,30 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
+from conformance.invariants import InvariantChecker
 from conformance.loader import check_dialstate
 from conformance.render import format_step, format_tasks
 from conformance.trace import AddStaticStep, NewTasksStep, Step, TaskDoneStep, Trace, TaskRef
 from spec.contract import Dialstate, DialstateFactory
 from spec.model import ConnFlag, DialTask, DiscoverTask, Node, Profile, Task, WaitTask, get_task_key
 
-__all__ = ["Failure", "ReplayResult", "replay_trace", "compare_tasks", "format_failure"]
+__all__ = ["Failure", "ReplayResult", "replay_trace", "compare_tasks", "format_failure", "is_task"]
 
 
 @dataclass(frozen=True)
 class Failure:
-    """Why a replay failed: ``index`` is the 0-based step index (``None`` for construction)."""
+    """Why a replay failed: the check that broke and where (``index`` 0-based; ``None``: construction)."""
 
     index: Optional[int]
     step: Optional[Step]
+    check: str
     reason: str
     expected: Optional[tuple[Task, ...]] = None
     got: Optional[tuple[Task, ...]] = None
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,8 @@ class ReplayResult:
         return self.failure is None
 
 
-def _is_task(value: object) -> bool:
+def is_task(value: object) -> bool:
+    """Return whether ``value`` is a well-formed ``spec.model`` task."""
     if isinstance(value, DialTask):
         return isinstance(value.flag, ConnFlag) and isinstance(value.dest, Node)
     if isinstance(value, WaitTask):
@@ -113,70 +121,79 @@ def _raised(exc: Exception, what: str) -> str:
     return f"the implementation raised {type(exc).__name__} in {what}: {exc}"
 
 
-def _run_step(impl: Dialstate, step: Step, outstanding: list[Task]) -> Optional[Failure]:
+def _run_step(impl: Dialstate, step: Step, outstanding: list[Task], checker: InvariantChecker) -> Optional[Failure]:
     """Apply one step; return a failure (index filled in by the caller) or ``None``."""
     if isinstance(step, NewTasksStep):
         try:
             answer: object = impl.new_tasks(step.running, dict(step.peers), step.now, list(step.table))
         except Exception as exc:  # AD-4: an implementation's exception is a verdict
-            return Failure(None, step, _raised(exc, "new_tasks"))
+            return Failure(None, step, "IMPLEMENTATION_ERROR", _raised(exc, "new_tasks"))
         if not isinstance(answer, Sequence) or isinstance(answer, (str, bytes)):
-            return Failure(None, step, f"new_tasks returned {_short_repr(answer)}, not a sequence of tasks")
+            return Failure(None, step, "BAD_ANSWER", f"new_tasks returned {_short_repr(answer)}, not a sequence of tasks")
         tasks = tuple(answer)
-        bad = [t for t in tasks if not _is_task(t)]
+        bad = [t for t in tasks if not is_task(t)]
         if bad:
             # AD-4: "an answer that is not a sequence of tasks MUST be reported as non-conformance".
-            return Failure(None, step, f"new_tasks returned {_short_repr(bad[0])}, which is not a spec.model task")
+            reason = f"new_tasks returned {_short_repr(bad[0])}, which is not a spec.model task"
+            return Failure(None, step, "BAD_ANSWER", reason)
         outstanding.extend(tasks)
+        violations = checker.on_new_tasks(step.running, dict(step.peers), step.now, step.table, tasks)
+        broken = tuple(v.check.value for v in violations)
         if step.expect is not None:
             difference = compare_tasks(step.expect, tasks)
             if difference is not None:
-                return Failure(None, step, difference, step.expect, tasks)
+                return Failure(None, step, "STRICT", difference, step.expect, tasks, broken)
+        if violations:
+            return Failure(None, step, broken[0], violations[0].message, None, tasks, broken[1:])
         return None
     if isinstance(step, TaskDoneStep):
         index = _find_outstanding(outstanding, step.ref)
         if index is None:
             what = step.ref.kind if step.ref.dest is None else f"dial task for {step.ref.dest}"
-            return Failure(
-                None,
-                step,
-                f"no outstanding {what}: the implementation never returned one, or it is already done",
-            )
+            reason = f"no outstanding {what}: the implementation never returned one, or it is already done"
+            return Failure(None, step, "MISSING_TASK", reason)
         task = outstanding.pop(index)
         try:
             # AD-3: "a task passed to task_done MUST be an object that new_tasks returned".
             impl.task_done(task, step.now, list(step.results))
         except Exception as exc:
-            return Failure(None, step, _raised(exc, "task_done"))
+            return Failure(None, step, "IMPLEMENTATION_ERROR", _raised(exc, "task_done"))
+        checker.on_task_done(task, step.now, step.results)
         return None
     try:
         if isinstance(step, AddStaticStep):
             impl.add_static(step.node)
+            checker.on_add_static(step.node)
         else:
             impl.remove_static(step.node)
+            checker.on_remove_static(step.node)
     except Exception as exc:
         verb = "add_static" if isinstance(step, AddStaticStep) else "remove_static"
-        return Failure(None, step, _raised(exc, verb))
+        return Failure(None, step, "IMPLEMENTATION_ERROR", _raised(exc, verb))
     return None
 
 
 def replay_trace(
     trace: Trace, factory: DialstateFactory, profile: Optional[Profile] = None, origin: str = "the factory"
 ) -> ReplayResult:
-    """Replay ``trace`` against a fresh implementation from ``factory`` (profile defaults to the trace's)."""
+    """Replay ``trace`` against a fresh implementation from ``factory`` (profile defaults to the trace's).
+
+    Every answer is judged against ``expect`` (when present) and the named invariants.
+    """
     chosen = profile or trace.profile
     try:
         # AD-1: "an implementation MUST be created by a factory called as factory(config, profile)".
         created = factory(trace.config, chosen)
     except Exception as exc:
-        return ReplayResult(trace, chosen, Failure(None, None, _raised(exc, "the factory")), 0)
+        broken = Failure(None, None, "IMPLEMENTATION_ERROR", _raised(exc, "the factory"))
+        return ReplayResult(trace, chosen, broken, 0)
     impl = check_dialstate(created, origin)
+    checker = InvariantChecker(trace.config, chosen)
     outstanding: list[Task] = []
     for index, step in enumerate(trace.steps):
-        failure = _run_step(impl, step, outstanding)
+        failure = _run_step(impl, step, outstanding, checker)
         if failure is not None:
-            located = Failure(index, step, failure.reason, failure.expected, failure.got)
-            return ReplayResult(trace, chosen, located, index + 1)
+            return ReplayResult(trace, chosen, replace(failure, index=index), index + 1)
     return ReplayResult(trace, chosen, None, len(trace.steps))
 
 
@@ -189,11 +206,13 @@ def format_failure(result: ReplayResult) -> str:
     if failure.index is None:
         return f"  at construction: {failure.reason}"
     assert failure.step is not None
+    also = f" (also breaks {', '.join(failure.also)})" if failure.also else ""
     lines = [
         f"  step {failure.index + 1} ($.steps[{failure.index}]): {format_step(failure.step, self_id)}",
-        f"  {failure.reason}",
+        f"  {failure.check}{also}: {failure.reason}",
     ]
-    if failure.expected is not None and failure.got is not None:
+    if failure.expected is not None:
         lines.append(f"  expected {format_tasks(failure.expected, self_id)}")
+    if failure.got is not None:
         lines.append(f"  got      {format_tasks(failure.got, self_id)}")
     return "\n".join(lines)

@@ -1,0 +1,364 @@
+"""The state machine that plays geth's server loop and the network around an implementation.
+
+Theory of operation
+-------------------
+:class:`DialMachine` is a Hypothesis ``RuleBasedStateMachine``.  Its rules are
+the events of geth's ``Server.run``: ask for new tasks after the clock moves,
+a dial connects or fails, a lookup returns, a wait ends, a peer drops or
+connects inbound, a static node is added or removed, the discovery table's
+contents change.  ``running`` is the number of outstanding tasks, of all kinds.
+
+Every call goes to the implementation under test and, in ``strict`` level, to
+the reference beside it with the same inputs.  Each answer is judged by the
+named invariants (:mod:`conformance.invariants`) and, in ``strict`` level,
+compared with the reference's as a multiset.  The first difference raises
+:class:`Nonconformance`, which carries the recorded trace of the example, so
+the shrunk counterexample can be printed and saved as ``dialcheck-trace/1``.
+
+Choices depend only on the machine's own bookkeeping (the tasks it recorded as
+outstanding, its peers, its clock), never on asking the implementation.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Optional
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
+
+from conformance.invariants import InvariantChecker, Situation, Violation
+from conformance.loader import check_dialstate
+from conformance.replay import compare_tasks, is_task
+from conformance.trace import (
+    AddStaticStep,
+    NewTasksStep,
+    RemoveStaticStep,
+    Step,
+    TaskDoneStep,
+    TaskRef,
+    Trace,
+)
+from reference.dialstate import Dialstate as ReferenceDialstate
+from spec.contract import Dialstate, DialstateFactory
+from spec.model import SECOND, Config, ConnFlag, DialTask, DiscoverTask, Node, NodeID, Profile, Task, WaitTask, get_task_key
+
+__all__ = ["Level", "Nonconformance", "RunContext", "DialMachine", "uint_id", "UNIVERSE"]
+
+
+class Level(enum.Enum):
+    """How an implementation is judged."""
+
+    STRICT = "strict"
+    INVARIANTS = "invariants"
+
+
+def uint_id(i: int) -> NodeID:
+    """Return the 64-byte node ID of ``i``, like geth's test helper ``uintID(i)`` (prints as ``n<i>``)."""
+    return f"{i:0128x}"
+
+
+def _node(i: int, ip: Optional[str], tcp: int = 30303) -> Node:
+    return Node(uint_id(i), ip, tcp, tcp)
+
+
+#: The node universe: n1..n10 in 10.0.0.0/24, n11 and n12 in 192.168.0.0/24 (restricted by every
+#: CIDR the machine draws but one), n0 outside both (our own ID when self is "outside").
+UNIVERSE: tuple[Node, ...] = tuple(
+    _node(i, f"10.0.0.{i}" if 1 <= i <= 10 else ("10.0.0.100" if i == 0 else f"192.168.0.{i}")) for i in range(13)
+)
+_INCOMPLETE = (_node(4, None), _node(9, None))
+_MOVED = (_node(1, "10.0.0.101", 30304),)
+#: Nodes that appear as table entries, lookup results and statics: all of the above.
+NODE_POOL: tuple[Node, ...] = UNIVERSE + _INCOMPLETE + _MOVED
+_NETRESTRICTS: tuple[Optional[tuple[str, ...]], ...] = (None, None, (), ("10.0.0.0/24",), ("10.0.0.0/29", "192.168.0.11/32"))
+_BOUNDARIES = (0, 1, 4 * SECOND, 16 * SECOND, 20 * SECOND, 20 * SECOND + 1, 30 * SECOND, 30 * SECOND + 1)
+#: How far the clock moves before a new_tasks call: mostly geth's boundaries, sometimes anything,
+#: rarely backwards (callers may pass such times).
+ADVANCES = st.one_of(
+    st.sampled_from(_BOUNDARIES * 8 + (-1, -20 * SECOND)),
+    st.sampled_from(_BOUNDARIES),
+    st.integers(0, 40 * SECOND),
+)
+_NODES = st.sampled_from(NODE_POOL)
+_PICK = st.integers(0, 15)
+
+
+@st.composite
+def _configs(draw: st.DrawFn) -> Config:
+    self_index = draw(st.sampled_from((0, 0, 0, 3, 11)))
+    return Config(
+        self_id=uint_id(self_index),
+        max_dyn_dials=draw(st.integers(0, 12)),
+        static=tuple(draw(st.lists(_NODES, max_size=3))),
+        bootnodes=tuple(draw(st.lists(st.sampled_from(UNIVERSE), max_size=3))),
+        netrestrict=draw(st.sampled_from(_NETRESTRICTS)),
+    )
+
+
+@dataclass
+class RunContext:
+    """What one ``dialcheck run`` shares across examples: the subject and the counters."""
+
+    factory: DialstateFactory
+    profile: Profile
+    level: Level
+    origin: str = "the factory"
+    examples: int = 0
+    steps: int = 0
+    situations: Counter[Situation] = field(default_factory=Counter)
+
+
+@dataclass
+class _Outstanding:
+    task: Task
+    twin: Optional[Task]
+
+
+class Nonconformance(AssertionError):
+    """The implementation broke a check; carries the trace of the example up to that step."""
+
+    def __init__(
+        self,
+        check: str,
+        message: str,
+        trace: Trace,
+        violations: Sequence[Violation] = (),
+        expected: Optional[tuple[Task, ...]] = None,
+        got: Optional[tuple[Task, ...]] = None,
+    ) -> None:
+        super().__init__(f"{check}: {message}")
+        self.check = check
+        self.message = message
+        self.trace = trace
+        self.violations = tuple(violations)
+        self.expected = expected
+        self.got = got
+
+
+class DialMachine(RuleBasedStateMachine):
+    """geth's server loop and network around one implementation (and the reference, when strict)."""
+
+    def __init__(self, run: RunContext) -> None:
+        super().__init__()
+        self.run = run
+        run.examples += 1
+        self.now = 0
+        self.peers: dict[NodeID, ConnFlag] = {}
+        self.table: list[Node] = []
+        self.outstanding: list[_Outstanding] = []
+        self.steps: list[Step] = []
+        self.config = Config(self_id=uint_id(0), max_dyn_dials=0)
+        self.impl: Optional[Dialstate] = None
+        self.reference: Optional[ReferenceDialstate] = None
+        self.checker = InvariantChecker(self.config, run.profile)
+
+    # -- plumbing ---------------------------------------------------------------
+
+    def _trace(self) -> Trace:
+        return Trace(
+            name="counterexample",
+            profile=self.run.profile,
+            config=self.config,
+            steps=tuple(self.steps),
+            description=f"Found by dialcheck run ({self.run.level.value}) against {self.run.origin}.",
+        )
+
+    def _fail(self, check: str, message: str, **details: object) -> Nonconformance:
+        return Nonconformance(check, message, self._trace(), **details)  # type: ignore[arg-type]
+
+    def _subject(self) -> Dialstate:
+        assert self.impl is not None
+        return self.impl
+
+    def _call(self, what: str, step: Step, thunk: Callable[[], object]) -> object:
+        """Run one call into the implementation; an exception is a verdict, not a crash (AD-4)."""
+        self.run.steps += 1
+        try:
+            return thunk()
+        except Nonconformance:
+            raise
+        except Exception as exc:
+            self.steps.append(step)
+            raise self._fail("IMPLEMENTATION_ERROR", f"the implementation raised {type(exc).__name__} in {what}: {exc}") from None
+
+    # -- rules ------------------------------------------------------------------
+
+    @initialize(config=_configs(), start=st.sampled_from((0, 0, 1 * SECOND, 1000 * SECOND)))
+    def configure(self, config: Config, start: int) -> None:
+        """Create the implementation (and the reference) for ``config``; the clock starts at ``start``."""
+        self.config = config
+        self.now = start
+        self.checker = InvariantChecker(config, self.run.profile)
+        if self.run.level is Level.STRICT:
+            self.reference = ReferenceDialstate(config, self.run.profile)
+        self.run.steps += 1
+        try:
+            created = self.run.factory(config, self.run.profile)
+        except Exception as exc:
+            raise self._fail("IMPLEMENTATION_ERROR", f"the factory raised {type(exc).__name__}: {exc}") from None
+        self.impl = check_dialstate(created, self.run.origin)
+
+    @rule(advance=ADVANCES)
+    def new_tasks(self, advance: int) -> None:
+        """Move the clock by ``advance`` and ask for new tasks, as the server loop does."""
+        self.now += advance
+        running = len(self.outstanding)
+        peers = dict(self.peers)
+        table = list(self.table)
+        step = NewTasksStep(self.now, running, tuple(peers.items()), tuple(table))
+        answer = self._call("new_tasks", step, lambda: self._subject().new_tasks(running, dict(peers), self.now, list(table)))
+        if not isinstance(answer, Sequence) or isinstance(answer, (str, bytes)) or not all(is_task(t) for t in answer):
+            self.steps.append(step)
+            raise self._fail("BAD_ANSWER", f"new_tasks returned {answer!r:.80}, not a sequence of spec.model tasks")
+        got = tuple(answer)
+        expected: Optional[tuple[Task, ...]] = None
+        if self.reference is not None:
+            expected = tuple(self.reference.new_tasks(running, peers, self.now, table))
+        violations = self.checker.on_new_tasks(running, peers, self.now, table, got)
+        self.steps.append(NewTasksStep(self.now, running, step.peers, step.table, expected if expected is not None else got))
+        if expected is not None:
+            difference = compare_tasks(expected, got)
+            if difference is not None:
+                raise self._fail("STRICT", difference, violations=violations, expected=expected, got=got)
+        if violations:
+            first = violations[0]
+            raise self._fail(first.check.value, first.message, violations=violations, got=got)
+        self._remember(got, expected)
+
+    def _remember(self, got: tuple[Task, ...], expected: Optional[tuple[Task, ...]]) -> None:
+        twins = list(expected) if expected is not None else []
+        for task in got:
+            twin = next((t for t in twins if get_task_key(t) == get_task_key(task)), None)
+            if twin is not None:
+                twins.remove(twin)
+            self.outstanding.append(_Outstanding(task, twin))
+
+    def _dial_ids(self) -> list[NodeID]:
+        ids: list[NodeID] = []
+        for entry in self.outstanding:
+            if isinstance(entry.task, DialTask) and entry.task.dest.id not in ids:
+                ids.append(entry.task.dest.id)
+        return ids
+
+    def _finish(self, entry: _Outstanding, ref: TaskRef, results: tuple[Node, ...] = ()) -> None:
+        self.outstanding.remove(entry)
+        step = TaskDoneStep(self.now, ref, results)
+        self._call("task_done", step, lambda: self._subject().task_done(entry.task, self.now, list(results)))
+        self.steps.append(step)
+        if self.reference is not None and entry.twin is not None:
+            self.reference.task_done(entry.twin, self.now, list(results))
+        self.checker.on_task_done(entry.task, self.now, results)
+
+    def _oldest(self, kind: type, node_id: Optional[NodeID] = None) -> _Outstanding:
+        return next(
+            e
+            for e in self.outstanding
+            if isinstance(e.task, kind) and (node_id is None or (isinstance(e.task, DialTask) and e.task.dest.id == node_id))
+        )
+
+    @precondition(lambda self: any(isinstance(e.task, DialTask) for e in self.outstanding))
+    @rule(pick=_PICK)
+    def dial_connects(self, pick: int) -> None:
+        """The dial picked connects: the peer joins with the task's flag, then the task is done."""
+        ids = self._dial_ids()
+        node_id = ids[pick % len(ids)]
+        entry = self._oldest(DialTask, node_id)
+        assert isinstance(entry.task, DialTask)
+        if node_id not in self.peers and node_id != self.config.self_id:
+            self.peers[node_id] = entry.task.flag
+        self._finish(entry, TaskRef("dial", node_id))
+
+    @precondition(lambda self: any(isinstance(e.task, DialTask) for e in self.outstanding))
+    @rule(pick=_PICK)
+    def dial_fails(self, pick: int) -> None:
+        """The dial picked fails; the task is done."""
+        ids = self._dial_ids()
+        node_id = ids[pick % len(ids)]
+        self._finish(self._oldest(DialTask, node_id), TaskRef("dial", node_id))
+
+    @precondition(lambda self: any(isinstance(e.task, DialTask) for e in self.outstanding))
+    @rule(pick=_PICK)
+    def dial_handshake_completes(self, pick: int) -> None:
+        """The dial picked has connected: the peer joins with the task's flag; the task is done later.
+
+        geth's server loop can call newTasks between the two, when the peer and its dial both count.
+        """
+        ids = self._dial_ids()
+        node_id = ids[pick % len(ids)]
+        entry = self._oldest(DialTask, node_id)
+        assert isinstance(entry.task, DialTask)
+        if node_id not in self.peers and node_id != self.config.self_id:
+            self.peers[node_id] = entry.task.flag
+
+    @precondition(lambda self: bool(self.outstanding))
+    @rule(results=st.lists(_NODES, max_size=3))
+    def everything_finishes(self, results: list[Node]) -> None:
+        """Every outstanding task finishes, oldest first: dials fail, lookups return ``results``."""
+        while self.outstanding:
+            entry = self.outstanding[0]
+            if isinstance(entry.task, DialTask):
+                self._finish(entry, TaskRef("dial", entry.task.dest.id))
+            elif isinstance(entry.task, DiscoverTask):
+                self._finish(entry, TaskRef("discover"), tuple(results))
+            else:
+                self._finish(entry, TaskRef("wait"))
+
+    @precondition(lambda self: any(isinstance(e.task, DiscoverTask) for e in self.outstanding))
+    @rule(results=st.lists(_NODES, max_size=6))
+    def lookup_returns(self, results: list[Node]) -> None:
+        """The oldest lookup finishes with ``results`` (self, duplicates, incomplete and restricted nodes included)."""
+        self._finish(self._oldest(DiscoverTask), TaskRef("discover"), tuple(results))
+
+    @precondition(lambda self: any(isinstance(e.task, WaitTask) for e in self.outstanding))
+    @rule()
+    def wait_ends(self) -> None:
+        """The oldest wait task finishes."""
+        self._finish(self._oldest(WaitTask), TaskRef("wait"))
+
+    @precondition(lambda self: bool(self.peers))
+    @rule(pick=_PICK)
+    def peer_drops(self, pick: int) -> None:
+        """The peer picked disconnects."""
+        ids = sorted(self.peers)
+        del self.peers[ids[pick % len(ids)]]
+
+    @rule(node=st.sampled_from(UNIVERSE), trusted=st.booleans())
+    def inbound_peer_connects(self, node: Node, trusted: bool) -> None:
+        """``node`` connects to us (as a trusted peer when ``trusted``), unless already connected."""
+        if node.id not in self.peers and node.id != self.config.self_id:
+            self.peers[node.id] = ConnFlag.INBOUND | (ConnFlag.TRUSTED if trusted else ConnFlag(0))
+
+    @rule(node=_NODES)
+    def static_added(self, node: Node) -> None:
+        """The application adds ``node`` as a static node."""
+        step = AddStaticStep(node)
+        self._call("add_static", step, lambda: self._subject().add_static(node))
+        self.steps.append(step)
+        if self.reference is not None:
+            self.reference.add_static(node)
+        self.checker.on_add_static(node)
+
+    @rule(node=_NODES)
+    def static_removed(self, node: Node) -> None:
+        """The application removes ``node`` from the static nodes."""
+        step = RemoveStaticStep(node)
+        self._call("remove_static", step, lambda: self._subject().remove_static(node))
+        self.steps.append(step)
+        if self.reference is not None:
+            self.reference.remove_static(node)
+        self.checker.on_remove_static(node)
+
+    @rule(nodes=st.lists(_NODES, max_size=6))
+    def table_changes(self, nodes: list[Node]) -> None:
+        """The discovery table's random read returns ``nodes`` from now on."""
+        self.table = list(nodes)
+
+    def teardown(self) -> None:
+        """Add this example's situations to the run's statistics."""
+        self.run.situations.update(self.checker.situations)
+
+
