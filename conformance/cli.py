@@ -15,6 +15,16 @@ from pathlib import Path
 from typing import NoReturn, Optional
 
 from conformance.loader import REFERENCE_SPEC, ImplementationError, load_factory
+from conformance.machine import Level, RunContext
+from conformance.report import format_failure_report, format_stats, format_verdict, write_json, write_junit
+from conformance.runner import (
+    DEFAULT_EXAMPLES,
+    DEFAULT_STEPS,
+    HYPOTHESIS_PROFILES,
+    RunOptions,
+    get_default_hypothesis_profile,
+    run_conformance,
+)
 from conformance.replay import format_failure, replay_trace
 from conformance.trace import Trace, TraceError, load_trace
 from spec.model import Profile
@@ -60,7 +70,47 @@ def _build_parser() -> argparse.ArgumentParser:
         help="replay every trace under this profile instead of the trace's own",
     )
     replay.add_argument("paths", nargs="+", metavar="PATH", help="trace files or directories")
+
+    run = commands.add_parser(
+        "run",
+        help="drive an implementation through generated event sequences and judge every answer",
+        description="Run the conformance machine against an implementation. Exit 0 conformant, "
+        "1 not conformant, 2 usage or harness error. The last line printed is the verdict.",
+    )
+    subject = run.add_mutually_exclusive_group()
+    subject.add_argument(
+        "--impl",
+        metavar="MODULE:FACTORY",
+        default=REFERENCE_SPEC,
+        help="in-process implementation, called as FACTORY(config, profile) (default: the reference)",
+    )
+    subject.add_argument("--cmd", metavar="COMMAND", help="an implementation speaking dialcheck-wire/1 (not available yet)")
+    run.add_argument("--profile", choices=[p.value for p in Profile], default=Profile.GETH_1_7.value)
+    run.add_argument("--level", choices=[lv.value for lv in Level], default=Level.STRICT.value)
+    run.add_argument("--examples", type=_positive, metavar="N", help=f"examples to run (default {DEFAULT_EXAMPLES})")
+    run.add_argument("--steps", type=_positive, metavar="N", default=DEFAULT_STEPS, help=f"most steps per example (default {DEFAULT_STEPS})")
+    run.add_argument("--seed", type=int, metavar="N", help="seed the example generation (same seed, same examples)")
+    run.add_argument(
+        "--hypothesis-profile",
+        choices=HYPOTHESIS_PROFILES,
+        default=None,
+        help="ci: derandomized, no example database (the default when CI is set); default; thorough: 10x examples",
+    )
+    run.add_argument("--save-failures", metavar="DIR", type=Path, default=Path("dialcheck-failures"), help="where a failing trace is saved (default dialcheck-failures/)")
+    run.add_argument("--json", metavar="FILE", type=Path, help="also write the report as JSON")
+    run.add_argument("--junit", metavar="FILE", type=Path, help="also write the report as JUnit XML")
+    run.add_argument("--stats", action="store_true", help="print how often each situation occurred")
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
 
 
 def _collect_paths(arguments: Sequence[str]) -> list[Path]:
@@ -116,10 +166,63 @@ def _run_replay(args: argparse.Namespace) -> int:
     return EXIT_FAIL if failed else EXIT_OK
 
 
+def _show_progress(context: RunContext, elapsed: float) -> None:
+    global _last_progress
+    if elapsed - _last_progress >= 0.5:
+        _last_progress = elapsed
+        print(
+            f"\rdialcheck run: {context.examples:,} examples, {context.steps:,} steps, {elapsed:.0f}s",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+_last_progress = 0.0
+
+
+def _run_run(args: argparse.Namespace) -> int:
+    if args.cmd is not None:
+        raise UsageError(
+            "dialcheck run --cmd: the subprocess (dialcheck-wire/1) adapter is not available in this "
+            "version; wrap your implementation in Python and pass --impl MODULE:FACTORY"
+        )
+    factory = load_factory(args.impl)
+    options = RunOptions(
+        factory=factory,
+        origin=args.impl,
+        profile=Profile(args.profile),
+        level=Level(args.level),
+        examples=args.examples,
+        steps=args.steps,
+        seed=args.seed,
+        hypothesis_profile=args.hypothesis_profile or get_default_hypothesis_profile(),
+        save_dir=args.save_failures,
+    )
+    tty = sys.stderr.isatty()
+    report = run_conformance(options, _show_progress if tty else None)
+    if tty:
+        print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
+    if report.failure is not None:
+        print(format_failure_report(report))
+    elif report.flaky is not None:
+        print(f"FAILED NONDETERMINISTIC\n  {report.flaky}")
+    if args.stats:
+        print(format_stats(report))
+    if args.json is not None:
+        write_json(report, args.json)
+    if args.junit is not None:
+        write_junit(report, args.junit)
+    print(format_verdict(report))
+    return EXIT_OK if report.conformant else EXIT_FAIL
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the ``dialcheck`` command and return its exit code."""
     try:
         args = _build_parser().parse_args(argv)
+        if args.command == "run":
+            return _run_run(args)
         return _run_replay(args)
     except (UsageError, ImplementationError) as exc:
         print(str(exc), file=sys.stderr)

@@ -221,7 +221,7 @@ class DialMachine(RuleBasedStateMachine):
         violations = self.checker.on_new_tasks(running, peers, self.now, table, got)
         self.steps.append(NewTasksStep(self.now, running, step.peers, step.table, expected if expected is not None else got))
         if expected is not None:
-            difference = compare_tasks(expected, got)
+            difference = compare_tasks(expected, got, self.config.self_id)
             if difference is not None:
                 raise self._fail("STRICT", difference, violations=violations, expected=expected, got=got)
         if violations:

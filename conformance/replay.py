@@ -31,7 +31,7 @@ from conformance.loader import check_dialstate
 from conformance.render import format_step, format_tasks
 from conformance.trace import AddStaticStep, NewTasksStep, Step, TaskDoneStep, Trace, TaskRef
 from spec.contract import Dialstate, DialstateFactory
-from spec.model import ConnFlag, DialTask, DiscoverTask, Node, Profile, Task, WaitTask, get_task_key
+from spec.model import ConnFlag, DialTask, DiscoverTask, Node, NodeID, Profile, Task, WaitTask, get_task_key
 
 __all__ = ["Failure", "ReplayResult", "replay_trace", "compare_tasks", "format_failure", "is_task"]
 
@@ -73,7 +73,7 @@ def is_task(value: object) -> bool:
     return isinstance(value, DiscoverTask)
 
 
-def compare_tasks(expected: Sequence[Task], got: Sequence[Task]) -> Optional[str]:
+def compare_tasks(expected: Sequence[Task], got: Sequence[Task], self_id: Optional[NodeID] = None) -> Optional[str]:
     """Return ``None`` if the two task lists are equal as multisets, else what differs."""
     want = Counter(get_task_key(t) for t in expected)
     have = Counter(get_task_key(t) for t in got)
@@ -83,9 +83,9 @@ def compare_tasks(expected: Sequence[Task], got: Sequence[Task]) -> Optional[str
     extra = [t for t in got if (have - want)[get_task_key(t)] > 0]
     parts = []
     if missing:
-        parts.append(f"missing {format_tasks(_dedupe(missing, want - have))}")
+        parts.append(f"missing {format_tasks(_dedupe(missing, want - have), self_id)}")
     if extra:
-        parts.append(f"unexpected {format_tasks(_dedupe(extra, have - want))}")
+        parts.append(f"unexpected {format_tasks(_dedupe(extra, have - want), self_id)}")
     return "answer differs: " + "; ".join(parts)
 
 
@@ -121,7 +121,9 @@ def _raised(exc: Exception, what: str) -> str:
     return f"the implementation raised {type(exc).__name__} in {what}: {exc}"
 
 
-def _run_step(impl: Dialstate, step: Step, outstanding: list[Task], checker: InvariantChecker) -> Optional[Failure]:
+def _run_step(
+    impl: Dialstate, step: Step, outstanding: list[Task], checker: InvariantChecker, self_id: NodeID
+) -> Optional[Failure]:
     """Apply one step; return a failure (index filled in by the caller) or ``None``."""
     if isinstance(step, NewTasksStep):
         try:
@@ -140,7 +142,7 @@ def _run_step(impl: Dialstate, step: Step, outstanding: list[Task], checker: Inv
         violations = checker.on_new_tasks(step.running, dict(step.peers), step.now, step.table, tasks)
         broken = tuple(v.check.value for v in violations)
         if step.expect is not None:
-            difference = compare_tasks(step.expect, tasks)
+            difference = compare_tasks(step.expect, tasks, self_id)
             if difference is not None:
                 return Failure(None, step, "STRICT", difference, step.expect, tasks, broken)
         if violations:
@@ -191,7 +193,7 @@ def replay_trace(
     checker = InvariantChecker(trace.config, chosen)
     outstanding: list[Task] = []
     for index, step in enumerate(trace.steps):
-        failure = _run_step(impl, step, outstanding, checker)
+        failure = _run_step(impl, step, outstanding, checker, trace.config.self_id)
         if failure is not None:
             return ReplayResult(trace, chosen, replace(failure, index=index), index + 1)
     return ReplayResult(trace, chosen, None, len(trace.steps))

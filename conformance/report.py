@@ -1,0 +1,155 @@
+"""What ``dialcheck run`` prints and writes: the failure report, statistics, verdict, JSON and JUnit."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from conformance.invariants import Situation
+from conformance.machine import Nonconformance
+from conformance.render import format_node, format_node_id, format_step, format_tasks
+from conformance.runner import RunReport
+from conformance.trace import NewTasksStep, Trace, trace_to_json
+
+__all__ = ["format_failure_report", "format_stats", "format_verdict", "write_json", "write_junit"]
+
+
+def _format_config(trace: Trace) -> str:
+    config = trace.config
+    me = config.self_id
+    statics = ", ".join(format_node(n, me) for n in config.static)
+    boots = ", ".join(format_node(n, me) for n in config.bootnodes)
+    restrict = "none" if config.netrestrict is None else "[" + ", ".join(config.netrestrict) + "]"
+    return (
+        f"self {format_node_id(me)}, max_dyn_dials {config.max_dyn_dials}, static [{statics}], "
+        f"bootnodes [{boots}], netrestrict {restrict}"
+    )
+
+
+def format_counterexample(failure: Nonconformance) -> list[str]:
+    """Return the numbered steps of a counterexample, with what the implementation answered."""
+    trace = failure.trace
+    me = trace.config.self_id
+    lines = [f"  config: {_format_config(trace)}"]
+    last = len(trace.steps) - 1
+    for index, step in enumerate(trace.steps):
+        text = f"  {index + 1:>3}. {format_step(step, me)}"
+        if isinstance(step, NewTasksStep):
+            answer = failure.got if index == last and failure.got is not None else step.expect
+            if answer is not None:
+                text += f"\n         -> {format_tasks(answer, me)}"
+        if index == last:
+            text += f"   <== {failure.check}"
+        lines.append(text)
+    return lines
+
+
+def format_failure_report(report: RunReport) -> str:
+    """Return the whole failure report: the check, expected and got, the counterexample, where it is saved."""
+    failure = report.failure
+    assert failure is not None
+    options = report.options
+    me = failure.trace.config.self_id
+    also = [v.check.value for v in failure.violations if v.check.value != failure.check]
+    lines = [f"FAILED {failure.check}" + (f" (also breaks {', '.join(also)})" if also else "")]
+    lines.append(f"  {failure.message}")
+    if failure.check == "STRICT" and failure.violations:
+        for violation in failure.violations:
+            lines.append(f"  {violation.check.value}: {violation.message}")
+    if failure.expected is not None:
+        lines.append(f"  expected (reference {options.profile.value}): {format_tasks(failure.expected, me)}")
+    if failure.got is not None:
+        lines.append(f"  got: {format_tasks(failure.got, me)}")
+    lines.append(f"counterexample ({len(failure.trace.steps)} steps after shrinking; times in seconds):")
+    lines += format_counterexample(failure)
+    if report.saved is not None:
+        lines.append(f"saved as {report.saved}; reproduce without Hypothesis with:")
+        lines.append(f"  dialcheck replay --impl {options.origin} {report.saved}")
+    return "\n".join(lines)
+
+
+def format_stats(report: RunReport) -> str:
+    """Return how often each situation occurred during the run."""
+    width = max(len(s.value) for s in Situation)
+    lines = ["situations reached (count over all examples):"]
+    for situation in Situation:
+        count = report.situations.get(situation, 0)
+        lines.append(f"  {situation.value:<{width}}  {count:>8,}" + ("   (never)" if count == 0 else ""))
+    return "\n".join(lines)
+
+
+def format_verdict(report: RunReport) -> str:
+    """Return the one-line verdict printed last."""
+    options = report.options
+    if report.failure is not None:
+        outcome = f"NOT CONFORMANT ({report.failure.check})"
+    elif report.flaky is not None:
+        outcome = "NOT CONFORMANT (NONDETERMINISTIC)"
+    else:
+        outcome = "CONFORMANT"
+    return (
+        f"dialcheck run: {outcome} - {options.origin}, profile {options.profile.value}, "
+        f"level {options.level.value}, {report.examples:,} examples, {report.steps:,} steps, "
+        f"{report.seconds:.1f}s"
+    )
+
+
+def _as_dict(report: RunReport) -> dict[str, object]:
+    options = report.options
+    failure = report.failure
+    out: dict[str, object] = {
+        "verdict": "conformant" if report.conformant else "not conformant",
+        "implementation": options.origin,
+        "profile": options.profile.value,
+        "level": options.level.value,
+        "examples": report.examples,
+        "steps": report.steps,
+        "seconds": round(report.seconds, 3),
+        "nondeterministic": report.flaky,
+        "situations": {s.name: report.situations.get(s, 0) for s in Situation},
+        "failure": None,
+    }
+    if failure is not None:
+        out["failure"] = {
+            "check": failure.check,
+            "also": [v.check.value for v in failure.violations if v.check.value != failure.check],
+            "message": failure.message,
+            "step": len(failure.trace.steps),
+            "saved": None if report.saved is None else str(report.saved),
+            "trace": trace_to_json(failure.trace),
+        }
+    return out
+
+
+def write_json(report: RunReport, path: Path) -> None:
+    """Write the report as JSON."""
+    path.write_text(json.dumps(_as_dict(report), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def write_junit(report: RunReport, path: Path) -> None:
+    """Write the report as a JUnit XML test suite with one test case."""
+    options = report.options
+    failed = not report.conformant
+    suite = ET.Element(
+        "testsuite",
+        name="dialcheck",
+        tests="1",
+        failures="1" if failed else "0",
+        errors="0",
+        time=f"{report.seconds:.3f}",
+    )
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        classname=f"dialcheck.{options.level.value}",
+        name=f"{options.origin} [{options.profile.value}]",
+        time=f"{report.seconds:.3f}",
+    )
+    if report.failure is not None:
+        node = ET.SubElement(case, "failure", message=f"{report.failure.check}: {report.failure.message}")
+        node.text = format_failure_report(report)
+    elif report.flaky is not None:
+        ET.SubElement(case, "failure", message=report.flaky)
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+

@@ -1,0 +1,175 @@
+"""Run the state machine against an implementation and turn the outcome into a verdict.
+
+Theory of operation
+-------------------
+:func:`run_conformance` runs :class:`conformance.machine.DialMachine` under
+Hypothesis with the run's settings, then classifies what happened:
+
+* no exception: conformant;
+* :class:`~conformance.machine.Nonconformance` from the final, shrunk example:
+  not conformant, with the counterexample trace it carries;
+* Hypothesis's ``Flaky``: the implementation answered differently when the same
+  sequence was replayed, which is a verdict of its own (nondeterminism);
+* :class:`~conformance.loader.ImplementationError`: a harness error (exit 2).
+
+Hypothesis settings come from three profiles registered at import:
+``dialcheck-ci`` (derandomized, no example database), ``dialcheck-default``
+and ``dialcheck-thorough`` (ten times the examples).  Deadlines are off: a
+verdict never depends on timing.  Each implementation, profile and level gets
+its own example database, so results never mix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from hypothesis import HealthCheck, Verbosity, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis.database import DirectoryBasedExampleDatabase
+from hypothesis.errors import Flaky
+from hypothesis.stateful import run_state_machine_as_test
+
+from conformance.invariants import Situation
+from conformance.machine import DialMachine, Level, Nonconformance, RunContext
+from conformance.trace import dump_trace
+from spec.contract import DialstateFactory
+from spec.model import Profile
+
+__all__ = [
+    "DEFAULT_EXAMPLES",
+    "DEFAULT_STEPS",
+    "HYPOTHESIS_PROFILES",
+    "RunOptions",
+    "RunReport",
+    "run_conformance",
+    "get_default_hypothesis_profile",
+]
+
+DEFAULT_EXAMPLES = 800
+DEFAULT_STEPS = 100
+_THOROUGH_FACTOR = 10
+
+_COMMON = settings(
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    verbosity=Verbosity.quiet,
+    report_multiple_bugs=False,
+    print_blob=False,
+)
+settings.register_profile("dialcheck-ci", _COMMON, derandomize=True, database=None)
+settings.register_profile("dialcheck-default", _COMMON)
+settings.register_profile("dialcheck-thorough", _COMMON)
+#: The Hypothesis profile names ``--hypothesis-profile`` accepts, without the ``dialcheck-`` prefix.
+HYPOTHESIS_PROFILES = ("ci", "default", "thorough")
+
+
+def get_default_hypothesis_profile() -> str:
+    """Return ``ci`` when the ``CI`` environment variable is set, else ``default``."""
+    return "ci" if os.environ.get("CI") else "default"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What ``dialcheck run`` was asked to do."""
+
+    factory: DialstateFactory
+    origin: str
+    profile: Profile = Profile.GETH_1_7
+    level: Level = Level.STRICT
+    examples: Optional[int] = None
+    steps: int = DEFAULT_STEPS
+    seed: Optional[int] = None
+    hypothesis_profile: str = "default"
+    database_root: Path = Path(".hypothesis") / "dialcheck"
+    save_dir: Path = Path("dialcheck-failures")
+
+    def get_examples(self) -> int:
+        """Return the number of examples: as given, or the profile's default."""
+        if self.examples is not None:
+            return self.examples
+        factor = _THOROUGH_FACTOR if self.hypothesis_profile == "thorough" else 1
+        return DEFAULT_EXAMPLES * factor
+
+
+@dataclass
+class RunReport:
+    """The outcome of one run."""
+
+    options: RunOptions
+    examples: int = 0
+    steps: int = 0
+    seconds: float = 0.0
+    failure: Optional[Nonconformance] = None
+    flaky: Optional[str] = None
+    saved: Optional[Path] = None
+    situations: dict[Situation, int] = field(default_factory=dict)
+
+    @property
+    def conformant(self) -> bool:
+        """Return whether no check failed and the implementation behaved deterministically."""
+        return self.failure is None and self.flaky is None
+
+
+def _database_path(options: RunOptions) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", options.origin).strip("_")
+    return options.database_root / f"{slug}-{options.profile.value}-{options.level.value}"
+
+
+def _build_settings(options: RunOptions) -> settings:
+    parent = settings.get_profile(f"dialcheck-{options.hypothesis_profile}")
+    database = None if options.hypothesis_profile == "ci" else DirectoryBasedExampleDatabase(_database_path(options))
+    return settings(
+        parent,
+        max_examples=options.get_examples(),
+        stateful_step_count=options.steps,
+        database=database,
+    )
+
+
+def _save(report: RunReport, failure: Nonconformance) -> Path:
+    text = dump_trace(failure.trace)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:10]
+    options = report.options
+    path = options.save_dir / f"{failure.check}-{options.profile.value}-{options.level.value}-{digest}.json"
+    options.save_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_conformance(options: RunOptions, progress: Optional[Callable[[RunContext, float], None]] = None) -> RunReport:
+    """Run the machine against ``options.factory`` and return the verdict."""
+    context = RunContext(options.factory, options.profile, options.level, options.origin)
+    started = time.monotonic()
+
+    def make_machine() -> DialMachine:
+        if progress is not None:
+            progress(context, time.monotonic() - started)
+        return DialMachine(context)
+
+    if options.seed is not None:
+        make_machine = hypothesis_seed(options.seed)(make_machine)
+    report = RunReport(options)
+    try:
+        run_state_machine_as_test(make_machine, settings=_build_settings(options))  # type: ignore[no-untyped-call]
+    except Nonconformance as failure:
+        report.failure = failure
+    except Flaky as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        report.flaky = (
+            "the implementation answered differently when the same sequence of calls was replayed "
+            f"(it is nondeterministic: {first_line})"
+        )
+    report.examples = context.examples
+    report.steps = context.steps
+    report.seconds = time.monotonic() - started
+    report.situations = dict(context.situations)
+    if report.failure is not None:
+        report.saved = _save(report, report.failure)
+    return report

@@ -1,0 +1,108 @@
+"""``dialcheck run``: verdicts, reports, saved traces, JSON and JUnit output, bad input."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import main
+from conformance.runner import RunOptions, run_conformance
+from reference.dialstate import create_dialstate
+from spec.model import Profile
+
+QUICK = ["--examples", "25", "--steps", "40", "--hypothesis-profile", "ci"]
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(["run", *args])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("profile", ["geth-1.7", "geth-1.8"])
+@pytest.mark.parametrize("level", ["strict", "invariants"])
+def test_the_reference_is_conformant_and_the_verdict_is_the_last_line(
+    profile: str, level: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _run([*QUICK, "--profile", profile, "--level", level, "--save-failures", str(tmp_path)], capsys)
+    assert code == 0
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("dialcheck run: CONFORMANT - reference.dialstate:create_dialstate")
+    assert f"profile {profile}, level {level}" in last and "examples" in last and "steps" in last
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failure_prints_the_check_the_counterexample_and_saves_a_replayable_trace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    saved = tmp_path / "failures"
+    report_json = tmp_path / "report.json"
+    junit = tmp_path / "junit.xml"
+    code, out, _ = _run(
+        [
+            "--impl", "seeded_bugs:dials_self", "--level", "invariants", "--hypothesis-profile", "ci",
+            "--save-failures", str(saved), "--json", str(report_json), "--junit", str(junit),
+        ],
+        capsys,
+    )
+    assert code == 1
+    assert out.startswith("FAILED NEVER_SELF\n  our own node is dialed")
+    assert "counterexample (" in out and "<== NEVER_SELF" in out and "  config: self n0" in out
+    assert out.strip().splitlines()[-1].startswith("dialcheck run: NOT CONFORMANT (NEVER_SELF) - seeded_bugs:dials_self")
+    [trace] = list(saved.glob("NEVER_SELF-geth-1.7-invariants-*.json"))
+    document = json.loads(report_json.read_text())
+    assert document["verdict"] == "not conformant" and document["failure"]["check"] == "NEVER_SELF"
+    assert document["failure"]["saved"] == str(trace)
+    suite = ET.parse(junit).getroot()
+    assert suite.get("failures") == "1" and suite.find("testcase/failure") is not None
+    steps = len(json.loads(trace.read_text())["steps"])
+    assert main(["replay", "--impl", "seeded_bugs:dials_self", str(trace)]) == 1
+    replayed = capsys.readouterr().out
+    assert f"step {steps} ($.steps[{steps - 1}])" in replayed and "NEVER_SELF: our own node is dialed" in replayed
+    # The saved expectations are what the bug answered; the reference disagrees with them.
+    assert main(["replay", str(trace)]) == 1
+
+
+def test_json_and_junit_record_a_conformant_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _ = _run([*QUICK, "--json", str(tmp_path / "r.json"), "--junit", str(tmp_path / "j.xml")], capsys)
+    assert code == 0
+    document = json.loads((tmp_path / "r.json").read_text())
+    assert document["verdict"] == "conformant" and document["failure"] is None and document["steps"] > 0
+    assert ET.parse(tmp_path / "j.xml").getroot().get("failures") == "0"
+
+
+def test_stats_lists_every_situation(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run([*QUICK, "--stats"], capsys)
+    assert code == 0
+    assert "situations reached" in out and "fallback fired" in out and "wait emitted" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--cmd", "dialcheck serve"], "not available in this version"),
+        (["--impl", "nocolon"], "MODULE:FACTORY"),
+        (["--examples", "0"], "at least 1"),
+        (["--steps", "x"], "whole number"),
+        (["--level", "lenient"], "invalid choice"),
+        (["--impl", "a:b", "--cmd", "c"], "not allowed with argument"),
+    ],
+)
+def test_bad_run_arguments_exit_2(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(args, capsys)
+    assert code == 2 and message in err and out == ""
+
+
+def test_a_seed_makes_the_run_repeatable() -> None:
+    def run_once() -> int:
+        report = run_conformance(
+            RunOptions(create_dialstate, "reference", Profile.GETH_1_7, examples=15, steps=30, seed=1234, hypothesis_profile="default", database_root=Path("/nonexistent-unused"))
+        )
+        return report.steps
+
+    assert run_once() == run_once()
