@@ -49,6 +49,14 @@ from spec.model import SECOND, Config, ConnFlag, DialTask, DiscoverTask, Node, N
 __all__ = ["Level", "Nonconformance", "RunContext", "DialMachine", "uint_id", "UNIVERSE"]
 
 
+class DialOutcome(enum.Enum):
+    """What happens to a dial the machine picks."""
+
+    CONNECTS = "connects"
+    FAILS = "fails"
+    HANDSHAKE_ONLY = "handshake only"
+
+
 class Level(enum.Enum):
     """How an implementation is judged."""
 
@@ -76,13 +84,12 @@ _MOVED = (_node(1, "10.0.0.101", 30304),)
 NODE_POOL: tuple[Node, ...] = UNIVERSE + _INCOMPLETE + _MOVED
 _NETRESTRICTS: tuple[Optional[tuple[str, ...]], ...] = (None, None, (), ("10.0.0.0/24",), ("10.0.0.0/29", "192.168.0.11/32"))
 _BOUNDARIES = (0, 1, 4 * SECOND, 16 * SECOND, 20 * SECOND, 20 * SECOND + 1, 30 * SECOND, 30 * SECOND + 1)
-#: How far the clock moves before a new_tasks call: mostly geth's boundaries, sometimes anything,
-#: rarely backwards (callers may pass such times).
-ADVANCES = st.one_of(
-    st.sampled_from(_BOUNDARIES * 8 + (-1, -20 * SECOND)),
-    st.sampled_from(_BOUNDARIES),
-    st.integers(0, 40 * SECOND),
-)
+_ANY = None
+#: How far the clock moves before a new_tasks call: mostly geth's boundaries, a third of the time
+#: anything from 0 to 40 s (``_ANY``, drawn only then: one choice per step otherwise), rarely
+#: backwards (callers may pass such times).
+ADVANCES = st.sampled_from(_BOUNDARIES * 2 + (_ANY,) * 8 + (-1,) + (_BOUNDARIES[-3:] * 2) + (-20 * SECOND,))
+_ANY_ADVANCE = st.integers(0, 40 * SECOND)
 _NODES = st.sampled_from(NODE_POOL)
 _PICK = st.integers(0, 15)
 
@@ -202,10 +209,10 @@ class DialMachine(RuleBasedStateMachine):
             raise self._fail("IMPLEMENTATION_ERROR", f"the factory raised {type(exc).__name__}: {exc}") from None
         self.impl = check_dialstate(created, self.run.origin)
 
-    @rule(advance=ADVANCES)
-    def new_tasks(self, advance: int) -> None:
+    @rule(advance=ADVANCES, data=st.data())
+    def new_tasks(self, advance: Optional[int], data: st.DataObject) -> None:
         """Move the clock by ``advance`` and ask for new tasks, as the server loop does."""
-        self.now += advance
+        self.now += data.draw(_ANY_ADVANCE, label="advance") if advance is _ANY else advance
         running = len(self.outstanding)
         peers = dict(self.peers)
         table = list(self.table)
@@ -237,13 +244,6 @@ class DialMachine(RuleBasedStateMachine):
                 twins.remove(twin)
             self.outstanding.append(_Outstanding(task, twin))
 
-    def _dial_ids(self) -> list[NodeID]:
-        ids: list[NodeID] = []
-        for entry in self.outstanding:
-            if isinstance(entry.task, DialTask) and entry.task.dest.id not in ids:
-                ids.append(entry.task.dest.id)
-        return ids
-
     def _finish(self, entry: _Outstanding, ref: TaskRef, results: tuple[Node, ...] = ()) -> None:
         self.outstanding.remove(entry)
         step = TaskDoneStep(self.now, ref, results)
@@ -260,39 +260,31 @@ class DialMachine(RuleBasedStateMachine):
             if isinstance(e.task, kind) and (node_id is None or (isinstance(e.task, DialTask) and e.task.dest.id == node_id))
         )
 
-    @precondition(lambda self: any(isinstance(e.task, DialTask) for e in self.outstanding))
-    @rule(pick=_PICK)
-    def dial_connects(self, pick: int) -> None:
-        """The dial picked connects: the peer joins with the task's flag, then the task is done."""
-        ids = self._dial_ids()
-        node_id = ids[pick % len(ids)]
-        entry = self._oldest(DialTask, node_id)
-        assert isinstance(entry.task, DialTask)
-        if node_id not in self.peers and node_id != self.config.self_id:
-            self.peers[node_id] = entry.task.flag
-        self._finish(entry, TaskRef("dial", node_id))
+    @precondition(lambda self: bool(self.outstanding))
+    @rule(pick=_PICK, outcome=st.sampled_from(DialOutcome), data=st.data())
+    def task_progresses(self, pick: int, outcome: DialOutcome, data: st.DataObject) -> None:
+        """The outstanding task picked moves on.
 
-    @precondition(lambda self: any(isinstance(e.task, DialTask) for e in self.outstanding))
-    @rule(pick=_PICK)
-    def dial_fails(self, pick: int) -> None:
-        """The dial picked fails; the task is done."""
-        ids = self._dial_ids()
-        node_id = ids[pick % len(ids)]
-        self._finish(self._oldest(DialTask, node_id), TaskRef("dial", node_id))
-
-    @precondition(lambda self: any(isinstance(e.task, DialTask) for e in self.outstanding))
-    @rule(pick=_PICK)
-    def dial_handshake_completes(self, pick: int) -> None:
-        """The dial picked has connected: the peer joins with the task's flag; the task is done later.
-
-        geth's server loop can call newTasks between the two, when the peer and its dial both count.
+        A dial connects (the peer joins with the task's flag, then the task is done), fails, or
+        has only completed its handshake (``HANDSHAKE_ONLY``: the peer joins and the task keeps
+        running; geth's server loop can call newTasks in between, when both count against the
+        budget).  A lookup returns results drawn from the pool (self, duplicates, incomplete and
+        restricted nodes included).  A wait ends.
         """
-        ids = self._dial_ids()
-        node_id = ids[pick % len(ids)]
-        entry = self._oldest(DialTask, node_id)
-        assert isinstance(entry.task, DialTask)
-        if node_id not in self.peers and node_id != self.config.self_id:
-            self.peers[node_id] = entry.task.flag
+        entry = self.outstanding[pick % len(self.outstanding)]
+        task = entry.task
+        if isinstance(task, DialTask):
+            node_id = task.dest.id
+            entry = self._oldest(DialTask, node_id)
+            if outcome is not DialOutcome.FAILS and node_id not in self.peers and node_id != self.config.self_id:
+                self.peers[node_id] = task.flag
+            if outcome is not DialOutcome.HANDSHAKE_ONLY:
+                self._finish(entry, TaskRef("dial", node_id))
+        elif isinstance(task, DiscoverTask):
+            results = tuple(data.draw(st.lists(_NODES, max_size=5), label="results"))
+            self._finish(self._oldest(DiscoverTask), TaskRef("discover"), results)
+        else:
+            self._finish(self._oldest(WaitTask), TaskRef("wait"))
 
     @precondition(lambda self: bool(self.outstanding))
     @rule(results=st.lists(_NODES, max_size=3))
@@ -306,18 +298,6 @@ class DialMachine(RuleBasedStateMachine):
                 self._finish(entry, TaskRef("discover"), tuple(results))
             else:
                 self._finish(entry, TaskRef("wait"))
-
-    @precondition(lambda self: any(isinstance(e.task, DiscoverTask) for e in self.outstanding))
-    @rule(results=st.lists(_NODES, max_size=6))
-    def lookup_returns(self, results: list[Node]) -> None:
-        """The oldest lookup finishes with ``results`` (self, duplicates, incomplete and restricted nodes included)."""
-        self._finish(self._oldest(DiscoverTask), TaskRef("discover"), tuple(results))
-
-    @precondition(lambda self: any(isinstance(e.task, WaitTask) for e in self.outstanding))
-    @rule()
-    def wait_ends(self) -> None:
-        """The oldest wait task finishes."""
-        self._finish(self._oldest(WaitTask), TaskRef("wait"))
 
     @precondition(lambda self: bool(self.peers))
     @rule(pick=_PICK)
@@ -352,7 +332,7 @@ class DialMachine(RuleBasedStateMachine):
             self.reference.remove_static(node)
         self.checker.on_remove_static(node)
 
-    @rule(nodes=st.lists(_NODES, max_size=6))
+    @rule(nodes=st.lists(_NODES, max_size=5))
     def table_changes(self, nodes: list[Node]) -> None:
         """The discovery table's random read returns ``nodes`` from now on."""
         self.table = list(nodes)
