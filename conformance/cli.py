@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn, Optional
 
@@ -166,19 +166,17 @@ def _run_replay(args: argparse.Namespace) -> int:
     return EXIT_FAIL if failed else EXIT_OK
 
 
-def _show_progress(context: RunContext, elapsed: float) -> None:
-    global _last_progress
-    if elapsed - _last_progress >= 0.5:
-        _last_progress = elapsed
-        print(
-            f"\rdialcheck run: {context.examples:,} examples, {context.steps:,} steps, {elapsed:.0f}s",
-            end="",
-            file=sys.stderr,
-            flush=True,
-        )
+def _make_progress() -> Callable[[RunContext, float], None]:
+    """Return a progress printer for a terminal: examples, steps and elapsed time, twice a second."""
+    last = [-1.0]
 
+    def show(context: RunContext, elapsed: float) -> None:
+        if elapsed - last[0] >= 0.5:
+            last[0] = elapsed
+            line = f"dialcheck run: {context.examples:,} examples, {context.steps:,} steps, {elapsed:.0f}s"
+            print(f"\r{line}", end="", file=sys.stderr, flush=True)
 
-_last_progress = 0.0
+    return show
 
 
 def _run_run(args: argparse.Namespace) -> int:
@@ -200,7 +198,7 @@ def _run_run(args: argparse.Namespace) -> int:
         save_dir=args.save_failures,
     )
     tty = sys.stderr.isatty()
-    report = run_conformance(options, _show_progress if tty else None)
+    report = run_conformance(options, _make_progress() if tty else None)
     if tty:
         print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
     if report.failure is not None:

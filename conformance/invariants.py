@@ -302,7 +302,8 @@ class InvariantChecker:
         bootnodes = self._config.bootnodes
         fallback_id = bootnodes[(self._rotation - 1) % len(bootnodes)].id if fallback_dialed else None
         candidates = max(0, need // 2 if need >= 0 else 0)
-        front = {n.id for n in table[: min(candidates, self._config.max_dyn_dials // 2)]}
+        tried = min(candidates, self._config.max_dyn_dials // 2, len(table))
+        front = {n.id for n in table[:tried]}
         found: list[Violation] = []
         for task in dials:
             node_id = task.dest.id
@@ -321,8 +322,9 @@ class InvariantChecker:
                 found.append(
                     Violation(
                         Check.RANDOM_HALF,
-                        f"{name} is dialed from the table, but only its first {len(front)} node(s) may be "
-                        f"tried (need {need} after the fallback step, half of it, at most max_dyn_dials/2)",
+                        f"{name} is dialed from the table, but only its first {tried} node(s) may be "
+                        f"tried (half of the need of {need} left after the fallback step, at most "
+                        f"max_dyn_dials/2 = {self._config.max_dyn_dials // 2})",
                     )
                 )
             elif any(n.id == node_id for n in bootnodes):
