@@ -84,7 +84,7 @@ class _RandomBeforeFallback(Dialstate):
         self._add_static_dials(call)
         candidates = _go_div(call.need, 2)  # computed before the bootnode step
         self._add_fallback_dial(call)
-        for node in table[: min(candidates, len(table), self._random_buf_len)]:
+        for node in table[: max(0, min(candidates, len(table), self._random_buf_len))]:
             if self._add_dial(call, ConnFlag.DYN, node):
                 call.need -= 1
         self._add_lookup_dials(call)
