@@ -16,6 +16,7 @@ from typing import NoReturn, Optional
 
 from conformance.loader import REFERENCE_SPEC, ImplementationError, load_factory
 from conformance.machine import Level, RunContext
+from conformance.mutants import format_matrix_header, format_row, format_summary, is_gap, run_mutants, write_matrix_json
 from conformance.report import format_failure_report, format_stats, format_verdict, write_json, write_junit
 from conformance.runner import (
     DEFAULT_EXAMPLES,
@@ -27,6 +28,7 @@ from conformance.runner import (
 )
 from conformance.replay import format_failure, replay_trace
 from conformance.trace import Trace, TraceError, load_trace
+from conformance.zoo import MEMBERS
 from spec.model import Profile
 
 __all__ = ["main", "EXIT_OK", "EXIT_FAIL", "EXIT_USAGE"]
@@ -100,6 +102,18 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", metavar="FILE", type=Path, help="also write the report as JSON")
     run.add_argument("--junit", metavar="FILE", type=Path, help="also write the report as JUnit XML")
     run.add_argument("--stats", action="store_true", help="print how often each situation occurred")
+
+    mutants = commands.add_parser(
+        "mutants",
+        help="run the default suite on every seeded-bug dialstate of the zoo and print the kill matrix",
+        description="Exit 0 when every member is killed (at invariants level: every member a named "
+        "invariant can see), 1 otherwise, 2 on bad input.",
+    )
+    mutants.add_argument("--level", choices=[lv.value for lv in Level], default=Level.STRICT.value)
+    mutants.add_argument("--json", metavar="FILE", type=Path, help="also write the matrix as JSON")
+    mutants.add_argument("--member", action="append", metavar="NAME", help="only this member (repeatable)")
+    mutants.add_argument("--examples", type=_positive, metavar="N", help="examples per member (default: dialcheck run's)")
+    mutants.add_argument("--hypothesis-profile", choices=HYPOTHESIS_PROFILES, default=None)
     return parser
 
 
@@ -179,6 +193,13 @@ def _make_progress() -> Callable[[RunContext, float], None]:
     return show
 
 
+def _write_report(path: Path, write: Callable[[Path], None]) -> None:
+    try:
+        write(path)
+    except OSError as exc:
+        raise UsageError(f"dialcheck: cannot write {path}: {exc.strerror or exc}; choose a writable path") from None
+
+
 def _run_run(args: argparse.Namespace) -> int:
     if args.cmd is not None:
         raise UsageError(
@@ -198,7 +219,13 @@ def _run_run(args: argparse.Namespace) -> int:
         save_dir=args.save_failures,
     )
     tty = sys.stderr.isatty()
-    report = run_conformance(options, _make_progress() if tty else None)
+    try:
+        report = run_conformance(options, _make_progress() if tty else None)
+    except OSError as exc:
+        raise UsageError(
+            f"dialcheck run: cannot save the failing trace under {options.save_dir}: {exc.strerror or exc}; "
+            "pass a writable --save-failures DIR"
+        ) from None
     if tty:
         print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
     if report.failure is not None:
@@ -208,11 +235,32 @@ def _run_run(args: argparse.Namespace) -> int:
     if args.stats:
         print(format_stats(report))
     if args.json is not None:
-        write_json(report, args.json)
+        _write_report(args.json, lambda path: write_json(report, path))
     if args.junit is not None:
-        write_junit(report, args.junit)
+        _write_report(args.junit, lambda path: write_junit(report, path))
     print(format_verdict(report))
     return EXIT_OK if report.conformant else EXIT_FAIL
+
+
+def _run_mutants(args: argparse.Namespace) -> int:
+    names = {m.name for m in MEMBERS}
+    unknown = sorted(set(args.member or ()) - names)
+    if unknown:
+        raise UsageError(f"dialcheck mutants: no zoo member called {', '.join(unknown)}; the members are {', '.join(sorted(names))}")
+    members = [m for m in MEMBERS if not args.member or m.name in args.member]
+    level = Level(args.level)
+    print(format_matrix_header(), flush=True)
+    rows = run_mutants(
+        level,
+        args.hypothesis_profile or get_default_hypothesis_profile(),
+        members,
+        args.examples,
+        on_row=lambda row: print(format_row(row), flush=True),
+    )
+    if args.json is not None:
+        _write_report(args.json, lambda path: write_matrix_json(rows, path))
+    print(format_summary(rows))
+    return EXIT_FAIL if any(is_gap(r) for r in rows) else EXIT_OK
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -221,6 +269,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args = _build_parser().parse_args(argv)
         if args.command == "run":
             return _run_run(args)
+        if args.command == "mutants":
+            return _run_mutants(args)
         return _run_replay(args)
     except (UsageError, ImplementationError) as exc:
         print(str(exc), file=sys.stderr)

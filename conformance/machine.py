@@ -22,6 +22,7 @@ outstanding, its peers, its clock), never on asking the implementation.
 from __future__ import annotations
 
 import enum
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -117,6 +118,9 @@ class RunContext:
     examples: int = 0
     steps: int = 0
     situations: Counter[Situation] = field(default_factory=Counter)
+    started: float = field(default_factory=time.monotonic)
+    #: Seconds from the start of the run to the first failure seen, before shrinking.
+    first_failure: Optional[float] = None
 
 
 @dataclass
@@ -175,6 +179,8 @@ class DialMachine(RuleBasedStateMachine):
         )
 
     def _fail(self, check: str, message: str, **details: object) -> Nonconformance:
+        if self.run.first_failure is None:
+            self.run.first_failure = time.monotonic() - self.run.started
         return Nonconformance(check, message, self._trace(), **details)  # type: ignore[arg-type]
 
     def _subject(self) -> Dialstate:
@@ -287,13 +293,16 @@ class DialMachine(RuleBasedStateMachine):
             self._finish(self._oldest(WaitTask), TaskRef("wait"))
 
     @precondition(lambda self: bool(self.outstanding))
-    @rule(results=st.lists(_NODES, max_size=3))
-    def everything_finishes(self, results: list[Node]) -> None:
-        """Every outstanding task finishes, oldest first: dials fail, lookups return ``results``."""
+    @rule(results=st.lists(_NODES, max_size=3), dials_connect=st.booleans())
+    def everything_finishes(self, results: list[Node], dials_connect: bool) -> None:
+        """Every outstanding task finishes, oldest first: dials connect or fail, lookups return ``results``."""
         while self.outstanding:
             entry = self.outstanding[0]
             if isinstance(entry.task, DialTask):
-                self._finish(entry, TaskRef("dial", entry.task.dest.id))
+                node_id = entry.task.dest.id
+                if dials_connect and node_id not in self.peers and node_id != self.config.self_id:
+                    self.peers[node_id] = entry.task.flag
+                self._finish(entry, TaskRef("dial", node_id))
             elif isinstance(entry.task, DiscoverTask):
                 self._finish(entry, TaskRef("discover"), tuple(results))
             else:

@@ -110,6 +110,7 @@ class RunReport:
     flaky: Optional[str] = None
     saved: Optional[Path] = None
     situations: dict[Situation, int] = field(default_factory=dict)
+    first_failure: Optional[float] = None
 
     @property
     def conformant(self) -> bool:
@@ -146,7 +147,7 @@ def _save(report: RunReport, failure: Nonconformance) -> Path:
 def run_conformance(options: RunOptions, progress: Optional[Callable[[RunContext, float], None]] = None) -> RunReport:
     """Run the machine against ``options.factory`` and return the verdict."""
     context = RunContext(options.factory, options.profile, options.level, options.origin)
-    started = time.monotonic()
+    started = context.started
 
     def make_machine() -> DialMachine:
         if progress is not None:
@@ -170,6 +171,7 @@ def run_conformance(options: RunOptions, progress: Optional[Callable[[RunContext
     report.steps = context.steps
     report.seconds = time.monotonic() - started
     report.situations = dict(context.situations)
+    report.first_failure = context.first_failure
     if report.failure is not None:
         report.saved = _save(report, report.failure)
     return report

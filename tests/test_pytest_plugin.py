@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-SEEDED = "seeded_bugs:dials_self"
+SEEDED = "conformance.zoo:dials_self"
 
 
 def _plugin_args(request: pytest.FixtureRequest) -> list[str]:
@@ -38,10 +38,7 @@ def test_the_plugin_passes_the_reference_for_each_profile(pytester: pytest.Pytes
     result.stdout.fnmatch_lines(["*test_dialstate_conforms?geth-1.7-strict? PASSED*", "*Hypothesis Statistics*"])
 
 
-def test_the_plugin_fails_a_seeded_bug_with_the_report(
-    pytester: pytest.Pytester, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.syspath_prepend(str(request.config.rootpath / "tests"))
+def test_the_plugin_fails_a_seeded_bug_with_the_report(pytester: pytest.Pytester, request: pytest.FixtureRequest) -> None:
     result = pytester.runpytest_inprocess(
         *_plugin_args(request),
         "--dialcheck-impl",

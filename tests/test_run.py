@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from conformance.cli import main
+from conformance.machine import Level
 from conformance.runner import RunOptions, run_conformance
 from reference.dialstate import create_dialstate
 from spec.model import Profile
@@ -37,15 +38,14 @@ def test_the_reference_is_conformant_and_the_verdict_is_the_last_line(
 
 
 def test_a_failure_prints_the_check_the_counterexample_and_saves_a_replayable_trace(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.syspath_prepend(str(Path(__file__).parent))
     saved = tmp_path / "failures"
     report_json = tmp_path / "report.json"
     junit = tmp_path / "junit.xml"
     code, out, _ = _run(
         [
-            "--impl", "seeded_bugs:dials_self", "--level", "invariants", "--hypothesis-profile", "ci",
+            "--impl", "conformance.zoo:dials_self", "--level", "invariants", "--hypothesis-profile", "ci",
             "--save-failures", str(saved), "--json", str(report_json), "--junit", str(junit),
         ],
         capsys,
@@ -53,7 +53,7 @@ def test_a_failure_prints_the_check_the_counterexample_and_saves_a_replayable_tr
     assert code == 1
     assert out.startswith("FAILED NEVER_SELF\n  our own node is dialed")
     assert "counterexample (" in out and "<== NEVER_SELF" in out and "  config: self n0" in out
-    assert out.strip().splitlines()[-1].startswith("dialcheck run: NOT CONFORMANT (NEVER_SELF) - seeded_bugs:dials_self")
+    assert out.strip().splitlines()[-1].startswith("dialcheck run: NOT CONFORMANT (NEVER_SELF) - conformance.zoo:dials_self")
     [trace] = list(saved.glob("NEVER_SELF-geth-1.7-invariants-*.json"))
     document = json.loads(report_json.read_text())
     assert document["verdict"] == "not conformant" and document["failure"]["check"] == "NEVER_SELF"
@@ -61,7 +61,7 @@ def test_a_failure_prints_the_check_the_counterexample_and_saves_a_replayable_tr
     suite = ET.parse(junit).getroot()
     assert suite.get("failures") == "1" and suite.find("testcase/failure") is not None
     steps = len(json.loads(trace.read_text())["steps"])
-    assert main(["replay", "--impl", "seeded_bugs:dials_self", str(trace)]) == 1
+    assert main(["replay", "--impl", "conformance.zoo:dials_self", str(trace)]) == 1
     replayed = capsys.readouterr().out
     assert f"step {steps} ($.steps[{steps - 1}])" in replayed and "NEVER_SELF: our own node is dialed" in replayed
     # The saved expectations are what the bug answered; the reference disagrees with them.
@@ -106,3 +106,35 @@ def test_a_seed_makes_the_run_repeatable() -> None:
         return report.steps
 
     assert run_once() == run_once()
+
+
+def test_an_unwritable_report_path_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run([*QUICK, "--json", str(tmp_path / "missing-dir" / "r.json")], capsys)
+    assert code == 2 and "cannot write" in err
+
+
+def test_progress_is_printed_on_a_terminal_only(capsys: pytest.CaptureFixture[str]) -> None:
+    from conformance.cli import _make_progress
+    from conformance.machine import RunContext
+
+    show = _make_progress()
+    context = RunContext(create_dialstate, Profile.GETH_1_7, Level.STRICT)
+    show(context, 0.0)
+    show(context, 0.1)
+    assert capsys.readouterr().err.count("dialcheck run: 0 examples, 0 steps, 0s") == 1
+
+
+def test_mutants_prints_the_kill_matrix_for_chosen_members(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out_json = tmp_path / "m.json"
+    code = main(["mutants", "--member", "dials_self", "--hypothesis-profile", "ci", "--json", str(out_json)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.splitlines()[0].startswith("member") and "dials_self" in out and "killed" in out
+    assert out.strip().splitlines()[-1].startswith("dialcheck mutants (strict): 1 of 1 members killed; time to first failure")
+    [row] = json.loads(out_json.read_text())
+    assert row["killed"] and row["check"] == "STRICT" and row["counterexample_steps"] >= 1
+
+
+def test_mutants_refuses_an_unknown_member(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["mutants", "--member", "no_such_bug"]) == 2
+    assert "no zoo member called no_such_bug" in capsys.readouterr().err

@@ -1,0 +1,476 @@
+"""The zoo: seeded-bug dialstates, each the reference with one plausible mistake a real author could make.
+
+Theory of operation
+-------------------
+Every :class:`Member` names the requirement its bug breaks, says in one
+sentence what is wrong, lists the named checks that can see it from the outside
+(empty when only the strict comparison with the reference can), and the geth
+profile under which the bug shows.  Each member is a subclass of the reference
+that replaces one step, so the bug is the only difference.
+
+Try one: ``dialcheck run --impl conformance.zoo:dials_self``.  ``dialcheck
+mutants`` runs the default suite on every member and prints the kill matrix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Optional
+
+from reference.dialstate import DialError, Dialstate, _Call, _go_div
+from reference.history import DialHistory
+from spec.model import (
+    FALLBACK_INTERVAL,
+    SECOND,
+    ZERO_TIME,
+    Config,
+    ConnFlag,
+    DialTask,
+    DiscoverTask,
+    Node,
+    NodeID,
+    Profile,
+    Task,
+    WaitTask,
+    compute_duration,
+)
+
+__all__ = ["Member", "MEMBERS", "get_member"]
+
+
+# -- checkDial -------------------------------------------------------------------
+
+
+class _DialsConnectedPeers(Dialstate):
+    def check_dial(self, node: Node, peers: Mapping[NodeID, ConnFlag]) -> Optional[DialError]:
+        return super().check_dial(node, {})
+
+
+class _DialsTwiceInOneAnswer(Dialstate):
+    def _add_dial(self, call: _Call, flag: ConnFlag, node: Node) -> bool:
+        if self.check_dial(node, call.peers) is not None:
+            return False
+        call.tasks.append(DialTask(flag=flag, dest=node))  # marked dialing only after the call
+        return True
+
+    def new_tasks(self, running: int, peers: Mapping[NodeID, ConnFlag], now: int, table: Sequence[Node]) -> list[Task]:
+        tasks = super().new_tasks(running, peers, now, table)
+        for task in tasks:
+            if isinstance(task, DialTask):
+                self._dialing[task.dest.id] = task.flag
+        return tasks
+
+
+class _StaticDialedAsDynamic(Dialstate):
+    def _add_static_dials(self, call: _Call) -> None:
+        super()._add_static_dials(call)
+        call.tasks[:] = [
+            DialTask(ConnFlag.DYN, t.dest) if isinstance(t, DialTask) and t.flag is ConnFlag.STATIC else t
+            for t in call.tasks
+        ]
+
+
+class _DialsSelf(Dialstate):
+    def check_dial(self, node: Node, peers: Mapping[NodeID, ConnFlag]) -> Optional[DialError]:
+        error = super().check_dial(node, peers)
+        return None if error is DialError.SELF else error
+
+
+class _StaticSelfDialed(Dialstate):
+    def _add_static_dials(self, call: _Call) -> None:
+        for node_id, task in list(self._static.items()):
+            error = self.check_dial(task.dest, call.peers)
+            if error is None or error is DialError.SELF:
+                self._dialing[node_id] = task.flag
+                call.tasks.append(task)
+
+
+class _AdmitsIncompleteNodes(Dialstate):
+    def check_dial(self, node: Node, peers: Mapping[NodeID, ConnFlag]) -> Optional[DialError]:
+        error = super().check_dial(node, peers)
+        return None if error is DialError.NOT_WHITELISTED and node.ip is None else error
+
+
+class _StaticIgnoresNetrestrict(Dialstate):
+    def _add_static_dials(self, call: _Call) -> None:
+        for node_id, task in list(self._static.items()):
+            error = self.check_dial(task.dest, call.peers)
+            if error is DialError.SELF:
+                del self._static[node_id]
+            elif error is None or error is DialError.NOT_WHITELISTED:
+                self._dialing[node_id] = task.flag
+                call.tasks.append(task)
+
+
+class _EmptyNetrestrictAdmitsAll(Dialstate):
+    def __init__(self, config: Config, profile: Profile) -> None:
+        super().__init__(config, profile)
+        if config.netrestrict == ():
+            self._netrestrict = None
+
+
+# -- need and budget -------------------------------------------------------------
+
+
+class _BudgetForgetsInFlightDials(Dialstate):
+    def _compute_need(self, peers: Mapping[NodeID, ConnFlag]) -> int:
+        return self._max_dyn_dials - sum(1 for flags in peers.values() if ConnFlag.DYN in flags)
+
+
+class _BudgetCountsStaticPeers(Dialstate):
+    def _compute_need(self, peers: Mapping[NodeID, ConnFlag]) -> int:
+        static_peers = sum(1 for flags in peers.values() if flags == ConnFlag.STATIC)
+        return super()._compute_need(peers) - static_peers
+
+
+class _BudgetCountsInboundPeers(Dialstate):
+    def _compute_need(self, peers: Mapping[NodeID, ConnFlag]) -> int:
+        inbound = sum(1 for flags in peers.values() if ConnFlag.INBOUND in flags)
+        return super()._compute_need(peers) - inbound
+
+
+class _StaticDialsUseTheBudget(Dialstate):
+    def _add_static_dials(self, call: _Call) -> None:
+        before = len(call.tasks)
+        super()._add_static_dials(call)
+        call.need -= len(call.tasks) - before
+
+
+# -- history ---------------------------------------------------------------------
+
+
+class _InclusiveHistory(DialHistory):
+    def expire(self, now: int) -> None:
+        super().expire(now + 1)
+
+
+class _HistoryInclusiveExpiry(Dialstate):
+    def __init__(self, config: Config, profile: Profile) -> None:
+        super().__init__(config, profile)
+        self._hist = _InclusiveHistory()
+
+
+class _HistoryOf29Seconds(Dialstate):
+    def task_done(self, task: Task, now: int, results: Sequence[Node]) -> None:
+        super().task_done(task, now - SECOND if isinstance(task, DialTask) else now, results)
+
+
+class _HistoryExpiredAfterTheChecks(Dialstate):
+    def new_tasks(self, running: int, peers: Mapping[NodeID, ConnFlag], now: int, table: Sequence[Node]) -> list[Task]:
+        self._record_start(now)
+        call = _Call(peers=peers, now=now, need=self._compute_need(peers))
+        self._add_static_dials(call)
+        self._add_fallback_dial(call)
+        self._add_random_dials(call, table)
+        self._add_lookup_dials(call)
+        self._add_discover(call)
+        self._hist.expire(now)  # too late: the checks above saw entries that have expired
+        self._add_wait(call, running)
+        return call.tasks
+
+
+class _DialingNeverCleared(Dialstate):
+    def task_done(self, task: Task, now: int, results: Sequence[Node]) -> None:
+        flag = self._dialing.get(task.dest.id) if isinstance(task, DialTask) else None
+        super().task_done(task, now, results)
+        if isinstance(task, DialTask) and flag is not None and task.flag is ConnFlag.STATIC:
+            self._dialing[task.dest.id] = flag
+
+
+# -- time and fallback -------------------------------------------------------------
+
+
+class _FallbackAtExactly20s(Dialstate):
+    def _add_fallback_dial(self, call: _Call) -> None:
+        if compute_duration(call.now, self._start) == FALLBACK_INTERVAL:
+            self._start -= 1
+            super()._add_fallback_dial(call)
+            self._start += 1
+        else:
+            super()._add_fallback_dial(call)
+
+
+class _StartRecordedAtZero(Dialstate):
+    def __init__(self, config: Config, profile: Profile) -> None:
+        super().__init__(config, profile)
+        self._started = False
+
+    def _record_start(self, now: int) -> None:
+        if not self._started:
+            self._started = True
+            self._start = now
+
+
+class _RotationStallsOnRejection(Dialstate):
+    def _add_fallback_dial(self, call: _Call) -> None:
+        before = list(self._bootnodes)
+        dialed = len(call.tasks)
+        super()._add_fallback_dial(call)
+        if before != self._bootnodes and len(call.tasks) == dialed:
+            self._bootnodes = before
+
+
+class _FallbackIgnoresInboundPeers(Dialstate):
+    def _add_fallback_dial(self, call: _Call) -> None:
+        dynamic_peers = any(ConnFlag.DYN in flags for flags in call.peers.values())
+        if not dynamic_peers and self._bootnodes and call.need > 0 and compute_duration(call.now, self._start) > FALLBACK_INTERVAL:
+            bootnode = self._bootnodes.pop(0)
+            self._bootnodes.append(bootnode)
+            if self._add_dial(call, ConnFlag.DYN, bootnode):
+                call.need -= 1
+
+
+class _FallbackWithoutNeed(Dialstate):
+    def _add_fallback_dial(self, call: _Call) -> None:
+        if not call.peers and self._bootnodes and compute_duration(call.now, self._start) > FALLBACK_INTERVAL:
+            bootnode = self._bootnodes.pop(0)
+            self._bootnodes.append(bootnode)
+            if self._add_dial(call, ConnFlag.DYN, bootnode):
+                call.need -= 1
+
+
+class _MonotonicClock(Dialstate):
+    def __init__(self, config: Config, profile: Profile) -> None:
+        super().__init__(config, profile)
+        self._latest = ZERO_TIME
+
+    def new_tasks(self, running: int, peers: Mapping[NodeID, ConnFlag], now: int, table: Sequence[Node]) -> list[Task]:
+        self._latest = max(self._latest, now)
+        return super().new_tasks(running, peers, self._latest, table)
+
+
+# -- random nodes -------------------------------------------------------------------
+
+
+class _RandomBeforeFallback(Dialstate):
+    def new_tasks(self, running: int, peers: Mapping[NodeID, ConnFlag], now: int, table: Sequence[Node]) -> list[Task]:
+        self._record_start(now)
+        call = _Call(peers=peers, now=now, need=self._compute_need(peers))
+        self._hist.expire(now)
+        self._add_static_dials(call)
+        candidates = max(0, _go_div(call.need, 2))
+        self._add_fallback_dial(call)
+        for node in table[: min(candidates, len(table), self._random_buf_len)]:
+            if self._add_dial(call, ConnFlag.DYN, node):
+                call.need -= 1
+        self._add_lookup_dials(call)
+        self._add_discover(call)
+        self._add_wait(call, running)
+        return call.tasks
+
+
+class _RandomFromWholeTable(Dialstate):
+    def _add_random_dials(self, call: _Call, table: Sequence[Node]) -> None:
+        wanted = _go_div(call.need, 2)
+        for node in table:
+            if wanted <= 0:
+                break
+            if self._add_dial(call, ConnFlag.DYN, node):
+                call.need -= 1
+                wanted -= 1
+
+
+class _RandomUsesWholeNeed(Dialstate):
+    def _add_random_dials(self, call: _Call, table: Sequence[Node]) -> None:
+        for node in table[: max(0, min(call.need, self._random_buf_len))]:
+            if self._add_dial(call, ConnFlag.DYN, node):
+                call.need -= 1
+
+
+# -- lookups --------------------------------------------------------------------------
+
+
+class _LookupBufferReversed(Dialstate):
+    def _add_lookup_dials(self, call: _Call) -> None:
+        self._lookup_buf.reverse()
+        super()._add_lookup_dials(call)
+        self._lookup_buf.reverse()
+
+
+class _LookupBufferNotConsumed(Dialstate):
+    def _add_lookup_dials(self, call: _Call) -> None:
+        kept = list(self._lookup_buf)
+        super()._add_lookup_dials(call)
+        self._lookup_buf[:] = kept
+
+
+class _LookupBufferCleared(Dialstate):
+    def _add_lookup_dials(self, call: _Call) -> None:
+        super()._add_lookup_dials(call)
+        self._lookup_buf.clear()
+
+
+class _LookupDropsOnlyDialed(Dialstate):
+    def _add_lookup_dials(self, call: _Call) -> None:
+        kept: list[Node] = []
+        for index, node in enumerate(self._lookup_buf):
+            if call.need <= 0:
+                kept.extend(self._lookup_buf[index:])
+                break
+            if self._add_dial(call, ConnFlag.DYN, node):
+                call.need -= 1
+            else:
+                kept.append(node)
+        self._lookup_buf[:] = kept
+
+
+class _LookupResultsDeduplicated(Dialstate):
+    def task_done(self, task: Task, now: int, results: Sequence[Node]) -> None:
+        unique = list({node.id: node for node in results}.values())
+        super().task_done(task, now, unique)
+
+
+
+
+class _ConcurrentLookups(Dialstate):
+    def _add_discover(self, call: _Call) -> None:
+        self._lookup_running = False
+        super()._add_discover(call)
+
+
+class _DiscoverWhenBufferSuffices(Dialstate):
+    def _add_discover(self, call: _Call) -> None:
+        if len(self._lookup_buf) <= call.need and call.need > 0 and not self._lookup_running:
+            self._lookup_running = True
+            call.tasks.append(DiscoverTask())
+
+
+# -- waits ------------------------------------------------------------------------------
+
+
+class _WaitsWhileTasksRun(Dialstate):
+    def _add_wait(self, call: _Call, running: int) -> None:
+        super()._add_wait(call, 0)
+
+
+class _WaitOneSecondLong(Dialstate):
+    def _add_wait(self, call: _Call, running: int) -> None:
+        super()._add_wait(call, running)
+        call.tasks[:] = [WaitTask(t.duration + SECOND) if isinstance(t, WaitTask) else t for t in call.tasks]
+
+
+class _WaitForLatestExpiry(Dialstate):
+    def _add_wait(self, call: _Call, running: int) -> None:
+        if running == 0 and not call.tasks and len(self._hist) > 0:
+            latest = max(entry[0] for entry in self._hist._heap)
+            call.tasks.append(WaitTask(compute_duration(latest, call.now)))
+
+
+class _NeverWaits(Dialstate):
+    def _add_wait(self, call: _Call, running: int) -> None:
+        return None
+
+
+# -- statics ------------------------------------------------------------------------------
+
+
+class _StaticDialedOnce(Dialstate):
+    def task_done(self, task: Task, now: int, results: Sequence[Node]) -> None:
+        super().task_done(task, now, results)
+        if isinstance(task, DialTask) and task.flag is ConnFlag.STATIC:
+            self._static.pop(task.dest.id, None)
+
+
+class _AddStaticKeepsOldEndpoint(Dialstate):
+    def add_static(self, node: Node) -> None:
+        if node.id not in self._static:
+            super().add_static(node)
+
+
+class _RemoveStaticKeepsHistory(Dialstate):
+    def remove_static(self, node: Node) -> None:
+        self._static.pop(node.id, None)
+
+
+class _RemoveStaticClearsHistory(Dialstate):
+    def remove_static(self, node: Node) -> None:
+        super().remove_static(node)
+        self._hist.remove(node.id)
+
+
+# -- the registry ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Member:
+    """One seeded bug: what it breaks, how it is described, which checks can see it."""
+
+    name: str
+    requirement: str
+    description: str
+    checks: tuple[str, ...]
+    implementation: type[Dialstate]
+    profile: Profile = Profile.GETH_1_7
+    strict_only_because: str = ""
+
+    def create(self, config: Config, profile: Profile) -> Dialstate:
+        """Make the buggy dialstate (the factory ``--impl conformance.zoo:<name>`` calls)."""
+        return self.implementation(config, profile)
+
+
+_ONLY_ORDER = "which of several valid candidates is tried is visible only against the reference"
+_ONLY_FEWER = "it dials or looks up less than geth, which no named invariant forbids"
+MEMBERS: tuple[Member, ...] = (
+    Member("dials_connected_peers", "DS-CHECK-1", "checkDial forgets the already-connected check.", ("NO_DOUBLE_DIAL",), _DialsConnectedPeers),
+    Member("dials_twice_in_one_answer", "NO_DOUBLE_DIAL", "a node met twice in one call (table and lookup, or duplicated) is dialed twice.", ("NO_DOUBLE_DIAL", "DYN_BUDGET"), _DialsTwiceInOneAnswer),
+    Member("static_dialed_as_dynamic", "DS-TASKS-1", "static dial tasks carry the dyn flag.", ("DYN_BUDGET", "STATIC_REDIAL", "KNOWN_CANDIDATE"), _StaticDialedAsDynamic),
+    Member("dials_self", "NEVER_SELF", "checkDial forgets the is-self check.", ("NEVER_SELF",), _DialsSelf),
+    Member("static_self_dialed", "DS-STATIC-2", "a static node for our own ID is kept and dialed.", ("NEVER_SELF",), _StaticSelfDialed),
+    Member("admits_incomplete_nodes", "DS-NET-1", "a node without an IP passes netrestrict.", ("NETRESTRICT",), _AdmitsIncompleteNodes),
+    Member("static_ignores_netrestrict", "DS-STATIC-2", "restricted static nodes are kept and dialed.", ("NETRESTRICT",), _StaticIgnoresNetrestrict),
+    Member("empty_netrestrict_admits_all", "DS-NET-1", "an empty restriction list is taken as no restriction.", ("NETRESTRICT",), _EmptyNetrestrictAdmitsAll),
+    Member("budget_forgets_in_flight_dials", "DS-NEED-1", "need ignores outstanding dynamic dials.", ("DYN_BUDGET",), _BudgetForgetsInFlightDials),
+    Member("budget_counts_static_peers", "DS-NEED-1", "static peers are counted against the dynamic budget.", (), _BudgetCountsStaticPeers, strict_only_because=_ONLY_FEWER),
+    Member("budget_counts_inbound_peers", "DS-NEED-1", "inbound and trusted peers are counted as dynamic.", (), _BudgetCountsInboundPeers, strict_only_because=_ONLY_FEWER),
+    Member("static_dials_use_the_budget", "DS-STATIC-1", "static dials decrease the dynamic need.", (), _StaticDialsUseTheBudget, strict_only_because=_ONLY_FEWER),
+    Member("history_inclusive_expiry", "DS-HIST-3", "a history entry stops blocking at its expiry (<= for <).", ("HISTORY_EXPIRY", "WAIT_EXPIRE"), _HistoryInclusiveExpiry),
+    Member("history_of_29_seconds", "DS-HIST-1", "finished dials block their node for 29 s, not 30 s.", ("HISTORY_EXPIRY", "WAIT_EXPIRE"), _HistoryOf29Seconds),
+    Member("history_expired_after_the_checks", "DS-HIST-2", "the history is expired at the end of newTasks, after the checks.", ("STATIC_REDIAL", "WAIT_EXPIRE", "BOOTNODE_ROTATION"), _HistoryExpiredAfterTheChecks),
+    Member("dialing_never_cleared", "DS-HIST-1", "a finished static dial leaves its node marked as dialing.", ("STATIC_REDIAL",), _DialingNeverCleared),
+    Member("fallback_at_exactly_20s", "DS-FALLBACK-1", "the bootnode fallback fires when exactly 20 s have passed (>= for >).", ("BOOTNODE_ROTATION",), _FallbackAtExactly20s),
+    Member("start_recorded_at_zero", "DS-TIME-2", "a call at the zero instant records it as the start.", ("BOOTNODE_ROTATION",), _StartRecordedAtZero),
+    Member("rotation_stalls_on_rejection", "BOOTNODE_ROTATION", "a rejected bootnode keeps its turn in the rotation.", ("BOOTNODE_ROTATION",), _RotationStallsOnRejection),
+    Member("fallback_ignores_inbound_peers", "DS-FALLBACK-1", "the fallback counts only dynamic peers as peers.", ("BOOTNODE_ROTATION",), _FallbackIgnoresInboundPeers),
+    Member("fallback_without_need", "DS-FALLBACK-1", "the fallback fires even when the dynamic budget is used up.", ("DYN_BUDGET", "BOOTNODE_ROTATION"), _FallbackWithoutNeed),
+    Member("monotonic_clock", "DS-TIME-1", "times that go backwards are replaced by the latest time seen.", ("WAIT_EXPIRE", "HISTORY_EXPIRY", "STATIC_REDIAL"), _MonotonicClock),
+    Member("random_before_fallback", "DS-RANDOM-1", "random candidates are computed before the bootnode step.", ("RANDOM_HALF", "DYN_BUDGET"), _RandomBeforeFallback),
+    Member("random_from_whole_table", "DS-RANDOM-1", "table nodes are tried past the first need/2 until need/2 are dialed.", ("RANDOM_HALF",), _RandomFromWholeTable),
+    Member("random_uses_whole_need", "RANDOM_HALF", "the whole need, not half of it, is dialed from the table.", ("RANDOM_HALF",), _RandomUsesWholeNeed),
+    Member("lookup_buffer_reversed", "DS-LOOKUP-1", "lookup results are tried newest first.", (), _LookupBufferReversed, strict_only_because=_ONLY_ORDER),
+    Member("lookup_buffer_not_consumed", "DS-LOOKUP-1", "tried lookup results stay in the buffer and are tried again.", ("KNOWN_CANDIDATE",), _LookupBufferNotConsumed),
+    Member("lookup_buffer_cleared", "DS-LOOKUP-1", "untried lookup results are thrown away after each call.", (), _LookupBufferCleared, strict_only_because=_ONLY_FEWER),
+    Member("lookup_drops_only_dialed", "DS-LOOKUP-1", "rejected lookup results stay in the buffer.", (), _LookupDropsOnlyDialed, strict_only_because=_ONLY_ORDER),
+    Member("lookup_results_deduplicated", "DS-LOOKUP-3", "duplicate lookup results are dropped when the lookup finishes.", (), _LookupResultsDeduplicated, strict_only_because=_ONLY_FEWER),
+    Member("concurrent_lookups", "SINGLE_LOOKUP", "a discover task starts while one is running.", ("SINGLE_LOOKUP",), _ConcurrentLookups),
+    Member("discover_when_buffer_suffices", "DS-LOOKUP-2", "a lookup starts when the buffer holds exactly as many nodes as needed (<= for <).", (), _DiscoverWhenBufferSuffices, strict_only_because="an extra lookup is allowed by every named invariant"),
+    Member("waits_while_tasks_run", "DS-WAIT-1", "a wait task is returned while other tasks run.", ("WAIT_EXPIRE",), _WaitsWhileTasksRun),
+    Member("wait_one_second_long", "WAIT_EXPIRE", "the wait lasts one second longer than the earliest expiry.", ("WAIT_EXPIRE",), _WaitOneSecondLong),
+    Member("wait_for_latest_expiry", "DS-WAIT-1", "the wait lasts until the latest expiry, not the earliest.", ("WAIT_EXPIRE",), _WaitForLatestExpiry),
+    Member("never_waits", "DS-WAIT-1", "no wait task is ever returned.", ("WAIT_EXPIRE",), _NeverWaits),
+    Member("static_dialed_once", "STATIC_REDIAL", "a static node is forgotten after its first dial.", ("STATIC_REDIAL",), _StaticDialedOnce),
+    Member("add_static_keeps_old_endpoint", "DS-STATIC-4", "adding a known static node keeps its old task and endpoint.", (), _AddStaticKeepsOldEndpoint, strict_only_because="the old endpoint is a valid dial of that node for every named invariant"),
+    Member("remove_static_keeps_history", "DS-STATIC-5", "under geth-1.8, remove_static leaves the node's history entry.", ("STATIC_REDIAL", "WAIT_EXPIRE"), _RemoveStaticKeepsHistory, Profile.GETH_1_8),
+    Member("remove_static_clears_history_1_7", "DS-STATIC-5", "under geth-1.7, remove_static also clears the node's history.", ("HISTORY_EXPIRY", "WAIT_EXPIRE"), _RemoveStaticClearsHistory),
+)
+
+
+def get_member(name: str) -> Member:
+    """Return the member called ``name``."""
+    for member in MEMBERS:
+        if member.name == name:
+            return member
+    raise KeyError(name)
+
+
+def _factory(member: Member) -> Callable[[Config, Profile], Dialstate]:
+    def create(config: Config, profile: Profile) -> Dialstate:
+        return member.create(config, profile)
+
+    create.__name__ = member.name
+    create.__doc__ = f"Create the zoo member {member.name}: {member.description}"
+    return create
+
+
+for _member in MEMBERS:
+    globals()[_member.name] = _factory(_member)

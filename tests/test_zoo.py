@@ -1,0 +1,111 @@
+"""The suite has teeth: every zoo member is killed by the default run, and its failure replays.
+
+Slow: each case is a default-size ``dialcheck run`` (derandomized ``ci`` profile).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import main
+from conformance.invariants import Check, Situation
+from conformance.machine import Level
+from conformance.mutants import Row, is_gap, run_mutants
+from conformance.runner import RunOptions, RunReport, run_conformance
+from conformance.zoo import MEMBERS, Member
+from reference.dialstate import create_dialstate
+from spec.model import Profile
+
+SEEN_BY_INVARIANTS = [m for m in MEMBERS if m.checks]
+
+
+def test_the_zoo_covers_every_named_check_and_says_why_the_rest_are_strict_only() -> None:
+    assert len(MEMBERS) >= 30
+    assert {c for m in MEMBERS for c in m.checks} >= {c.value for c in Check}
+    assert len({m.name for m in MEMBERS}) == len(MEMBERS)
+    for member in MEMBERS:
+        assert member.description.endswith(".") and member.requirement
+        assert bool(member.checks) != bool(member.strict_only_because), member.name
+
+
+def test_a_zoo_member_is_usable_as_an_impl_factory() -> None:
+    import conformance.zoo as zoo
+
+    for member in MEMBERS:
+        factory = getattr(zoo, member.name)
+        assert callable(factory) and member.description in (factory.__doc__ or "")
+
+
+@pytest.fixture(scope="module")
+def invariant_rows() -> Iterator[dict[str, Row]]:
+    yield {row.member.name: row for row in run_mutants(Level.INVARIANTS, "ci", SEEN_BY_INVARIANTS)}
+
+
+@pytest.fixture(scope="module")
+def strict_rows() -> Iterator[dict[str, Row]]:
+    yield {row.member.name: row for row in run_mutants(Level.STRICT, "ci")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("member", MEMBERS, ids=lambda m: m.name)
+def test_every_zoo_member_is_killed_at_strict_level(member: Member, strict_rows: dict[str, Row]) -> None:
+    row = strict_rows[member.name]
+    assert row.killed and not is_gap(row), row
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("member", SEEN_BY_INVARIANTS, ids=lambda m: m.name)
+def test_a_member_whose_bug_breaks_a_named_invariant_is_killed_by_it(member: Member, invariant_rows: dict[str, Row]) -> None:
+    row = invariant_rows[member.name]
+    assert row.killed and row.check in member.checks, row
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("member", [m for m in MEMBERS if m.name in ("dials_self", "history_inclusive_expiry", "lookup_buffer_reversed")], ids=lambda m: m.name)
+@pytest.mark.parametrize("level", ["strict", "invariants"])
+def test_a_saved_failure_replays_to_the_same_step_and_check(
+    member: Member, level: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if level == "invariants" and not member.checks:
+        pytest.skip("strict-only member: no named invariant sees it")
+    impl = f"conformance.zoo:{member.name}"
+    args = ["run", "--impl", impl, "--level", level, "--profile", member.profile.value]
+    assert main([*args, "--hypothesis-profile", "ci", "--save-failures", str(tmp_path)]) == 1
+    verdict = capsys.readouterr().out.strip().splitlines()[-1]
+    check = verdict.split("NOT CONFORMANT (")[1].split(")")[0]
+    [trace] = list(tmp_path.glob("*.json"))
+    steps = len(json.loads(trace.read_text())["steps"])
+    assert main(["replay", "--impl", impl, str(trace)]) == 1
+    replayed = capsys.readouterr().out
+    assert f"step {steps} ($.steps[{steps - 1}])" in replayed and f"  {check}" in replayed
+
+
+@pytest.fixture(scope="module")
+def default_runs() -> Iterator[dict[tuple[Profile, Level], RunReport]]:
+    yield {
+        (profile, level): run_conformance(RunOptions(create_dialstate, "reference", profile, level, hypothesis_profile="ci"))
+        for profile in Profile
+        for level in Level
+    }
+
+
+@pytest.mark.slow
+def test_the_default_run_on_the_reference_is_conformant_in_both_profiles_and_levels(
+    default_runs: dict[tuple[Profile, Level], RunReport],
+) -> None:
+    for key, report in default_runs.items():
+        assert report.conformant, (key, report.failure)
+        assert report.steps >= 20_000, (key, report.steps)
+
+
+@pytest.mark.slow
+def test_the_default_run_reaches_every_listed_situation(default_runs: dict[tuple[Profile, Level], RunReport]) -> None:
+    for (profile, level), report in default_runs.items():
+        missing = {s for s in Situation if report.situations.get(s, 0) == 0}
+        if profile is Profile.GETH_1_7:
+            missing.discard(Situation.REMOVE_STATIC_CLEARED_HISTORY)
+        assert not missing, (profile, level, sorted(s.name for s in missing))
