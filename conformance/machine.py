@@ -200,11 +200,14 @@ class DialMachine(RuleBasedStateMachine):
 
     # -- rules ------------------------------------------------------------------
 
-    @initialize(config=_configs(), start=st.sampled_from((0, 0, 1 * SECOND, 1000 * SECOND)))
-    def configure(self, config: Config, start: int) -> None:
-        """Create the implementation (and the reference) for ``config``; the clock starts at ``start``."""
+    @initialize(
+        config=_configs(), start=st.sampled_from((0, 0, 1 * SECOND, 1000 * SECOND)), table=st.lists(_NODES, max_size=5)
+    )
+    def configure(self, config: Config, start: int, table: list[Node]) -> None:
+        """Create the implementation (and the reference) for ``config``; the clock starts at ``start``, the table holds ``table``."""
         self.config = config
         self.now = start
+        self.table = list(table)
         self.checker = InvariantChecker(config, self.run.profile)
         if self.run.level is Level.STRICT:
             self.reference = ReferenceDialstate(config, self.run.profile)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from hypothesis import HealthCheck, Verbosity, settings
+from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import Flaky
@@ -89,6 +89,8 @@ class RunOptions:
     hypothesis_profile: str = "default"
     database_root: Path = Path(".hypothesis") / "dialcheck"
     save_dir: Path = Path("dialcheck-failures")
+    #: Shrink a failure to a minimal counterexample (off: stop at the first failure found).
+    shrink: bool = True
 
     def get_examples(self) -> int:
         """Return the number of examples: as given, or the profile's default."""
@@ -126,11 +128,13 @@ def _database_path(options: RunOptions) -> Path:
 def _build_settings(options: RunOptions) -> settings:
     parent = settings.get_profile(f"dialcheck-{options.hypothesis_profile}")
     database = None if options.hypothesis_profile == "ci" else DirectoryBasedExampleDatabase(_database_path(options))
+    phases = tuple(p for p in Phase if p is not Phase.explain and (options.shrink or p is not Phase.shrink))
     return settings(
         parent,
         max_examples=options.get_examples(),
         stateful_step_count=options.steps,
         database=database,
+        phases=phases,
     )
 
 

@@ -331,7 +331,7 @@ class _ConcurrentLookups(Dialstate):
 
 class _DiscoverWhenBufferSuffices(Dialstate):
     def _add_discover(self, call: _Call) -> None:
-        if len(self._lookup_buf) <= call.need and call.need > 0 and not self._lookup_running:
+        if len(self._lookup_buf) <= call.need and not self._lookup_running:
             self._lookup_running = True
             call.tasks.append(DiscoverTask())
 
@@ -420,10 +420,10 @@ MEMBERS: tuple[Member, ...] = (
     Member("admits_incomplete_nodes", "DS-NET-1", "a node without an IP passes netrestrict.", ("NETRESTRICT",), _AdmitsIncompleteNodes),
     Member("static_ignores_netrestrict", "DS-STATIC-2", "restricted static nodes are kept and dialed.", ("NETRESTRICT",), _StaticIgnoresNetrestrict),
     Member("empty_netrestrict_admits_all", "DS-NET-1", "an empty restriction list is taken as no restriction.", ("NETRESTRICT",), _EmptyNetrestrictAdmitsAll),
-    Member("budget_forgets_in_flight_dials", "DS-NEED-1", "need ignores outstanding dynamic dials.", ("DYN_BUDGET",), _BudgetForgetsInFlightDials),
+    Member("budget_forgets_in_flight_dials", "DS-NEED-1", "need ignores outstanding dynamic dials.", ("DYN_BUDGET", "RANDOM_HALF"), _BudgetForgetsInFlightDials),
     Member("budget_counts_static_peers", "DS-NEED-1", "static peers are counted against the dynamic budget.", (), _BudgetCountsStaticPeers, strict_only_because=_ONLY_FEWER),
     Member("budget_counts_inbound_peers", "DS-NEED-1", "inbound and trusted peers are counted as dynamic.", (), _BudgetCountsInboundPeers, strict_only_because=_ONLY_FEWER),
-    Member("static_dials_use_the_budget", "DS-STATIC-1", "static dials decrease the dynamic need.", (), _StaticDialsUseTheBudget, strict_only_because=_ONLY_FEWER),
+    Member("static_dials_use_the_budget", "DS-STATIC-1", "static dials decrease the dynamic need.", ("BOOTNODE_ROTATION",), _StaticDialsUseTheBudget),
     Member("history_inclusive_expiry", "DS-HIST-3", "a history entry stops blocking at its expiry (<= for <).", ("HISTORY_EXPIRY", "WAIT_EXPIRE"), _HistoryInclusiveExpiry),
     Member("history_of_29_seconds", "DS-HIST-1", "finished dials block their node for 29 s, not 30 s.", ("HISTORY_EXPIRY", "WAIT_EXPIRE"), _HistoryOf29Seconds),
     Member("history_expired_after_the_checks", "DS-HIST-2", "the history is expired at the end of newTasks, after the checks.", ("STATIC_REDIAL", "WAIT_EXPIRE", "BOOTNODE_ROTATION"), _HistoryExpiredAfterTheChecks),
@@ -443,13 +443,13 @@ MEMBERS: tuple[Member, ...] = (
     Member("lookup_drops_only_dialed", "DS-LOOKUP-1", "rejected lookup results stay in the buffer.", (), _LookupDropsOnlyDialed, strict_only_because=_ONLY_ORDER),
     Member("lookup_results_deduplicated", "DS-LOOKUP-3", "duplicate lookup results are dropped when the lookup finishes.", (), _LookupResultsDeduplicated, strict_only_because=_ONLY_FEWER),
     Member("concurrent_lookups", "SINGLE_LOOKUP", "a discover task starts while one is running.", ("SINGLE_LOOKUP",), _ConcurrentLookups),
-    Member("discover_when_buffer_suffices", "DS-LOOKUP-2", "a lookup starts when the buffer holds exactly as many nodes as needed (<= for <).", (), _DiscoverWhenBufferSuffices, strict_only_because="an extra lookup is allowed by every named invariant"),
+    Member("discover_when_buffer_suffices", "DS-LOOKUP-2", "a lookup starts when the buffer holds as many nodes as needed, even none with none needed (<= for <).", (), _DiscoverWhenBufferSuffices, strict_only_because="an extra lookup is allowed by every named invariant"),
     Member("waits_while_tasks_run", "DS-WAIT-1", "a wait task is returned while other tasks run.", ("WAIT_EXPIRE",), _WaitsWhileTasksRun),
     Member("wait_one_second_long", "WAIT_EXPIRE", "the wait lasts one second longer than the earliest expiry.", ("WAIT_EXPIRE",), _WaitOneSecondLong),
     Member("wait_for_latest_expiry", "DS-WAIT-1", "the wait lasts until the latest expiry, not the earliest.", ("WAIT_EXPIRE",), _WaitForLatestExpiry),
     Member("never_waits", "DS-WAIT-1", "no wait task is ever returned.", ("WAIT_EXPIRE",), _NeverWaits),
     Member("static_dialed_once", "STATIC_REDIAL", "a static node is forgotten after its first dial.", ("STATIC_REDIAL",), _StaticDialedOnce),
-    Member("add_static_keeps_old_endpoint", "DS-STATIC-4", "adding a known static node keeps its old task and endpoint.", (), _AddStaticKeepsOldEndpoint, strict_only_because="the old endpoint is a valid dial of that node for every named invariant"),
+    Member("add_static_keeps_old_endpoint", "DS-STATIC-4", "adding a known static node keeps its old task and endpoint.", ("STATIC_REDIAL",), _AddStaticKeepsOldEndpoint),
     Member("remove_static_keeps_history", "DS-STATIC-5", "under geth-1.8, remove_static leaves the node's history entry.", ("STATIC_REDIAL", "WAIT_EXPIRE"), _RemoveStaticKeepsHistory, Profile.GETH_1_8),
     Member("remove_static_clears_history_1_7", "DS-STATIC-5", "under geth-1.7, remove_static also clears the node's history.", ("HISTORY_EXPIRY", "WAIT_EXPIRE"), _RemoveStaticClearsHistory),
 )
