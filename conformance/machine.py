@@ -22,6 +22,7 @@ outstanding, its peers, its clock), never on asking the implementation.
 from __future__ import annotations
 
 import enum
+import random
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -89,9 +90,22 @@ _ANY = None
 #: How far the clock moves before a new_tasks call: mostly geth's boundaries, a third of the time
 #: anything from 0 to 40 s (``_ANY``, drawn only then: one choice per step otherwise), rarely
 #: backwards (callers may pass such times).
-ADVANCES = st.sampled_from(_BOUNDARIES * 2 + (_ANY,) * 8 + (-1,) + (_BOUNDARIES[-3:] * 2) + (-20 * SECOND,))
+ADVANCES = st.sampled_from(_BOUNDARIES * 2 + (_ANY,) * 8 + (-1,) + (_BOUNDARIES[-4:] * 2) + (-20 * SECOND,))
 _ANY_ADVANCE = st.integers(0, 40 * SECOND)
 _NODES = st.sampled_from(NODE_POOL)
+
+
+def _make_table_reads(count: int, seed: int) -> tuple[Optional[tuple[Node, ...]], ...]:
+    """Return ``None`` (the table answers as before) or a fresh random read, fixed at import."""
+    chooser = random.Random(seed)
+    reads = [tuple(chooser.choice(NODE_POOL) for _ in range(chooser.randint(1, 6))) for _ in range(count)]
+    return (None, None, None, *reads)
+
+
+#: What the discovery table's ReadRandomNodes returns at a new_tasks call: geth's table answers
+#: with different random nodes every call, so most calls keep the last answer and some get a
+#: fresh one (one draw per call; ``table_changes`` sets arbitrary ones).
+TABLE_READS = _make_table_reads(24, seed=20171)
 _PICK = st.integers(0, 15)
 
 
@@ -102,7 +116,7 @@ def _configs(draw: st.DrawFn) -> Config:
         self_id=uint_id(self_index),
         max_dyn_dials=draw(st.integers(0, 12)),
         static=tuple(draw(st.lists(_NODES, max_size=3))),
-        bootnodes=tuple(draw(st.lists(st.sampled_from(UNIVERSE), max_size=3))),
+        bootnodes=tuple(draw(st.lists(st.sampled_from(UNIVERSE[1:] * 3 + UNIVERSE[:1]), max_size=3))),
         netrestrict=draw(st.sampled_from(_NETRESTRICTS)),
     )
 
@@ -158,6 +172,7 @@ class DialMachine(RuleBasedStateMachine):
         self.run = run
         run.examples += 1
         self.now = 0
+        self.called = False
         self.peers: dict[NodeID, ConnFlag] = {}
         self.table: list[Node] = []
         self.outstanding: list[_Outstanding] = []
@@ -201,7 +216,7 @@ class DialMachine(RuleBasedStateMachine):
     # -- rules ------------------------------------------------------------------
 
     @initialize(
-        config=_configs(), start=st.sampled_from((0, 0, 1 * SECOND, 1000 * SECOND)), table=st.lists(_NODES, max_size=5)
+        config=_configs(), start=st.sampled_from((0, 0, 1 * SECOND, 1000 * SECOND)), table=st.lists(_NODES, max_size=3)
     )
     def configure(self, config: Config, start: int, table: list[Node]) -> None:
         """Create the implementation (and the reference) for ``config``; the clock starts at ``start``, the table holds ``table``."""
@@ -218,10 +233,18 @@ class DialMachine(RuleBasedStateMachine):
             raise self._fail("IMPLEMENTATION_ERROR", f"the factory raised {type(exc).__name__}: {exc}") from None
         self.impl = check_dialstate(created, self.run.origin)
 
-    @rule(advance=ADVANCES, data=st.data())
-    def new_tasks(self, advance: Optional[int], data: st.DataObject) -> None:
-        """Move the clock by ``advance`` and ask for new tasks, as the server loop does."""
-        self.now += data.draw(_ANY_ADVANCE, label="advance") if advance is _ANY else advance
+    @rule(advance=ADVANCES, read=st.sampled_from(TABLE_READS), data=st.data())
+    def new_tasks(self, advance: Optional[int], read: Optional[tuple[Node, ...]], data: st.DataObject) -> None:
+        """Move the clock by ``advance`` and ask for new tasks, as the server loop does.
+
+        The first call happens at the start time itself, as geth's server schedules at once
+        when it starts (so a start at the zero instant is a first call at the zero instant).
+        """
+        if self.called:
+            self.now += data.draw(_ANY_ADVANCE, label="advance") if advance is _ANY else advance
+        self.called = True
+        if read is not None:
+            self.table = list(read)
         running = len(self.outstanding)
         peers = dict(self.peers)
         table = list(self.table)
