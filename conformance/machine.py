@@ -90,7 +90,8 @@ _ANY = None
 #: How far the clock moves before a new_tasks call: mostly geth's boundaries, a third of the time
 #: anything from 0 to 40 s (``_ANY``, drawn only then: one choice per step otherwise), rarely
 #: backwards (callers may pass such times).
-ADVANCES = st.sampled_from(_BOUNDARIES * 2 + (_ANY,) * 8 + (-1,) + (_BOUNDARIES[-4:] * 2) + (-20 * SECOND,))
+_BACKWARDS = (-1, -20 * SECOND, -30 * SECOND)
+ADVANCES = st.sampled_from(_BOUNDARIES * 2 + (_ANY,) * 8 + _BACKWARDS + (_BOUNDARIES[-4:] * 2))
 _ANY_ADVANCE = st.integers(0, 40 * SECOND)
 _NODES = st.sampled_from(NODE_POOL)
 
