@@ -86,12 +86,22 @@ _MOVED = (_node(1, "10.0.0.101", 30304),)
 NODE_POOL: tuple[Node, ...] = UNIVERSE + _INCOMPLETE + _MOVED
 _NETRESTRICTS: tuple[Optional[tuple[str, ...]], ...] = (None, None, (), ("10.0.0.0/24",), ("10.0.0.0/29", "192.168.0.11/32"))
 _BOUNDARIES = (0, 1, 4 * SECOND, 16 * SECOND, 20 * SECOND, 20 * SECOND + 1, 30 * SECOND, 30 * SECOND + 1)
-_ANY = None
-#: How far the clock moves before a new_tasks call: mostly geth's boundaries, a third of the time
-#: anything from 0 to 40 s (``_ANY``, drawn only then: one choice per step otherwise), rarely
-#: backwards (callers may pass such times).
+class Edge(enum.Enum):
+    """A clock move to a boundary that geth measures from an earlier event the machine saw."""
+
+    ANY = "anything from 0 to 40 s"
+    FALLBACK = "exactly 20 s after the first non-zero call"
+    PAST_FALLBACK = "20 s + 1 ns after the first non-zero call"
+    EXPIRY = "exactly 30 s after the last finished dial"
+    PAST_EXPIRY = "30 s + 1 ns after the last finished dial"
+
+
 _BACKWARDS = (-1, -20 * SECOND, -30 * SECOND)
-ADVANCES = st.sampled_from(_BOUNDARIES * 2 + (_ANY,) * 8 + _BACKWARDS + (_BOUNDARIES[-4:] * 2))
+_EDGES = (Edge.FALLBACK, Edge.PAST_FALLBACK, Edge.EXPIRY, Edge.PAST_EXPIRY)
+#: How far the clock moves before a new_tasks call: mostly geth's boundaries, as fixed steps and as
+#: the instants geth's rules measure from earlier events (the start, a dial's task_done), a
+#: quarter of the time anything from 0 to 40 s (drawn only then), rarely backwards.
+ADVANCES = st.sampled_from(_BOUNDARIES * 2 + (Edge.ANY,) * 8 + _BACKWARDS + (_BOUNDARIES[-4:] * 2) + _EDGES * 2)
 _ANY_ADVANCE = st.integers(0, 40 * SECOND)
 _NODES = st.sampled_from(NODE_POOL)
 
@@ -174,6 +184,8 @@ class DialMachine(RuleBasedStateMachine):
         run.examples += 1
         self.now = 0
         self.called = False
+        self.first_call: Optional[int] = None
+        self.last_dial_done: Optional[int] = None
         self.peers: dict[NodeID, ConnFlag] = {}
         self.table: list[Node] = []
         self.outstanding: list[_Outstanding] = []
@@ -234,16 +246,30 @@ class DialMachine(RuleBasedStateMachine):
             raise self._fail("IMPLEMENTATION_ERROR", f"the factory raised {type(exc).__name__}: {exc}") from None
         self.impl = check_dialstate(created, self.run.origin)
 
+    def _move_clock(self, advance: int | Edge, data: st.DataObject) -> None:
+        if advance is Edge.ANY:
+            self.now += data.draw(_ANY_ADVANCE, label="advance")
+        elif isinstance(advance, Edge):
+            base = self.first_call if advance in (Edge.FALLBACK, Edge.PAST_FALLBACK) else self.last_dial_done
+            offset = 20 * SECOND if advance in (Edge.FALLBACK, Edge.PAST_FALLBACK) else 30 * SECOND
+            extra = 1 if advance in (Edge.PAST_FALLBACK, Edge.PAST_EXPIRY) else 0
+            if base is not None:
+                self.now = max(self.now, base + offset + extra)
+        else:
+            self.now += advance
+
     @rule(advance=ADVANCES, read=st.sampled_from(TABLE_READS), data=st.data())
-    def new_tasks(self, advance: Optional[int], read: Optional[tuple[Node, ...]], data: st.DataObject) -> None:
+    def new_tasks(self, advance: int | Edge, read: Optional[tuple[Node, ...]], data: st.DataObject) -> None:
         """Move the clock by ``advance`` and ask for new tasks, as the server loop does.
 
         The first call happens at the start time itself, as geth's server schedules at once
         when it starts (so a start at the zero instant is a first call at the zero instant).
         """
         if self.called:
-            self.now += data.draw(_ANY_ADVANCE, label="advance") if advance is _ANY else advance
+            self._move_clock(advance, data)
         self.called = True
+        if self.first_call is None and self.now != 0:
+            self.first_call = self.now
         if read is not None:
             self.table = list(read)
         running = len(self.outstanding)
@@ -279,6 +305,8 @@ class DialMachine(RuleBasedStateMachine):
 
     def _finish(self, entry: _Outstanding, ref: TaskRef, results: tuple[Node, ...] = ()) -> None:
         self.outstanding.remove(entry)
+        if isinstance(entry.task, DialTask):
+            self.last_dial_done = self.now
         step = TaskDoneStep(self.now, ref, results)
         self._call("task_done", step, lambda: self._subject().task_done(entry.task, self.now, list(results)))
         self.steps.append(step)
