@@ -52,7 +52,7 @@ __all__ = [
     "get_default_hypothesis_profile",
 ]
 
-DEFAULT_EXAMPLES = 800
+DEFAULT_EXAMPLES = 2000
 DEFAULT_STEPS = 100
 _THOROUGH_FACTOR = 10
 
