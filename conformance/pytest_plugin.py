@@ -12,11 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from conformance.machine import Level
-from conformance.runner import HYPOTHESIS_PROFILES
 from spec.model import Profile
 
-__all__ = ["pytest_addoption", "pytest_collection_modifyitems"]
+__all__ = ["pytest_addoption", "pytest_collection_modifyitems", "LEVELS", "HYPOTHESIS_PROFILES"]
+
+# The plugin loads in every pytest session of an environment that has dialcheck installed, so it
+# imports nothing heavy at start-up (no Hypothesis, no reference model); these mirror
+# conformance.machine.Level and conformance.runner.HYPOTHESIS_PROFILES (a test keeps them equal).
+LEVELS = ("strict", "invariants")
+HYPOTHESIS_PROFILES = ("ci", "default", "thorough")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -30,7 +34,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=[p.value for p in Profile],
         help="geth profile to hold it to; repeat for several (default geth-1.7)",
     )
-    group.addoption("--dialcheck-level", choices=[lv.value for lv in Level], default=Level.STRICT.value)
+    group.addoption("--dialcheck-level", choices=LEVELS, default=LEVELS[0])
     group.addoption("--dialcheck-examples", type=int, metavar="N", help="examples per profile (default: dialcheck run's)")
     group.addoption("--dialcheck-hypothesis-profile", choices=HYPOTHESIS_PROFILES, help="ci, default or thorough")
 

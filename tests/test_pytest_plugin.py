@@ -7,6 +7,15 @@ import pytest
 SEEDED = "conformance.zoo:dials_self"
 
 
+def test_the_plugin_choices_mirror_the_suite() -> None:
+    from conformance import pytest_plugin
+    from conformance.machine import Level
+    from conformance.runner import HYPOTHESIS_PROFILES
+
+    assert pytest_plugin.LEVELS == tuple(level.value for level in Level)
+    assert pytest_plugin.HYPOTHESIS_PROFILES == HYPOTHESIS_PROFILES
+
+
 def _plugin_args(request: pytest.FixtureRequest) -> list[str]:
     """Load the plugin by name unless its entry point already did (an installed dialcheck)."""
     return [] if request.config.pluginmanager.hasplugin("dialcheck") else ["-p", "conformance.pytest_plugin"]
