@@ -17,6 +17,7 @@ from typing import Optional
 
 from conformance.machine import Level
 from conformance.runner import RunOptions, RunReport, run_conformance
+from conformance.trace import Trace
 from conformance.zoo import MEMBERS, Member
 
 __all__ = ["Row", "run_mutants", "format_matrix", "format_summary", "write_matrix_json", "is_gap"]
@@ -33,6 +34,7 @@ class Row:
     first_failure: Optional[float]
     counterexample_steps: Optional[int]
     seconds: float
+    counterexample: Optional[Trace] = None
 
     @property
     def expected_to_survive(self) -> bool:
@@ -55,6 +57,7 @@ def _row(member: Member, level: Level, report: RunReport) -> Row:
         first_failure=report.first_failure,
         counterexample_steps=None if failure is None else len(failure.trace.steps),
         seconds=report.seconds,
+        counterexample=None if failure is None else failure.trace,
     )
 
 

@@ -15,6 +15,7 @@ from conformance.cli import main
 from conformance.invariants import Check, Situation
 from conformance.machine import Level
 from conformance.mutants import Row, is_gap, run_mutants
+from conformance.replay import replay_trace
 from conformance.runner import RunOptions, RunReport, run_conformance
 from conformance.zoo import MEMBERS, Member, get_member
 from reference.dialstate import create_dialstate
@@ -62,6 +63,27 @@ def test_every_zoo_member_is_killed_at_strict_level(member: Member, strict_rows:
 def test_a_member_whose_bug_breaks_a_named_invariant_is_killed_by_it(member: Member, invariant_rows: dict[str, Row]) -> None:
     row = invariant_rows[member.name]
     assert row.killed and row.check in member.checks, row
+
+
+def _assert_replays_to_the_same_failure(row: Row) -> None:
+    assert row.counterexample is not None
+    result = replay_trace(row.counterexample, row.member.create)
+    assert result.failure is not None and result.failure.index == len(row.counterexample.steps) - 1, result.failure
+    assert result.failure.check == row.check, (result.failure.check, row.check)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("member", MEMBERS, ids=lambda m: m.name)
+def test_every_strict_counterexample_replays_to_the_same_step_and_check(member: Member, strict_rows: dict[str, Row]) -> None:
+    _assert_replays_to_the_same_failure(strict_rows[member.name])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("member", SEEN_BY_INVARIANTS, ids=lambda m: m.name)
+def test_every_invariant_counterexample_replays_to_the_same_step_and_check(
+    member: Member, invariant_rows: dict[str, Row]
+) -> None:
+    _assert_replays_to_the_same_failure(invariant_rows[member.name])
 
 
 _REPLAYED = [
