@@ -34,7 +34,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 
 from conformance.invariants import InvariantChecker, Situation, Violation
 from conformance.loader import check_dialstate
-from conformance.replay import compare_tasks, is_task
+from conformance.replay import compare_tasks, describe_bad_answer
 from conformance.trace import (
     AddStaticStep,
     NewTasksStep,
@@ -206,10 +206,17 @@ class DialMachine(RuleBasedStateMachine):
             description=f"Found by dialcheck run ({self.run.level.value}) against {self.run.origin}.",
         )
 
-    def _fail(self, check: str, message: str, **details: object) -> Nonconformance:
+    def _fail(
+        self,
+        check: str,
+        message: str,
+        violations: Sequence[Violation] = (),
+        expected: Optional[tuple[Task, ...]] = None,
+        got: Optional[tuple[Task, ...]] = None,
+    ) -> Nonconformance:
         if self.run.first_failure is None:
             self.run.first_failure = time.monotonic() - self.run.started
-        return Nonconformance(check, message, self._trace(), **details)  # type: ignore[arg-type]
+        return Nonconformance(check, message, self._trace(), violations, expected, got)
 
     def _subject(self) -> Dialstate:
         assert self.impl is not None
@@ -277,9 +284,11 @@ class DialMachine(RuleBasedStateMachine):
         table = list(self.table)
         step = NewTasksStep(self.now, running, tuple(peers.items()), tuple(table))
         answer = self._call("new_tasks", step, lambda: self._subject().new_tasks(running, dict(peers), self.now, list(table)))
-        if not isinstance(answer, Sequence) or isinstance(answer, (str, bytes)) or not all(is_task(t) for t in answer):
+        problem = describe_bad_answer(answer)
+        if problem is not None:
             self.steps.append(step)
-            raise self._fail("BAD_ANSWER", f"new_tasks returned {answer!r:.80}, not a sequence of spec.model tasks")
+            raise self._fail("BAD_ANSWER", problem)
+        assert isinstance(answer, Sequence)
         got = tuple(answer)
         expected: Optional[tuple[Task, ...]] = None
         if self.reference is not None:

@@ -33,7 +33,7 @@ from conformance.trace import AddStaticStep, NewTasksStep, Step, TaskDoneStep, T
 from spec.contract import Dialstate, DialstateFactory
 from spec.model import ConnFlag, DialTask, DiscoverTask, Node, NodeID, Profile, Task, WaitTask, get_task_key
 
-__all__ = ["Failure", "ReplayResult", "replay_trace", "compare_tasks", "format_failure", "is_task"]
+__all__ = ["Failure", "ReplayResult", "replay_trace", "compare_tasks", "describe_bad_answer", "format_failure", "is_task"]
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,17 @@ def _find_outstanding(outstanding: list[Task], ref: TaskRef) -> Optional[int]:
     return None
 
 
+def describe_bad_answer(answer: object) -> Optional[str]:
+    """Return why a ``new_tasks`` answer is not a sequence of ``spec.model`` tasks, or ``None`` if it is."""
+    # AD-4: "an answer that is not a sequence of tasks MUST be reported as non-conformance".
+    if not isinstance(answer, Sequence) or isinstance(answer, (str, bytes)):
+        return f"new_tasks returned {_short_repr(answer)}, not a sequence of tasks"
+    bad = [t for t in answer if not is_task(t)]
+    if bad:
+        return f"new_tasks returned {_short_repr(bad[0])}, which is not a spec.model task"
+    return None
+
+
 def _short_repr(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
@@ -130,14 +141,11 @@ def _run_step(
             answer: object = impl.new_tasks(step.running, dict(step.peers), step.now, list(step.table))
         except Exception as exc:  # AD-4: an implementation's exception is a verdict
             return Failure(None, step, "IMPLEMENTATION_ERROR", _raised(exc, "new_tasks"))
-        if not isinstance(answer, Sequence) or isinstance(answer, (str, bytes)):
-            return Failure(None, step, "BAD_ANSWER", f"new_tasks returned {_short_repr(answer)}, not a sequence of tasks")
+        problem = describe_bad_answer(answer)
+        if problem is not None:
+            return Failure(None, step, "BAD_ANSWER", problem)
+        assert isinstance(answer, Sequence)
         tasks = tuple(answer)
-        bad = [t for t in tasks if not is_task(t)]
-        if bad:
-            # AD-4: "an answer that is not a sequence of tasks MUST be reported as non-conformance".
-            reason = f"new_tasks returned {_short_repr(bad[0])}, which is not a spec.model task"
-            return Failure(None, step, "BAD_ANSWER", reason)
         outstanding.extend(tasks)
         violations = checker.on_new_tasks(step.running, dict(step.peers), step.now, step.table, tasks)
         broken = tuple(v.check.value for v in violations)
