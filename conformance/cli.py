@@ -2,19 +2,28 @@
 
 Exit codes: 0 conformant / all traces pass, 1 not conformant / a trace fails,
 2 bad input (a wrong command line, a malformed or missing trace, an
-implementation that cannot be loaded).  Errors are one paragraph on stderr,
-never a Python traceback.
+implementation that cannot be loaded, a ``--cmd`` that cannot be started,
+does not say hello or does not serve the profile asked for).  Errors are one
+paragraph on stderr, never a Python traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.metadata
+import shlex
 import sys
+from dataclasses import dataclass
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn, Optional
+from typing import Iterator, NoReturn, Optional
 
 from conformance.loader import REFERENCE_SPEC, ImplementationError, load_factory
+from conformance.process import WireFault
+from conformance.serve import get_served_profiles, serve
+from conformance.wire import PROTOCOL, Hello
+from conformance.wire_adapter import DEFAULT_TIMEOUT, WireSession
 from conformance.machine import Level, RunContext
 from conformance.mutants import format_matrix_header, format_row, format_summary, is_gap, run_mutants, write_matrix_json
 from conformance.report import format_failure_report, format_stats, format_verdict, write_json, write_junit
@@ -29,6 +38,7 @@ from conformance.runner import (
 from conformance.replay import format_failure, replay_trace
 from conformance.trace import Trace, TraceError, load_trace
 from conformance.zoo import MEMBERS
+from spec.contract import DialstateFactory
 from spec.model import Profile
 
 __all__ = ["main", "EXIT_OK", "EXIT_FAIL", "EXIT_USAGE"]
@@ -60,12 +70,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Replay trace files (a directory means every *.json below it) and report PASS/FAIL "
         "per trace. Exit 0 all pass, 1 any fails, 2 bad input.",
     )
-    replay.add_argument(
-        "--impl",
-        metavar="MODULE:FACTORY",
-        default=REFERENCE_SPEC,
-        help="in-process implementation, called as FACTORY(config, profile) (default: the reference)",
-    )
+    _add_subject(replay)
     replay.add_argument(
         "--profile",
         choices=[p.value for p in Profile],
@@ -79,14 +84,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Run the conformance machine against an implementation. Exit 0 conformant, "
         "1 not conformant, 2 usage or harness error. The last line printed is the verdict.",
     )
-    subject = run.add_mutually_exclusive_group()
-    subject.add_argument(
-        "--impl",
-        metavar="MODULE:FACTORY",
-        default=REFERENCE_SPEC,
-        help="in-process implementation, called as FACTORY(config, profile) (default: the reference)",
-    )
-    subject.add_argument("--cmd", metavar="COMMAND", help="an implementation speaking dialcheck-wire/1 (not available yet)")
+    _add_subject(run)
     run.add_argument("--profile", choices=[p.value for p in Profile], default=Profile.GETH_1_7.value)
     run.add_argument("--level", choices=[lv.value for lv in Level], default=Level.STRICT.value)
     run.add_argument("--examples", type=_positive, metavar="N", help=f"examples to run (default {DEFAULT_EXAMPLES})")
@@ -114,7 +112,53 @@ def _build_parser() -> argparse.ArgumentParser:
     mutants.add_argument("--member", action="append", metavar="NAME", help="only this member (repeatable)")
     mutants.add_argument("--examples", type=_positive, metavar="N", help="examples per member (default: dialcheck run's)")
     mutants.add_argument("--hypothesis-profile", choices=HYPOTHESIS_PROFILES, default=None)
+
+    served = commands.add_parser(
+        "serve",
+        help="speak dialcheck-wire/1 on stdin/stdout with the reference (or an --impl)",
+        description="Answer dialcheck-wire/1 requests on stdin/stdout until bye or end of input, so "
+        "that 'dialcheck run --cmd \"dialcheck serve\"' works and harness authors have a server to diff against.",
+    )
+    served.add_argument(
+        "--impl",
+        metavar="MODULE:FACTORY",
+        default=REFERENCE_SPEC,
+        help="the in-process implementation to serve (default: the reference)",
+    )
+    served.add_argument("--profile", choices=[p.value for p in Profile], help="serve only this profile (default: all)")
     return parser
+
+
+def _add_subject(command: argparse.ArgumentParser) -> None:
+    subject = command.add_mutually_exclusive_group()
+    subject.add_argument(
+        "--impl",
+        metavar="MODULE:FACTORY",
+        default=REFERENCE_SPEC,
+        help="in-process implementation, called as FACTORY(config, profile) (default: the reference)",
+    )
+    subject.add_argument(
+        "--cmd",
+        metavar="COMMAND",
+        help="a program speaking dialcheck-wire/1 on stdin/stdout (split like a shell would, not run by one)",
+    )
+    command.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        default=DEFAULT_TIMEOUT,
+        help=f"with --cmd: the most time one answer may take (default {DEFAULT_TIMEOUT:g})",
+    )
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value < 1e6:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text}")
+    return value
 
 
 def _positive(text: str) -> int:
@@ -159,23 +203,71 @@ def _load_all(paths: Sequence[Path]) -> list[tuple[Path, Trace]]:
     return loaded
 
 
+@dataclass
+class _Subject:
+    """The implementation a command judges: how to make one, and how to name it."""
+
+    factory: DialstateFactory
+    origin: str
+    selector: str
+    session: Optional[WireSession] = None
+
+    def close(self) -> Optional[WireFault]:
+        """End a --cmd process with bye; return what it did wrong on the way out, if anything."""
+        return None if self.session is None else self.session.close()
+
+
+@contextlib.contextmanager
+def _open_subject(args: argparse.Namespace, profiles: Sequence[Profile]) -> Iterator[_Subject]:
+    """Load --impl, or start --cmd and check that it serves ``profiles``; always end the process."""
+    if args.cmd is None:
+        yield _Subject(load_factory(args.impl), args.impl, f"--impl {args.impl}")
+        return
+    where = f"dialcheck {args.command} --cmd {args.cmd!r}"
+    try:
+        session = WireSession(args.cmd, args.timeout)
+    except ValueError as exc:
+        raise UsageError(f"dialcheck {args.command}: {exc}") from None
+    try:
+        try:
+            hello = session.start()
+        except WireFault as fault:
+            raise UsageError(
+                f"{where}: the implementation could not be started and greeted ({fault.check}): {fault.message}"
+            ) from None
+        missing = [p.value for p in profiles if p.value not in hello.profiles]
+        if missing:
+            raise UsageError(
+                f"{where}: {hello.name} {hello.version} does not serve profile {', '.join(missing)} (its hello "
+                f"lists {', '.join(hello.profiles) or 'none'}); choose one of those with --profile"
+            )
+        yield _Subject(session.create, args.cmd, f"--cmd {shlex.quote(args.cmd)}", session)
+    finally:
+        session.kill()
+
+
 def _run_replay(args: argparse.Namespace) -> int:
-    factory = load_factory(args.impl)
     profile = None if args.profile is None else Profile(args.profile)
     traces = _load_all(_collect_paths(args.paths))
+    wanted = [profile] if profile is not None else sorted({t.profile for _, t in traces}, key=lambda p: p.value)
     failed = 0
-    for path, trace in traces:
-        result = replay_trace(trace, factory, profile, origin=f"--impl {args.impl}")
-        if result.passed:
-            print(f"PASS  {trace.name}  ({path})")
-        else:
-            failed += 1
-            print(f"FAIL  {trace.name}  ({path}, profile {result.profile.value})")
-            print(format_failure(result))
+    with _open_subject(args, wanted) as subject:
+        for path, trace in traces:
+            result = replay_trace(trace, subject.factory, profile, origin=subject.selector)
+            if result.passed:
+                print(f"PASS  {trace.name}  ({path})")
+            else:
+                failed += 1
+                print(f"FAIL  {trace.name}  ({path}, profile {result.profile.value})")
+                print(format_failure(result))
+        after = subject.close()
+    if after is not None:
+        failed += 1
+        print(f"FAIL  after the last trace: {after.check}: {after.message}")
     which = "trace profiles" if profile is None else f"profile {profile.value}"
     print(
-        f"dialcheck replay: {len(traces)} trace(s) against {args.impl} ({which}): "
-        f"{len(traces) - failed} passed, {failed} failed"
+        f"dialcheck replay: {len(traces)} trace(s) against {subject.selector} ({which}): "
+        f"{len(traces) - failed if after is None else len(traces) - failed + 1} passed, {failed} failed"
     )
     return EXIT_FAIL if failed else EXIT_OK
 
@@ -201,37 +293,37 @@ def _write_report(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def _run_run(args: argparse.Namespace) -> int:
-    if args.cmd is not None:
-        raise UsageError(
-            "dialcheck run --cmd: the subprocess (dialcheck-wire/1) adapter is not available in this "
-            "version; wrap your implementation in Python and pass --impl MODULE:FACTORY"
+    profile = Profile(args.profile)
+    with _open_subject(args, [profile]) as subject:
+        options = RunOptions(
+            factory=subject.factory,
+            origin=subject.origin,
+            subject=subject.selector,
+            profile=profile,
+            level=Level(args.level),
+            examples=args.examples,
+            steps=args.steps,
+            seed=args.seed,
+            hypothesis_profile=args.hypothesis_profile or get_default_hypothesis_profile(),
+            save_dir=args.save_failures,
         )
-    factory = load_factory(args.impl)
-    options = RunOptions(
-        factory=factory,
-        origin=args.impl,
-        profile=Profile(args.profile),
-        level=Level(args.level),
-        examples=args.examples,
-        steps=args.steps,
-        seed=args.seed,
-        hypothesis_profile=args.hypothesis_profile or get_default_hypothesis_profile(),
-        save_dir=args.save_failures,
-    )
-    tty = sys.stderr.isatty()
-    try:
-        report = run_conformance(options, _make_progress() if tty else None)
-    except OSError as exc:
-        raise UsageError(
-            f"dialcheck run: cannot save the failing trace under {options.save_dir}: {exc.strerror or exc}; "
-            "pass a writable --save-failures DIR"
-        ) from None
+        tty = sys.stderr.isatty()
+        try:
+            report = run_conformance(options, _make_progress() if tty else None)
+        except OSError as exc:
+            raise UsageError(
+                f"dialcheck run: cannot save the failing trace under {options.save_dir}: {exc.strerror or exc}; "
+                "pass a writable --save-failures DIR"
+            ) from None
+        report.after_run = subject.close()
     if tty:
         print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
     if report.failure is not None:
         print(format_failure_report(report))
-    elif report.flaky is not None:
+    if report.flaky is not None:
         print(f"FAILED NONDETERMINISTIC\n  {report.flaky}")
+    if report.after_run is not None:
+        print(f"FAILED {report.after_run.check} (after the last example)\n  {report.after_run.message}")
     if args.stats:
         print(format_stats(report))
     if args.json is not None:
@@ -263,6 +355,20 @@ def _run_mutants(args: argparse.Namespace) -> int:
     return EXIT_FAIL if any(is_gap(r) for r in rows) else EXIT_OK
 
 
+def _run_serve(args: argparse.Namespace) -> int:
+    factory = load_factory(args.impl)
+    name = "dialcheck-reference" if args.impl == REFERENCE_SPEC else args.impl
+    hello = Hello(name, _get_version(), PROTOCOL, tuple(get_served_profiles(args.profile)))
+    return serve(factory, hello, sys.stdin.buffer, sys.stdout.buffer)
+
+
+def _get_version() -> str:
+    try:
+        return importlib.metadata.version("dialcheck")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree
+        return "unknown"
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the ``dialcheck`` command and return its exit code."""
     try:
@@ -271,6 +377,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _run_run(args)
         if args.command == "mutants":
             return _run_mutants(args)
+        if args.command == "serve":
+            return _run_serve(args)
         return _run_replay(args)
     except (UsageError, ImplementationError) as exc:
         print(str(exc), file=sys.stderr)

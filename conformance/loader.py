@@ -13,7 +13,7 @@ from typing import cast
 
 from spec.contract import CONTRACT_METHODS, Dialstate, DialstateFactory
 
-__all__ = ["ImplementationError", "load_factory", "check_dialstate", "REFERENCE_SPEC"]
+__all__ = ["ImplementationError", "ImplementationFault", "load_factory", "check_dialstate", "REFERENCE_SPEC"]
 
 #: The ``--impl`` value that names the reference model.
 REFERENCE_SPEC = "reference.dialstate:create_dialstate"
@@ -21,6 +21,21 @@ REFERENCE_SPEC = "reference.dialstate:create_dialstate"
 
 class ImplementationError(Exception):
     """An implementation cannot be loaded or does not have the contract's shape."""
+
+
+class ImplementationFault(Exception):
+    """An adapter's report that the implementation misbehaved during a call, under a check name of its own.
+
+    The suite reports it as a failure of ``check`` at the step of the call, like an
+    exception raised by an in-process implementation.  ``aborts_run`` means the run
+    cannot go on trying examples (the implementation hung), so it stops without shrinking.
+    """
+
+    def __init__(self, check: str, message: str, aborts_run: bool = False) -> None:
+        super().__init__(message)
+        self.check = check
+        self.message = message
+        self.aborts_run = aborts_run
 
 
 def load_factory(spec: str) -> DialstateFactory:

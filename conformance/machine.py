@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
 from conformance.invariants import InvariantChecker, Situation, Violation
-from conformance.loader import check_dialstate
+from conformance.loader import ImplementationFault, check_dialstate
 from conformance.replay import compare_tasks, describe_bad_answer
 from conformance.trace import (
     AddStaticStep,
@@ -48,7 +48,7 @@ from reference.dialstate import Dialstate as ReferenceDialstate
 from spec.contract import Dialstate, DialstateFactory
 from spec.model import SECOND, Config, ConnFlag, DialTask, DiscoverTask, Node, NodeID, Profile, Task, WaitTask, get_task_key
 
-__all__ = ["Level", "Nonconformance", "RunContext", "DialMachine", "uint_id", "UNIVERSE"]
+__all__ = ["Level", "Nonconformance", "RunAborted", "RunContext", "DialMachine", "uint_id", "UNIVERSE"]
 
 
 class DialOutcome(enum.Enum):
@@ -175,6 +175,18 @@ class Nonconformance(AssertionError):
         self.got = got
 
 
+class RunAborted(BaseException):
+    """A failure after which no further example can be tried (the implementation hung).
+
+    It derives from ``BaseException`` so that Hypothesis lets it through at once
+    instead of shrinking: every shrink attempt would wait out the timeout again.
+    """
+
+    def __init__(self, failure: Nonconformance) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
+
+
 class DialMachine(RuleBasedStateMachine):
     """geth's server loop and network around one implementation (and the reference, when strict)."""
 
@@ -229,9 +241,17 @@ class DialMachine(RuleBasedStateMachine):
             return thunk()
         except Nonconformance:
             raise
+        except ImplementationFault as fault:
+            self.steps.append(step)
+            raise self._fail_fault(fault) from None
         except Exception as exc:
             self.steps.append(step)
             raise self._fail("IMPLEMENTATION_ERROR", f"the implementation raised {type(exc).__name__} in {what}: {exc}") from None
+
+    def _fail_fault(self, fault: ImplementationFault) -> BaseException:
+        """Return the failure for an adapter's fault: aborting the run when no example can follow."""
+        failure = self._fail(fault.check, fault.message)
+        return RunAborted(failure) if fault.aborts_run else failure
 
     # -- rules ------------------------------------------------------------------
 
@@ -249,6 +269,8 @@ class DialMachine(RuleBasedStateMachine):
         self.run.steps += 1
         try:
             created = self.run.factory(config, self.run.profile)
+        except ImplementationFault as fault:
+            raise self._fail_fault(fault) from None
         except Exception as exc:
             raise self._fail("IMPLEMENTATION_ERROR", f"the factory raised {type(exc).__name__}: {exc}") from None
         self.impl = check_dialstate(created, self.run.origin)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Optional
 
 from conformance.invariants import InvariantChecker
-from conformance.loader import check_dialstate
+from conformance.loader import ImplementationFault, check_dialstate
 from conformance.render import format_step, format_tasks
 from conformance.trace import AddStaticStep, NewTasksStep, Step, TaskDoneStep, Trace, TaskRef
 from spec.contract import Dialstate, DialstateFactory
@@ -128,8 +128,11 @@ def _short_repr(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _raised(exc: Exception, what: str) -> str:
-    return f"the implementation raised {type(exc).__name__} in {what}: {exc}"
+def _raised(exc: Exception, what: str, step: Optional[Step]) -> Failure:
+    """Return the failure for an exception out of the implementation (AD-4) or an adapter's fault."""
+    if isinstance(exc, ImplementationFault):
+        return Failure(None, step, exc.check, exc.message)
+    return Failure(None, step, "IMPLEMENTATION_ERROR", f"the implementation raised {type(exc).__name__} in {what}: {exc}")
 
 
 def _run_step(
@@ -140,7 +143,7 @@ def _run_step(
         try:
             answer: object = impl.new_tasks(step.running, dict(step.peers), step.now, list(step.table))
         except Exception as exc:  # AD-4: an implementation's exception is a verdict
-            return Failure(None, step, "IMPLEMENTATION_ERROR", _raised(exc, "new_tasks"))
+            return _raised(exc, "new_tasks", step)
         problem = describe_bad_answer(answer)
         if problem is not None:
             return Failure(None, step, "BAD_ANSWER", problem)
@@ -167,7 +170,7 @@ def _run_step(
             # AD-3: "a task passed to task_done MUST be an object that new_tasks returned".
             impl.task_done(task, step.now, list(step.results))
         except Exception as exc:
-            return Failure(None, step, "IMPLEMENTATION_ERROR", _raised(exc, "task_done"))
+            return _raised(exc, "task_done", step)
         checker.on_task_done(task, step.now, step.results)
         return None
     try:
@@ -179,7 +182,7 @@ def _run_step(
             checker.on_remove_static(step.node)
     except Exception as exc:
         verb = "add_static" if isinstance(step, AddStaticStep) else "remove_static"
-        return Failure(None, step, "IMPLEMENTATION_ERROR", _raised(exc, verb))
+        return _raised(exc, verb, step)
     return None
 
 
@@ -195,8 +198,7 @@ def replay_trace(
         # AD-1: "an implementation MUST be created by a factory called as factory(config, profile)".
         created = factory(trace.config, chosen)
     except Exception as exc:
-        broken = Failure(None, None, "IMPLEMENTATION_ERROR", _raised(exc, "the factory"))
-        return ReplayResult(trace, chosen, broken, 0)
+        return ReplayResult(trace, chosen, _raised(exc, "the factory", None), 0)
     impl = check_dialstate(created, origin)
     checker = InvariantChecker(trace.config, chosen)
     outstanding: list[Task] = []
@@ -214,7 +216,7 @@ def format_failure(result: ReplayResult) -> str:
         return ""
     self_id = result.trace.config.self_id
     if failure.index is None:
-        return f"  at construction: {failure.reason}"
+        return f"  at construction: {failure.check}: {failure.reason}"
     assert failure.step is not None
     also = f" (also breaks {', '.join(failure.also)})" if failure.also else ""
     lines = [

@@ -61,11 +61,12 @@ def format_failure_report(report: RunReport) -> str:
         lines.append(f"  expected (reference {options.profile.value}): {format_tasks(failure.expected, me)}")
     if failure.got is not None:
         lines.append(f"  got: {format_tasks(failure.got, me)}")
-    lines.append(f"counterexample ({len(failure.trace.steps)} steps after shrinking; times in seconds):")
+    how = "not shrunk: the run stopped at once" if report.aborted else "after shrinking"
+    lines.append(f"counterexample ({len(failure.trace.steps)} steps, {how}; times in seconds):")
     lines += format_counterexample(failure)
     if report.saved is not None:
         lines.append(f"saved as {report.saved}; reproduce without Hypothesis with:")
-        lines.append(f"  dialcheck replay --impl {options.origin} {report.saved}")
+        lines.append(f"  dialcheck replay {options.get_subject()} {report.saved}")
     return "\n".join(lines)
 
 
@@ -82,12 +83,12 @@ def format_stats(report: RunReport) -> str:
 def format_verdict(report: RunReport) -> str:
     """Return the one-line verdict printed last."""
     options = report.options
-    if report.failure is not None:
-        outcome = f"NOT CONFORMANT ({report.failure.check})"
-    elif report.flaky is not None:
-        outcome = "NOT CONFORMANT (NONDETERMINISTIC)"
-    else:
-        outcome = "CONFORMANT"
+    reasons = [report.failure.check] if report.failure is not None else []
+    if report.flaky is not None:
+        reasons.append("NONDETERMINISTIC")
+    if report.after_run is not None:
+        reasons.append(report.after_run.check)
+    outcome = f"NOT CONFORMANT ({', '.join(reasons)})" if reasons else "CONFORMANT"
     return (
         f"dialcheck run: {outcome} - {options.origin}, profile {options.profile.value}, "
         f"level {options.level.value}, {report.examples:,} examples, {report.steps:,} steps, "
@@ -107,6 +108,9 @@ def _as_dict(report: RunReport) -> dict[str, object]:
         "steps": report.steps,
         "seconds": round(report.seconds, 3),
         "nondeterministic": report.flaky,
+        "after_run": None
+        if report.after_run is None
+        else {"check": report.after_run.check, "message": report.after_run.message},
         "situations": {s.name: report.situations.get(s, 0) for s in Situation},
         "failure": None,
     }
@@ -151,5 +155,7 @@ def write_junit(report: RunReport, path: Path) -> None:
         node.text = format_failure_report(report)
     elif report.flaky is not None:
         ET.SubElement(case, "failure", message=report.flaky)
+    elif report.after_run is not None:
+        ET.SubElement(case, "failure", message=f"{report.after_run.check}: {report.after_run.message}")
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 

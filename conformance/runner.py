@@ -10,7 +10,13 @@ Hypothesis with the run's settings, then classifies what happened:
   not conformant, with the counterexample trace it carries;
 * Hypothesis's ``Flaky``: the implementation answered differently when the same
   sequence was replayed, which is a verdict of its own (nondeterminism);
+* :class:`~conformance.machine.RunAborted`: not conformant, and the run stopped
+  at once without shrinking (the implementation hung; each attempt would wait
+  out the timeout again);
 * :class:`~conformance.loader.ImplementationError`: a harness error (exit 2).
+
+A failure is then replayed from its saved trace without Hypothesis; if the
+replay passes, the implementation is nondeterministic and the verdict says so.
 
 Hypothesis settings come from three profiles registered at import:
 ``dialcheck-ci`` (derandomized, no example database), ``dialcheck-default``
@@ -37,7 +43,9 @@ from hypothesis.errors import Flaky
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.invariants import Situation
-from conformance.machine import DialMachine, Level, Nonconformance, RunContext
+from conformance.loader import ImplementationFault
+from conformance.machine import DialMachine, Level, Nonconformance, RunAborted, RunContext
+from conformance.replay import replay_trace
 from conformance.trace import dump_trace
 from spec.contract import DialstateFactory
 from spec.model import Profile
@@ -96,6 +104,12 @@ class RunOptions:
     save_dir: Path = Path("dialcheck-failures")
     #: Shrink a failure to a minimal counterexample (off: stop at the first failure found).
     shrink: bool = True
+    #: How to name the implementation on dialcheck's command line (default ``--impl ORIGIN``).
+    subject: Optional[str] = None
+
+    def get_subject(self) -> str:
+        """Return the command-line options that select this implementation, for reproduce hints."""
+        return self.subject if self.subject is not None else f"--impl {self.origin}"
 
     def get_examples(self) -> int:
         """Return the number of examples: as given, or the profile's default."""
@@ -118,11 +132,15 @@ class RunReport:
     saved: Optional[Path] = None
     situations: dict[Situation, int] = field(default_factory=dict)
     first_failure: Optional[float] = None
+    #: The failure stopped the run at once, unshrunk (the implementation hung).
+    aborted: bool = False
+    #: What the implementation did wrong after the last example (a wire process left running).
+    after_run: Optional[ImplementationFault] = None
 
     @property
     def conformant(self) -> bool:
         """Return whether no check failed and the implementation behaved deterministically."""
-        return self.failure is None and self.flaky is None
+        return self.failure is None and self.flaky is None and self.after_run is None
 
 
 def _database_path(options: RunOptions) -> Path:
@@ -170,6 +188,9 @@ def run_conformance(options: RunOptions, progress: Optional[Callable[[RunContext
         _run_machine(make_machine, settings=_build_settings(options))
     except Nonconformance as failure:
         report.failure = failure
+    except RunAborted as aborted:
+        report.failure = aborted.failure
+        report.aborted = True
     except Flaky as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         report.flaky = (
@@ -183,4 +204,17 @@ def run_conformance(options: RunOptions, progress: Optional[Callable[[RunContext
     report.first_failure = context.first_failure
     if report.failure is not None:
         report.saved = _save(report, report.failure)
+        if not report.aborted:
+            _check_reproduces(report, report.failure)
     return report
+
+
+def _check_reproduces(report: RunReport, failure: Nonconformance) -> None:
+    """Replay the counterexample without Hypothesis; if it passes, the implementation is nondeterministic."""
+    options = report.options
+    result = replay_trace(failure.trace, options.factory, options.profile, options.origin)
+    if result.passed:
+        report.flaky = (
+            "the saved counterexample passed when replayed from a fresh start, so the same calls got "
+            "different answers (the implementation is nondeterministic)"
+        )

@@ -17,7 +17,7 @@ ignored.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn, Optional, Union
@@ -51,6 +51,18 @@ __all__ = [
     "Step",
     "Trace",
     "parse_trace",
+    "get_object",
+    "get_int",
+    "get_str",
+    "get_list",
+    "get_node_id",
+    "get_node",
+    "get_nodes",
+    "get_flags",
+    "get_config",
+    "get_task",
+    "config_to_json",
+    "peers_to_json",
     "load_trace",
     "dump_trace",
     "trace_to_json",
@@ -142,7 +154,8 @@ def _describe(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _get_object(value: object, path: str, required: set[str], optional: set[str]) -> Mapping[str, object]:
+def get_object(value: object, path: str, required: set[str], optional: set[str]) -> Mapping[str, object]:
+    """Return ``value`` as an object with the ``required`` keys, refusing keys outside both sets (but ``x-...``). Raise ``TraceError`` naming ``path`` otherwise."""
     if not isinstance(value, dict):
         _fail(path, f"expected an object, got {_describe(value)}")
     for key in sorted(required - value.keys()):
@@ -155,7 +168,8 @@ def _get_object(value: object, path: str, required: set[str], optional: set[str]
     return value
 
 
-def _get_int(value: object, path: str, low: int = MIN_DURATION, high: int = MAX_DURATION) -> int:
+def get_int(value: object, path: str, low: int = MIN_DURATION, high: int = MAX_DURATION) -> int:
+    """Return ``value`` as an integer from ``low`` to ``high``. Raise ``TraceError`` naming ``path`` otherwise."""
     if isinstance(value, bool) or not isinstance(value, int):
         _fail(path, f"expected an integer, got {_describe(value)}")
     if not low <= value <= high:
@@ -163,19 +177,22 @@ def _get_int(value: object, path: str, low: int = MIN_DURATION, high: int = MAX_
     return value
 
 
-def _get_str(value: object, path: str) -> str:
+def get_str(value: object, path: str) -> str:
+    """Return ``value`` as a string. Raise ``TraceError`` naming ``path`` otherwise."""
     if not isinstance(value, str):
         _fail(path, f"expected a string, got {_describe(value)}")
     return value
 
 
-def _get_list(value: object, path: str) -> list[object]:
+def get_list(value: object, path: str) -> list[object]:
+    """Return ``value`` as a list. Raise ``TraceError`` naming ``path`` otherwise."""
     if not isinstance(value, list):
         _fail(path, f"expected a list, got {_describe(value)}")
     return value
 
 
-def _get_node_id(value: object, path: str) -> NodeID:
+def get_node_id(value: object, path: str) -> NodeID:
+    """Return ``value`` as a node ID. Raise ``TraceError`` naming ``path`` otherwise."""
     if not is_node_id(value):
         _fail(path, f"expected a node ID (lowercase hex digits, even length), got {_describe(value)}")
     assert isinstance(value, str)
@@ -185,30 +202,33 @@ def _get_node_id(value: object, path: str) -> NodeID:
 def _get_ip(value: object, path: str) -> Optional[str]:
     if value is None:
         return None
-    text = _get_str(value, path)
+    text = get_str(value, path)
     try:
         return str(parse_ip(text))
     except ValueError:
         _fail(path, f"expected an IPv4 or IPv6 address or null, got {_describe(value)}")
 
 
-def _get_node(value: object, path: str) -> Node:
-    obj = _get_object(value, path, {"id"}, {"ip", "tcp", "udp"})
+def get_node(value: object, path: str) -> Node:
+    """Return ``value`` as a node (IP text normalised). Raise ``TraceError`` naming ``path`` otherwise."""
+    obj = get_object(value, path, {"id"}, {"ip", "tcp", "udp"})
     return Node(
-        id=_get_node_id(obj["id"], f"{path}.id"),
+        id=get_node_id(obj["id"], f"{path}.id"),
         ip=_get_ip(obj.get("ip"), f"{path}.ip"),
-        tcp=_get_int(obj.get("tcp", 0), f"{path}.tcp", 0, _MAX_PORT),
-        udp=_get_int(obj.get("udp", 0), f"{path}.udp", 0, _MAX_PORT),
+        tcp=get_int(obj.get("tcp", 0), f"{path}.tcp", 0, _MAX_PORT),
+        udp=get_int(obj.get("udp", 0), f"{path}.udp", 0, _MAX_PORT),
     )
 
 
-def _get_nodes(value: object, path: str) -> tuple[Node, ...]:
-    return tuple(_get_node(item, f"{path}[{i}]") for i, item in enumerate(_get_list(value, path)))
+def get_nodes(value: object, path: str) -> tuple[Node, ...]:
+    """Return ``value`` as a list of nodes. Raise ``TraceError`` naming ``path`` otherwise."""
+    return tuple(get_node(item, f"{path}[{i}]") for i, item in enumerate(get_list(value, path)))
 
 
-def _get_flags(value: object, path: str) -> ConnFlag:
+def get_flags(value: object, path: str) -> ConnFlag:
+    """Return ``value`` (a list of flag names) as connection flags. Raise ``TraceError`` naming ``path`` otherwise."""
     flags = ConnFlag(0)
-    for i, item in enumerate(_get_list(value, path)):
+    for i, item in enumerate(get_list(value, path)):
         if not isinstance(item, str) or item not in _FLAGS_BY_NAME:
             names = ", ".join(repr(name) for name in _FLAGS_BY_NAME)
             _fail(f"{path}[{i}]", f"expected one of {names}, got {_describe(item)}")
@@ -220,8 +240,8 @@ def _get_netrestrict(value: object, path: str) -> Optional[tuple[str, ...]]:
     if value is None:
         return None
     cidrs = []
-    for i, item in enumerate(_get_list(value, path)):
-        text = _get_str(item, f"{path}[{i}]")
+    for i, item in enumerate(get_list(value, path)):
+        text = get_str(item, f"{path}[{i}]")
         try:
             parse_cidr(text)
         except ValueError:
@@ -230,44 +250,47 @@ def _get_netrestrict(value: object, path: str) -> Optional[tuple[str, ...]]:
     return tuple(cidrs)
 
 
-def _get_config(value: object, path: str) -> Config:
-    obj = _get_object(value, path, {"self", "max_dyn_dials"}, {"static", "bootnodes", "netrestrict"})
+def get_config(value: object, path: str) -> Config:
+    """Return ``value`` as a config. Raise ``TraceError`` naming ``path`` otherwise."""
+    obj = get_object(value, path, {"self", "max_dyn_dials"}, {"static", "bootnodes", "netrestrict"})
     return Config(
-        self_id=_get_node_id(obj["self"], f"{path}.self"),
+        self_id=get_node_id(obj["self"], f"{path}.self"),
         # DS-INIT-1: "max_dyn_dials MUST be a non-negative integer".
-        max_dyn_dials=_get_int(obj["max_dyn_dials"], f"{path}.max_dyn_dials", 0),
-        static=_get_nodes(obj.get("static", []), f"{path}.static"),
-        bootnodes=_get_nodes(obj.get("bootnodes", []), f"{path}.bootnodes"),
+        max_dyn_dials=get_int(obj["max_dyn_dials"], f"{path}.max_dyn_dials", 0),
+        static=get_nodes(obj.get("static", []), f"{path}.static"),
+        bootnodes=get_nodes(obj.get("bootnodes", []), f"{path}.bootnodes"),
         netrestrict=_get_netrestrict(obj.get("netrestrict"), f"{path}.netrestrict"),
     )
 
 
-def _get_task(value: object, path: str) -> Task:
-    obj = _get_object(value, path, {"type"}, {"flags", "dest", "duration"})
+def get_task(value: object, path: str) -> Task:
+    """Return ``value`` as a task (a dial task has exactly one of dyn or static). Raise ``TraceError`` naming ``path`` otherwise."""
+    obj = get_object(value, path, {"type"}, {"flags", "dest", "duration"})
     kind = obj["type"]
     if kind == "dial":
-        _get_object(value, path, {"type", "flags", "dest"}, set())
-        flag = _get_flags(obj["flags"], f"{path}.flags")
+        get_object(value, path, {"type", "flags", "dest"}, set())
+        flag = get_flags(obj["flags"], f"{path}.flags")
         if flag not in (ConnFlag.DYN, ConnFlag.STATIC):
             _fail(f"{path}.flags", 'a dial task has exactly one of "dyn" or "static" (DS-TASKS-1)')
-        return DialTask(flag=flag, dest=_get_node(obj["dest"], f"{path}.dest"))
+        return DialTask(flag=flag, dest=get_node(obj["dest"], f"{path}.dest"))
     if kind == "wait":
-        _get_object(value, path, {"type", "duration"}, set())
-        return WaitTask(_get_int(obj["duration"], f"{path}.duration"))
+        get_object(value, path, {"type", "duration"}, set())
+        return WaitTask(get_int(obj["duration"], f"{path}.duration"))
     if kind == "discover":
-        _get_object(value, path, {"type"}, set())
+        get_object(value, path, {"type"}, set())
         return DiscoverTask()
     _fail(f"{path}.type", f'expected "dial", "discover" or "wait", got {_describe(kind)}')
 
 
-def _get_task_ref(value: object, path: str) -> TaskRef:
-    obj = _get_object(value, path, {"type"}, {"dest"})
+def get_task_ref(value: object, path: str) -> TaskRef:
+    """Return ``value`` as a task reference. Raise ``TraceError`` naming ``path`` otherwise."""
+    obj = get_object(value, path, {"type"}, {"dest"})
     kind = obj["type"]
     if kind == "dial":
-        _get_object(value, path, {"type", "dest"}, set())
-        return TaskRef("dial", _get_node_id(obj["dest"], f"{path}.dest"))
+        get_object(value, path, {"type", "dest"}, set())
+        return TaskRef("dial", get_node_id(obj["dest"], f"{path}.dest"))
     if kind in ("discover", "wait"):
-        _get_object(value, path, {"type"}, set())
+        get_object(value, path, {"type"}, set())
         return TaskRef(str(kind))
     _fail(f"{path}.type", f'expected "dial", "discover" or "wait", got {_describe(kind)}')
 
@@ -277,32 +300,32 @@ def _get_step(value: object, path: str) -> Step:
         _fail(path, f"expected a step object, got {_describe(value)}")
     op = value.get("op")
     if op == "new_tasks":
-        obj = _get_object(value, path, {"op", "now", "running"}, {"peers", "table", "expect"})
+        obj = get_object(value, path, {"op", "now", "running"}, {"peers", "table", "expect"})
         peers = []
-        for i, peer in enumerate(_get_list(obj.get("peers", []), f"{path}.peers")):
+        for i, peer in enumerate(get_list(obj.get("peers", []), f"{path}.peers")):
             ppath = f"{path}.peers[{i}]"
-            pobj = _get_object(peer, ppath, {"id", "flags"}, set())
-            peers.append((_get_node_id(pobj["id"], f"{ppath}.id"), _get_flags(pobj["flags"], f"{ppath}.flags")))
+            pobj = get_object(peer, ppath, {"id", "flags"}, set())
+            peers.append((get_node_id(pobj["id"], f"{ppath}.id"), get_flags(pobj["flags"], f"{ppath}.flags")))
         expect = obj.get("expect")
         return NewTasksStep(
-            now=_get_int(obj["now"], f"{path}.now"),
-            running=_get_int(obj["running"], f"{path}.running"),
+            now=get_int(obj["now"], f"{path}.now"),
+            running=get_int(obj["running"], f"{path}.running"),
             peers=tuple(peers),
-            table=_get_nodes(obj.get("table", []), f"{path}.table"),
+            table=get_nodes(obj.get("table", []), f"{path}.table"),
             expect=None
             if expect is None
-            else tuple(_get_task(t, f"{path}.expect[{i}]") for i, t in enumerate(_get_list(expect, f"{path}.expect"))),
+            else tuple(get_task(t, f"{path}.expect[{i}]") for i, t in enumerate(get_list(expect, f"{path}.expect"))),
         )
     if op == "task_done":
-        obj = _get_object(value, path, {"op", "now", "task"}, {"results"})
-        ref = _get_task_ref(obj["task"], f"{path}.task")
-        results = _get_nodes(obj.get("results", []), f"{path}.results")
+        obj = get_object(value, path, {"op", "now", "task"}, {"results"})
+        ref = get_task_ref(obj["task"], f"{path}.task")
+        results = get_nodes(obj.get("results", []), f"{path}.results")
         if results and ref.kind != "discover":
             _fail(f"{path}.results", "results are only for discover tasks")
-        return TaskDoneStep(now=_get_int(obj["now"], f"{path}.now"), ref=ref, results=results)
+        return TaskDoneStep(now=get_int(obj["now"], f"{path}.now"), ref=ref, results=results)
     if op in ("add_static", "remove_static"):
-        obj = _get_object(value, path, {"op", "node"}, set())
-        node = _get_node(obj["node"], f"{path}.node")
+        obj = get_object(value, path, {"op", "node"}, set())
+        node = get_node(obj["node"], f"{path}.node")
         return AddStaticStep(node) if op == "add_static" else RemoveStaticStep(node)
     _fail(
         f"{path}.op",
@@ -312,7 +335,7 @@ def _get_step(value: object, path: str) -> Step:
 
 def parse_trace(document: object) -> Trace:
     """Validate a decoded JSON document and return the trace it describes."""
-    obj = _get_object(document, "$", {"format", "name", "profile", "config", "steps"}, {"description"})
+    obj = get_object(document, "$", {"format", "name", "profile", "config", "steps"}, {"description"})
     if obj["format"] != FORMAT:
         _fail("$.format", f'expected "{FORMAT}", got {_describe(obj["format"])}')
     profile_name = obj["profile"]
@@ -320,11 +343,11 @@ def parse_trace(document: object) -> Trace:
         _fail("$.profile", f"expected one of {', '.join(map(repr, _PROFILES))}, got {_describe(profile_name)}")
     description = obj.get("description")
     return Trace(
-        name=_get_str(obj["name"], "$.name"),
-        description=None if description is None else _get_str(description, "$.description"),
+        name=get_str(obj["name"], "$.name"),
+        description=None if description is None else get_str(description, "$.description"),
         profile=_PROFILES[profile_name],
-        config=_get_config(obj["config"], "$.config"),
-        steps=tuple(_get_step(s, f"$.steps[{i}]") for i, s in enumerate(_get_list(obj["steps"], "$.steps"))),
+        config=get_config(obj["config"], "$.config"),
+        steps=tuple(_get_step(s, f"$.steps[{i}]") for i, s in enumerate(get_list(obj["steps"], "$.steps"))),
     )
 
 
@@ -366,13 +389,29 @@ def task_to_json(task: Task) -> dict[str, object]:
     return {"type": "discover"}
 
 
+def config_to_json(config: Config) -> dict[str, object]:
+    """Return the trace encoding of a config, every default spelt out."""
+    return {
+        "self": config.self_id,
+        "max_dyn_dials": config.max_dyn_dials,
+        "static": [node_to_json(n) for n in config.static],
+        "bootnodes": [node_to_json(n) for n in config.bootnodes],
+        "netrestrict": None if config.netrestrict is None else list(config.netrestrict),
+    }
+
+
+def peers_to_json(peers: Iterable[tuple[NodeID, ConnFlag]]) -> list[dict[str, object]]:
+    """Return the trace encoding of peers: ``[{"id": ID, "flags": [Flag]}]``."""
+    return [{"id": pid, "flags": get_dial_flag_names(flags)} for pid, flags in peers]
+
+
 def _step_to_json(step: Step) -> dict[str, object]:
     if isinstance(step, NewTasksStep):
         out: dict[str, object] = {
             "op": "new_tasks",
             "now": step.now,
             "running": step.running,
-            "peers": [{"id": pid, "flags": get_dial_flag_names(flags)} for pid, flags in step.peers],
+            "peers": peers_to_json(step.peers),
             "table": [node_to_json(n) for n in step.table],
         }
         if step.expect is not None:
@@ -395,14 +434,7 @@ def trace_to_json(trace: Trace) -> dict[str, object]:
     out: dict[str, object] = {"format": FORMAT, "name": trace.name, "profile": trace.profile.value}
     if trace.description is not None:
         out["description"] = trace.description
-    config = trace.config
-    out["config"] = {
-        "self": config.self_id,
-        "max_dyn_dials": config.max_dyn_dials,
-        "static": [node_to_json(n) for n in config.static],
-        "bootnodes": [node_to_json(n) for n in config.bootnodes],
-        "netrestrict": None if config.netrestrict is None else list(config.netrestrict),
-    }
+    out["config"] = config_to_json(trace.config)
     out["steps"] = [_step_to_json(s) for s in trace.steps]
     return out
 

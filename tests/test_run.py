@@ -85,7 +85,10 @@ def test_stats_lists_every_situation(capsys: pytest.CaptureFixture[str]) -> None
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--cmd", "dialcheck serve"], "not available in this version"),
+        (["--cmd", "no-such-program-dialcheck"], "WIRE_CANNOT_START"),
+        (["--cmd", "'unbalanced"], "cannot be split into words"),
+        (["--cmd", ""], "--cmd is empty"),
+        (["--timeout", "0"], "above 0"),
         (["--impl", "nocolon"], "MODULE:FACTORY"),
         (["--examples", "0"], "at least 1"),
         (["--steps", "x"], "whole number"),

@@ -1,0 +1,211 @@
+"""The subprocess adapter: drive an implementation that speaks ``dialcheck-wire/1`` as an in-process dialstate.
+
+Theory of operation
+-------------------
+A :class:`WireSession` owns the implementation process of one run: it starts it,
+says ``hello``, and restarts it if a fault ended it (so that shrinking can go
+on).  :meth:`WireSession.create` is a :data:`~spec.contract.DialstateFactory`:
+each call sends ``init`` and returns a :class:`WireDialstate`, which turns the
+four contract calls into requests and the answers back into ``spec.model``
+tasks.  Everything the suite knows about in-process implementations (the
+machine, replay, the invariants, the reference beside it) therefore works
+unchanged on any language.
+
+Handles: each task in an answer carries the handle that names it until
+``task_done``.  A handle that is still outstanding, or repeated in one answer,
+is a ``WIRE_DUPLICATE_HANDLE`` fault.  A handle returned again after its task
+finished, for an equal task, gives back the same Python object (geth hands its
+static dial tasks back again; AD-3 compares by identity).
+
+Every misbehaviour is a :class:`~conformance.process.WireFault`; the suite
+reports it at the step of the call, with the tail of the program's stderr.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Optional, Union
+
+from conformance.process import FaultKind, ImplementationProcess, WireFault, split_command
+from conformance.trace import TraceError
+from conformance.wire import (
+    PROTOCOL,
+    Hello,
+    Op,
+    Refusal,
+    decode,
+    encode,
+    HELLO_KEYS,
+    HELLO_OPTIONAL_KEYS,
+    get_answer,
+    get_hello_answer,
+    get_tasks_answer,
+    make_bye_request,
+    make_hello_request,
+    make_init_request,
+    make_new_tasks_request,
+    make_static_request,
+    make_task_done_request,
+)
+from spec.model import Config, ConnFlag, Node, NodeID, Profile, Task, get_task_key
+
+__all__ = ["DEFAULT_TIMEOUT", "WireSession", "WireDialstate"]
+
+#: Seconds to wait for one answer before the implementation counts as hung.
+DEFAULT_TIMEOUT = 10.0
+
+
+class WireSession:
+    """The implementation process of one run, restarted after a fault."""
+
+    def __init__(self, command: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.command = command
+        self.argv = split_command(command)
+        self.timeout = timeout
+        self.process: Optional[ImplementationProcess] = None
+        self.hello: Optional[Hello] = None
+        self.starts = 0
+
+    def start(self) -> Hello:
+        """Start the process if it is not running and return its ``hello`` answer."""
+        if self.process is not None and not self.process.ended:
+            assert self.hello is not None
+            return self.hello
+        self.process = ImplementationProcess(self.argv, self.timeout)
+        self.starts += 1
+        answer = self.request(make_hello_request(), "hello", HELLO_KEYS, HELLO_OPTIONAL_KEYS)
+        hello = get_hello_answer(answer) if not isinstance(answer, Refusal) else None
+        if hello is None or hello.protocol != PROTOCOL:
+            said = f"protocol {hello.protocol}" if hello is not None else "a refusal"
+            raise self.fault(FaultKind.UNSUPPORTED, f"it answered hello with {said}; dialcheck speaks protocol {PROTOCOL}")
+        self.hello = hello
+        return hello
+
+    def fault(self, kind: FaultKind, message: str) -> WireFault:
+        assert self.process is not None
+        return self.process.fault(kind, message)
+
+    def request(
+        self, message: dict[str, object], what: str, keys: set[str], optional: frozenset[str] = frozenset()
+    ) -> Union[Mapping[str, object], Refusal]:
+        """Send one request and return the answer, checked for shape; raise ``WireFault`` on any fault."""
+        assert self.process is not None
+        line = self.process.exchange(encode(message), what)
+        try:
+            value = decode(line)
+        except ValueError as exc:
+            raise self.fault(FaultKind.NOT_JSON, f"its answer to {what} is {exc}: {_quote(line)}") from None
+        try:
+            answer = get_answer(value, keys, optional)
+            if not isinstance(answer, Refusal) and what == "hello":
+                get_hello_answer(answer)
+        except TraceError as exc:
+            raise self.fault(FaultKind.BAD_SHAPE, f"its answer to {what} has the wrong shape: {exc}: {_quote(line)}") from None
+        return answer
+
+    def call(self, message: dict[str, object], what: str, keys: set[str]) -> Mapping[str, object]:
+        """Send one request and return the successful answer; a refusal is a fault."""
+        answer = self.request(message, what, keys)
+        if isinstance(answer, Refusal):
+            kind = FaultKind.UNSUPPORTED if answer.unsupported else FaultKind.REFUSED
+            raise self.fault(kind, f"it refused {what}: {answer.error}")
+        return answer
+
+    def create(self, config: Config, profile: Profile) -> "WireDialstate":
+        """Start a fresh dialstate in the process (``init``), restarting the process if it ended."""
+        self.start()
+        self.call(make_init_request(profile, config), f"init ({profile.value})", set())
+        return WireDialstate(self)
+
+    def close(self) -> Optional[WireFault]:
+        """Say ``bye`` and end the process; return a fault if it misbehaved on the way out."""
+        process = self.process
+        if process is None or process.ended:
+            return None
+        try:
+            self.call(make_bye_request(), "bye", set())
+        except WireFault as fault:
+            return fault
+        left = process.finish()
+        if left is not None:
+            return WireFault(FaultKind.LEFT_CHILD, f"it left processes running after bye: {left}", tuple(process.stderr_tail))
+        return None
+
+    def kill(self) -> None:
+        """End the process group at once (on interrupt or error)."""
+        if self.process is not None:
+            self.process.kill()
+
+
+def _quote(line: bytes, limit: int = 120) -> str:
+    text = line.decode("utf-8", "replace")
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+class WireDialstate:
+    """A dialstate living in an implementation process (one ``init`` of a :class:`WireSession`)."""
+
+    def __init__(self, session: WireSession) -> None:
+        self.session = session
+        self.outstanding: dict[int, Task] = {}
+        self.finished: dict[int, Task] = {}
+        self.handles: dict[int, tuple[Task, int]] = {}
+        self.calls = 0
+
+    def _what(self, op: str) -> str:
+        return f"{op} (request {self.calls} since init)"
+
+    def new_tasks(self, running: int, peers: Mapping[NodeID, ConnFlag], now: int, table: Sequence[Node]) -> list[Task]:
+        """Send ``new_tasks`` and return the tasks of the answer, each remembered by its handle."""
+        self.calls += 1
+        what = self._what("new_tasks")
+        answer = self.session.call(make_new_tasks_request(now, running, peers, table), what, {"tasks"})
+        try:
+            pairs = get_tasks_answer(answer)
+        except TraceError as exc:
+            raise self.session.fault(FaultKind.BAD_SHAPE, f"its answer to {what} has the wrong shape: {exc}") from None
+        seen: set[int] = set()
+        tasks = []
+        for handle, task in pairs:
+            if handle in self.outstanding or handle in seen:
+                where = "twice in one answer" if handle in seen else "while its task is still outstanding"
+                raise self.session.fault(
+                    FaultKind.DUPLICATE_HANDLE,
+                    f"its answer to {what} uses handle {handle} {where}; a handle names one task until task_done",
+                )
+            seen.add(handle)
+            previous = self.finished.pop(handle, None)
+            if previous is not None and get_task_key(previous) == get_task_key(task):
+                task = previous
+            tasks.append(task)
+            self.outstanding[handle] = task
+            self.handles[id(task)] = (task, handle)
+        return tasks
+
+    def task_done(self, task: Task, now: int, results: Sequence[Node]) -> None:
+        """Send ``task_done`` for the handle of ``task``."""
+        known = self.handles.get(id(task))
+        if known is None or known[0] is not task or known[1] not in self.outstanding:
+            raise ValueError("task_done was given a task this dialstate does not have outstanding")
+        handle = known[1]
+        self.calls += 1
+        what = self._what(f"task_done of handle {handle}")
+        answer = self.session.request(make_task_done_request(now, handle, results), what, set())
+        if isinstance(answer, Refusal):
+            kind = FaultKind.UNSUPPORTED if answer.unsupported else FaultKind.UNKNOWN_HANDLE
+            raise self.session.fault(
+                kind, f"it refused {what}, a handle it returned and has not seen finish: {answer.error}"
+            )
+        self.finished[handle] = self.outstanding.pop(handle)
+
+    def add_static(self, node: Node) -> None:
+        """Send ``add_static``."""
+        self._static(Op.ADD_STATIC, node)
+
+    def remove_static(self, node: Node) -> None:
+        """Send ``remove_static``."""
+        self._static(Op.REMOVE_STATIC, node)
+
+    def _static(self, op: Op, node: Node) -> None:
+        self.calls += 1
+        self.session.call(make_static_request(op, node), self._what(op.value), set())
