@@ -1,0 +1,35 @@
+"""The reference served over dialcheck-wire/1, writing every request and answer to a log.
+
+Usage: recording.py LOG
+
+Each exchange appends two lines to LOG: ``> request`` and ``< answer``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from conformance.serve import WireServer  # noqa: E402
+from conformance.wire import PROTOCOL, Hello, encode  # noqa: E402
+from reference.dialstate import create_dialstate  # noqa: E402
+
+
+def main() -> int:
+    server = WireServer(create_dialstate, Hello("recording", "0", PROTOCOL, ("geth-1.7", "geth-1.8")))
+    with open(sys.argv[1], "ab") as log:
+        for line in sys.stdin.buffer:
+            answer, stop = server.on_line(line)
+            data = encode(answer)
+            log.write(b"> " + line.rstrip(b"\n") + b"\n< " + data)
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+            if stop:
+                break
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
