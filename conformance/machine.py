@@ -16,7 +16,8 @@ compared with the reference's as a multiset.  The first difference raises
 the shrunk counterexample can be printed and saved as ``dialcheck-trace/1``.
 
 Choices depend only on the machine's own bookkeeping (the tasks it recorded as
-outstanding, its peers, its clock), never on asking the implementation.
+outstanding, in a canonical order, its peers, its clock), never on asking the
+implementation, and never on the order of the tasks within one answer.
 """
 
 from __future__ import annotations
@@ -175,6 +176,11 @@ class Nonconformance(AssertionError):
         self.got = got
 
 
+def _get_order_key(task: Task) -> tuple[str, ...]:
+    """Return a sort key for tasks: their comparison key as text (IPs may be ``None``)."""
+    return tuple(str(part) for part in get_task_key(task))
+
+
 class RunAborted(BaseException):
     """A failure after which no further example can be tried (the implementation hung).
 
@@ -327,8 +333,14 @@ class DialMachine(RuleBasedStateMachine):
         self._remember(got, expected)
 
     def _remember(self, got: tuple[Task, ...], expected: Optional[tuple[Task, ...]]) -> None:
+        """Add the answer's tasks to the outstanding list in a canonical order.
+
+        DS-TASKS-2: the order of an answer carries no meaning (geth iterates Go maps), so the
+        machine must not depend on it: an implementation answering the same multiset in another
+        order must see the same later choices, or Hypothesis would call it nondeterministic.
+        """
         twins = list(expected) if expected is not None else []
-        for task in got:
+        for task in sorted(got, key=_get_order_key):
             twin = next((t for t in twins if get_task_key(t) == get_task_key(task)), None)
             if twin is not None:
                 twins.remove(twin)

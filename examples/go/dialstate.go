@@ -1,0 +1,335 @@
+// Package main is a small dialstate written from dialcheck's spec/dialstate.md (not copied from
+// geth) and served over dialcheck-wire/1 (main.go). Requirement IDs of the spec stand beside the
+// lines that implement them.
+package main
+
+import (
+	"container/heap"
+	"math"
+	"net"
+)
+
+// Times and durations are int64 nanoseconds, as in the spec; 0 is the zero instant (DS-TIME-2).
+const (
+	second                = int64(1_000_000_000)
+	dialHistoryExpiration = 30 * second
+	fallbackInterval      = 20 * second
+)
+
+// Node is a node ID and its endpoint; IP nil means incomplete.
+type Node struct {
+	ID  string  `json:"id"`
+	IP  *string `json:"ip"`
+	TCP int     `json:"tcp"`
+	UDP int     `json:"udp"`
+}
+
+// Config is what a dialstate is created with.
+type Config struct {
+	Self        string    `json:"self"`
+	MaxDynDials int       `json:"max_dyn_dials"`
+	Static      []Node    `json:"static"`
+	Bootnodes   []Node    `json:"bootnodes"`
+	Netrestrict *[]string `json:"netrestrict"`
+}
+
+// Flag names a dial task's kind: "dyn" or "static".
+type Flag string
+
+const (
+	flagDyn    Flag = "dyn"
+	flagStatic Flag = "static"
+)
+
+// Task is a dial, discover or wait task. Handle names it on the wire.
+type Task interface{ handle() int64 }
+
+type dialTask struct {
+	flag Flag
+	dest Node
+	h    int64
+}
+
+type discoverTask struct{ h int64 }
+
+type waitTask struct {
+	duration int64
+	h        int64
+}
+
+func (t *dialTask) handle() int64     { return t.h }
+func (t *discoverTask) handle() int64 { return t.h }
+func (t *waitTask) handle() int64     { return t.h }
+
+// subSaturating returns a-b clamped to the int64 range, as Go's time.Time.Sub does (DS-TIME-1).
+func subSaturating(a, b int64) int64 {
+	if b > 0 && a < math.MinInt64+b {
+		return math.MinInt64
+	}
+	if b < 0 && a > math.MaxInt64+b {
+		return math.MaxInt64
+	}
+	return a - b
+}
+
+// history is a min-heap of (expiry, order, id) with a count per ID for O(1) membership (DS-HIST-4).
+type histEntry struct {
+	exp   int64
+	order int64
+	id    string
+}
+
+type history struct {
+	entries []histEntry
+	count   map[string]int
+	pushes  int64
+}
+
+func (h *history) Len() int { return len(h.entries) }
+func (h *history) Less(i, j int) bool {
+	a, b := h.entries[i], h.entries[j]
+	return a.exp < b.exp || (a.exp == b.exp && a.order < b.order)
+}
+func (h *history) Swap(i, j int) { h.entries[i], h.entries[j] = h.entries[j], h.entries[i] }
+func (h *history) Push(x any)   { h.entries = append(h.entries, x.(histEntry)) }
+func (h *history) Pop() any {
+	last := h.entries[len(h.entries)-1]
+	h.entries = h.entries[:len(h.entries)-1]
+	return last
+}
+
+func (h *history) add(id string, exp int64) {
+	heap.Push(h, histEntry{exp, h.pushes, id})
+	h.pushes++
+	h.count[id]++
+}
+
+func (h *history) contains(id string) bool { return h.count[id] > 0 }
+
+// expire drops entries whose expiry is strictly before now (DS-HIST-3: equal still blocks).
+func (h *history) expire(now int64) {
+	for h.Len() > 0 && h.entries[0].exp < now {
+		h.forget(heap.Pop(h).(histEntry).id)
+	}
+}
+
+func (h *history) remove(id string) {
+	for i, e := range h.entries {
+		if e.id == id {
+			heap.Remove(h, i)
+			h.forget(id)
+			return
+		}
+	}
+}
+
+func (h *history) forget(id string) {
+	if h.count[id] <= 1 {
+		delete(h.count, id)
+	} else {
+		h.count[id]--
+	}
+}
+
+// dialstate is the scheduler.
+type dialstate struct {
+	geth18        bool
+	self          string
+	maxDynDials   int
+	netrestrict   []*net.IPNet
+	restricted    bool
+	lookupRunning bool
+	dialing       map[string]Flag
+	lookupBuf     []Node
+	static        map[string]*dialTask
+	hist          *history
+	start         int64
+	bootnodes     []Node
+}
+
+func newDialstate(cfg Config, geth18 bool) (*dialstate, error) {
+	s := &dialstate{
+		geth18:      geth18,
+		self:        cfg.Self,
+		maxDynDials: cfg.MaxDynDials,
+		dialing:     map[string]Flag{},
+		static:      map[string]*dialTask{},
+		hist:        &history{count: map[string]int{}},
+		// DS-INIT-2: the bootnode list is a private copy.
+		bootnodes: append([]Node(nil), cfg.Bootnodes...),
+	}
+	if cfg.Netrestrict != nil {
+		s.restricted = true
+		for _, cidr := range *cfg.Netrestrict {
+			_, network, err := net.ParseCIDR(cidr)
+			if err != nil {
+				return nil, err
+			}
+			s.netrestrict = append(s.netrestrict, network)
+		}
+	}
+	// DS-INIT-3: configured statics are added as by addStatic, in order.
+	for _, n := range cfg.Static {
+		s.addStatic(n)
+	}
+	return s, nil
+}
+
+// DS-STATIC-4: addStatic stores a new task, replacing any for that ID.
+func (s *dialstate) addStatic(n Node) { s.static[n.ID] = &dialTask{flag: flagStatic, dest: n, h: -1} }
+
+// DS-STATIC-4, DS-STATIC-5: removeStatic deletes the entry; geth-1.8 also drops one history entry.
+func (s *dialstate) removeStatic(n Node) {
+	delete(s.static, n.ID)
+	if s.geth18 {
+		s.hist.remove(n.ID)
+	}
+}
+
+type checkError int
+
+const (
+	ok checkError = iota
+	alreadyDialing
+	alreadyConnected
+	isSelf
+	notWhitelisted
+	recentlyDialed
+)
+
+func (s *dialstate) whitelisted(ip *string) bool {
+	if ip == nil {
+		return false
+	}
+	addr := net.ParseIP(*ip)
+	for _, network := range s.netrestrict {
+		if network.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// DS-CHECK-1: the checks in this order.
+func (s *dialstate) checkDial(n Node, peers map[string][]Flag) checkError {
+	if _, ok := s.dialing[n.ID]; ok {
+		return alreadyDialing
+	}
+	if _, ok := peers[n.ID]; ok {
+		return alreadyConnected
+	}
+	if n.ID == s.self {
+		return isSelf
+	}
+	if s.restricted && !s.whitelisted(n.IP) {
+		return notWhitelisted
+	}
+	if s.hist.contains(n.ID) {
+		return recentlyDialed
+	}
+	return ok
+}
+
+func hasFlag(flags []Flag, f Flag) bool {
+	for _, g := range flags {
+		if g == f {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *dialstate) newTasks(running int, peers map[string][]Flag, now int64, table []Node) []Task {
+	// DS-TIME-2: start is set while it is the zero instant.
+	if s.start == 0 {
+		s.start = now
+	}
+	var tasks []Task
+	addDial := func(flag Flag, n Node) bool {
+		if s.checkDial(n, peers) != ok {
+			return false
+		}
+		s.dialing[n.ID] = flag
+		tasks = append(tasks, &dialTask{flag: flag, dest: n, h: -1})
+		return true
+	}
+	// DS-NEED-1: need may be negative.
+	need := s.maxDynDials
+	for _, flags := range peers {
+		if hasFlag(flags, flagDyn) {
+			need--
+		}
+	}
+	for _, flag := range s.dialing {
+		if flag == flagDyn {
+			need--
+		}
+	}
+	// DS-HIST-2: expire before any check.
+	s.hist.expire(now)
+	// DS-STATIC-1..3: every static that passes is dialed, the same object each time.
+	for id, t := range s.static {
+		switch s.checkDial(t.dest, peers) {
+		case isSelf, notWhitelisted:
+			delete(s.static, id)
+		case ok:
+			s.dialing[id] = t.flag
+			tasks = append(tasks, t)
+		}
+	}
+	// DS-FALLBACK-1: no peers, a bootnode, need > 0 and more than 20 s since start.
+	if len(peers) == 0 && len(s.bootnodes) > 0 && need > 0 && subSaturating(now, s.start) > fallbackInterval {
+		b := s.bootnodes[0]
+		s.bootnodes = append(s.bootnodes[1:], b)
+		if addDial(flagDyn, b) {
+			need--
+		}
+	}
+	// DS-RANDOM-1, DS-RANDOM-2: need/2 candidates (truncated), at most maxDynDials/2 read.
+	if candidates := need / 2; candidates > 0 {
+		read := len(table)
+		if half := s.maxDynDials / 2; half < read {
+			read = half
+		}
+		if candidates < read {
+			read = candidates
+		}
+		for _, n := range table[:read] {
+			if addDial(flagDyn, n) {
+				need--
+			}
+		}
+	}
+	// DS-LOOKUP-1: lookup results in order while need > 0; every tried one is consumed.
+	tried := 0
+	for ; tried < len(s.lookupBuf) && need > 0; tried++ {
+		if addDial(flagDyn, s.lookupBuf[tried]) {
+			need--
+		}
+	}
+	s.lookupBuf = s.lookupBuf[tried:]
+	// DS-LOOKUP-2: one lookup at a time, when the buffer holds fewer than need nodes.
+	if len(s.lookupBuf) < need && !s.lookupRunning {
+		s.lookupRunning = true
+		tasks = append(tasks, &discoverTask{})
+	}
+	// DS-WAIT-1: nothing else to do and nothing running: wait for the earliest expiry.
+	if running == 0 && len(tasks) == 0 && s.hist.Len() > 0 {
+		tasks = append(tasks, &waitTask{duration: subSaturating(s.hist.entries[0].exp, now)})
+	}
+	return tasks
+}
+
+func (s *dialstate) taskDone(t Task, now int64, results []Node) {
+	switch t := t.(type) {
+	case *dialTask:
+		// DS-HIST-1: every finished dial is remembered for 30 s.
+		s.hist.add(t.dest.ID, now+dialHistoryExpiration)
+		delete(s.dialing, t.dest.ID)
+	case *discoverTask:
+		// DS-LOOKUP-3: results are appended unfiltered.
+		s.lookupRunning = false
+		s.lookupBuf = append(s.lookupBuf, results...)
+	}
+	// DS-DONE-1: a finished wait changes nothing.
+}

@@ -1,0 +1,3 @@
+module dialcheck.example/dialstate
+
+go 1.19
