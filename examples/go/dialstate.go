@@ -5,16 +5,20 @@ package main
 
 import (
 	"container/heap"
-	"math"
 	"net"
+	"time"
 )
 
-// Times and durations are int64 nanoseconds, as in the spec; 0 is the zero instant (DS-TIME-2).
+// Times arrive as int64 nanoseconds, 0 being the zero instant (DS-TIME-1, DS-TIME-2). Inside, they
+// are time.Time values counted from the zero time.Time, as geth keeps them: adding 30 s to a time
+// near the end of the int64 range must not wrap around (DS-TIME-1), and Sub saturates.
 const (
-	second                = int64(1_000_000_000)
-	dialHistoryExpiration = 30 * second
-	fallbackInterval      = 20 * second
+	dialHistoryExpiration = 30 * time.Second
+	fallbackInterval      = 20 * time.Second
 )
+
+// toTime returns the instant ns nanoseconds after the zero time.Time.
+func toTime(ns int64) time.Time { return time.Time{}.Add(time.Duration(ns)) }
 
 // Node is a node ID and its endpoint; IP nil means incomplete.
 type Node struct {
@@ -61,20 +65,9 @@ func (t *dialTask) handle() int64     { return t.h }
 func (t *discoverTask) handle() int64 { return t.h }
 func (t *waitTask) handle() int64     { return t.h }
 
-// subSaturating returns a-b clamped to the int64 range, as Go's time.Time.Sub does (DS-TIME-1).
-func subSaturating(a, b int64) int64 {
-	if b > 0 && a < math.MinInt64+b {
-		return math.MinInt64
-	}
-	if b < 0 && a > math.MaxInt64+b {
-		return math.MaxInt64
-	}
-	return a - b
-}
-
 // history is a min-heap of (expiry, order, id) with a count per ID for O(1) membership (DS-HIST-4).
 type histEntry struct {
-	exp   int64
+	exp   time.Time
 	order int64
 	id    string
 }
@@ -88,17 +81,17 @@ type history struct {
 func (h *history) Len() int { return len(h.entries) }
 func (h *history) Less(i, j int) bool {
 	a, b := h.entries[i], h.entries[j]
-	return a.exp < b.exp || (a.exp == b.exp && a.order < b.order)
+	return a.exp.Before(b.exp) || (a.exp.Equal(b.exp) && a.order < b.order)
 }
 func (h *history) Swap(i, j int) { h.entries[i], h.entries[j] = h.entries[j], h.entries[i] }
-func (h *history) Push(x any)   { h.entries = append(h.entries, x.(histEntry)) }
+func (h *history) Push(x any)    { h.entries = append(h.entries, x.(histEntry)) }
 func (h *history) Pop() any {
 	last := h.entries[len(h.entries)-1]
 	h.entries = h.entries[:len(h.entries)-1]
 	return last
 }
 
-func (h *history) add(id string, exp int64) {
+func (h *history) add(id string, exp time.Time) {
 	heap.Push(h, histEntry{exp, h.pushes, id})
 	h.pushes++
 	h.count[id]++
@@ -107,8 +100,8 @@ func (h *history) add(id string, exp int64) {
 func (h *history) contains(id string) bool { return h.count[id] > 0 }
 
 // expire drops entries whose expiry is strictly before now (DS-HIST-3: equal still blocks).
-func (h *history) expire(now int64) {
-	for h.Len() > 0 && h.entries[0].exp < now {
+func (h *history) expire(now time.Time) {
+	for h.Len() > 0 && h.entries[0].exp.Before(now) {
 		h.forget(heap.Pop(h).(histEntry).id)
 	}
 }
@@ -143,7 +136,7 @@ type dialstate struct {
 	lookupBuf     []Node
 	static        map[string]*dialTask
 	hist          *history
-	start         int64
+	start         time.Time
 	bootnodes     []Node
 }
 
@@ -239,9 +232,10 @@ func hasFlag(flags []Flag, f Flag) bool {
 	return false
 }
 
-func (s *dialstate) newTasks(running int, peers map[string][]Flag, now int64, table []Node) []Task {
+func (s *dialstate) newTasks(running int, peers map[string][]Flag, nowNs int64, table []Node) []Task {
+	now := toTime(nowNs)
 	// DS-TIME-2: start is set while it is the zero instant.
-	if s.start == 0 {
+	if s.start.IsZero() {
 		s.start = now
 	}
 	var tasks []Task
@@ -278,7 +272,7 @@ func (s *dialstate) newTasks(running int, peers map[string][]Flag, now int64, ta
 		}
 	}
 	// DS-FALLBACK-1: no peers, a bootnode, need > 0 and more than 20 s since start.
-	if len(peers) == 0 && len(s.bootnodes) > 0 && need > 0 && subSaturating(now, s.start) > fallbackInterval {
+	if len(peers) == 0 && len(s.bootnodes) > 0 && need > 0 && now.Sub(s.start) > fallbackInterval {
 		b := s.bootnodes[0]
 		s.bootnodes = append(s.bootnodes[1:], b)
 		if addDial(flagDyn, b) {
@@ -315,16 +309,16 @@ func (s *dialstate) newTasks(running int, peers map[string][]Flag, now int64, ta
 	}
 	// DS-WAIT-1: nothing else to do and nothing running: wait for the earliest expiry.
 	if running == 0 && len(tasks) == 0 && s.hist.Len() > 0 {
-		tasks = append(tasks, &waitTask{duration: subSaturating(s.hist.entries[0].exp, now)})
+		tasks = append(tasks, &waitTask{duration: int64(s.hist.entries[0].exp.Sub(now))})
 	}
 	return tasks
 }
 
-func (s *dialstate) taskDone(t Task, now int64, results []Node) {
+func (s *dialstate) taskDone(t Task, nowNs int64, results []Node) {
 	switch t := t.(type) {
 	case *dialTask:
 		// DS-HIST-1: every finished dial is remembered for 30 s.
-		s.hist.add(t.dest.ID, now+dialHistoryExpiration)
+		s.hist.add(t.dest.ID, toTime(nowNs).Add(dialHistoryExpiration))
 		delete(s.dialing, t.dest.ID)
 	case *discoverTask:
 		// DS-LOOKUP-3: results are appended unfiltered.
