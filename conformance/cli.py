@@ -22,6 +22,10 @@ from typing import Iterator, NoReturn, Optional
 from conformance.loader import REFERENCE_SPEC, ImplementationError, load_factory
 from conformance.process import WireFault
 from conformance.serve import get_served_profiles, serve
+from conformance.vectors import DEFAULT_COUNT as DEFAULT_VECTOR_COUNT
+from conformance.vectors import DEFAULT_SEED as DEFAULT_VECTOR_SEED
+from conformance.vectors import DEFAULT_STEPS as DEFAULT_VECTOR_STEPS
+from conformance.vectors import INDEX, VectorError, generate_vectors
 from conformance.wire import PROTOCOL, Hello
 from conformance.wire_adapter import DEFAULT_TIMEOUT, WireSession
 from conformance.machine import Level, RunContext
@@ -113,6 +117,24 @@ def _build_parser() -> argparse.ArgumentParser:
     mutants.add_argument("--examples", type=_positive, metavar="N", help="examples per member (default: dialcheck run's)")
     mutants.add_argument("--hypothesis-profile", choices=HYPOTHESIS_PROFILES, default=None)
 
+    vectors = commands.add_parser(
+        "vectors",
+        help="make the portable corpus of traces that other-language suites replay",
+        description="Vector corpus commands.",
+    )
+    vector_commands = vectors.add_subparsers(dest="vectors_command", parser_class=_Parser, metavar="COMMAND")
+    vector_commands.required = True
+    generate = vector_commands.add_parser(
+        "generate",
+        help="write the corpus: a scenario trace per requirement plus seeded explored traces, and index.json",
+        description="Write a deterministic corpus (same arguments, same bytes) to --out. Exit 0, or 2 on bad input.",
+    )
+    generate.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write (scenarios/, explored/, index.json)")
+    generate.add_argument("--seed", type=int, default=DEFAULT_VECTOR_SEED, metavar="N", help=f"seed of the explored traces (default {DEFAULT_VECTOR_SEED})")
+    generate.add_argument("--count", type=_non_negative, default=DEFAULT_VECTOR_COUNT, metavar="N", help=f"explored traces (default {DEFAULT_VECTOR_COUNT})")
+    generate.add_argument("--steps", type=_positive, default=DEFAULT_VECTOR_STEPS, metavar="N", help=f"steps per explored trace (default {DEFAULT_VECTOR_STEPS})")
+    generate.add_argument("--profile", choices=[p.value for p in Profile], help="every trace under this profile (default: scenarios their own, explored alternating)")
+
     served = commands.add_parser(
         "serve",
         help="speak dialcheck-wire/1 on stdin/stdout with the reference (or an --impl)",
@@ -151,6 +173,16 @@ def _add_subject(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 0, got {value}")
+    return value
+
+
 def _positive_seconds(text: str) -> float:
     try:
         value = float(text)
@@ -177,14 +209,16 @@ def _collect_paths(arguments: Sequence[str]) -> list[Path]:
     for argument in arguments:
         path = Path(argument)
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*.json") if p.is_file()))
+            # A vector corpus keeps its index beside the traces: it is not a trace.
+            found.extend(sorted(p for p in path.rglob("*.json") if p.is_file() and p.name != INDEX))
         elif path.is_file():
             found.append(path)
         else:
             raise UsageError(f"dialcheck replay: {argument}: no such file or directory")
     if not found:
         raise UsageError(
-            f"dialcheck replay: no traces found in {', '.join(arguments)} (a directory is searched for *.json files)"
+            f"dialcheck replay: no traces found in {', '.join(arguments)} (a directory is searched for *.json "
+            "files other than index.json)"
         )
     return found
 
@@ -355,6 +389,17 @@ def _run_mutants(args: argparse.Namespace) -> int:
     return EXIT_FAIL if any(is_gap(r) for r in rows) else EXIT_OK
 
 
+def _run_vectors(args: argparse.Namespace) -> int:
+    profile = None if args.profile is None else Profile(args.profile)
+    try:
+        vectors = generate_vectors(args.out, args.seed, args.count, profile, args.steps)
+    except VectorError as exc:
+        raise UsageError(f"dialcheck vectors generate: {exc}") from None
+    covered = sorted({c for v in vectors for c in v.covers})
+    print(f"dialcheck vectors: wrote {len(vectors)} traces and {INDEX} to {args.out}, covering {len(covered)} requirement IDs")
+    return EXIT_OK
+
+
 def _run_serve(args: argparse.Namespace) -> int:
     factory = load_factory(args.impl)
     name = "dialcheck-reference" if args.impl == REFERENCE_SPEC else args.impl
@@ -379,6 +424,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _run_mutants(args)
         if args.command == "serve":
             return _run_serve(args)
+        if args.command == "vectors":
+            return _run_vectors(args)
         return _run_replay(args)
     except (UsageError, ImplementationError) as exc:
         print(str(exc), file=sys.stderr)

@@ -8,7 +8,7 @@ from typing import Optional
 
 from spec.model import Config, ConnFlag, DialTask, Node, NodeID, Task, get_task_key
 
-TRACES = Path(__file__).parent / "traces"
+TRACES = Path(__file__).resolve().parents[1] / "conformance" / "scenarios"
 SELF = "000000ff"
 
 

@@ -22,7 +22,7 @@ def _text(*folders: str, pattern: str = "*.py") -> str:
 
 IDS = _requirement_ids()
 CODE = _text("reference", "spec", "conformance")
-TESTS = _text("tests") + _text("tests", pattern="*.json")
+TESTS = _text("tests") + _text("conformance/scenarios", pattern="*.json")
 
 
 def test_the_spec_has_numbered_requirements_and_no_duplicate_ids() -> None:

@@ -1,0 +1,191 @@
+"""``dialcheck vectors generate``: a deterministic corpus of traces for suites in any language.
+
+Theory of operation
+-------------------
+The corpus has two kinds of trace, each a ``dialcheck-trace/1`` file with three
+extension keys: ``x-covers`` (the requirement IDs it covers), ``x-kind``
+(``scenario`` or ``explored``) and ``x-generator`` (:data:`GENERATOR`).
+
+* *Scenarios* are the hand-written traces in ``conformance/scenarios`` (one or
+  more per requirement; their descriptions start "Covers ID, ID, ..."),
+  replayed against the reference, which must agree with every hand-computed
+  expectation, and written with the reference's answers.
+* *Explored* traces are seeded random walks (:mod:`conformance.explore`).
+
+``index.json`` lists every file with its name, kind, profile and coverage,
+and the arguments that made the corpus.  Nothing depends on the clock, the
+platform or the Hypothesis release: the same arguments give the same bytes.
+A copy made with the default arguments ships in ``conformance/corpus``
+(:data:`CORPUS_DIR`), and a test fails if regenerating it would change it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Optional
+
+from conformance.explore import ADAPTER_COVERED, explore_trace
+from conformance.replay import format_failure, replay_trace
+from conformance.trace import NewTasksStep, Step, Trace, load_trace, trace_to_json
+from reference.dialstate import Dialstate
+from spec.model import Config, ConnFlag, Node, NodeID, Profile, Task
+
+__all__ = [
+    "GENERATOR",
+    "INDEX",
+    "CORPUS_DIR",
+    "SCENARIO_DIR",
+    "DEFAULT_SEED",
+    "DEFAULT_COUNT",
+    "DEFAULT_STEPS",
+    "VectorError",
+    "VectorEntry",
+    "generate_vectors",
+    "get_scenario_covers",
+]
+
+#: Names the generator and its output format; changes when the bytes it writes for the same
+#: arguments change.
+GENERATOR = "dialcheck-vectors/1"
+INDEX = "index.json"
+CORPUS_DIR = Path(__file__).parent / "corpus"
+SCENARIO_DIR = Path(__file__).parent / "scenarios"
+DEFAULT_SEED = 1
+DEFAULT_COUNT = 16
+DEFAULT_STEPS = 50
+_COVERS = re.compile(r"^Covers ([A-Z0-9_, -]+?)[.(]")
+
+
+class VectorError(Exception):
+    """The corpus cannot be generated: a scenario disagrees with the reference, or a path is unusable."""
+
+
+@dataclass(frozen=True)
+class VectorEntry:
+    """One file of the corpus, as the index lists it."""
+
+    file: str
+    name: str
+    kind: str
+    profile: str
+    covers: tuple[str, ...]
+    description: str
+
+
+def get_scenario_covers(trace: Trace) -> tuple[str, ...]:
+    """Return the requirement IDs a scenario's description says it covers ("Covers A, B. ..."), and AD-1..3."""
+    match = _COVERS.match(trace.description or "")
+    if match is None:
+        raise VectorError(f"scenario {trace.name!r}: its description must start with 'Covers ID, ID, ...'")
+    return tuple(sorted({part.strip() for part in match.group(1).split(",") if part.strip()} | set(ADAPTER_COVERED)))
+
+
+class _Recorder:
+    """The reference, remembering each ``new_tasks`` answer."""
+
+    def __init__(self, config: Config, profile: Profile) -> None:
+        self.inner = Dialstate(config, profile)
+        self.answers: list[tuple[Task, ...]] = []
+
+    def new_tasks(self, running: int, peers: Mapping[NodeID, ConnFlag], now: int, table: Sequence[Node]) -> list[Task]:
+        answer = self.inner.new_tasks(running, peers, now, table)
+        self.answers.append(tuple(answer))
+        return answer
+
+    def task_done(self, task: Task, now: int, results: Sequence[Node]) -> None:
+        self.inner.task_done(task, now, results)
+
+    def add_static(self, node: Node) -> None:
+        self.inner.add_static(node)
+
+    def remove_static(self, node: Node) -> None:
+        self.inner.remove_static(node)
+
+
+def _expect_reference(trace: Trace, profile: Profile) -> Trace:
+    """Return ``trace`` under ``profile`` with every new_tasks step expecting the reference's answer."""
+    recorders: list[_Recorder] = []
+
+    def factory(config: Config, chosen: Profile) -> _Recorder:
+        recorders.append(_Recorder(config, chosen))
+        return recorders[-1]
+
+    keep = profile is trace.profile
+    result = replay_trace(trace if keep else _drop_expectations(trace), factory, profile)
+    if not result.passed:
+        raise VectorError(f"scenario {trace.name!r} disagrees with the reference:\n{format_failure(result)}")
+    answers = iter(recorders[0].answers)
+    steps: list[Step] = [replace(s, expect=next(answers)) if isinstance(s, NewTasksStep) else s for s in trace.steps]
+    return replace(trace, profile=profile, steps=tuple(steps))
+
+
+def _drop_expectations(trace: Trace) -> Trace:
+    steps = tuple(replace(s, expect=None) if isinstance(s, NewTasksStep) else s for s in trace.steps)
+    return replace(trace, steps=steps)
+
+
+def _write(out: Path, relative: str, trace: Trace, kind: str, covers: tuple[str, ...]) -> VectorEntry:
+    document = trace_to_json(trace)
+    document.update({"x-covers": list(covers), "x-kind": kind, "x-generator": GENERATOR})
+    path = out / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return VectorEntry(relative, trace.name, kind, trace.profile.value, covers, trace.description or "")
+
+
+def generate_vectors(
+    out: Path,
+    seed: int = DEFAULT_SEED,
+    count: int = DEFAULT_COUNT,
+    profile: Optional[Profile] = None,
+    steps: int = DEFAULT_STEPS,
+    scenarios: Path = SCENARIO_DIR,
+) -> list[VectorEntry]:
+    """Write the corpus to ``out`` (replacing an earlier corpus there) and return the index entries."""
+    try:
+        return _generate(out, seed, count, profile, steps, scenarios)
+    except OSError as exc:
+        raise VectorError(f"cannot write the corpus to {out}: {exc.strerror or exc}") from None
+
+
+def _generate(
+    out: Path, seed: int, count: int, profile: Optional[Profile], steps: int, scenarios: Path
+) -> list[VectorEntry]:
+    for stale in ("scenarios", "explored"):
+        shutil.rmtree(out / stale, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    entries = []
+    suffix = "" if profile is None else f"-{profile.value}"
+    for path in sorted(scenarios.glob("*.json")):
+        trace = load_trace(path)
+        chosen = profile or trace.profile
+        expected = _expect_reference(trace, chosen)
+        entries.append(_write(out, f"scenarios/{path.stem}{suffix}.json", expected, "scenario", get_scenario_covers(trace)))
+    for i in range(count):
+        chosen = profile or (Profile.GETH_1_7, Profile.GETH_1_8)[i % 2]
+        name = f"explored-{seed}-{i:03d}"
+        trace, covers = explore_trace(seed * 1_000_003 + i, chosen, steps, name)
+        entries.append(_write(out, f"explored/{name}{suffix}.json", trace, "explored", covers))
+    vectors = [
+        {
+            "file": e.file,
+            "name": e.name,
+            "kind": e.kind,
+            "profile": e.profile,
+            "covers": list(e.covers),
+            "description": e.description,
+        }
+        for e in entries
+    ]
+    index = {
+        "format": GENERATOR,
+        "arguments": {"seed": seed, "count": count, "profile": None if profile is None else profile.value, "steps": steps},
+        "vectors": vectors,
+    }
+    (out / INDEX).write_text(json.dumps(index, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return entries
