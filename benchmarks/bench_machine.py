@@ -1,17 +1,21 @@
-"""Steps per second of the strict machine on the reference, against Hypothesis's own floor.
+"""Steps per second of the strict machine, in-process and through dialcheck-wire/1, against Hypothesis's floor.
 
-Run: ``python benchmarks/bench_machine.py [--examples N] [--steps N]``.  The floor is a trivial
-rule machine (one rule drawing an integer and doing nothing) run with the same examples and step
-count in the same process; the figure is the ratio of the two rates (goal: at least 0.6).  Both
-count steps the same way, with an invariant that runs after every step.
+Run: ``python benchmarks/bench_machine.py [--examples N] [--steps N] [--go BINARY]``.  The floor
+is a trivial rule machine (one rule drawing an integer and doing nothing) run with the same
+examples and step count in the same process.  Measured in the same run: the strict machine on
+the reference in-process (goal: at least 0.6 of the floor), and on the reference served by
+``dialcheck serve`` in a subprocess (goal: at least 0.3), and, with ``--go``, on the Go example.
+All count steps the same way, with an invariant that runs after every step.
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
+from typing import Optional
 from pathlib import Path
 
 from hypothesis import HealthCheck, settings
@@ -21,6 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from conformance.machine import DialMachine, Level, RunContext  # noqa: E402
+from conformance.wire_adapter import WireSession  # noqa: E402
 from reference.dialstate import create_dialstate  # noqa: E402
 from spec.model import Profile  # noqa: E402
 
@@ -57,13 +62,33 @@ def measure(make: Callable[[], RuleBasedStateMachine], examples: int, steps: int
     return _counted[0], time.perf_counter() - start
 
 
-def run(examples: int, steps: int) -> dict[str, tuple[int, float]]:
-    """Measure the floor and the strict machine on the reference."""
+FLOOR = "trivial rule machine"
+IN_PROCESS = "strict machine, reference"
+WIRE = "strict, reference over wire"
+GO = "strict, Go example over wire"
+
+
+def _measure_wire(command: str, examples: int, steps: int) -> tuple[int, float]:
+    session = WireSession(command)
+    try:
+        session.start()
+        context = RunContext(session.create, Profile.GETH_1_7, Level.STRICT, command)
+        return measure(lambda: _CountedDialMachine(context), examples, steps)
+    finally:
+        session.kill()
+
+
+def run(examples: int, steps: int, go: Optional[str] = None) -> dict[str, tuple[int, float]]:
+    """Measure the floor and the strict machine on the reference, in-process and over the wire."""
     context = RunContext(create_dialstate, Profile.GETH_1_7, Level.STRICT, "reference")
-    return {
-        "trivial rule machine": measure(_TrivialMachine, examples, steps),
-        "strict machine, reference": measure(lambda: _CountedDialMachine(context), examples, steps),
+    results = {
+        FLOOR: measure(_TrivialMachine, examples, steps),
+        IN_PROCESS: measure(lambda: _CountedDialMachine(context), examples, steps),
+        WIRE: _measure_wire(f"{shlex.quote(sys.executable)} -m conformance serve", examples, steps),
     }
+    if go is not None:
+        results[GO] = _measure_wire(shlex.quote(go), examples, steps)
+    return results
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -71,14 +96,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="strict machine steps/s against Hypothesis's floor")
     parser.add_argument("--examples", type=int, default=300)
     parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--go", metavar="BINARY", help="also measure the Go example built at BINARY")
     args = parser.parse_args(argv)
-    results = run(args.examples, args.steps)
+    results = run(args.examples, args.steps, args.go)
     rates = {}
     for name, (count, seconds) in results.items():
         rates[name] = count / seconds
-        print(f"{name:<28} {count:>8,} steps {seconds:>7.2f}s {rates[name]:>10,.0f} steps/s")
-    ratio = rates["strict machine, reference"] / rates["trivial rule machine"]
-    print(f"ratio (strict machine / floor): {ratio:.2f}")
+        print(f"{name:<30} {count:>8,} steps {seconds:>7.2f}s {rates[name]:>10,.0f} steps/s")
+    for name in results:
+        if name != FLOOR:
+            print(f"ratio ({name} / floor): {rates[name] / rates[FLOOR]:.2f}")
     return 0
 
 

@@ -38,6 +38,8 @@ MAX_LINE = 16 * 1024 * 1024
 _STDERR_LINES = 12
 _STDERR_WIDTH = 300
 _EXIT_GRACE = 2.0
+#: How long to poll for an answer before sleeping in select (most answers take tens of microseconds).
+_SPIN_SECONDS = 0.0002
 
 
 class FaultKind(enum.Enum):
@@ -111,6 +113,9 @@ class ImplementationProcess:
         self._stderr = self.popen.stderr.fileno()
         for fd in (self._stdin, self._stdout, self._stderr):
             os.set_blocking(fd, False)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._stdout, selectors.EVENT_READ)
+        self._selector.register(self._stderr, selectors.EVENT_READ)
         self.ended = False
 
     @property
@@ -128,11 +133,13 @@ class ImplementationProcess:
         if self.ended:
             raise WireFault(FaultKind.EXITED, f"the implementation has already ended; cannot send {what}")
         deadline = time.monotonic() + self.timeout
-        pending = request
-        with selectors.DefaultSelector() as selector:
-            selector.register(self._stdout, selectors.EVENT_READ)
-            selector.register(self._stderr, selectors.EVENT_READ)
-            selector.register(self._stdin, selectors.EVENT_WRITE)
+        # Most requests fit the pipe: write at once, and wait for writability only if it is full.
+        pending = self._write(request, what)
+        if pending:
+            self._selector.register(self._stdin, selectors.EVENT_WRITE)
+        if not pending:
+            self._spin_for_answer()
+        try:
             while True:
                 newline = self._buffer.find(b"\n")
                 if newline >= 0 and not pending:
@@ -144,15 +151,30 @@ class ImplementationProcess:
                         FaultKind.HUNG,
                         f"no answer to {what} within {self.timeout:g} s (set the limit with --timeout)",
                     )
-                for key, _ in selector.select(remaining):
+                for key, _ in self._selector.select(remaining):
                     if key.fd == self._stdin:
                         pending = self._write(pending, what)
                         if not pending:
-                            selector.unregister(self._stdin)
+                            self._selector.unregister(self._stdin)
                     elif key.fd == self._stdout:
                         self._read_stdout(what)
                     else:
-                        self._read_stderr(selector)
+                        self._read_stderr(self._selector)
+        finally:
+            if pending and not self.ended:
+                self._selector.unregister(self._stdin)
+
+    def _spin_for_answer(self) -> None:
+        """Poll stdout without sleeping for a moment: a quick answer then costs no wake-up."""
+        end = time.perf_counter() + _SPIN_SECONDS
+        while b"\n" not in self._buffer and time.perf_counter() < end:
+            try:
+                chunk = os.read(self._stdout, 65536)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                return  # end of output: the select loop reports it, with the exit status
+            self._buffer += chunk
 
     def _write(self, pending: bytes, what: str) -> bytes:
         try:
@@ -236,6 +258,7 @@ class ImplementationProcess:
         except (ProcessLookupError, PermissionError):
             pass
         self.popen.wait()
+        self._selector.close()
         self._drain_stderr()
         for stream in (self.popen.stdin, self.popen.stdout, self.popen.stderr):
             if stream is not None:

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance.cli import main
+from conformance.vectors import SCENARIO_DIR
 
 PROGRAM = Path(__file__).parent / "wire_programs" / "scripted.py"
 _NODE = {"id": "0a", "ip": "10.0.0.1", "tcp": 30303, "udp": 30303}
@@ -64,7 +65,7 @@ def _check_script(
     if command == "run":
         args += ["--examples", "3", "--hypothesis-profile", "ci", "--save-failures", str(tmp / "failures")]
     else:
-        args.append(str(Path(__file__).parent / "traces"))
+        args.append(str(SCENARIO_DIR))
     code = main(args)
     out, err = capsys.readouterr()
     assert code in (1, 2), out + err

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from conformance.vectors import SCENARIO_DIR
+
 PROGRAM = Path(__file__).parent / "wire_programs" / "misbehaving.py"
 #: Far above what any case takes (a few seconds); only there to turn a hang of dialcheck into a failure.
 BOUND = 120
@@ -112,7 +114,7 @@ def test_a_program_that_leaves_a_child_running_is_not_conformant(tmp_path: Path)
 
 
 def test_a_program_that_leaves_a_child_fails_replay_after_the_last_trace(tmp_path: Path) -> None:
-    trace = Path(__file__).parent / "traces" / "static-redial.json"
+    trace = SCENARIO_DIR / "static-redial.json"
     code, out, err = _run(tmp_path, "leave-child", str(trace), command="replay")
     assert code == 1 and "PASS  static-redial" in out and "FAIL  after the last trace: WIRE_LEFT_CHILD" in out
 
