@@ -269,6 +269,8 @@ def _open_subject(args: argparse.Namespace, profiles: Sequence[Profile]) -> Iter
             raise UsageError(
                 f"{where}: the implementation could not be started and greeted ({fault.check}): {fault.message}"
             ) from None
+        # WIRE-2: "dialcheck MUST refuse before running a command that does not list the
+        # requested profile".
         missing = [p.value for p in profiles if p.value not in hello.profiles]
         if missing:
             raise UsageError(

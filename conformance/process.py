@@ -146,6 +146,7 @@ class ImplementationProcess:
                     line, self._buffer = self._buffer[:newline], self._buffer[newline + 1 :]
                     return line
                 remaining = deadline - time.monotonic()
+                # WIRE-5: "every answer MUST arrive within the timeout".
                 if remaining <= 0:
                     raise self.fault(
                         FaultKind.HUNG,
@@ -242,6 +243,8 @@ class ImplementationProcess:
         except subprocess.TimeoutExpired:
             self.kill()
             return f"the implementation (pid {self.pid}) did not exit within {wait:g} s of bye"
+        # WIRE-5: "dialcheck MUST report a process of the group still running after the
+        # implementation exited on bye".
         left = get_group_members(self.pid)
         self.kill()
         if left:
@@ -252,6 +255,7 @@ class ImplementationProcess:
         """End the whole process group and reap the process; safe to call twice."""
         if self.ended:
             return
+        # WIRE-5: "dialcheck MUST end the implementation's whole process group".
         self.ended = True
         try:
             os.killpg(self.pid, signal.SIGKILL)

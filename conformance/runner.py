@@ -211,6 +211,8 @@ def run_conformance(options: RunOptions, progress: Optional[Callable[[RunContext
 
 def _check_reproduces(report: RunReport, failure: Nonconformance) -> None:
     """Replay the counterexample without Hypothesis; if it passes, the implementation is nondeterministic."""
+    # WIRE-3: "dialcheck MUST report an implementation whose answers differ when the same calls
+    # are replayed as NONDETERMINISTIC, never as a raw Hypothesis error".
     options = report.options
     result = replay_trace(failure.trace, options.factory, options.profile, options.origin)
     if result.passed:

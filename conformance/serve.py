@@ -25,6 +25,7 @@ from conformance.wire import (
     Hello,
     HelloRequest,
     InitRequest,
+    Op,
     NewTasksRequest,
     StaticRequest,
     TaskDoneRequest,
@@ -45,6 +46,7 @@ from spec.model import Profile, Task
 __all__ = ["WireServer", "serve", "get_served_profiles"]
 
 _Answer = dict[str, object]
+_OPS = frozenset(op.value for op in Op)
 
 
 class WireServer:
@@ -61,8 +63,16 @@ class WireServer:
     def on_line(self, line: bytes) -> tuple[_Answer, bool]:
         """Return the answer to one request line, and whether the server should stop after it."""
         try:
-            request = get_request(decode(line))
-        except (TraceError, ValueError) as exc:
+            value = decode(line)
+        except ValueError as exc:
+            return make_error_answer(f"bad request: {exc}"), False
+        # WIRE-6: "an implementation MUST answer an op it does not support with ok: false and
+        # unsupported: true".
+        if isinstance(value, dict) and value.get("op") not in _OPS:
+            return make_error_answer(f"op {value.get('op')!r} is not supported", unsupported=True), False
+        try:
+            request = get_request(value)
+        except TraceError as exc:
             return make_error_answer(f"bad request: {exc}"), False
         if isinstance(request, ByeRequest):
             return make_ok_answer(), True

@@ -221,7 +221,8 @@ def get_answer(
     return get_object(value, "$", {"ok"} | required, set(optional))
 
 
-#: The keys of a successful ``hello`` answer, and the optional ones (an extension since protocol 1).
+#: The keys of a successful ``hello`` answer, and the optional ones. WIRE-6: "an extension MUST be
+#: a new op, advertised in hello's optional extensions list".
 HELLO_KEYS = {"name", "version", "protocol", "profiles"}
 HELLO_OPTIONAL_KEYS = frozenset({"extensions"})
 

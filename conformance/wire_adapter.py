@@ -75,6 +75,8 @@ class WireSession:
         self.starts += 1
         answer = self.request(make_hello_request(), "hello", HELLO_KEYS, HELLO_OPTIONAL_KEYS)
         hello = get_hello_answer(answer) if not isinstance(answer, Refusal) else None
+        # WIRE-2: "dialcheck MUST refuse before running a command that does not answer hello
+        # with protocol 1" (the caller checks the profile).
         if hello is None or hello.protocol != PROTOCOL:
             said = f"protocol {hello.protocol}" if hello is not None else "a refusal"
             raise self.fault(FaultKind.UNSUPPORTED, f"it answered hello with {said}; dialcheck speaks protocol {PROTOCOL}")
@@ -91,6 +93,7 @@ class WireSession:
         """Send one request and return the answer, checked for shape; raise ``WireFault`` on any fault."""
         assert self.process is not None
         line = self.process.exchange(encode(message), what)
+        # WIRE-1: "dialcheck MUST report a line that is not JSON or not of the answer's shape".
         try:
             value = decode(line)
         except ValueError as exc:
@@ -167,6 +170,7 @@ class WireDialstate:
         seen: set[int] = set()
         tasks = []
         for handle, task in pairs:
+            # WIRE-4: "a handle MUST NOT appear twice in one answer nor again while outstanding".
             if handle in self.outstanding or handle in seen:
                 where = "twice in one answer" if handle in seen else "while its task is still outstanding"
                 raise self.session.fault(
@@ -191,6 +195,7 @@ class WireDialstate:
         self.calls += 1
         what = self._what(f"task_done of handle {handle}")
         answer = self.session.request(make_task_done_request(now, handle, results), what, set())
+        # WIRE-4: "task_done of an outstanding handle MUST be accepted".
         if isinstance(answer, Refusal):
             kind = FaultKind.UNSUPPORTED if answer.unsupported else FaultKind.UNKNOWN_HANDLE
             raise self.session.fault(

@@ -48,13 +48,13 @@ def _run(tmp_path: Path, mode: str, *extra: str, command: str = "run") -> tuple[
         ("garbage-hello", "WIRE_NOT_JSON", "Starting dialer v0.1"),
     ],
 )
-def test_a_program_that_fails_before_running_is_bad_input(tmp_path: Path, mode: str, check: str, hint: str) -> None:
+def test_a_program_that_fails_before_running_is_bad_input_WIRE_2(tmp_path: Path, mode: str, check: str, hint: str) -> None:
     code, out, err = _run(tmp_path, mode)
     assert code == 2 and check in err and hint in err and out == ""
     assert len(err.strip().splitlines()) <= 20
 
 
-def test_a_program_without_the_requested_profile_exits_2_before_running(tmp_path: Path) -> None:
+def test_a_program_without_the_requested_profile_exits_2_before_running_WIRE_2(tmp_path: Path) -> None:
     cmd = f"{sys.executable} -m conformance serve --profile geth-1.8"
     done = subprocess.run(
         [sys.executable, "-m", "conformance", "run", "--cmd", cmd, "--profile", "geth-1.7"],
@@ -82,6 +82,7 @@ def test_a_program_without_the_requested_profile_exits_2_before_running(tmp_path
 def test_a_program_that_misbehaves_mid_run_gets_a_verdict_at_a_step(
     tmp_path: Path, mode: str, check: str, hints: tuple[str, ...]
 ) -> None:
+    """WIRE-1 (not JSON, wrong shape), WIRE-4 (handles), WIRE-5 (hang): a verdict at the step, a saved trace."""
     code, out, err = _run(tmp_path, mode)
     assert code == 1, out + err
     assert f"FAILED {check}" in out and f"NOT CONFORMANT ({check}" in out.splitlines()[-1]
@@ -101,13 +102,13 @@ def test_a_saved_wire_failure_replays_to_the_same_check(tmp_path: Path) -> None:
     assert code == 1 and "FAIL  counterexample" in out and "WIRE_NOT_JSON" in out, out + err
 
 
-def test_a_program_that_answers_differently_on_replay_is_called_nondeterministic(tmp_path: Path) -> None:
+def test_a_program_that_answers_differently_on_replay_is_called_nondeterministic_WIRE_3(tmp_path: Path) -> None:
     code, out, err = _run(tmp_path, "nondeterministic")
     assert code == 1 and "NONDETERMINISTIC" in out.splitlines()[-1], out + err
     assert "Flaky" not in out + err
 
 
-def test_a_program_that_leaves_a_child_running_is_not_conformant(tmp_path: Path) -> None:
+def test_a_program_that_leaves_a_child_running_is_not_conformant_WIRE_5(tmp_path: Path) -> None:
     code, out, err = _run(tmp_path, "leave-child")
     assert code == 1 and "WIRE_LEFT_CHILD" in out.splitlines()[-1], out + err
     assert "still ran after it exited" in out
