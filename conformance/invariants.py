@@ -307,6 +307,15 @@ class InvariantChecker:
         found: list[Violation] = []
         for task in dials:
             node_id = task.dest.id
+            # KNOWN_CANDIDATE: "every static dial MUST be of a node that is static at that call".
+            if task.flag is ConnFlag.STATIC and node_id not in self._static:
+                found.append(
+                    Violation(
+                        Check.KNOWN_CANDIDATE,
+                        f"{self._name(node_id)} is dialed as static, but it is not a static node "
+                        "(never added, or removed since)",
+                    )
+                )
             if task.flag is not ConnFlag.DYN or node_id == fallback_id:
                 continue
             if node_id in front:

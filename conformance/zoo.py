@@ -383,6 +383,11 @@ class _RemoveStaticKeepsHistory(Dialstate):
         self._static.pop(node.id, None)
 
 
+class _RemoveStaticForgotten(Dialstate):
+    def remove_static(self, node: Node) -> None:
+        pass
+
+
 class _RemoveStaticClearsHistory(Dialstate):
     def remove_static(self, node: Node) -> None:
         super().remove_static(node)
@@ -450,6 +455,7 @@ MEMBERS: tuple[Member, ...] = (
     Member("never_waits", "DS-WAIT-1", "no wait task is ever returned.", ("WAIT_EXPIRE",), _NeverWaits),
     Member("static_dialed_once", "STATIC_REDIAL", "a static node is forgotten after its first dial.", ("STATIC_REDIAL",), _StaticDialedOnce),
     Member("add_static_keeps_old_endpoint", "DS-STATIC-4", "adding a known static node keeps its old task and endpoint.", ("STATIC_REDIAL",), _AddStaticKeepsOldEndpoint),
+    Member("remove_static_forgotten", "DS-STATIC-4", "remove_static does nothing, so the node is still dialed as static.", ("KNOWN_CANDIDATE",), _RemoveStaticForgotten),
     Member("remove_static_keeps_history", "DS-STATIC-5", "under geth-1.8, remove_static leaves the node's history entry.", ("STATIC_REDIAL", "WAIT_EXPIRE"), _RemoveStaticKeepsHistory, Profile.GETH_1_8),
     Member("remove_static_clears_history_1_7", "DS-STATIC-5", "under geth-1.7, remove_static also clears the node's history.", ("HISTORY_EXPIRY", "WAIT_EXPIRE"), _RemoveStaticClearsHistory),
 )

@@ -86,6 +86,17 @@ def test_table_dials_come_from_its_front_RANDOM_HALF_KNOWN_CANDIDATE() -> None:
     checker.on_task_done(DiscoverTask(), 2 * S, [node(9)])
 
 
+def test_a_static_dial_must_be_of_a_node_that_is_static_now_KNOWN_CANDIDATE() -> None:
+    checker = InvariantChecker(config(static=[node(1)]), Profile.GETH_1_7)
+    assert _checks(checker, [static(1)], running=0) == set()
+    checker.on_task_done(static(1), 2 * S, [])
+    checker.on_remove_static(node(1))
+    assert _checks(checker, [static(1)], now=40 * S) == {Check.KNOWN_CANDIDATE}
+    assert _checks(checker, [static(7)], now=40 * S) == {Check.KNOWN_CANDIDATE}
+    checker.on_add_static(node(7))
+    assert _checks(InvariantChecker(config(static=[node(7)]), Profile.GETH_1_7), [static(7)]) == set()
+
+
 def test_a_dialable_static_must_be_dialed_STATIC_REDIAL() -> None:
     checker = InvariantChecker(config(static=[node(1), node(255)]), Profile.GETH_1_7)
     assert _checks(checker, []) == {Check.STATIC_REDIAL}

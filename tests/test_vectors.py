@@ -22,7 +22,8 @@ NOT_IN_TRACES = {
     "DS-STATIC-3": "task identity shows only through task execution (a resolved endpoint kept), not yet in traces",
     "AD-4": "about a failing implementation: tests/test_cli.py and the zoo show it",
 }
-_EXECUTION = re.compile(r"^(EX-|INCOMPLETE_NEEDS_RESOLVE|STATIC_RETRY|RESOLVE_|LOOKUP_SPACING)")
+#: Task execution (not in the trace format yet) and the wire adapter (tests/test_wire_*.py show it).
+_EXECUTION = re.compile(r"^(EX-|INCOMPLETE_NEEDS_RESOLVE|STATIC_RETRY|RESOLVE_|LOOKUP_SPACING|WIRE-)")
 
 
 def _tree(root: Path) -> dict[str, bytes]:
