@@ -357,6 +357,13 @@ class _WaitForLatestExpiry(Dialstate):
             call.tasks.append(WaitTask(compute_duration(latest, call.now)))
 
 
+class _WaitDoneDropsItsEntry(Dialstate):
+    def task_done(self, task: Task, now: int, results: Sequence[Node]) -> None:
+        super().task_done(task, now, results)
+        if isinstance(task, WaitTask) and len(self._hist) > 0:
+            self._hist.remove(self._hist._heap[0][2])
+
+
 class _NeverWaits(Dialstate):
     def _add_wait(self, call: _Call, running: int) -> None:
         return None
@@ -455,6 +462,7 @@ MEMBERS: tuple[Member, ...] = (
     Member("never_waits", "DS-WAIT-1", "no wait task is ever returned.", ("WAIT_EXPIRE",), _NeverWaits),
     Member("static_dialed_once", "STATIC_REDIAL", "a static node is forgotten after its first dial.", ("STATIC_REDIAL",), _StaticDialedOnce),
     Member("add_static_keeps_old_endpoint", "DS-STATIC-4", "adding a known static node keeps its old task and endpoint.", ("STATIC_REDIAL",), _AddStaticKeepsOldEndpoint),
+    Member("wait_done_drops_its_entry", "DS-DONE-1", "a finished wait task drops the history entry it waited for, expired or not.", ("HISTORY_EXPIRY", "WAIT_EXPIRE", "STATIC_REDIAL"), _WaitDoneDropsItsEntry),
     Member("remove_static_forgotten", "DS-STATIC-4", "remove_static does nothing, so the node is still dialed as static.", ("KNOWN_CANDIDATE",), _RemoveStaticForgotten),
     Member("remove_static_keeps_history", "DS-STATIC-5", "under geth-1.8, remove_static leaves the node's history entry.", ("STATIC_REDIAL", "WAIT_EXPIRE"), _RemoveStaticKeepsHistory, Profile.GETH_1_8),
     Member("remove_static_clears_history_1_7", "DS-STATIC-5", "under geth-1.7, remove_static also clears the node's history.", ("HISTORY_EXPIRY", "WAIT_EXPIRE"), _RemoveStaticClearsHistory),
