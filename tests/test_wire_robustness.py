@@ -137,3 +137,22 @@ def test_the_reference_served_over_the_wire_conforms_at_both_levels(tmp_path: Pa
             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
         )
         assert done.returncode == 0 and "CONFORMANT" in done.stdout.splitlines()[-1], done.stdout + done.stderr
+
+
+def test_a_seeded_bug_served_over_the_wire_is_caught_as_in_process(tmp_path: Path) -> None:
+    """The wire adds no blind spot: a zoo member behind dialcheck serve fails with the same check."""
+    cmd = f"{sys.executable} -m conformance serve --impl conformance.zoo:dials_self"
+    args = ["run", "--level", "invariants", "--hypothesis-profile", "ci", "--save-failures", str(tmp_path)]
+    wire = subprocess.run([sys.executable, "-m", "conformance", *args, "--cmd", cmd], capture_output=True, text=True, timeout=BOUND)
+    local = subprocess.run(
+        [sys.executable, "-m", "conformance", *args, "--impl", "conformance.zoo:dials_self"], capture_output=True, text=True, timeout=BOUND
+    )
+    assert wire.returncode == local.returncode == 1
+    assert wire.stdout.splitlines()[-1].startswith("dialcheck run: NOT CONFORMANT (NEVER_SELF)")
+    assert local.stdout.splitlines()[-1].startswith("dialcheck run: NOT CONFORMANT (NEVER_SELF)")
+    saved = sorted(tmp_path.glob("NEVER_SELF-*.json"))
+    assert saved
+    replayed = subprocess.run(
+        [sys.executable, "-m", "conformance", "replay", "--cmd", cmd, str(saved[0])], capture_output=True, text=True, timeout=BOUND
+    )
+    assert replayed.returncode == 1 and "NEVER_SELF" in replayed.stdout
