@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from conformance.cli import main
+from conformance.replay import replay_trace
 from conformance.trace import load_trace
 from conformance.vectors import CORPUS_DIR, GENERATOR, INDEX, SCENARIO_DIR, VectorError, generate_vectors
+from conformance.zoo import MEMBERS
 from spec.model import Profile
 
 SPEC = Path(__file__).resolve().parents[1] / "spec" / "dialstate.md"
@@ -119,3 +121,10 @@ def test_replay_refuses_a_directory_without_traces(tmp_path: Path, capsys: pytes
     (tmp_path / INDEX).write_text("{}")
     assert main(["replay", str(tmp_path)]) == 2
     assert "no traces found" in capsys.readouterr().err
+
+
+def test_every_seeded_bug_of_the_zoo_fails_at_least_one_vector() -> None:
+    """The corpus has teeth without Hypothesis: a suite that only replays it still catches every zoo member."""
+    traces = [load_trace(p) for p in sorted(CORPUS_DIR.rglob("*.json")) if p.name != INDEX]
+    survivors = [m.name for m in MEMBERS if all(replay_trace(t, m.create).passed for t in traces)]
+    assert not survivors
