@@ -54,7 +54,7 @@ __all__ = ["Check", "Violation", "Situation", "InvariantChecker"]
 
 
 class Check(enum.Enum):
-    """The named checks; each name is a requirement ID in spec/dialstate.md section 9."""
+    """The named checks; each name is a requirement ID in spec/dialstate.md (sections 9 and 10)."""
 
     NO_DOUBLE_DIAL = "NO_DOUBLE_DIAL"
     DYN_BUDGET = "DYN_BUDGET"
@@ -67,6 +67,15 @@ class Check(enum.Enum):
     RANDOM_HALF = "RANDOM_HALF"
     STATIC_REDIAL = "STATIC_REDIAL"
     KNOWN_CANDIDATE = "KNOWN_CANDIDATE"
+    # Task execution (section 10), judged by conformance.execution_checks.
+    INCOMPLETE_NEEDS_RESOLVE = "INCOMPLETE_NEEDS_RESOLVE"
+    STATIC_RETRY = "STATIC_RETRY"
+    RESOLVE_THROTTLE = "RESOLVE_THROTTLE"
+    RESOLVE_BACKOFF = "RESOLVE_BACKOFF"
+    LOOKUP_SPACING = "LOOKUP_SPACING"
+    EX_RESOLVE_1 = "EX-RESOLVE-1"
+    EX_RESOLVE_4 = "EX-RESOLVE-4"
+    EX_WAIT_1 = "EX-WAIT-1"
 
 
 class Situation(enum.Enum):

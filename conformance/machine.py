@@ -33,11 +33,19 @@ from typing import Optional
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
+from conformance.execution_checks import (
+    ExecutionChecker,
+    compare_executions,
+    describe_bad_execution,
+    get_lookup_start,
+    supports_execution,
+)
 from conformance.invariants import InvariantChecker, Situation, Violation
 from conformance.loader import ImplementationFault, check_dialstate
 from conformance.replay import compare_tasks, describe_bad_answer
 from conformance.trace import (
     AddStaticStep,
+    ExecuteStep,
     NewTasksStep,
     RemoveStaticStep,
     Step,
@@ -47,6 +55,7 @@ from conformance.trace import (
 )
 from reference.dialstate import Dialstate as ReferenceDialstate
 from spec.contract import Dialstate, DialstateFactory
+from spec.execution import Connect, Execution, ExecutionInput
 from spec.model import SECOND, Config, ConnFlag, DialTask, DiscoverTask, Node, NodeID, Profile, Task, WaitTask, get_task_key
 
 __all__ = ["Level", "Nonconformance", "RunAborted", "RunContext", "DialMachine", "uint_id", "UNIVERSE"]
@@ -121,6 +130,16 @@ TABLE_READS = _make_table_reads(24, seed=20171)
 _PICK = st.integers(0, 15)
 
 
+def _snapshot(task: Task) -> Task:
+    """Return a copy of a dial task as it is now (execution changes a task's destination later)."""
+    return DialTask(task.flag, task.dest) if isinstance(task, DialTask) else task
+
+
+def _get_resolve_answers(node_id: NodeID) -> tuple[Optional[Node], ...]:
+    """Return what discovery may answer for ``node_id``: nothing, or a complete node of that ID."""
+    return (None, *(n for n in NODE_POOL if n.id == node_id and n.ip is not None))
+
+
 @st.composite
 def _configs(draw: st.DrawFn) -> Config:
     self_index = draw(st.sampled_from((0, 0, 0, 3, 11)))
@@ -147,12 +166,16 @@ class RunContext:
     started: float = field(default_factory=time.monotonic)
     #: Seconds from the start of the run to the first failure seen, before shrinking.
     first_failure: Optional[float] = None
+    #: Tasks executed (the optional capability, AD-5), and whether an implementation lacked it.
+    executions: int = 0
+    without_execution: bool = False
 
 
 @dataclass
 class _Outstanding:
     task: Task
     twin: Optional[Task]
+    executed: bool = False
 
 
 class Nonconformance(AssertionError):
@@ -212,6 +235,10 @@ class DialMachine(RuleBasedStateMachine):
         self.impl: Optional[Dialstate] = None
         self.reference: Optional[ReferenceDialstate] = None
         self.checker = InvariantChecker(self.config, run.profile)
+        self.executions = ExecutionChecker()
+        self.executes = False
+        self.discovery = True
+        self.last_lookup: Optional[int] = None
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -262,11 +289,19 @@ class DialMachine(RuleBasedStateMachine):
     # -- rules ------------------------------------------------------------------
 
     @initialize(
-        config=_configs(), start=st.sampled_from((0, 0, 1 * SECOND, 1000 * SECOND)), table=st.lists(_NODES, max_size=3)
+        config=_configs(),
+        start=st.sampled_from((0, 0, 1 * SECOND, 1000 * SECOND)),
+        table=st.lists(_NODES, max_size=3),
+        discovery=st.sampled_from((True, True, True, False)),
     )
-    def configure(self, config: Config, start: int, table: list[Node]) -> None:
-        """Create the implementation (and the reference) for ``config``; the clock starts at ``start``, the table holds ``table``."""
+    def configure(self, config: Config, start: int, table: list[Node], discovery: bool) -> None:
+        """Create the implementation (and the reference) for ``config``; the clock starts at ``start``, the table holds ``table``.
+
+        ``discovery`` says whether the server has a discovery table that resolves nodes; it
+        matters only when the implementation executes tasks (AD-5).
+        """
         self.config = config
+        self.discovery = discovery
         self.now = start
         self.table = list(table)
         self.checker = InvariantChecker(config, self.run.profile)
@@ -280,6 +315,9 @@ class DialMachine(RuleBasedStateMachine):
         except Exception as exc:
             raise self._fail("IMPLEMENTATION_ERROR", f"the factory raised {type(exc).__name__}: {exc}") from None
         self.impl = check_dialstate(created, self.run.origin)
+        self.executes = supports_execution(self.impl)
+        if not self.executes:
+            self.run.without_execution = True
 
     def _move_clock(self, advance: int | Edge, data: st.DataObject) -> None:
         if advance is Edge.ANY:
@@ -322,7 +360,8 @@ class DialMachine(RuleBasedStateMachine):
         if self.reference is not None:
             expected = tuple(self.reference.new_tasks(running, peers, self.now, table))
         violations = self.checker.on_new_tasks(running, peers, self.now, table, got)
-        self.steps.append(NewTasksStep(self.now, running, step.peers, step.table, expected if expected is not None else got))
+        answer = expected if expected is not None else got
+        self.steps.append(NewTasksStep(self.now, running, step.peers, step.table, tuple(map(_snapshot, answer))))
         if expected is not None:
             difference = compare_tasks(expected, got, self.config.self_id)
             if difference is not None:
@@ -346,7 +385,49 @@ class DialMachine(RuleBasedStateMachine):
                 twins.remove(twin)
             self.outstanding.append(_Outstanding(task, twin))
 
-    def _finish(self, entry: _Outstanding, ref: TaskRef, results: tuple[Node, ...] = ()) -> None:
+    def _execute(self, entry: _Outstanding, ref: TaskRef, inputs: ExecutionInput) -> Execution:
+        """Execute the task (AD-5) and judge what it did against the reference and section 10."""
+        entry.executed = True
+        self.run.executions += 1
+        step = ExecuteStep(ref, inputs)
+        subject = self._subject()
+        dest = entry.task.dest if isinstance(entry.task, DialTask) else None
+        got = self._call("execute", step, lambda: getattr(subject, "execute")(entry.task, inputs))
+        problem = describe_bad_execution(got)
+        if problem is not None:
+            self.steps.append(step)
+            raise self._fail("BAD_ANSWER", problem)
+        assert isinstance(got, Execution)
+        expected: Optional[Execution] = None
+        if self.reference is not None and entry.twin is not None:
+            expected = self.reference.execute(entry.twin, inputs)
+        violations = self.executions.on_execute(entry.task, dest, inputs, got)
+        self.steps.append(ExecuteStep(ref, inputs, expected if expected is not None else got))
+        if expected is not None:
+            difference = compare_executions(expected, got)
+            if difference is not None:
+                raise self._fail("STRICT", difference, violations=violations)
+        if violations:
+            raise self._fail(violations[0].check.value, violations[0].message, violations=violations)
+        return got
+
+    def _execute_dial(self, entry: _Outstanding, connects: bool, data: st.DataObject) -> bool:
+        """Execute a dial task whose first attempt ``connects`` or not; return whether it connected."""
+        task = entry.task
+        assert isinstance(task, DialTask)
+        found = data.draw(st.sampled_from(_get_resolve_answers(task.dest.id)), label="resolved")
+        retry = data.draw(st.booleans(), label="retry connects")
+        inputs = ExecutionInput(self.now, self.discovery, found, (connects, retry))
+        execution = self._execute(entry, TaskRef("dial", task.dest.id), inputs)
+        return any(isinstance(a, Connect) and a.connected for a in execution.actions)
+
+    def _finish(self, entry: _Outstanding, ref: TaskRef, data: st.DataObject, results: tuple[Node, ...] = ()) -> None:
+        """Finish a task (executing a discover or wait task first when the implementation can)."""
+        if self.executes and not entry.executed and not isinstance(entry.task, DialTask):
+            inputs = ExecutionInput(self.now, self.discovery, lookup=results, last_lookup=self.last_lookup)
+            self._execute(entry, ref, inputs)
+            if isinstance(entry.task, DiscoverTask):
+                self.last_lookup = get_lookup_start(inputs)
         self.outstanding.remove(entry)
         if isinstance(entry.task, DialTask):
             self.last_dial_done = self.now
@@ -380,31 +461,38 @@ class DialMachine(RuleBasedStateMachine):
         if isinstance(task, DialTask):
             node_id = task.dest.id
             entry = self._oldest(DialTask, node_id)
-            if outcome is not DialOutcome.FAILS and node_id not in self.peers and node_id != self.config.self_id:
-                self.peers[node_id] = task.flag
+            self._connect(entry, outcome is not DialOutcome.FAILS, data)
             if outcome is not DialOutcome.HANDSHAKE_ONLY:
-                self._finish(entry, TaskRef("dial", node_id))
+                self._finish(entry, TaskRef("dial", node_id), data)
         elif isinstance(task, DiscoverTask):
             results = tuple(data.draw(st.lists(_NODES, max_size=5), label="results"))
-            self._finish(self._oldest(DiscoverTask), TaskRef("discover"), results)
+            self._finish(self._oldest(DiscoverTask), TaskRef("discover"), data, results)
         else:
-            self._finish(self._oldest(WaitTask), TaskRef("wait"))
+            self._finish(self._oldest(WaitTask), TaskRef("wait"), data)
+
+    def _connect(self, entry: _Outstanding, connects: bool, data: st.DataObject) -> None:
+        """The dial of ``entry`` runs (executed, when the implementation can); the peer joins if it connected."""
+        task = entry.task
+        assert isinstance(task, DialTask)
+        if self.executes and not entry.executed:
+            connects = self._execute_dial(entry, connects, data)
+        node_id = task.dest.id
+        if connects and node_id not in self.peers and node_id != self.config.self_id:
+            self.peers[node_id] = task.flag
 
     @precondition(lambda self: bool(self.outstanding))
-    @rule(results=st.lists(_NODES, max_size=3), dials_connect=st.booleans())
-    def everything_finishes(self, results: list[Node], dials_connect: bool) -> None:
+    @rule(results=st.lists(_NODES, max_size=3), dials_connect=st.booleans(), data=st.data())
+    def everything_finishes(self, results: list[Node], dials_connect: bool, data: st.DataObject) -> None:
         """Every outstanding task finishes, oldest first: dials connect or fail, lookups return ``results``."""
         while self.outstanding:
             entry = self.outstanding[0]
             if isinstance(entry.task, DialTask):
-                node_id = entry.task.dest.id
-                if dials_connect and node_id not in self.peers and node_id != self.config.self_id:
-                    self.peers[node_id] = entry.task.flag
-                self._finish(entry, TaskRef("dial", node_id))
+                self._connect(entry, dials_connect, data)
+                self._finish(entry, TaskRef("dial", entry.task.dest.id), data)
             elif isinstance(entry.task, DiscoverTask):
-                self._finish(entry, TaskRef("discover"), tuple(results))
+                self._finish(entry, TaskRef("discover"), data, tuple(results))
             else:
-                self._finish(entry, TaskRef("wait"))
+                self._finish(entry, TaskRef("wait"), data)
 
     @precondition(lambda self: bool(self.peers))
     @rule(pick=_PICK)

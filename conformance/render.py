@@ -11,13 +11,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Optional
 
-from conformance.trace import AddStaticStep, NewTasksStep, Step, TaskDoneStep
+from conformance.trace import AddStaticStep, ExecuteStep, NewTasksStep, Step, TaskDoneStep
+from spec.execution import Action, Connect, Resolve, Sleep
 from spec.model import SECOND, ConnFlag, DialTask, Node, NodeID, Task, WaitTask, get_dial_flag_names, is_node_id
 
 __all__ = [
     "format_node_id",
     "format_node",
-    "format_flags", "format_time", "format_task", "format_tasks", "format_step"]
+    "format_flags",
+    "format_time",
+    "format_task",
+    "format_tasks",
+    "format_step",
+    "format_action",
+    "format_actions",
+]
 
 _SHORT_ID_BITS = 32
 
@@ -75,6 +83,19 @@ def format_step(step: Step, self_id: Optional[NodeID] = None) -> str:
         peers = ", ".join(f"{format_node_id(pid, self_id)}: {format_flags(flags)}" for pid, flags in step.peers)
         table = ", ".join(format_node(n, self_id) for n in step.table)
         return f"new_tasks at {format_time(step.now)}, running {step.running}, peers {{{peers}}}, table [{table}]"
+    if isinstance(step, ExecuteStep):
+        what = step.ref.kind if step.ref.dest is None else f"dial {format_node_id(step.ref.dest, self_id)}"
+        inputs = step.inputs
+        parts = [f"execute {what} at {format_time(inputs.now)}"]
+        if step.ref.kind == "dial":
+            found = "nothing" if inputs.resolved is None else format_node(inputs.resolved, self_id)
+            attempts = ", ".join("connects" if c else "fails" for c in inputs.connects) or "fails"
+            parts.append("no discovery" if not inputs.discovery else f"resolve finds {found}")
+            parts.append(f"dials: {attempts}")
+        elif step.ref.kind == "discover":
+            last = "never" if inputs.last_lookup is None else format_time(inputs.last_lookup)
+            parts.append(f"last lookup {last}")
+        return ", ".join(parts)
     if isinstance(step, TaskDoneStep):
         what = step.ref.kind if step.ref.dest is None else f"dial {format_node_id(step.ref.dest, self_id)}"
         text = f"task_done {what} at {format_time(step.now)}"
@@ -83,3 +104,20 @@ def format_step(step: Step, self_id: Optional[NodeID] = None) -> str:
         return text
     verb = "add_static" if isinstance(step, AddStaticStep) else "remove_static"
     return f"{verb} {format_node(step.node, self_id)}"
+
+
+def format_action(action: Action, self_id: Optional[NodeID] = None) -> str:
+    """Return one action of a task's execution in readable form."""
+    if isinstance(action, Resolve):
+        found = "nothing" if action.found is None else format_node(action.found, self_id)
+        return f"resolve {format_node_id(action.node_id, self_id)} -> {found}"
+    if isinstance(action, Connect):
+        return f"connect {format_node(action.dest, self_id)} -> {'connected' if action.connected else 'failed'}"
+    if isinstance(action, Sleep):
+        return f"sleep {format_time(action.duration)}"
+    return f"lookup -> [{', '.join(format_node(n, self_id) for n in action.results)}]"
+
+
+def format_actions(actions: Iterable[Action], self_id: Optional[NodeID] = None) -> str:
+    """Return a list of actions in readable form."""
+    return "[" + ", ".join(format_action(a, self_id) for a in actions) + "]"

@@ -24,13 +24,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Optional
+from typing import Optional, Union
 
+from conformance.execution_checks import ExecutionChecker, compare_executions, describe_bad_execution, supports_execution
 from conformance.invariants import InvariantChecker
 from conformance.loader import ImplementationFault, check_dialstate
 from conformance.render import format_step, format_tasks
-from conformance.trace import AddStaticStep, NewTasksStep, Step, TaskDoneStep, Trace, TaskRef
+from conformance.trace import AddStaticStep, ExecuteStep, NewTasksStep, Step, TaskDoneStep, Trace, TaskRef
 from spec.contract import Dialstate, DialstateFactory
+from spec.execution import Execution
 from spec.model import ConnFlag, DialTask, DiscoverTask, Node, NodeID, Profile, Task, WaitTask, get_task_key
 
 __all__ = ["Failure", "ReplayResult", "replay_trace", "compare_tasks", "describe_bad_answer", "format_failure", "is_task"]
@@ -135,10 +137,52 @@ def _raised(exc: Exception, what: str, step: Optional[Step]) -> Failure:
     return Failure(None, step, "IMPLEMENTATION_ERROR", f"the implementation raised {type(exc).__name__} in {what}: {exc}")
 
 
+def _missing(step: Union[TaskDoneStep, ExecuteStep]) -> Failure:
+    what = step.ref.kind if step.ref.dest is None else f"dial task for {step.ref.dest}"
+    reason = f"no outstanding {what}: the implementation never returned one, or it is already done"
+    return Failure(None, step, "MISSING_TASK", reason)
+
+
+def _run_execute(impl: Dialstate, step: ExecuteStep, outstanding: list[Task], executions: ExecutionChecker) -> Optional[Failure]:
+    """Execute the task the step names; judge what it did against ``expect`` and section 10."""
+    index = _find_outstanding(outstanding, step.ref)
+    if index is None:
+        return _missing(step)
+    task = outstanding[index]
+    if not supports_execution(impl):
+        reason = "the trace executes a task, but the implementation has no execute method (AD-5)"
+        return Failure(None, step, "EXECUTION_UNSUPPORTED", reason)
+    dest = task.dest if isinstance(task, DialTask) else None
+    try:
+        got: object = getattr(impl, "execute")(task, step.inputs)
+    except Exception as exc:
+        return _raised(exc, "execute", step)
+    problem = describe_bad_execution(got)
+    if problem is not None:
+        return Failure(None, step, "BAD_ANSWER", problem)
+    assert isinstance(got, Execution)
+    violations = executions.on_execute(task, dest, step.inputs, got)
+    broken = tuple(v.check.value for v in violations)
+    if step.expect is not None:
+        difference = compare_executions(step.expect, got)
+        if difference is not None:
+            return Failure(None, step, "STRICT", difference, also=broken)
+    if violations:
+        return Failure(None, step, broken[0], violations[0].message, also=broken[1:])
+    return None
+
+
 def _run_step(
-    impl: Dialstate, step: Step, outstanding: list[Task], checker: InvariantChecker, self_id: NodeID
+    impl: Dialstate,
+    step: Step,
+    outstanding: list[Task],
+    checker: InvariantChecker,
+    executions: ExecutionChecker,
+    self_id: NodeID,
 ) -> Optional[Failure]:
     """Apply one step; return a failure (index filled in by the caller) or ``None``."""
+    if isinstance(step, ExecuteStep):
+        return _run_execute(impl, step, outstanding, executions)
     if isinstance(step, NewTasksStep):
         try:
             answer: object = impl.new_tasks(step.running, dict(step.peers), step.now, list(step.table))
@@ -162,9 +206,7 @@ def _run_step(
     if isinstance(step, TaskDoneStep):
         index = _find_outstanding(outstanding, step.ref)
         if index is None:
-            what = step.ref.kind if step.ref.dest is None else f"dial task for {step.ref.dest}"
-            reason = f"no outstanding {what}: the implementation never returned one, or it is already done"
-            return Failure(None, step, "MISSING_TASK", reason)
+            return _missing(step)
         task = outstanding.pop(index)
         try:
             # AD-3: "a task passed to task_done MUST be an object that new_tasks returned".
@@ -201,9 +243,10 @@ def replay_trace(
         return ReplayResult(trace, chosen, _raised(exc, "the factory", None), 0)
     impl = check_dialstate(created, origin)
     checker = InvariantChecker(trace.config, chosen)
+    executions = ExecutionChecker()
     outstanding: list[Task] = []
     for index, step in enumerate(trace.steps):
-        failure = _run_step(impl, step, outstanding, checker, trace.config.self_id)
+        failure = _run_step(impl, step, outstanding, checker, executions, trace.config.self_id)
         if failure is not None:
             return ReplayResult(trace, chosen, replace(failure, index=index), index + 1)
     return ReplayResult(trace, chosen, None, len(trace.steps))

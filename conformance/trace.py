@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import NoReturn, Optional, Union
 
 from reference.netrestrict import parse_cidr, parse_ip
+from spec.execution import Action, Connect, DialState, Execution, ExecutionInput, Lookup, Resolve, Sleep
 from spec.model import (
     FLAG_NAMES,
     MAX_DURATION,
@@ -48,6 +49,7 @@ __all__ = [
     "TaskDoneStep",
     "AddStaticStep",
     "RemoveStaticStep",
+    "ExecuteStep",
     "Step",
     "Trace",
     "parse_trace",
@@ -62,6 +64,11 @@ __all__ = [
     "get_config",
     "get_task",
     "config_to_json",
+    "get_execution_input",
+    "get_execution",
+    "execution_input_to_json",
+    "execution_to_json",
+    "EXECUTION_INPUT_KEYS",
     "peers_to_json",
     "load_trace",
     "dump_trace",
@@ -128,7 +135,19 @@ class RemoveStaticStep:
     node: Node
 
 
-Step = Union[NewTasksStep, TaskDoneStep, AddStaticStep, RemoveStaticStep]
+@dataclass(frozen=True)
+class ExecuteStep:
+    """Execute the task ``ref`` names with the environment's answers (the optional capability).
+
+    ``expect`` is ``None`` when what the task does is not checked.  The task stays outstanding.
+    """
+
+    ref: TaskRef
+    inputs: ExecutionInput
+    expect: Optional[Execution] = None
+
+
+Step = Union[NewTasksStep, TaskDoneStep, AddStaticStep, RemoveStaticStep, ExecuteStep]
 
 
 @dataclass(frozen=True)
@@ -295,6 +314,72 @@ def get_task_ref(value: object, path: str) -> TaskRef:
     _fail(f"{path}.type", f'expected "dial", "discover" or "wait", got {_describe(kind)}')
 
 
+def _get_bool(value: object, path: str) -> bool:
+    if not isinstance(value, bool):
+        _fail(path, f"expected true or false, got {_describe(value)}")
+    return value
+
+
+def _get_optional_node(value: object, path: str) -> Optional[Node]:
+    return None if value is None else get_node(value, path)
+
+
+def _get_optional_time(value: object, path: str) -> Optional[int]:
+    return None if value is None else get_int(value, path)
+
+
+#: The keys of an execution's environment, in a trace step and a wire request.
+EXECUTION_INPUT_KEYS = {"now", "discovery", "resolved", "connects", "lookup", "last_lookup"}
+
+
+def get_execution_input(obj: Mapping[str, object], path: str) -> ExecutionInput:
+    """Return the environment's answers of an ``execute`` step or request. Raise ``TraceError`` naming ``path``."""
+    connects = get_list(obj.get("connects", []), f"{path}.connects")
+    return ExecutionInput(
+        now=get_int(obj["now"], f"{path}.now"),
+        discovery=_get_bool(obj.get("discovery", True), f"{path}.discovery"),
+        resolved=_get_optional_node(obj.get("resolved"), f"{path}.resolved"),
+        connects=tuple(_get_bool(c, f"{path}.connects[{i}]") for i, c in enumerate(connects)),
+        lookup=get_nodes(obj.get("lookup", []), f"{path}.lookup"),
+        last_lookup=_get_optional_time(obj.get("last_lookup"), f"{path}.last_lookup"),
+    )
+
+
+def _get_action(value: object, path: str) -> Action:
+    obj = get_object(value, path, {"type"}, {"id", "found", "dest", "connected", "duration", "results"})
+    kind = obj["type"]
+    if kind == "resolve":
+        get_object(value, path, {"type", "id", "found"}, set())
+        return Resolve(get_node_id(obj["id"], f"{path}.id"), _get_optional_node(obj["found"], f"{path}.found"))
+    if kind == "connect":
+        get_object(value, path, {"type", "dest", "connected"}, set())
+        return Connect(get_node(obj["dest"], f"{path}.dest"), _get_bool(obj["connected"], f"{path}.connected"))
+    if kind == "sleep":
+        get_object(value, path, {"type", "duration"}, set())
+        return Sleep(get_int(obj["duration"], f"{path}.duration"))
+    if kind == "lookup":
+        get_object(value, path, {"type", "results"}, set())
+        return Lookup(get_nodes(obj["results"], f"{path}.results"))
+    _fail(f"{path}.type", f'expected "resolve", "connect", "sleep" or "lookup", got {_describe(kind)}')
+
+
+def get_execution(obj: Mapping[str, object], path: str) -> Execution:
+    """Return what a task did, from an object with ``actions`` and ``state``. Raise ``TraceError`` naming ``path``."""
+    actions = tuple(_get_action(a, f"{path}.actions[{i}]") for i, a in enumerate(get_list(obj["actions"], f"{path}.actions")))
+    raw = obj.get("state")
+    if raw is None:
+        return Execution(actions)
+    state = get_object(raw, f"{path}.state", {"resolve_delay", "last_resolved", "dest"}, set())
+    return Execution(
+        actions,
+        DialState(
+            resolve_delay=get_int(state["resolve_delay"], f"{path}.state.resolve_delay", 0),
+            last_resolved=_get_optional_time(state["last_resolved"], f"{path}.state.last_resolved"),
+            dest=get_node(state["dest"], f"{path}.state.dest"),
+        ),
+    )
+
+
 def _get_step(value: object, path: str) -> Step:
     if not isinstance(value, dict):
         _fail(path, f"expected a step object, got {_describe(value)}")
@@ -323,13 +408,23 @@ def _get_step(value: object, path: str) -> Step:
         if results and ref.kind != "discover":
             _fail(f"{path}.results", "results are only for discover tasks")
         return TaskDoneStep(now=get_int(obj["now"], f"{path}.now"), ref=ref, results=results)
+    if op == "execute":
+        obj = get_object(value, path, {"op", "now", "task"}, (EXECUTION_INPUT_KEYS - {"now"}) | {"expect"})
+        expect = obj.get("expect")
+        return ExecuteStep(
+            ref=get_task_ref(obj["task"], f"{path}.task"),
+            inputs=get_execution_input(obj, path),
+            expect=None
+            if expect is None
+            else get_execution(get_object(expect, f"{path}.expect", {"actions"}, {"state"}), f"{path}.expect"),
+        )
     if op in ("add_static", "remove_static"):
         obj = get_object(value, path, {"op", "node"}, set())
         node = get_node(obj["node"], f"{path}.node")
         return AddStaticStep(node) if op == "add_static" else RemoveStaticStep(node)
     _fail(
         f"{path}.op",
-        f'expected "new_tasks", "task_done", "add_static" or "remove_static", got {_describe(op)}',
+        f'expected "new_tasks", "task_done", "add_static", "remove_static" or "execute", got {_describe(op)}',
     )
 
 
@@ -405,6 +500,46 @@ def peers_to_json(peers: Iterable[tuple[NodeID, ConnFlag]]) -> list[dict[str, ob
     return [{"id": pid, "flags": get_dial_flag_names(flags)} for pid, flags in peers]
 
 
+def execution_input_to_json(inputs: ExecutionInput) -> dict[str, object]:
+    """Return the encoding of an execution's environment (every key spelt out)."""
+    return {
+        "now": inputs.now,
+        "discovery": inputs.discovery,
+        "resolved": None if inputs.resolved is None else node_to_json(inputs.resolved),
+        "connects": list(inputs.connects),
+        "lookup": [node_to_json(n) for n in inputs.lookup],
+        "last_lookup": inputs.last_lookup,
+    }
+
+
+def _action_to_json(action: Action) -> dict[str, object]:
+    if isinstance(action, Resolve):
+        return {"type": "resolve", "id": action.node_id, "found": None if action.found is None else node_to_json(action.found)}
+    if isinstance(action, Connect):
+        return {"type": "connect", "dest": node_to_json(action.dest), "connected": action.connected}
+    if isinstance(action, Sleep):
+        return {"type": "sleep", "duration": action.duration}
+    return {"type": "lookup", "results": [node_to_json(n) for n in action.results]}
+
+
+def execution_to_json(execution: Execution) -> dict[str, object]:
+    """Return the encoding of what a task did: ``{"actions": [...], "state": {...} | null}``."""
+    state = execution.state
+    return {
+        "actions": [_action_to_json(a) for a in execution.actions],
+        "state": None
+        if state is None
+        else {"resolve_delay": state.resolve_delay, "last_resolved": state.last_resolved, "dest": node_to_json(state.dest)},
+    }
+
+
+def _task_ref_to_json(ref: TaskRef) -> dict[str, object]:
+    out: dict[str, object] = {"type": ref.kind}
+    if ref.dest is not None:
+        out["dest"] = ref.dest
+    return out
+
+
 def _step_to_json(step: Step) -> dict[str, object]:
     if isinstance(step, NewTasksStep):
         out: dict[str, object] = {
@@ -417,11 +552,13 @@ def _step_to_json(step: Step) -> dict[str, object]:
         if step.expect is not None:
             out["expect"] = [task_to_json(t) for t in step.expect]
         return out
+    if isinstance(step, ExecuteStep):
+        out = {"op": "execute", "task": _task_ref_to_json(step.ref), **execution_input_to_json(step.inputs)}
+        if step.expect is not None:
+            out["expect"] = execution_to_json(step.expect)
+        return out
     if isinstance(step, TaskDoneStep):
-        ref: dict[str, object] = {"type": step.ref.kind}
-        if step.ref.dest is not None:
-            ref["dest"] = step.ref.dest
-        out = {"op": "task_done", "now": step.now, "task": ref}
+        out = {"op": "task_done", "now": step.now, "task": _task_ref_to_json(step.ref)}
         if step.results:
             out["results"] = [node_to_json(n) for n in step.results]
         return out

@@ -15,13 +15,16 @@ mutants`` runs the default suite on every member and prints the kill matrix.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from reference.dialstate import DialError, Dialstate, _Call, _go_div
+from spec.execution import Connect, DialState, Execution, ExecutionInput, Resolve, Sleep
 from reference.history import DialHistory
 from spec.model import (
+    DIAL_HISTORY_EXPIRATION,
     FALLBACK_INTERVAL,
+    INITIAL_RESOLVE_DELAY,
     SECOND,
     ZERO_TIME,
     Config,
@@ -401,6 +404,80 @@ class _RemoveStaticClearsHistory(Dialstate):
         self._hist.remove(node.id)
 
 
+# -- task execution (section 10) ---------------------------------------------------------------
+
+
+class _ResolveIgnoresThrottle(Dialstate):
+    def execute(self, task: Task, inputs: ExecutionInput) -> Execution:
+        if isinstance(task, DialTask):
+            task.last_resolved = None  # the throttle check is missing
+        return super().execute(task, inputs)
+
+
+class _BackoffNeverDoubles(Dialstate):
+    def execute(self, task: Task, inputs: ExecutionInput) -> Execution:
+        done = super().execute(task, inputs)
+        if isinstance(task, DialTask) and task.resolve_delay > INITIAL_RESOLVE_DELAY:
+            task.resolve_delay = INITIAL_RESOLVE_DELAY
+            assert done.state is not None
+            return replace(done, state=replace(done.state, resolve_delay=INITIAL_RESOLVE_DELAY))
+        return done
+
+
+class _NoStaticRetry(Dialstate):
+    def execute(self, task: Task, inputs: ExecutionInput) -> Execution:
+        if not isinstance(task, DialTask):
+            return super().execute(task, inputs)
+        flag, task.flag = task.flag, ConnFlag.DYN  # every task treated as dynamic
+        try:
+            return super().execute(task, inputs)
+        finally:
+            task.flag = flag
+
+
+class _DialsIncompleteNodes(Dialstate):
+    def execute(self, task: Task, inputs: ExecutionInput) -> Execution:
+        if isinstance(task, DialTask) and task.dest.is_incomplete():
+            state = DialState(task.resolve_delay, task.last_resolved, task.dest)
+            return Execution((Connect(task.dest, inputs.get_connect(0)),), state)
+        return super().execute(task, inputs)
+
+
+class _LookupsNotSpaced(Dialstate):
+    def execute(self, task: Task, inputs: ExecutionInput) -> Execution:
+        return super().execute(task, replace(inputs, last_lookup=None))
+
+
+class _StaticTaskIdentityLost(Dialstate):
+    def _add_static_dials(self, call: _Call) -> None:
+        super()._add_static_dials(call)
+        call.tasks[:] = [DialTask(t.flag, t.dest) if isinstance(t, DialTask) else t for t in call.tasks]
+
+
+class _FailedResolveNotRecorded(Dialstate):
+    def execute(self, task: Task, inputs: ExecutionInput) -> Execution:
+        if not isinstance(task, DialTask):
+            return super().execute(task, inputs)
+        last = task.last_resolved
+        done = super().execute(task, inputs)
+        if done.state is not None and task.dest == done.state.dest and any(isinstance(a, Resolve) and a.found is None for a in done.actions):
+            task.last_resolved = last
+            return replace(done, state=replace(done.state, last_resolved=last))
+        return done
+
+
+class _ResolvesWithoutDiscovery(Dialstate):
+    def execute(self, task: Task, inputs: ExecutionInput) -> Execution:
+        return super().execute(task, replace(inputs, discovery=True))
+
+
+class _WaitSleepsFullExpiration(Dialstate):
+    def execute(self, task: Task, inputs: ExecutionInput) -> Execution:
+        if isinstance(task, WaitTask):
+            return Execution((Sleep(DIAL_HISTORY_EXPIRATION),))
+        return super().execute(task, inputs)
+
+
 # -- the registry ----------------------------------------------------------------------------
 
 
@@ -421,6 +498,7 @@ class Member:
         return self.implementation(config, profile)
 
 
+_ONLY_IDENTITY = "a static dial at the old endpoint after a resolve found a new one is visible only against the reference"
 _ONLY_ORDER = "which of several valid candidates is tried is visible only against the reference"
 _ONLY_FEWER = "it dials or looks up less than geth, which no named invariant forbids"
 MEMBERS: tuple[Member, ...] = (
@@ -462,6 +540,15 @@ MEMBERS: tuple[Member, ...] = (
     Member("never_waits", "DS-WAIT-1", "no wait task is ever returned.", ("WAIT_EXPIRE",), _NeverWaits),
     Member("static_dialed_once", "STATIC_REDIAL", "a static node is forgotten after its first dial.", ("STATIC_REDIAL",), _StaticDialedOnce),
     Member("add_static_keeps_old_endpoint", "DS-STATIC-4", "adding a known static node keeps its old task and endpoint.", ("STATIC_REDIAL",), _AddStaticKeepsOldEndpoint),
+    Member("resolve_ignores_throttle", "RESOLVE_THROTTLE", "a dial task resolves whenever it needs to, however recently it resolved.", ("RESOLVE_THROTTLE",), _ResolveIgnoresThrottle),
+    Member("backoff_never_doubles", "RESOLVE_BACKOFF", "a failed resolve leaves the delay at 60 s instead of doubling it.", ("RESOLVE_BACKOFF",), _BackoffNeverDoubles),
+    Member("no_static_retry", "STATIC_RETRY", "a static dial whose connection failed is not resolved and dialed again.", ("STATIC_RETRY",), _NoStaticRetry),
+    Member("dials_incomplete_nodes", "INCOMPLETE_NEEDS_RESOLVE", "a destination without an IP is dialed as it is, without resolving it.", ("INCOMPLETE_NEEDS_RESOLVE",), _DialsIncompleteNodes),
+    Member("lookups_not_spaced", "LOOKUP_SPACING", "a lookup starts at once, however recently the previous one started.", ("LOOKUP_SPACING",), _LookupsNotSpaced),
+    Member("static_task_identity_lost", "DS-STATIC-3", "new_tasks returns a fresh copy of each static task, so a resolved endpoint is forgotten.", (), _StaticTaskIdentityLost, strict_only_because=_ONLY_IDENTITY),
+    Member("failed_resolve_not_recorded", "EX-RESOLVE-4", "a failed resolve does not record its time, so the next dial resolves again at once.", ("EX-RESOLVE-4", "RESOLVE_THROTTLE"), _FailedResolveNotRecorded),
+    Member("resolves_without_discovery", "EX-RESOLVE-1", "a dial task resolves even when the server has no discovery table.", ("EX-RESOLVE-1",), _ResolvesWithoutDiscovery),
+    Member("wait_sleeps_full_expiration", "EX-WAIT-1", "a wait task sleeps the whole 30 s history expiration instead of its duration.", ("EX-WAIT-1",), _WaitSleepsFullExpiration),
     Member("wait_done_drops_its_entry", "DS-DONE-1", "a finished wait task drops the history entry it waited for, expired or not.", ("HISTORY_EXPIRY", "WAIT_EXPIRE", "STATIC_REDIAL"), _WaitDoneDropsItsEntry),
     Member("remove_static_forgotten", "DS-STATIC-4", "remove_static does nothing, so the node is still dialed as static.", ("KNOWN_CANDIDATE",), _RemoveStaticForgotten),
     Member("remove_static_keeps_history", "DS-STATIC-5", "under geth-1.8, remove_static leaves the node's history entry.", ("STATIC_REDIAL", "WAIT_EXPIRE"), _RemoveStaticKeepsHistory, Profile.GETH_1_8),

@@ -31,8 +31,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
+from reference.execution import execute_with_input
 from reference.history import DialHistory
 from reference.netrestrict import Netlist
+from spec.execution import Execution, ExecutionInput
 from spec.model import (
     DIAL_HISTORY_EXPIRATION,
     FALLBACK_INTERVAL,
@@ -275,6 +277,13 @@ class Dialstate:
             self._lookup_running = False
             self._lookup_buf.extend(results)
         # DS-DONE-1: "a finished wait task MUST change nothing".
+
+
+    # -- task execution (the optional capability, spec section 10) -------------
+
+    def execute(self, task: Task, inputs: ExecutionInput) -> Execution:
+        """Run ``task``'s ``Do`` against the environment's answers; the task keeps its dial state."""
+        return execute_with_input(task, inputs)
 
 
 def create_dialstate(config: Config, profile: Profile) -> Dialstate:

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Callable, Optional, Union
+from typing import Callable, Optional
 
+from spec.execution import Action, Connect, DialState, Execution, ExecutionInput, Lookup, Resolve, Sleep
 from spec.model import (
     INITIAL_RESOLVE_DELAY,
     LOOKUP_INTERVAL,
@@ -50,6 +51,7 @@ __all__ = [
     "execute_dial",
     "execute_discover",
     "execute_wait",
+    "execute_with_input",
 ]
 
 
@@ -64,37 +66,6 @@ class Environment:
     last_lookup: Optional[int] = None
 
 
-@dataclass(frozen=True)
-class Resolve:
-    """The task asked discovery for ``node_id`` and got ``found`` (``None``: not found)."""
-
-    node_id: NodeID
-    found: Optional[Node]
-
-
-@dataclass(frozen=True)
-class Connect:
-    """The task attempted a connection to ``dest``; ``connected`` is the attempt's outcome."""
-
-    dest: Node
-    connected: bool
-
-
-@dataclass(frozen=True)
-class Sleep:
-    """The task slept for ``duration`` nanoseconds."""
-
-    duration: int
-
-
-@dataclass(frozen=True)
-class Lookup:
-    """The task ran a discovery lookup that returned ``results``."""
-
-    results: tuple[Node, ...]
-
-
-Action = Union[Resolve, Connect, Sleep, Lookup]
 
 
 def _resolve(task: DialTask, env: Environment, actions: list[Action]) -> bool:
@@ -179,3 +150,19 @@ def execute_task(task: Task, env: Environment) -> list[Action]:
     if isinstance(task, DiscoverTask):
         return execute_discover(env)
     return execute_wait(task)
+
+
+def execute_with_input(task: Task, inputs: ExecutionInput) -> Execution:
+    """Run ``task`` against the environment ``inputs`` describes and return what it did and its state."""
+    attempts = iter(range(len(inputs.connects) + 2))
+    env = Environment(
+        now=inputs.now,
+        resolver=(lambda _: inputs.resolved) if inputs.discovery else None,
+        dialer=lambda _: inputs.get_connect(next(attempts)),
+        lookup=lambda: inputs.lookup,
+        last_lookup=inputs.last_lookup,
+    )
+    actions = tuple(execute_task(task, env))
+    if isinstance(task, DialTask):
+        return Execution(actions, DialState(task.resolve_delay, task.last_resolved, task.dest))
+    return Execution(actions)

@@ -132,3 +132,32 @@ def test_lookups_start_four_seconds_apart_LOOKUP_SPACING() -> None:
 def test_a_wait_task_sleeps_for_its_duration_and_never_negative_EX_WAIT_1() -> None:
     assert execute_task(WaitTask(29 * S), World().env(0)) == [Sleep(29 * S)]
     assert execute_task(WaitTask(-5), World().env(0)) == [Sleep(0)]
+
+
+def test_execute_with_input_answers_from_the_inputs_and_reports_the_dial_state() -> None:
+    from reference.dialstate import Dialstate
+    from spec.execution import DialState, Execution, ExecutionInput
+    from support import config
+
+    moved = Node(nid(1), "10.0.0.101", 30304, 0)
+    task = DialTask(ConnFlag.STATIC, node(1))
+    ds = Dialstate(config(static=[node(1)]))
+    got = ds.execute(task, ExecutionInput(now=5 * S, resolved=moved, connects=(False, True)))
+    assert got == Execution(
+        (Connect(node(1), False), Resolve(nid(1), moved), Connect(moved, True)),
+        DialState(60 * S, 5 * S, moved),
+    )
+    # Without discovery nothing resolves, and attempts beyond the list fail.
+    other = DialTask(ConnFlag.STATIC, node(2))
+    got = ds.execute(other, ExecutionInput(now=6 * S, discovery=False, resolved=node(2)))
+    assert got == Execution((Connect(node(2), False),), DialState(0, None, node(2)))
+
+
+def test_execute_with_input_runs_lookups_and_waits_without_dial_state() -> None:
+    from reference.execution import execute_with_input
+    from spec.execution import Execution, ExecutionInput
+
+    found = (node(3),)
+    got = execute_with_input(DiscoverTask(), ExecutionInput(now=1 * S, lookup=found, last_lookup=0))
+    assert got == Execution((Sleep(3 * S), Lookup(found)))
+    assert execute_with_input(WaitTask(-5), ExecutionInput(now=0)) == Execution((Sleep(0),))
