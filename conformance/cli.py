@@ -26,7 +26,8 @@ from conformance.vectors import DEFAULT_COUNT as DEFAULT_VECTOR_COUNT
 from conformance.vectors import DEFAULT_SEED as DEFAULT_VECTOR_SEED
 from conformance.vectors import DEFAULT_STEPS as DEFAULT_VECTOR_STEPS
 from conformance.vectors import INDEX, VectorError, generate_vectors
-from conformance.wire import PROTOCOL, Hello
+from conformance.execution_checks import supports_execution
+from conformance.wire import EXTENSION_EXECUTE, PROTOCOL, Hello
 from conformance.wire_adapter import DEFAULT_TIMEOUT, WireSession
 from conformance.machine import Level, RunContext
 from conformance.mutants import format_matrix_header, format_row, format_summary, is_gap, run_mutants, write_matrix_json
@@ -43,7 +44,7 @@ from conformance.replay import format_failure, replay_trace
 from conformance.trace import Trace, TraceError, load_trace
 from conformance.zoo import MEMBERS
 from spec.contract import DialstateFactory
-from spec.model import Profile
+from spec.model import Config, Profile
 
 __all__ = ["main", "EXIT_OK", "EXIT_FAIL", "EXIT_USAGE"]
 
@@ -404,7 +405,14 @@ def _run_vectors(args: argparse.Namespace) -> int:
 def _run_serve(args: argparse.Namespace) -> int:
     factory = load_factory(args.impl)
     name = "dialcheck-reference" if args.impl == REFERENCE_SPEC else args.impl
-    hello = Hello(name, _get_version(), PROTOCOL, tuple(get_served_profiles(args.profile)))
+    profiles = tuple(get_served_profiles(args.profile))
+    try:
+        probe = factory(Config(self_id="00", max_dyn_dials=0), Profile(profiles[0]))
+    except Exception as exc:
+        raise UsageError(f"dialcheck serve --impl {args.impl}: the factory raised {type(exc).__name__}: {exc}") from None
+    # WIRE-6: extensions are advertised in hello; the served implementation decides (AD-5).
+    extensions = (EXTENSION_EXECUTE,) if supports_execution(probe) else ()
+    hello = Hello(name, _get_version(), PROTOCOL, profiles, extensions)
     return serve(factory, hello, sys.stdin.buffer, sys.stdout.buffer)
 
 

@@ -89,10 +89,16 @@ def format_verdict(report: RunReport) -> str:
     if report.after_run is not None:
         reasons.append(report.after_run.check)
     outcome = f"NOT CONFORMANT ({', '.join(reasons)})" if reasons else "CONFORMANT"
+    # AD-5: "the suite MUST say in its verdict when the implementation lacks the capability".
+    execution = (
+        "; execution checks NOT run: the implementation has no execute capability"
+        if report.execution_skipped
+        else f", {report.executions:,} task executions"
+    )
     return (
         f"dialcheck run: {outcome} - {options.origin}, profile {options.profile.value}, "
         f"level {options.level.value}, {report.examples:,} examples, {report.steps:,} steps, "
-        f"{report.seconds:.1f}s"
+        f"{report.seconds:.1f}s{execution}"
     )
 
 
@@ -108,6 +114,8 @@ def _as_dict(report: RunReport) -> dict[str, object]:
         "steps": report.steps,
         "seconds": round(report.seconds, 3),
         "nondeterministic": report.flaky,
+        "executions": report.executions,
+        "execution_checks": "skipped" if report.execution_skipped else "run",
         "after_run": None
         if report.after_run is None
         else {"check": report.after_run.check, "message": report.after_run.message},

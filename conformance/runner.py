@@ -136,6 +136,9 @@ class RunReport:
     aborted: bool = False
     #: What the implementation did wrong after the last example (a wire process left running).
     after_run: Optional[ImplementationFault] = None
+    #: Tasks executed and judged (AD-5); ``execution_skipped``: the implementation lacks the capability.
+    executions: int = 0
+    execution_skipped: bool = False
 
     @property
     def conformant(self) -> bool:
@@ -202,6 +205,8 @@ def run_conformance(options: RunOptions, progress: Optional[Callable[[RunContext
     report.seconds = time.monotonic() - started
     report.situations = dict(context.situations)
     report.first_failure = context.first_failure
+    report.executions = context.executions
+    report.execution_skipped = context.without_execution
     if report.failure is not None:
         report.saved = _save(report, report.failure)
         if not report.aborted:

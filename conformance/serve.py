@@ -22,6 +22,7 @@ from conformance.trace import TraceError
 from conformance.wire import (
     PROTOCOL,
     ByeRequest,
+    ExecuteRequest,
     Hello,
     HelloRequest,
     InitRequest,
@@ -34,11 +35,13 @@ from conformance.wire import (
     get_profile,
     get_request,
     make_error_answer,
+    make_execution_answer,
     make_hello_answer,
     make_ok_answer,
     make_tasks_answer,
 )
 from conformance.loader import check_dialstate
+from conformance.execution_checks import describe_bad_execution, supports_execution
 from conformance.replay import describe_bad_answer
 from spec.contract import Dialstate, DialstateFactory
 from spec.model import Profile, Task
@@ -104,6 +107,17 @@ class WireServer:
             if problem is not None:
                 return make_error_answer(problem)
             return make_tasks_answer([(self._get_handle(task), task) for task in answer])
+        if isinstance(request, ExecuteRequest):
+            task = self.tasks.get(request.handle)
+            if task is None:
+                return make_error_answer(f"unknown handle {request.handle}: no outstanding task has it")
+            if not supports_execution(self.impl):
+                return make_error_answer("the served implementation cannot execute tasks", unsupported=True)
+            execution = getattr(self.impl, "execute")(task, request.inputs)
+            problem = describe_bad_execution(execution)
+            if problem is not None:
+                return make_error_answer(problem)
+            return make_execution_answer(execution)
         if isinstance(request, TaskDoneRequest):
             task = self.tasks.pop(request.handle, None)
             if task is None:

@@ -26,6 +26,9 @@ task_done      now, handle, [results]           (none)
 add_static     node                             (none)
 remove_static  node                             (none)
 bye            (none)                           (none)
+execute        handle, now, discovery,          actions, state
+               resolved, connects, lookup,      (the ``execute`` extension)
+               last_lookup
 =============  ===============================  ==================================================
 
 Every answer has ``ok``; ``ok: false`` carries ``error`` and may carry
@@ -41,7 +44,12 @@ from dataclasses import dataclass
 from typing import NoReturn, Optional, Union
 
 from conformance.trace import (
+    EXECUTION_INPUT_KEYS,
     TraceError,
+    execution_input_to_json,
+    execution_to_json,
+    get_execution,
+    get_execution_input,
     config_to_json,
     get_config,
     get_flags,
@@ -57,6 +65,7 @@ from conformance.trace import (
     peers_to_json,
     task_to_json,
 )
+from spec.execution import Execution, ExecutionInput
 from spec.model import Config, ConnFlag, Node, NodeID, Profile, Task
 
 __all__ = [
@@ -80,6 +89,12 @@ __all__ = [
     "make_task_done_request",
     "make_static_request",
     "make_bye_request",
+    "make_execute_request",
+    "get_execution_answer",
+    "make_execution_answer",
+    "ExecuteRequest",
+    "EXTENSION_EXECUTE",
+    "EXECUTION_KEYS",
     "get_answer",
     "get_hello_answer",
     "get_tasks_answer",
@@ -109,6 +124,8 @@ class Op(enum.Enum):
     ADD_STATIC = "add_static"
     REMOVE_STATIC = "remove_static"
     BYE = "bye"
+    #: The task-execution extension (advertised as ``execute`` in hello's ``extensions``).
+    EXECUTE = "execute"
 
 
 @dataclass(frozen=True)
@@ -195,6 +212,11 @@ def make_static_request(op: Op, node: Node) -> dict[str, object]:
     return {"op": op.value, "node": node_to_json(node)}
 
 
+def make_execute_request(handle: int, inputs: ExecutionInput) -> dict[str, object]:
+    """Return the ``execute`` request (the extension): run the task ``handle`` names with ``inputs``."""
+    return {"op": Op.EXECUTE.value, "handle": handle, **execution_input_to_json(inputs)}
+
+
 def make_bye_request() -> dict[str, object]:
     """Return the ``bye`` request."""
     return {"op": Op.BYE.value}
@@ -258,6 +280,16 @@ def get_tasks_answer(answer: Mapping[str, object]) -> list[tuple[int, Task]]:
     return pairs
 
 
+#: The name of the task-execution extension in hello's ``extensions``, and its answer's keys.
+EXTENSION_EXECUTE = Op.EXECUTE.value
+EXECUTION_KEYS = {"actions"}
+
+
+def get_execution_answer(answer: Mapping[str, object]) -> Execution:
+    """Return what a successful ``execute`` answer says the task did."""
+    return get_execution(answer, "$")
+
+
 def _describe(value: object) -> str:
     text = json.dumps(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -313,7 +345,15 @@ class ByeRequest:
     """``bye``."""
 
 
-Request = Union[HelloRequest, InitRequest, NewTasksRequest, TaskDoneRequest, StaticRequest, ByeRequest]
+@dataclass(frozen=True)
+class ExecuteRequest:
+    """``execute`` (the extension)."""
+
+    handle: int
+    inputs: ExecutionInput
+
+
+Request = Union[HelloRequest, InitRequest, NewTasksRequest, TaskDoneRequest, StaticRequest, ByeRequest, ExecuteRequest]
 _OPS = ", ".join(f'"{op.value}"' for op in Op)
 
 
@@ -350,6 +390,9 @@ def get_request(value: object) -> Request:
     if op == Op.BYE.value:
         get_object(value, "$", {"op"}, set())
         return ByeRequest()
+    if op == Op.EXECUTE.value:
+        obj = get_object(value, "$", {"op", "handle", "now"}, EXECUTION_INPUT_KEYS - {"now"})
+        return ExecuteRequest(get_int(obj["handle"], "$.handle", 0, MAX_HANDLE), get_execution_input(obj, "$"))
     raise TraceError("$.op", f"expected one of {_OPS}, got {_describe(op)}")
 
 
@@ -386,6 +429,11 @@ def make_hello_answer(hello: Hello) -> dict[str, object]:
 def make_tasks_answer(tasks: Sequence[tuple[int, Task]]) -> dict[str, object]:
     """Return the answer to ``new_tasks``: each task with its handle."""
     return {"ok": True, "tasks": [{**task_to_json(task), "handle": handle} for handle, task in tasks]}
+
+
+def make_execution_answer(execution: Execution) -> dict[str, object]:
+    """Return the answer to ``execute``."""
+    return {"ok": True, **execution_to_json(execution)}
 
 
 def get_profile(name: str) -> Optional[Profile]:

@@ -46,10 +46,15 @@ from conformance.wire import (
     make_new_tasks_request,
     make_static_request,
     make_task_done_request,
+    make_execute_request,
+    get_execution_answer,
+    EXECUTION_KEYS,
+    EXTENSION_EXECUTE,
 )
-from spec.model import Config, ConnFlag, Node, NodeID, Profile, Task, get_task_key
+from spec.execution import Execution, ExecutionInput
+from spec.model import Config, ConnFlag, DialTask, Node, NodeID, Profile, Task, get_task_key
 
-__all__ = ["DEFAULT_TIMEOUT", "WireSession", "WireDialstate"]
+__all__ = ["DEFAULT_TIMEOUT", "WireSession", "WireDialstate", "WireExecutingDialstate"]
 
 #: Seconds to wait for one answer before the implementation counts as hung.
 DEFAULT_TIMEOUT = 10.0
@@ -106,18 +111,25 @@ class WireSession:
             raise self.fault(FaultKind.BAD_SHAPE, f"its answer to {what} has the wrong shape: {exc}: {_quote(line)}") from None
         return answer
 
-    def call(self, message: dict[str, object], what: str, keys: set[str]) -> Mapping[str, object]:
+    def call(
+        self, message: dict[str, object], what: str, keys: set[str], optional: frozenset[str] = frozenset()
+    ) -> Mapping[str, object]:
         """Send one request and return the successful answer; a refusal is a fault."""
-        answer = self.request(message, what, keys)
+        answer = self.request(message, what, keys, optional)
         if isinstance(answer, Refusal):
             kind = FaultKind.UNSUPPORTED if answer.unsupported else FaultKind.REFUSED
             raise self.fault(kind, f"it refused {what}: {answer.error}")
         return answer
 
     def create(self, config: Config, profile: Profile) -> "WireDialstate":
-        """Start a fresh dialstate in the process (``init``), restarting the process if it ended."""
-        self.start()
+        """Start a fresh dialstate in the process (``init``), restarting the process if it ended.
+
+        The dialstate can execute tasks when the implementation advertised the extension.
+        """
+        hello = self.start()
         self.call(make_init_request(profile, config), f"init ({profile.value})", set())
+        if EXTENSION_EXECUTE in hello.extensions:
+            return WireExecutingDialstate(self)
         return WireDialstate(self)
 
     def close(self) -> Optional[WireFault]:
@@ -143,6 +155,13 @@ class WireSession:
 def _quote(line: bytes, limit: int = 120) -> str:
     text = line.decode("utf-8", "replace")
     return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _is_same_task(previous: Task, task: Task) -> bool:
+    """Return whether a finished handle returned again names the same task (kind, and flag or duration)."""
+    if isinstance(previous, DialTask) and isinstance(task, DialTask):
+        return previous.flag is task.flag and previous.dest.id == task.dest.id
+    return get_task_key(previous) == get_task_key(task)
 
 
 class WireDialstate:
@@ -179,19 +198,24 @@ class WireDialstate:
                 )
             seen.add(handle)
             previous = self.finished.pop(handle, None)
-            if previous is not None and get_task_key(previous) == get_task_key(task):
+            if previous is not None and _is_same_task(previous, task):
+                if isinstance(previous, DialTask) and isinstance(task, DialTask):
+                    previous.dest = task.dest  # execution may have resolved a new endpoint
                 task = previous
             tasks.append(task)
             self.outstanding[handle] = task
             self.handles[id(task)] = (task, handle)
         return tasks
 
-    def task_done(self, task: Task, now: int, results: Sequence[Node]) -> None:
-        """Send ``task_done`` for the handle of ``task``."""
+    def _get_handle(self, task: Task) -> int:
         known = self.handles.get(id(task))
         if known is None or known[0] is not task or known[1] not in self.outstanding:
-            raise ValueError("task_done was given a task this dialstate does not have outstanding")
-        handle = known[1]
+            raise ValueError("the suite passed a task this dialstate does not have outstanding")
+        return known[1]
+
+    def task_done(self, task: Task, now: int, results: Sequence[Node]) -> None:
+        """Send ``task_done`` for the handle of ``task``."""
+        handle = self._get_handle(task)
         self.calls += 1
         what = self._what(f"task_done of handle {handle}")
         answer = self.session.request(make_task_done_request(now, handle, results), what, set())
@@ -214,3 +238,18 @@ class WireDialstate:
     def _static(self, op: Op, node: Node) -> None:
         self.calls += 1
         self.session.call(make_static_request(op, node), self._what(op.value), set())
+
+
+class WireExecutingDialstate(WireDialstate):
+    """A wire dialstate whose implementation advertised the ``execute`` extension (AD-5)."""
+
+    def execute(self, task: Task, inputs: ExecutionInput) -> Execution:
+        """Send ``execute`` for the handle of ``task`` and return what the implementation says it did."""
+        handle = self._get_handle(task)
+        self.calls += 1
+        what = self._what(f"execute of handle {handle}")
+        answer = self.session.call(make_execute_request(handle, inputs), what, EXECUTION_KEYS, frozenset({"state"}))
+        try:
+            return get_execution_answer(answer)
+        except TraceError as exc:
+            raise self.session.fault(FaultKind.BAD_SHAPE, f"its answer to {what} has the wrong shape: {exc}") from None

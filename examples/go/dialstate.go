@@ -52,6 +52,11 @@ type dialTask struct {
 	flag Flag
 	dest Node
 	h    int64
+	// Execution state (spec section 10): the current resolve delay (0: never tried), and when
+	// the task last resolved, if it ever did.
+	resolveDelay time.Duration
+	lastResolved int64
+	resolvedOnce bool
 }
 
 type discoverTask struct{ h int64 }

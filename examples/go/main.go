@@ -18,17 +18,22 @@ type peer struct {
 }
 
 type request struct {
-	Op       string  `json:"op"`
-	Protocol int     `json:"protocol"`
-	Profile  string  `json:"profile"`
-	Config   *Config `json:"config"`
-	Now      int64   `json:"now"`
-	Running  int     `json:"running"`
-	Peers    []peer  `json:"peers"`
-	Table    []Node  `json:"table"`
-	Handle   int64   `json:"handle"`
-	Results  []Node  `json:"results"`
-	Node     *Node   `json:"node"`
+	Op         string  `json:"op"`
+	Discovery  *bool   `json:"discovery"`
+	Resolved   *Node   `json:"resolved"`
+	Connects   []bool  `json:"connects"`
+	Lookup     []Node  `json:"lookup"`
+	LastLookup *int64  `json:"last_lookup"`
+	Protocol   int     `json:"protocol"`
+	Profile    string  `json:"profile"`
+	Config     *Config `json:"config"`
+	Now        int64   `json:"now"`
+	Running    int     `json:"running"`
+	Peers      []peer  `json:"peers"`
+	Table      []Node  `json:"table"`
+	Handle     int64   `json:"handle"`
+	Results    []Node  `json:"results"`
+	Node       *Node   `json:"node"`
 }
 
 type answer = map[string]any
@@ -51,7 +56,7 @@ func (s *server) handle(req request) answer {
 			return answer{"ok": false, "error": "only protocol 1", "unsupported": true}
 		}
 		return answer{"ok": true, "name": "dialstate-go-example", "version": "0.1.0", "protocol": 1,
-			"profiles": []string{"geth-1.7", "geth-1.8"}}
+			"profiles": []string{"geth-1.7", "geth-1.8"}, "extensions": []string{"execute"}}
 	case "init":
 		if req.Profile != "geth-1.7" && req.Profile != "geth-1.8" {
 			return answer{"ok": false, "error": "unknown profile " + req.Profile, "unsupported": true}
@@ -86,6 +91,15 @@ func (s *server) handle(req request) answer {
 			tasks = append(tasks, s.encode(t))
 		}
 		return answer{"ok": true, "tasks": tasks}
+	case "execute":
+		t, found := s.outstanding[req.Handle]
+		if !found {
+			return refuse("unknown handle %d", req.Handle)
+		}
+		e := &env{now: req.Now, discovery: req.Discovery == nil || *req.Discovery, resolved: req.Resolved,
+			connects: req.Connects, lookup: req.Lookup, lastLookup: req.LastLookup}
+		actions, state := execute(t, e)
+		return answer{"ok": true, "actions": actions, "state": state}
 	case "task_done":
 		t, found := s.outstanding[req.Handle]
 		if !found {
