@@ -11,6 +11,8 @@ sequence on every version and platform, so the same seed always gives the
 same trace: this is what makes ``dialcheck vectors generate`` reproducible to
 the byte, independent of the Hypothesis release.
 
+Every task the walk finishes is first executed by the reference (spec section 10)
+with answers drawn like the environment's, recorded as an ``execute`` step.
 Every answer is the reference's and becomes the step's ``expect``.  The named
 invariants judge the walk as it goes (a violation is a bug of the reference
 and raises), and the situations they count say which requirements the trace
@@ -23,10 +25,12 @@ import random
 from dataclasses import dataclass, field
 from typing import Optional
 
+from conformance.execution_checks import ExecutionChecker, get_lookup_start
 from conformance.invariants import InvariantChecker, Situation
 from conformance.machine import NODE_POOL, UNIVERSE, uint_id
-from conformance.trace import AddStaticStep, NewTasksStep, RemoveStaticStep, Step, TaskDoneStep, TaskRef, Trace
+from conformance.trace import AddStaticStep, ExecuteStep, NewTasksStep, RemoveStaticStep, Step, TaskDoneStep, TaskRef, Trace
 from reference.dialstate import Dialstate
+from spec.execution import Connect, Execution, ExecutionInput, Resolve
 from spec.model import SECOND, Config, ConnFlag, DialTask, DiscoverTask, Node, NodeID, Profile, Task
 
 __all__ = ["COVERS_BY_SITUATION", "ALWAYS_COVERED", "ADAPTER_COVERED", "explore_trace"]
@@ -85,9 +89,13 @@ class _Walk:
     called: bool = False
     first_call: Optional[int] = None
     last_dial_done: Optional[int] = None
+    discovery: bool = True
+    last_lookup: Optional[int] = None
     peers: dict[NodeID, ConnFlag] = field(default_factory=dict)
     outstanding: list[Task] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
+    executions: ExecutionChecker = field(default_factory=ExecutionChecker)
+    covers: set[str] = field(default_factory=set)
 
     def on_new_tasks(self) -> None:
         if self.called:
@@ -102,7 +110,8 @@ class _Walk:
         violations = self.checker.on_new_tasks(running, dict(self.peers), self.now, tuple(self.table), answer)
         if violations:  # pragma: no cover - the reference breaking an invariant is a bug in dialcheck
             raise AssertionError(f"the reference broke {violations[0].check.value}: {violations[0].message}")
-        self.steps.append(NewTasksStep(self.now, running, tuple(self.peers.items()), tuple(self.table), answer))
+        snapshot = tuple(DialTask(t.flag, t.dest) if isinstance(t, DialTask) else t for t in answer)
+        self.steps.append(NewTasksStep(self.now, running, tuple(self.peers.items()), tuple(self.table), snapshot))
         self.outstanding.extend(answer)
 
     def _get_next_time(self) -> int:
@@ -128,20 +137,40 @@ class _Walk:
         if isinstance(task, DialTask):
             node_id = task.dest.id
             task = next(t for t in self.outstanding if isinstance(t, DialTask) and t.dest.id == node_id)
-            if self.rng.random() < 0.6 and node_id not in self.peers and node_id != self.config.self_id:
+            answers = (None, *(n for n in NODE_POOL if n.id == node_id and n.ip is not None))
+            connects = (self.rng.random() < 0.6, self.rng.random() < 0.5)
+            inputs = ExecutionInput(self.now, self.discovery, self.rng.choice(answers), connects)
+            execution = self._execute(task, TaskRef("dial", node_id), inputs)
+            connected = any(isinstance(a, Connect) and a.connected for a in execution.actions)
+            if connected and node_id not in self.peers and node_id != self.config.self_id:
                 self.peers[node_id] = task.flag
             ref, results = TaskRef("dial", node_id), tuple[Node, ...]()
             self.last_dial_done = self.now
         elif isinstance(task, DiscoverTask):
             task = next(t for t in self.outstanding if isinstance(t, DiscoverTask))
             ref, results = TaskRef("discover"), tuple(self.draw_nodes(0, 5))
+            inputs = ExecutionInput(self.now, self.discovery, lookup=results, last_lookup=self.last_lookup)
+            self._execute(task, ref, inputs)
+            self.last_lookup = get_lookup_start(inputs)
         else:
             task = next(t for t in self.outstanding if not isinstance(t, (DialTask, DiscoverTask)))
             ref, results = TaskRef("wait"), ()
+            self._execute(task, ref, ExecutionInput(self.now, self.discovery))
         self.outstanding.remove(task)
         self.reference.task_done(task, self.now, list(results))
         self.checker.on_task_done(task, self.now, results)
         self.steps.append(TaskDoneStep(self.now, ref, results))
+
+    def _execute(self, task: Task, ref: TaskRef, inputs: ExecutionInput) -> Execution:
+        """Execute ``task`` with the reference, judge it, record the step, and note what it covers."""
+        dest = task.dest if isinstance(task, DialTask) else None
+        execution = self.reference.execute(task, inputs)
+        violations = self.executions.on_execute(task, dest, inputs, execution)
+        if violations:  # pragma: no cover - the reference breaking a rule is a bug in dialcheck
+            raise AssertionError(f"the reference broke {violations[0].check.value}: {violations[0].message}")
+        self.steps.append(ExecuteStep(ref, inputs, execution))
+        self.covers.update(_get_execution_covers(task, dest, inputs, execution))
+        return execution
 
     def on_static(self, add: bool) -> None:
         node = self.rng.choice(NODE_POOL)
@@ -163,6 +192,32 @@ class _Walk:
             del self.peers[self.rng.choice(sorted(self.peers))]
 
 
+def _get_execution_covers(
+    task: Task, dest: Optional[Node], inputs: ExecutionInput, execution: Execution
+) -> tuple[str, ...]:
+    """Return the execution requirements one execution shows."""
+    resolves = [a for a in execution.actions if isinstance(a, Resolve)]
+    connects = [a for a in execution.actions if isinstance(a, Connect)]
+    if isinstance(task, DiscoverTask):
+        return ("LOOKUP_SPACING",) if inputs.last_lookup is not None else ()
+    if not isinstance(task, DialTask) or dest is None:
+        return ("EX-WAIT-1",)
+    covers = []
+    if dest.is_incomplete():
+        covers.append("INCOMPLETE_NEEDS_RESOLVE")
+        if not inputs.discovery:
+            covers.append("EX-RESOLVE-1")
+        elif not resolves:
+            covers.append("RESOLVE_THROTTLE")
+    if resolves:
+        covers += ["RESOLVE_BACKOFF", "EX-RESOLVE-4"]
+    if task.flag is ConnFlag.STATIC and connects and not connects[0].connected:
+        covers.append("STATIC_RETRY")
+    if task.flag is ConnFlag.STATIC and execution.state is not None and execution.state.dest != dest:
+        covers.append("DS-STATIC-3")
+    return tuple(covers)
+
+
 def _get_config(rng: random.Random) -> Config:
     return Config(
         self_id=uint_id(rng.choice((0, 0, 0, 3, 11))),
@@ -177,6 +232,7 @@ def explore_trace(seed: int, profile: Profile, steps: int, name: str) -> tuple[T
     """Return the trace of the walk seeded by ``seed`` and the requirement IDs it covers, sorted."""
     rng = random.Random(seed)
     config = _get_config(rng)
+    discovery = rng.random() < 0.75
     walk = _Walk(
         rng=rng,
         config=config,
@@ -184,6 +240,7 @@ def explore_trace(seed: int, profile: Profile, steps: int, name: str) -> tuple[T
         checker=InvariantChecker(config, profile),
         now=rng.choice((0, 0, 1 * SECOND, 1000 * SECOND)),
         table=[rng.choice(NODE_POOL) for _ in range(rng.randint(0, 3))],
+        discovery=discovery,
     )
     names = [event for event, _ in _EVENTS]
     weights = [weight for _, weight in _EVENTS]
@@ -200,7 +257,7 @@ def explore_trace(seed: int, profile: Profile, steps: int, name: str) -> tuple[T
             walk.on_peers(inbound=event == "inbound")
         elif event == "table":
             walk.table = walk.draw_nodes(0, 5)
-    covers = set(ALWAYS_COVERED)
+    covers = set(ALWAYS_COVERED) | walk.covers
     for situation, count in walk.checker.situations.items():
         if count:
             covers.update(COVERS_BY_SITUATION[situation])

@@ -33,7 +33,8 @@ from conformance.explore import ADAPTER_COVERED, explore_trace
 from conformance.replay import format_failure, replay_trace
 from conformance.trace import NewTasksStep, Step, Trace, load_trace, trace_to_json
 from reference.dialstate import Dialstate
-from spec.model import Config, ConnFlag, Node, NodeID, Profile, Task
+from spec.execution import Execution, ExecutionInput
+from spec.model import Config, ConnFlag, DialTask, Node, NodeID, Profile, Task
 
 __all__ = [
     "GENERATOR",
@@ -94,7 +95,8 @@ class _Recorder:
 
     def new_tasks(self, running: int, peers: Mapping[NodeID, ConnFlag], now: int, table: Sequence[Node]) -> list[Task]:
         answer = self.inner.new_tasks(running, peers, now, table)
-        self.answers.append(tuple(answer))
+        # Executing a static task later changes its destination: record the answer as it is now.
+        self.answers.append(tuple(DialTask(t.flag, t.dest) if isinstance(t, DialTask) else t for t in answer))
         return answer
 
     def task_done(self, task: Task, now: int, results: Sequence[Node]) -> None:
@@ -105,6 +107,9 @@ class _Recorder:
 
     def remove_static(self, node: Node) -> None:
         self.inner.remove_static(node)
+
+    def execute(self, task: Task, inputs: ExecutionInput) -> Execution:
+        return self.inner.execute(task, inputs)
 
 
 def _expect_reference(trace: Trace, profile: Profile) -> Trace:

@@ -200,3 +200,15 @@ def test_task_done_receives_the_very_object_new_tasks_returned_AD_3(
     name = write_impl(REFERENCE_WRAPPER.format(body=body))
     code, out, _ = _run(["replay", "--impl", f"{name}:create", str(TRACES)], capsys)
     assert code == 0, out
+
+
+def test_output_into_a_closed_pipe_ends_quietly_without_a_traceback() -> None:
+    reader = subprocess.Popen(["head", "-c", "10"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    writer = subprocess.run(
+        [sys.executable, "-m", "conformance", "replay", "--impl", "conformance.zoo:dials_self", *[str(TRACES)] * 40],
+        stdout=reader.stdin, stderr=subprocess.PIPE, text=True, check=False,
+    )
+    assert reader.stdin is not None
+    reader.stdin.close()
+    reader.wait()
+    assert "Traceback" not in writer.stderr and writer.returncode in (0, 1)

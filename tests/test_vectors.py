@@ -21,11 +21,10 @@ _REQUIREMENT = re.compile(r"^\*\*([A-Z][A-Z0-9_]*(?:-[A-Z0-9]+)*)\.\*\*", re.MUL
 NOT_IN_TRACES = {
     "DS-INIT-1": "a negative budget is bad input: the trace loader refuses it (tests/test_trace_errors.py)",
     "DS-HIST-4": "a cost bound, not behaviour: tests/test_reference_history.py and benchmarks/ measure it",
-    "DS-STATIC-3": "task identity shows only through task execution (a resolved endpoint kept), not yet in traces",
     "AD-4": "about a failing implementation: tests/test_cli.py and the zoo show it",
 }
-#: Task execution (not in the trace format yet) and the wire adapter (tests/test_wire_*.py show it).
-_EXECUTION = re.compile(r"^(EX-|INCOMPLETE_NEEDS_RESOLVE|STATIC_RETRY|RESOLVE_|LOOKUP_SPACING|WIRE-)")
+#: The wire adapter's requirements are about misbehaving programs (tests/test_wire_*.py show them).
+_EXECUTION = re.compile(r"^WIRE-")
 
 
 def _tree(root: Path) -> dict[str, bytes]:
