@@ -51,6 +51,7 @@ __all__ = ["ExecutionChecker", "get_lookup_start", "supports_execution", "descri
 
 def supports_execution(impl: object) -> bool:
     """Return whether an implementation has the optional task-execution capability (AD-5)."""
+    # AD-5: "an implementation MAY provide the task-execution capability, execute(task, inputs)".
     return callable(getattr(impl, "execute", None))
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Callable, Protocol, runtime_checkable
 
+from spec.execution import Execution, ExecutionInput
 from spec.model import Config, ConnFlag, Node, NodeID, Profile, Task
 
-__all__ = ["Dialstate", "DialstateFactory", "CONTRACT_METHODS"]
+__all__ = ["Dialstate", "ExecutingDialstate", "DialstateFactory", "CONTRACT_METHODS"]
 
 
 @runtime_checkable
@@ -36,6 +37,14 @@ class Dialstate(Protocol):
 
     def remove_static(self, node: Node) -> None:
         """Stop keeping ``node`` connected (geth's ``removeStatic``)."""
+
+
+@runtime_checkable
+class ExecutingDialstate(Dialstate, Protocol):
+    """A dialstate with the optional task-execution capability (AD-5, spec section 10)."""
+
+    def execute(self, task: Task, inputs: ExecutionInput) -> Execution:
+        """Run ``task``'s ``Do`` with the environment's answers; return what it did and its state."""
 
 
 #: The factory the suite calls once per trace or example.

@@ -141,3 +141,36 @@ def test_mutants_prints_the_kill_matrix_for_chosen_members(tmp_path: Path, capsy
 def test_mutants_refuses_an_unknown_member(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["mutants", "--member", "no_such_bug"]) == 2
     assert "no zoo member called no_such_bug" in capsys.readouterr().err
+
+
+class _WithoutExecute:
+    """The reference behind the four contract methods only: no execute capability."""
+
+    def __init__(self, config: object, profile: Profile) -> None:
+        from reference.dialstate import Dialstate
+
+        inner = Dialstate(config, profile)  # type: ignore[arg-type]
+        self.new_tasks = inner.new_tasks
+        self.task_done = inner.task_done
+        self.add_static = inner.add_static
+        self.remove_static = inner.remove_static
+
+
+def test_an_implementation_without_execute_still_runs_and_the_verdict_says_so_AD_5() -> None:
+    from conformance.report import format_verdict
+
+    report = run_conformance(RunOptions(factory=_WithoutExecute, origin="x", examples=30, hypothesis_profile="ci"))
+    assert report.conformant and report.execution_skipped and report.executions == 0
+    assert "execution checks NOT run: the implementation has no execute capability" in format_verdict(report)
+    with_execution = run_conformance(RunOptions(factory=create_dialstate, origin="r", examples=30, hypothesis_profile="ci"))
+    assert with_execution.executions > 0 and not with_execution.execution_skipped
+    assert f"{with_execution.executions:,} task executions" in format_verdict(with_execution)
+
+
+def test_a_trace_with_execute_steps_fails_an_implementation_without_the_capability() -> None:
+    from conformance.replay import replay_trace
+    from conformance.trace import load_trace
+    from support import TRACES
+
+    result = replay_trace(load_trace(TRACES / "execution-lookup-wait.json"), _WithoutExecute)
+    assert result.failure is not None and result.failure.check == "EXECUTION_UNSUPPORTED"

@@ -15,6 +15,7 @@ from referencing import Registry, Resource
 
 from conformance.cli import main
 from conformance.schemas import load_schemas
+from conformance.vectors import CORPUS_DIR
 from conformance.trace import TraceError
 from conformance.wire import Refusal, get_answer, get_hello_answer, get_tasks_answer
 from support import TRACES
@@ -34,7 +35,7 @@ TRACE = _validator("urn:dialcheck:trace")
 REQUEST = _validator("urn:dialcheck:wire-request")
 ANSWERS = {
     op: _validator(f"urn:dialcheck:wire-answer#/$defs/{op}")
-    for op in ("hello", "new_tasks", "ok", "refusal")
+    for op in ("hello", "new_tasks", "execute", "ok", "refusal")
 }
 ANSWER = _validator("urn:dialcheck:wire-answer")
 
@@ -44,9 +45,9 @@ def test_every_schema_is_a_valid_draft_2020_12_schema() -> None:
         Draft202012Validator.check_schema(schema)
 
 
-def test_every_bundled_trace_matches_the_trace_schema() -> None:
-    paths = sorted(TRACES.glob("*.json"))
-    assert len(paths) >= 20
+def test_every_bundled_trace_and_vector_matches_the_trace_schema() -> None:
+    paths = sorted(TRACES.glob("*.json")) + sorted(p for p in CORPUS_DIR.rglob("*.json") if p.name != "index.json")
+    assert len(paths) >= 40
     for path in paths:
         errors = [e.message for e in TRACE.iter_errors(json.loads(path.read_text()))]
         assert not errors, f"{path.name}: {errors}"
@@ -83,11 +84,11 @@ def test_every_line_of_a_real_wire_session_matches_the_schemas(tmp_path: Path) -
         assert not errors, f"{request}: {errors}"
         op = request["op"]
         seen.add(op)
-        shape = op if op in ("hello", "new_tasks") else "ok"
+        shape = op if op in ("hello", "new_tasks", "execute") else "ok"
         errors = [e.message for e in ANSWERS[shape].iter_errors(answer)]
         assert not errors, f"{answer}: {errors}"
         assert ANSWER.is_valid(answer)
-    assert seen == {"hello", "init", "new_tasks", "task_done", "add_static", "remove_static", "bye"}
+    assert seen == {"hello", "init", "new_tasks", "task_done", "add_static", "remove_static", "execute", "bye"}
 
 
 _NODE = {"id": "0a", "ip": "10.0.0.1", "tcp": 1, "udp": 2}

@@ -18,7 +18,7 @@ from reference.dialstate import create_dialstate  # noqa: E402
 
 
 def main() -> int:
-    server = WireServer(create_dialstate, Hello("recording", "0", PROTOCOL, ("geth-1.7", "geth-1.8")))
+    server = WireServer(create_dialstate, Hello("recording", "0", PROTOCOL, ("geth-1.7", "geth-1.8"), ("execute",)))
     with open(sys.argv[1], "ab") as log:
         for line in sys.stdin.buffer:
             answer, stop = server.on_line(line)
