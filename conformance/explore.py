@@ -168,6 +168,7 @@ class _Walk:
         violations = self.executions.on_execute(task, dest, inputs, execution)
         if violations:  # pragma: no cover - the reference breaking a rule is a bug in dialcheck
             raise AssertionError(f"the reference broke {violations[0].check.value}: {violations[0].message}")
+        self.checker.on_execute(task, dest, execution)
         self.steps.append(ExecuteStep(ref, inputs, execution))
         self.covers.update(_get_execution_covers(task, dest, inputs, execution))
         return execution

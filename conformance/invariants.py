@@ -34,6 +34,7 @@ from typing import Optional
 
 from conformance.render import format_node_id, format_time
 from reference.netrestrict import Netlist
+from spec.execution import Execution
 from spec.model import (
     DIAL_HISTORY_EXPIRATION,
     FALLBACK_INTERVAL,
@@ -140,6 +141,18 @@ class InvariantChecker:
                     del self._history[index]
                     self.situations[Situation.REMOVE_STATIC_CLEARED_HISTORY] += 1
                     break
+
+    def on_execute(self, task: Task, dest: Optional[Node], execution: Execution) -> None:
+        """Observe a judged execution: a static task that resolved a new endpoint keeps it (DS-STATIC-3).
+
+        ``dest`` is the task's destination before it ran; the endpoint a static node is judged
+        at changes only if the task is the one stored for that node (not one replaced since).
+        """
+        state = execution.state
+        if not isinstance(task, DialTask) or task.flag is not ConnFlag.STATIC or state is None or dest is None:
+            return
+        if self._static.get(dest.id) == dest and state.dest != dest:
+            self._static[dest.id] = state.dest
 
     def on_task_done(self, task: Task, now: int, results: Sequence[Node]) -> None:
         """Observe ``task_done`` of a task the implementation returned."""

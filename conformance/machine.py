@@ -409,6 +409,7 @@ class DialMachine(RuleBasedStateMachine):
                 raise self._fail("STRICT", difference, violations=violations)
         if violations:
             raise self._fail(violations[0].check.value, violations[0].message, violations=violations)
+        self.checker.on_execute(entry.task, dest, got)
         return got
 
     def _execute_dial(self, entry: _Outstanding, connects: bool, data: st.DataObject) -> bool:

@@ -143,7 +143,9 @@ def _missing(step: Union[TaskDoneStep, ExecuteStep]) -> Failure:
     return Failure(None, step, "MISSING_TASK", reason)
 
 
-def _run_execute(impl: Dialstate, step: ExecuteStep, outstanding: list[Task], executions: ExecutionChecker) -> Optional[Failure]:
+def _run_execute(
+    impl: Dialstate, step: ExecuteStep, outstanding: list[Task], checker: InvariantChecker, executions: ExecutionChecker
+) -> Optional[Failure]:
     """Execute the task the step names; judge what it did against ``expect`` and section 10."""
     index = _find_outstanding(outstanding, step.ref)
     if index is None:
@@ -169,6 +171,7 @@ def _run_execute(impl: Dialstate, step: ExecuteStep, outstanding: list[Task], ex
             return Failure(None, step, "STRICT", difference, also=broken)
     if violations:
         return Failure(None, step, broken[0], violations[0].message, also=broken[1:])
+    checker.on_execute(task, dest, got)
     return None
 
 
@@ -182,7 +185,7 @@ def _run_step(
 ) -> Optional[Failure]:
     """Apply one step; return a failure (index filled in by the caller) or ``None``."""
     if isinstance(step, ExecuteStep):
-        return _run_execute(impl, step, outstanding, executions)
+        return _run_execute(impl, step, outstanding, checker, executions)
     if isinstance(step, NewTasksStep):
         try:
             answer: object = impl.new_tasks(step.running, dict(step.peers), step.now, list(step.table))

@@ -118,3 +118,16 @@ def test_the_checker_is_silent_on_a_config_without_anything_to_do() -> None:
     checker = InvariantChecker(Config(self_id=SELF, max_dyn_dials=0), Profile.GETH_1_7)
     assert _checks(checker, [], running=0, now=0) == set()
     assert checker.situations[Situation.ZERO_INSTANT_CALL] == 1
+
+
+def test_a_static_node_resolved_to_a_restricted_endpoint_is_not_owed_a_redial_STATIC_REDIAL_DS_STATIC_3() -> None:
+    from spec.execution import DialState, Execution
+
+    checker = InvariantChecker(config(static=[node(1)], netrestrict=["10.0.0.0/29"]), Profile.GETH_1_7)
+    task = static(1)
+    assert _checks(checker, [task], running=0) == set()
+    moved = Node(nid(1), "10.0.0.101", 30304, 0)
+    checker.on_execute(task, node(1), Execution((), DialState(60 * S, 1 * S, moved)))
+    checker.on_task_done(task, 1 * S, [])
+    # geth deletes the static entry once its endpoint is restricted (DS-STATIC-2): no redial owed.
+    assert _checks(checker, [], running=0, now=40 * S) == set()
