@@ -23,6 +23,9 @@ _VALID = (
     {"ok": True, "tasks": [{"type": "dial", "flags": ["dyn"], "dest": _NODE, "handle": 1}]},
     {"ok": True, "tasks": [{"type": "discover", "handle": 2}, {"type": "wait", "duration": 5, "handle": 3}]},
     {"ok": False, "error": "no", "unsupported": True},
+    {"ok": True, "name": "x", "version": "1", "protocol": 1, "profiles": ["geth-1.7"], "extensions": ["execute"]},
+    {"ok": True, "actions": [{"type": "connect", "dest": _NODE, "connected": True}], "state": None},
+    {"ok": True, "actions": [], "state": {"resolve_delay": 0, "last_resolved": None, "dest": _NODE}},
 )
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
@@ -58,7 +61,8 @@ def _check_script(
     """Half the scripts answer hello and init properly first, so that the garbage arrives mid-run."""
     tmp = tmp_path_factory.mktemp("fuzz")
     script = tmp / "script"
-    prefix = [json.dumps(_VALID[0]).encode(), b'{"ok": true}'] if greets else []
+    hello = _VALID[6] if greets and len(lines) % 2 else _VALID[0]
+    prefix = [json.dumps(hello).encode(), b'{"ok": true}'] if greets else []
     script.write_bytes(b"\n".join(prefix + lines))
     cmd = f"{sys.executable} {PROGRAM} {script} {tmp / 'pids'}"
     args = [command, "--cmd", cmd, "--timeout", "0.5"]
