@@ -170,7 +170,7 @@ class _Walk:
             raise AssertionError(f"the reference broke {violations[0].check.value}: {violations[0].message}")
         self.checker.on_execute(task, dest, execution)
         self.steps.append(ExecuteStep(ref, inputs, execution))
-        self.covers.update(_get_execution_covers(task, dest, inputs, execution))
+        self.covers.update(("AD-5", *_get_execution_covers(task, dest, inputs, execution)))
         return execution
 
     def on_static(self, add: bool) -> None:
