@@ -521,7 +521,7 @@ MEMBERS: tuple[Member, ...] = (
     Member("fallback_at_exactly_20s", "DS-FALLBACK-1", "the bootnode fallback fires when exactly 20 s have passed (>= for >).", ("BOOTNODE_ROTATION",), _FallbackAtExactly20s),
     Member("start_recorded_at_zero", "DS-TIME-2", "a call at the zero instant records it as the start.", ("BOOTNODE_ROTATION",), _StartRecordedAtZero),
     Member("rotation_stalls_on_rejection", "BOOTNODE_ROTATION", "a rejected bootnode keeps its turn in the rotation.", ("BOOTNODE_ROTATION",), _RotationStallsOnRejection),
-    Member("fallback_ignores_inbound_peers", "DS-FALLBACK-1", "the fallback counts only dynamic peers as peers.", ("BOOTNODE_ROTATION",), _FallbackIgnoresInboundPeers),
+    Member("fallback_ignores_inbound_peers", "DS-FALLBACK-1", "the fallback counts only dynamic peers as peers.", ("BOOTNODE_ROTATION", "RANDOM_HALF"), _FallbackIgnoresInboundPeers),
     Member("fallback_without_need", "DS-FALLBACK-1", "the fallback fires even when the dynamic budget is used up.", ("DYN_BUDGET", "BOOTNODE_ROTATION"), _FallbackWithoutNeed),
     Member("monotonic_clock", "DS-TIME-1", "times that go backwards are replaced by the latest time seen.", ("WAIT_EXPIRE", "HISTORY_EXPIRY", "STATIC_REDIAL"), _MonotonicClock),
     Member("random_before_fallback", "DS-RANDOM-1", "random candidates are computed before the bootnode step.", ("RANDOM_HALF", "DYN_BUDGET"), _RandomBeforeFallback),
