@@ -212,3 +212,32 @@ def test_output_into_a_closed_pipe_ends_quietly_without_a_traceback() -> None:
     reader.stdin.close()
     reader.wait()
     assert "Traceback" not in writer.stderr and writer.returncode in (0, 1)
+
+
+def test_serve_refuses_a_factory_that_cannot_make_a_dialstate(write_impl: ImplWriter, capsys: pytest.CaptureFixture[str]) -> None:
+    name = write_impl("def create(config, profile):\n    raise RuntimeError('no database')\n")
+    code, out, err = _run(["serve", "--impl", f"{name}:create"], capsys)
+    assert code == 2 and "the factory raised RuntimeError: no database" in err and out == ""
+
+
+def test_serve_advertises_execute_only_when_the_served_implementation_can(
+    write_impl: ImplWriter, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    name = write_impl(
+        "from reference.dialstate import Dialstate\n"
+        "class Plain:\n"
+        "    def __init__(self, config, profile):\n"
+        "        self.inner = Dialstate(config, profile)\n"
+        "    def new_tasks(self, *a): return self.inner.new_tasks(*a)\n"
+        "    def task_done(self, *a): return self.inner.task_done(*a)\n"
+        "    def add_static(self, n): return self.inner.add_static(n)\n"
+        "    def remove_static(self, n): return self.inner.remove_static(n)\n"
+    )
+    for impl, advertised in ((f"{name}:Plain", False), ("reference.dialstate:create_dialstate", True)):
+        stdin = io.TextIOWrapper(io.BytesIO(b'{"op":"hello","protocol":1}\n'))
+        monkeypatch.setattr("sys.stdin", stdin)
+        assert main(["serve", "--impl", impl]) == 0
+        answer = json.loads(capsys.readouterr().out)
+        assert ("extensions" in answer and answer["extensions"] == ["execute"]) is advertised
