@@ -298,13 +298,14 @@ def _run_replay(args: argparse.Namespace) -> int:
                 print(f"FAIL  {trace.name}  ({path}, profile {result.profile.value})")
                 print(format_failure(result))
         after = subject.close()
+    passed = len(traces) - failed
     if after is not None:
         failed += 1
         print(f"FAIL  after the last trace: {after.check}: {after.message}")
     which = "trace profiles" if profile is None else f"profile {profile.value}"
     print(
         f"dialcheck replay: {len(traces)} trace(s) against {subject.selector} ({which}): "
-        f"{len(traces) - failed if after is None else len(traces) - failed + 1} passed, {failed} failed"
+        f"{passed} passed, {failed} failed"
     )
     return EXIT_FAIL if failed else EXIT_OK
 

@@ -27,11 +27,11 @@ from typing import Optional
 
 from conformance.execution_checks import ExecutionChecker, get_lookup_start
 from conformance.invariants import InvariantChecker, Situation
-from conformance.machine import NODE_POOL, UNIVERSE, uint_id
+from conformance.machine import NODE_POOL, UNIVERSE, get_resolve_answers, uint_id
 from conformance.trace import AddStaticStep, ExecuteStep, NewTasksStep, RemoveStaticStep, Step, TaskDoneStep, TaskRef, Trace
 from reference.dialstate import Dialstate
 from spec.execution import Connect, Execution, ExecutionInput, Resolve
-from spec.model import SECOND, Config, ConnFlag, DialTask, DiscoverTask, Node, NodeID, Profile, Task
+from spec.model import SECOND, Config, ConnFlag, DialTask, DiscoverTask, Node, NodeID, Profile, Task, get_task_snapshot
 
 __all__ = ["COVERS_BY_SITUATION", "ALWAYS_COVERED", "ADAPTER_COVERED", "explore_trace"]
 
@@ -110,7 +110,7 @@ class _Walk:
         violations = self.checker.on_new_tasks(running, dict(self.peers), self.now, tuple(self.table), answer)
         if violations:  # pragma: no cover - the reference breaking an invariant is a bug in dialcheck
             raise AssertionError(f"the reference broke {violations[0].check.value}: {violations[0].message}")
-        snapshot = tuple(DialTask(t.flag, t.dest) if isinstance(t, DialTask) else t for t in answer)
+        snapshot = tuple(map(get_task_snapshot, answer))
         self.steps.append(NewTasksStep(self.now, running, tuple(self.peers.items()), tuple(self.table), snapshot))
         self.outstanding.extend(answer)
 
@@ -137,7 +137,7 @@ class _Walk:
         if isinstance(task, DialTask):
             node_id = task.dest.id
             task = next(t for t in self.outstanding if isinstance(t, DialTask) and t.dest.id == node_id)
-            answers = (None, *(n for n in NODE_POOL if n.id == node_id and n.ip is not None))
+            answers = get_resolve_answers(node_id)
             connects = (self.rng.random() < 0.6, self.rng.random() < 0.5)
             inputs = ExecutionInput(self.now, self.discovery, self.rng.choice(answers), connects)
             execution = self._execute(task, TaskRef("dial", node_id), inputs)

@@ -56,9 +56,9 @@ from conformance.trace import (
 from reference.dialstate import Dialstate as ReferenceDialstate
 from spec.contract import Dialstate, DialstateFactory
 from spec.execution import Connect, Execution, ExecutionInput
-from spec.model import SECOND, Config, ConnFlag, DialTask, DiscoverTask, Node, NodeID, Profile, Task, WaitTask, get_task_key
+from spec.model import SECOND, Config, ConnFlag, DialTask, DiscoverTask, Node, NodeID, Profile, Task, WaitTask, get_task_key, get_task_snapshot
 
-__all__ = ["Level", "Nonconformance", "RunAborted", "RunContext", "DialMachine", "uint_id", "UNIVERSE"]
+__all__ = ["Level", "Nonconformance", "RunAborted", "RunContext", "DialMachine", "uint_id", "UNIVERSE", "NODE_POOL", "get_resolve_answers"]
 
 
 class DialOutcome(enum.Enum):
@@ -130,12 +130,7 @@ TABLE_READS = _make_table_reads(24, seed=20171)
 _PICK = st.integers(0, 15)
 
 
-def _snapshot(task: Task) -> Task:
-    """Return a copy of a dial task as it is now (execution changes a task's destination later)."""
-    return DialTask(task.flag, task.dest) if isinstance(task, DialTask) else task
-
-
-def _get_resolve_answers(node_id: NodeID) -> tuple[Optional[Node], ...]:
+def get_resolve_answers(node_id: NodeID) -> tuple[Optional[Node], ...]:
     """Return what discovery may answer for ``node_id``: nothing, or a complete node of that ID."""
     return (None, *(n for n in NODE_POOL if n.id == node_id and n.ip is not None))
 
@@ -361,7 +356,7 @@ class DialMachine(RuleBasedStateMachine):
             expected = tuple(self.reference.new_tasks(running, peers, self.now, table))
         violations = self.checker.on_new_tasks(running, peers, self.now, table, got)
         answer = expected if expected is not None else got
-        self.steps.append(NewTasksStep(self.now, running, step.peers, step.table, tuple(map(_snapshot, answer))))
+        self.steps.append(NewTasksStep(self.now, running, step.peers, step.table, tuple(map(get_task_snapshot, answer))))
         if expected is not None:
             difference = compare_tasks(expected, got, self.config.self_id)
             if difference is not None:
@@ -416,13 +411,13 @@ class DialMachine(RuleBasedStateMachine):
         """Execute a dial task whose first attempt ``connects`` or not; return whether it connected."""
         task = entry.task
         assert isinstance(task, DialTask)
-        found = data.draw(st.sampled_from(_get_resolve_answers(task.dest.id)), label="resolved")
+        found = data.draw(st.sampled_from(get_resolve_answers(task.dest.id)), label="resolved")
         retry = data.draw(st.booleans(), label="retry connects")
         inputs = ExecutionInput(self.now, self.discovery, found, (connects, retry))
         execution = self._execute(entry, TaskRef("dial", task.dest.id), inputs)
         return any(isinstance(a, Connect) and a.connected for a in execution.actions)
 
-    def _finish(self, entry: _Outstanding, ref: TaskRef, data: st.DataObject, results: tuple[Node, ...] = ()) -> None:
+    def _finish(self, entry: _Outstanding, ref: TaskRef, results: tuple[Node, ...] = ()) -> None:
         """Finish a task (executing a discover or wait task first when the implementation can)."""
         if self.executes and not entry.executed and not isinstance(entry.task, DialTask):
             inputs = ExecutionInput(self.now, self.discovery, lookup=results, last_lookup=self.last_lookup)
@@ -464,12 +459,12 @@ class DialMachine(RuleBasedStateMachine):
             entry = self._oldest(DialTask, node_id)
             self._connect(entry, outcome is not DialOutcome.FAILS, data)
             if outcome is not DialOutcome.HANDSHAKE_ONLY:
-                self._finish(entry, TaskRef("dial", node_id), data)
+                self._finish(entry, TaskRef("dial", node_id))
         elif isinstance(task, DiscoverTask):
             results = tuple(data.draw(st.lists(_NODES, max_size=5), label="results"))
-            self._finish(self._oldest(DiscoverTask), TaskRef("discover"), data, results)
+            self._finish(self._oldest(DiscoverTask), TaskRef("discover"), results)
         else:
-            self._finish(self._oldest(WaitTask), TaskRef("wait"), data)
+            self._finish(self._oldest(WaitTask), TaskRef("wait"))
 
     def _connect(self, entry: _Outstanding, connects: bool, data: st.DataObject) -> None:
         """The dial of ``entry`` runs (executed, when the implementation can); the peer joins if it connected."""
@@ -489,11 +484,11 @@ class DialMachine(RuleBasedStateMachine):
             entry = self.outstanding[0]
             if isinstance(entry.task, DialTask):
                 self._connect(entry, dials_connect, data)
-                self._finish(entry, TaskRef("dial", entry.task.dest.id), data)
+                self._finish(entry, TaskRef("dial", entry.task.dest.id))
             elif isinstance(entry.task, DiscoverTask):
-                self._finish(entry, TaskRef("discover"), data, tuple(results))
+                self._finish(entry, TaskRef("discover"), tuple(results))
             else:
-                self._finish(entry, TaskRef("wait"), data)
+                self._finish(entry, TaskRef("wait"))
 
     @precondition(lambda self: bool(self.peers))
     @rule(pick=_PICK)

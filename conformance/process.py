@@ -31,7 +31,7 @@ from typing import Optional
 
 from conformance.loader import ImplementationFault
 
-__all__ = ["FaultKind", "WireFault", "ImplementationProcess", "split_command", "MAX_LINE"]
+__all__ = ["FaultKind", "WireFault", "ImplementationProcess", "split_command", "quote_line", "MAX_LINE"]
 
 #: The longest answer line read, in bytes; a longer one is a fault, not an out-of-memory.
 MAX_LINE = 16 * 1024 * 1024
@@ -79,7 +79,8 @@ def split_command(command: str) -> list[str]:
     return argv
 
 
-def _quote(line: bytes, limit: int = 120) -> str:
+def quote_line(line: bytes, limit: int = 120) -> str:
+    """Return an answer line as quoted text for a verdict, truncated to ``limit`` characters."""
     text = line.decode("utf-8", "replace").rstrip("\n")
     return repr(text if len(text) <= limit else text[:limit] + "...")
 
@@ -197,7 +198,7 @@ class ImplementationProcess:
         if len(self._buffer) > MAX_LINE and b"\n" not in self._buffer:
             raise self.fault(
                 FaultKind.NOT_JSON,
-                f"its answer to {what} is over {MAX_LINE:,} bytes without a line end: {_quote(self._buffer)}",
+                f"its answer to {what} is over {MAX_LINE:,} bytes without a line end: {quote_line(self._buffer)}",
             )
 
     def _read_stderr(self, selector: selectors.BaseSelector) -> None:

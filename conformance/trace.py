@@ -53,6 +53,7 @@ __all__ = [
     "Step",
     "Trace",
     "parse_trace",
+    "describe_json",
     "get_object",
     "get_int",
     "get_str",
@@ -168,7 +169,8 @@ def _fail(path: str, message: str) -> NoReturn:
     raise TraceError(path, message)
 
 
-def _describe(value: object) -> str:
+def describe_json(value: object) -> str:
+    """Return ``value`` as JSON text for an error message, truncated to 60 characters."""
     text = json.dumps(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -176,7 +178,7 @@ def _describe(value: object) -> str:
 def get_object(value: object, path: str, required: set[str], optional: set[str]) -> Mapping[str, object]:
     """Return ``value`` as an object with the ``required`` keys, refusing keys outside both sets (but ``x-...``). Raise ``TraceError`` naming ``path`` otherwise."""
     if not isinstance(value, dict):
-        _fail(path, f"expected an object, got {_describe(value)}")
+        _fail(path, f"expected an object, got {describe_json(value)}")
     for key in sorted(required - value.keys()):
         _fail(f"{path}.{key}", "is missing (required)")
     allowed = required | optional
@@ -190,7 +192,7 @@ def get_object(value: object, path: str, required: set[str], optional: set[str])
 def get_int(value: object, path: str, low: int = MIN_DURATION, high: int = MAX_DURATION) -> int:
     """Return ``value`` as an integer from ``low`` to ``high``. Raise ``TraceError`` naming ``path`` otherwise."""
     if isinstance(value, bool) or not isinstance(value, int):
-        _fail(path, f"expected an integer, got {_describe(value)}")
+        _fail(path, f"expected an integer, got {describe_json(value)}")
     if not low <= value <= high:
         _fail(path, f"expected an integer from {low} to {high}, got {value}")
     return value
@@ -199,21 +201,21 @@ def get_int(value: object, path: str, low: int = MIN_DURATION, high: int = MAX_D
 def get_str(value: object, path: str) -> str:
     """Return ``value`` as a string. Raise ``TraceError`` naming ``path`` otherwise."""
     if not isinstance(value, str):
-        _fail(path, f"expected a string, got {_describe(value)}")
+        _fail(path, f"expected a string, got {describe_json(value)}")
     return value
 
 
 def get_list(value: object, path: str) -> list[object]:
     """Return ``value`` as a list. Raise ``TraceError`` naming ``path`` otherwise."""
     if not isinstance(value, list):
-        _fail(path, f"expected a list, got {_describe(value)}")
+        _fail(path, f"expected a list, got {describe_json(value)}")
     return value
 
 
 def get_node_id(value: object, path: str) -> NodeID:
     """Return ``value`` as a node ID. Raise ``TraceError`` naming ``path`` otherwise."""
     if not is_node_id(value):
-        _fail(path, f"expected a node ID (lowercase hex digits, even length), got {_describe(value)}")
+        _fail(path, f"expected a node ID (lowercase hex digits, even length), got {describe_json(value)}")
     assert isinstance(value, str)
     return value
 
@@ -225,7 +227,7 @@ def _get_ip(value: object, path: str) -> Optional[str]:
     try:
         return str(parse_ip(text))
     except ValueError:
-        _fail(path, f"expected an IPv4 or IPv6 address or null, got {_describe(value)}")
+        _fail(path, f"expected an IPv4 or IPv6 address or null, got {describe_json(value)}")
 
 
 def get_node(value: object, path: str) -> Node:
@@ -250,7 +252,7 @@ def get_flags(value: object, path: str) -> ConnFlag:
     for i, item in enumerate(get_list(value, path)):
         if not isinstance(item, str) or item not in _FLAGS_BY_NAME:
             names = ", ".join(repr(name) for name in _FLAGS_BY_NAME)
-            _fail(f"{path}[{i}]", f"expected one of {names}, got {_describe(item)}")
+            _fail(f"{path}[{i}]", f"expected one of {names}, got {describe_json(item)}")
         flags |= _FLAGS_BY_NAME[item]
     return flags
 
@@ -264,7 +266,7 @@ def _get_netrestrict(value: object, path: str) -> Optional[tuple[str, ...]]:
         try:
             parse_cidr(text)
         except ValueError:
-            _fail(f"{path}[{i}]", f"expected a CIDR such as \"10.0.0.0/8\", got {_describe(item)}")
+            _fail(f"{path}[{i}]", f"expected a CIDR such as \"10.0.0.0/8\", got {describe_json(item)}")
         cidrs.append(text)
     return tuple(cidrs)
 
@@ -298,7 +300,7 @@ def get_task(value: object, path: str) -> Task:
     if kind == "discover":
         get_object(value, path, {"type"}, set())
         return DiscoverTask()
-    _fail(f"{path}.type", f'expected "dial", "discover" or "wait", got {_describe(kind)}')
+    _fail(f"{path}.type", f'expected "dial", "discover" or "wait", got {describe_json(kind)}')
 
 
 def get_task_ref(value: object, path: str) -> TaskRef:
@@ -311,12 +313,12 @@ def get_task_ref(value: object, path: str) -> TaskRef:
     if kind in ("discover", "wait"):
         get_object(value, path, {"type"}, set())
         return TaskRef(str(kind))
-    _fail(f"{path}.type", f'expected "dial", "discover" or "wait", got {_describe(kind)}')
+    _fail(f"{path}.type", f'expected "dial", "discover" or "wait", got {describe_json(kind)}')
 
 
 def _get_bool(value: object, path: str) -> bool:
     if not isinstance(value, bool):
-        _fail(path, f"expected true or false, got {_describe(value)}")
+        _fail(path, f"expected true or false, got {describe_json(value)}")
     return value
 
 
@@ -360,7 +362,7 @@ def _get_action(value: object, path: str) -> Action:
     if kind == "lookup":
         get_object(value, path, {"type", "results"}, set())
         return Lookup(get_nodes(obj["results"], f"{path}.results"))
-    _fail(f"{path}.type", f'expected "resolve", "connect", "sleep" or "lookup", got {_describe(kind)}')
+    _fail(f"{path}.type", f'expected "resolve", "connect", "sleep" or "lookup", got {describe_json(kind)}')
 
 
 def get_execution(obj: Mapping[str, object], path: str) -> Execution:
@@ -382,7 +384,7 @@ def get_execution(obj: Mapping[str, object], path: str) -> Execution:
 
 def _get_step(value: object, path: str) -> Step:
     if not isinstance(value, dict):
-        _fail(path, f"expected a step object, got {_describe(value)}")
+        _fail(path, f"expected a step object, got {describe_json(value)}")
     op = value.get("op")
     if op == "new_tasks":
         obj = get_object(value, path, {"op", "now", "running"}, {"peers", "table", "expect"})
@@ -424,7 +426,7 @@ def _get_step(value: object, path: str) -> Step:
         return AddStaticStep(node) if op == "add_static" else RemoveStaticStep(node)
     _fail(
         f"{path}.op",
-        f'expected "new_tasks", "task_done", "add_static", "remove_static" or "execute", got {_describe(op)}',
+        f'expected "new_tasks", "task_done", "add_static", "remove_static" or "execute", got {describe_json(op)}',
     )
 
 
@@ -432,10 +434,10 @@ def parse_trace(document: object) -> Trace:
     """Validate a decoded JSON document and return the trace it describes."""
     obj = get_object(document, "$", {"format", "name", "profile", "config", "steps"}, {"description"})
     if obj["format"] != FORMAT:
-        _fail("$.format", f'expected "{FORMAT}", got {_describe(obj["format"])}')
+        _fail("$.format", f'expected "{FORMAT}", got {describe_json(obj["format"])}')
     profile_name = obj["profile"]
     if not isinstance(profile_name, str) or profile_name not in _PROFILES:
-        _fail("$.profile", f"expected one of {', '.join(map(repr, _PROFILES))}, got {_describe(profile_name)}")
+        _fail("$.profile", f"expected one of {', '.join(map(repr, _PROFILES))}, got {describe_json(profile_name)}")
     description = obj.get("description")
     return Trace(
         name=get_str(obj["name"], "$.name"),

@@ -34,7 +34,7 @@ from conformance.replay import format_failure, replay_trace
 from conformance.trace import NewTasksStep, Step, Trace, load_trace, trace_to_json
 from reference.dialstate import Dialstate
 from spec.execution import Execution, ExecutionInput
-from spec.model import Config, ConnFlag, DialTask, Node, NodeID, Profile, Task
+from spec.model import Config, ConnFlag, Node, NodeID, Profile, Task, get_task_snapshot
 
 __all__ = [
     "GENERATOR",
@@ -96,7 +96,7 @@ class _Recorder:
     def new_tasks(self, running: int, peers: Mapping[NodeID, ConnFlag], now: int, table: Sequence[Node]) -> list[Task]:
         answer = self.inner.new_tasks(running, peers, now, table)
         # Executing a static task later changes its destination: record the answer as it is now.
-        self.answers.append(tuple(DialTask(t.flag, t.dest) if isinstance(t, DialTask) else t for t in answer))
+        self.answers.append(tuple(map(get_task_snapshot, answer)))
         return answer
 
     def task_done(self, task: Task, now: int, results: Sequence[Node]) -> None:

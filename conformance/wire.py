@@ -46,6 +46,7 @@ from typing import NoReturn, Optional, Union
 from conformance.trace import (
     EXECUTION_INPUT_KEYS,
     TraceError,
+    describe_json,
     execution_input_to_json,
     execution_to_json,
     get_execution,
@@ -230,7 +231,7 @@ def get_answer(
 ) -> Union[Mapping[str, object], Refusal]:
     """Return a successful answer with the ``required`` keys (plus ``ok``), or the refusal it carries."""
     if not isinstance(value, dict):
-        raise TraceError("$", f"expected an answer object, got {_describe(value)}")
+        raise TraceError("$", f"expected an answer object, got {describe_json(value)}")
     ok = value.get("ok")
     if not isinstance(ok, bool):
         raise TraceError("$.ok", 'is missing or not true/false; every answer has "ok"')
@@ -238,7 +239,7 @@ def get_answer(
         obj = get_object(value, "$", {"ok", "error"}, {"unsupported"})
         unsupported = obj.get("unsupported", False)
         if not isinstance(unsupported, bool):
-            raise TraceError("$.unsupported", f"expected true or false, got {_describe(unsupported)}")
+            raise TraceError("$.unsupported", f"expected true or false, got {describe_json(unsupported)}")
         return Refusal(get_str(obj["error"], "$.error"), unsupported)
     return get_object(value, "$", {"ok"} | required, set(optional))
 
@@ -271,7 +272,7 @@ def get_tasks_answer(answer: Mapping[str, object]) -> list[tuple[int, Task]]:
     for i, item in enumerate(get_list(answer["tasks"], "$.tasks")):
         path = f"$.tasks[{i}]"
         if not isinstance(item, dict):
-            raise TraceError(path, f"expected a task object, got {_describe(item)}")
+            raise TraceError(path, f"expected a task object, got {describe_json(item)}")
         if "handle" not in item:
             raise TraceError(f"{path}.handle", "is missing (every task carries the handle that names it)")
         handle = get_int(item["handle"], f"{path}.handle", 0, MAX_HANDLE)
@@ -288,11 +289,6 @@ EXECUTION_KEYS = {"actions"}
 def get_execution_answer(answer: Mapping[str, object]) -> Execution:
     """Return what a successful ``execute`` answer says the task did."""
     return get_execution(answer, "$")
-
-
-def _describe(value: object) -> str:
-    text = json.dumps(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # -- requests (server side) -------------------------------------------------------
@@ -360,7 +356,7 @@ _OPS = ", ".join(f'"{op.value}"' for op in Op)
 def get_request(value: object) -> Request:
     """Return the request ``value`` describes; raise ``TraceError`` naming the first problem."""
     if not isinstance(value, dict):
-        raise TraceError("$", f"expected a request object, got {_describe(value)}")
+        raise TraceError("$", f"expected a request object, got {describe_json(value)}")
     op = value.get("op")
     if op == Op.HELLO.value:
         obj = get_object(value, "$", {"op", "protocol"}, set())
@@ -393,7 +389,7 @@ def get_request(value: object) -> Request:
     if op == Op.EXECUTE.value:
         obj = get_object(value, "$", {"op", "handle", "now"}, EXECUTION_INPUT_KEYS - {"now"})
         return ExecuteRequest(get_int(obj["handle"], "$.handle", 0, MAX_HANDLE), get_execution_input(obj, "$"))
-    raise TraceError("$.op", f"expected one of {_OPS}, got {_describe(op)}")
+    raise TraceError("$.op", f"expected one of {_OPS}, got {describe_json(op)}")
 
 
 # -- answers (server side) ----------------------------------------------------------

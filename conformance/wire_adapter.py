@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Optional, Union
 
-from conformance.process import FaultKind, ImplementationProcess, WireFault, split_command
+from conformance.process import FaultKind, ImplementationProcess, WireFault, quote_line, split_command
 from conformance.trace import TraceError
 from conformance.wire import (
     PROTOCOL,
@@ -70,6 +70,7 @@ class WireSession:
         self.process: Optional[ImplementationProcess] = None
         self.hello: Optional[Hello] = None
         self.starts = 0
+        self.last_line = b""
 
     def start(self) -> Hello:
         """Start the process if it is not running and return its ``hello`` answer."""
@@ -79,7 +80,10 @@ class WireSession:
         self.process = ImplementationProcess(self.argv, self.timeout)
         self.starts += 1
         answer = self.request(make_hello_request(), "hello", HELLO_KEYS, HELLO_OPTIONAL_KEYS)
-        hello = get_hello_answer(answer) if not isinstance(answer, Refusal) else None
+        try:
+            hello = get_hello_answer(answer) if not isinstance(answer, Refusal) else None
+        except TraceError as exc:
+            raise self.shape_fault("hello", exc) from None
         # WIRE-2: "dialcheck MUST refuse before running a command that does not answer hello
         # with protocol 1" (the caller checks the profile).
         if hello is None or hello.protocol != PROTOCOL:
@@ -97,19 +101,22 @@ class WireSession:
     ) -> Union[Mapping[str, object], Refusal]:
         """Send one request and return the answer, checked for shape; raise ``WireFault`` on any fault."""
         assert self.process is not None
-        line = self.process.exchange(encode(message), what)
+        line = self.last_line = self.process.exchange(encode(message), what)
         # WIRE-1: "dialcheck MUST report a line that is not JSON or not of the answer's shape".
         try:
             value = decode(line)
         except ValueError as exc:
-            raise self.fault(FaultKind.NOT_JSON, f"its answer to {what} is {exc}: {_quote(line)}") from None
+            raise self.fault(FaultKind.NOT_JSON, f"its answer to {what} is {exc}: {quote_line(line)}") from None
         try:
-            answer = get_answer(value, keys, optional)
-            if not isinstance(answer, Refusal) and what == "hello":
-                get_hello_answer(answer)
+            return get_answer(value, keys, optional)
         except TraceError as exc:
-            raise self.fault(FaultKind.BAD_SHAPE, f"its answer to {what} has the wrong shape: {exc}: {_quote(line)}") from None
-        return answer
+            raise self.shape_fault(what, exc) from None
+
+    def shape_fault(self, what: str, error: TraceError) -> WireFault:
+        """Return the fault for an answer of the wrong shape, quoting the last answer line."""
+        return self.fault(
+            FaultKind.BAD_SHAPE, f"its answer to {what} has the wrong shape: {error}: {quote_line(self.last_line)}"
+        )
 
     def call(
         self, message: dict[str, object], what: str, keys: set[str], optional: frozenset[str] = frozenset()
@@ -152,11 +159,6 @@ class WireSession:
             self.process.kill()
 
 
-def _quote(line: bytes, limit: int = 120) -> str:
-    text = line.decode("utf-8", "replace")
-    return repr(text if len(text) <= limit else text[:limit] + "...")
-
-
 def _is_same_task(previous: Task, task: Task) -> bool:
     """Return whether a finished handle returned again names the same task (kind, and flag or duration)."""
     if isinstance(previous, DialTask) and isinstance(task, DialTask):
@@ -185,7 +187,7 @@ class WireDialstate:
         try:
             pairs = get_tasks_answer(answer)
         except TraceError as exc:
-            raise self.session.fault(FaultKind.BAD_SHAPE, f"its answer to {what} has the wrong shape: {exc}") from None
+            raise self.session.shape_fault(what, exc) from None
         seen: set[int] = set()
         tasks = []
         for handle, task in pairs:
@@ -252,4 +254,4 @@ class WireExecutingDialstate(WireDialstate):
         try:
             return get_execution_answer(answer)
         except TraceError as exc:
-            raise self.session.fault(FaultKind.BAD_SHAPE, f"its answer to {what} has the wrong shape: {exc}") from None
+            raise self.session.shape_fault(what, exc) from None

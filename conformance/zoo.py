@@ -37,6 +37,7 @@ from spec.model import (
     Task,
     WaitTask,
     compute_duration,
+    get_task_snapshot,
 )
 
 __all__ = ["Member", "MEMBERS", "get_member"]
@@ -451,7 +452,7 @@ class _LookupsNotSpaced(Dialstate):
 class _StaticTaskIdentityLost(Dialstate):
     def _add_static_dials(self, call: _Call) -> None:
         super()._add_static_dials(call)
-        call.tasks[:] = [DialTask(t.flag, t.dest) if isinstance(t, DialTask) else t for t in call.tasks]
+        call.tasks[:] = [get_task_snapshot(t) for t in call.tasks]  # fresh copies: identity lost
 
 
 class _FailedResolveNotRecorded(Dialstate):

@@ -21,6 +21,7 @@ is not throttled and the first lookup does not wait.  Our clock starts at 0, so
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -154,7 +155,7 @@ def execute_task(task: Task, env: Environment) -> list[Action]:
 
 def execute_with_input(task: Task, inputs: ExecutionInput) -> Execution:
     """Run ``task`` against the environment ``inputs`` describes and return what it did and its state."""
-    attempts = iter(range(len(inputs.connects) + 2))
+    attempts = itertools.count()
     env = Environment(
         now=inputs.now,
         resolver=(lambda _: inputs.resolved) if inputs.discovery else None,

@@ -53,6 +53,7 @@ __all__ = [
     "is_node_id",
     "compute_duration",
     "get_task_key",
+    "get_task_snapshot",
     "get_dial_flag_names",
 ]
 
@@ -172,6 +173,11 @@ def get_task_key(task: Task) -> TaskKey:
     if isinstance(task, WaitTask):
         return ("wait", task.duration)
     return ("discover",)
+
+
+def get_task_snapshot(task: Task) -> Task:
+    """Return a dial task copied as it is now (execution may change its destination later), others as they are."""
+    return DialTask(task.flag, task.dest) if isinstance(task, DialTask) else task
 
 
 def get_dial_flag_names(flag: ConnFlag) -> list[str]:
