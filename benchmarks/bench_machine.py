@@ -24,10 +24,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from conformance.machine import DialMachine, Level, RunContext  # noqa: E402
-from conformance.wire_adapter import WireSession  # noqa: E402
-from reference.dialstate import create_dialstate  # noqa: E402
-from spec.model import Profile  # noqa: E402
+from dialcheck.conformance.machine import DialMachine, Level, RunContext  # noqa: E402
+from dialcheck.conformance.wire_adapter import WireSession  # noqa: E402
+from dialcheck.reference.dialstate import create_dialstate  # noqa: E402
+from dialcheck.spec.model import Profile  # noqa: E402
 
 _counted = [0]
 #: Typed loosely on purpose: Hypothesis's own annotation of this function varies between releases.
@@ -84,7 +84,7 @@ def run(examples: int, steps: int, go: Optional[str] = None) -> dict[str, tuple[
     results = {
         FLOOR: measure(_TrivialMachine, examples, steps),
         IN_PROCESS: measure(lambda: _CountedDialMachine(context), examples, steps),
-        WIRE: _measure_wire(f"{shlex.quote(sys.executable)} -m conformance serve", examples, steps),
+        WIRE: _measure_wire(f"{shlex.quote(sys.executable)} -m dialcheck.conformance serve", examples, steps),
     }
     if go is not None:
         results[GO] = _measure_wire(shlex.quote(go), examples, steps)

@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reference.dialstate import Dialstate  # noqa: E402
-from reference.history import DialHistory  # noqa: E402
-from spec.model import SECOND, Config, ConnFlag, DialTask, DiscoverTask, Node, NodeID  # noqa: E402
+from dialcheck.reference.dialstate import Dialstate  # noqa: E402
+from dialcheck.reference.history import DialHistory  # noqa: E402
+from dialcheck.spec.model import SECOND, Config, ConnFlag, DialTask, DiscoverTask, Node, NodeID  # noqa: E402
 
 SIZES = (10, 100, 1000, 10_000)
 NOW = 100 * SECOND

@@ -1,5 +1,5 @@
 """Run ``python -m conformance`` as the ``dialcheck`` command."""
 
-from conformance.cli import entry_point
+from dialcheck.conformance.cli import entry_point
 
 entry_point()

@@ -20,20 +20,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Iterator, NoReturn, Optional
 
-from conformance.loader import REFERENCE_SPEC, ImplementationError, load_factory
-from conformance.process import WireFault
-from conformance.serve import get_served_profiles, serve
-from conformance.vectors import DEFAULT_COUNT as DEFAULT_VECTOR_COUNT
-from conformance.vectors import DEFAULT_SEED as DEFAULT_VECTOR_SEED
-from conformance.vectors import DEFAULT_STEPS as DEFAULT_VECTOR_STEPS
-from conformance.vectors import INDEX, VectorError, generate_vectors
-from conformance.execution_checks import supports_execution
-from conformance.wire import EXTENSION_EXECUTE, PROTOCOL, Hello
-from conformance.wire_adapter import DEFAULT_TIMEOUT, WireSession
-from conformance.machine import Level, RunContext
-from conformance.mutants import format_matrix_header, format_row, format_summary, is_gap, run_mutants, write_matrix_json
-from conformance.report import format_failure_report, format_stats, format_verdict, write_json, write_junit
-from conformance.runner import (
+from dialcheck.conformance.loader import REFERENCE_SPEC, ImplementationError, get_new_spelling, load_factory
+from dialcheck.conformance.process import WireFault
+from dialcheck.conformance.serve import get_served_profiles, serve
+from dialcheck.conformance.vectors import DEFAULT_COUNT as DEFAULT_VECTOR_COUNT
+from dialcheck.conformance.vectors import DEFAULT_SEED as DEFAULT_VECTOR_SEED
+from dialcheck.conformance.vectors import DEFAULT_STEPS as DEFAULT_VECTOR_STEPS
+from dialcheck.conformance.vectors import INDEX, VectorError, generate_vectors
+from dialcheck.conformance.execution_checks import supports_execution
+from dialcheck.conformance.wire import EXTENSION_EXECUTE, PROTOCOL, Hello
+from dialcheck.conformance.wire_adapter import DEFAULT_TIMEOUT, WireSession
+from dialcheck.conformance.machine import Level, RunContext
+from dialcheck.conformance.mutants import format_matrix_header, format_row, format_summary, is_gap, run_mutants, write_matrix_json
+from dialcheck.conformance.report import format_failure_report, format_stats, format_verdict, write_json, write_junit
+from dialcheck.conformance.runner import (
     DEFAULT_EXAMPLES,
     DEFAULT_STEPS,
     HYPOTHESIS_PROFILES,
@@ -41,11 +41,11 @@ from conformance.runner import (
     get_default_hypothesis_profile,
     run_conformance,
 )
-from conformance.replay import format_failure, replay_trace
-from conformance.trace import Trace, TraceError, load_trace
-from conformance.zoo import MEMBERS
-from spec.contract import DialstateFactory
-from spec.model import Config, Profile
+from dialcheck.conformance.replay import format_failure, replay_trace
+from dialcheck.conformance.trace import Trace, TraceError, load_trace
+from dialcheck.conformance.zoo import MEMBERS
+from dialcheck.spec.contract import DialstateFactory
+from dialcheck.spec.model import Config, Profile
 
 __all__ = ["main", "EXIT_OK", "EXIT_FAIL", "EXIT_USAGE"]
 
@@ -256,6 +256,10 @@ class _Subject:
 def _open_subject(args: argparse.Namespace, profiles: Sequence[Profile]) -> Iterator[_Subject]:
     """Load --impl, or start --cmd and check that it serves ``profiles``; always end the process."""
     if args.cmd is None:
+        new = get_new_spelling(args.impl)
+        if new is not None:
+            print(f"dialcheck: --impl {args.impl} is now spelled --impl {new}; using that", file=sys.stderr)
+            args.impl = new
         yield _Subject(load_factory(args.impl), args.impl, f"--impl {args.impl}")
         return
     where = f"dialcheck {args.command} --cmd {args.cmd!r}"

@@ -31,10 +31,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from conformance.invariants import Check, Violation
-from conformance.render import format_actions, format_node, format_time
-from spec.execution import Action, Connect, DialState, Execution, ExecutionInput, Lookup, Resolve, Sleep
-from spec.model import (
+from dialcheck.conformance.invariants import Check, Violation
+from dialcheck.conformance.render import format_actions, format_node, format_time
+from dialcheck.spec.execution import Action, Connect, DialState, Execution, ExecutionInput, Lookup, Resolve, Sleep
+from dialcheck.spec.model import (
     Node,
     INITIAL_RESOLVE_DELAY,
     LOOKUP_INTERVAL,

@@ -25,13 +25,13 @@ import random
 from dataclasses import dataclass, field
 from typing import Optional
 
-from conformance.execution_checks import ExecutionChecker, get_lookup_start
-from conformance.invariants import InvariantChecker, Situation
-from conformance.machine import NODE_POOL, UNIVERSE, get_resolve_answers, uint_id
-from conformance.trace import AddStaticStep, ExecuteStep, NewTasksStep, RemoveStaticStep, Step, TaskDoneStep, TaskRef, Trace
-from reference.dialstate import Dialstate
-from spec.execution import Connect, Execution, ExecutionInput, Resolve
-from spec.model import SECOND, Config, ConnFlag, DialTask, DiscoverTask, Node, NodeID, Profile, Task, get_task_snapshot
+from dialcheck.conformance.execution_checks import ExecutionChecker, get_lookup_start
+from dialcheck.conformance.invariants import InvariantChecker, Situation
+from dialcheck.conformance.machine import NODE_POOL, UNIVERSE, get_resolve_answers, uint_id
+from dialcheck.conformance.trace import AddStaticStep, ExecuteStep, NewTasksStep, RemoveStaticStep, Step, TaskDoneStep, TaskRef, Trace
+from dialcheck.reference.dialstate import Dialstate
+from dialcheck.spec.execution import Connect, Execution, ExecutionInput, Resolve
+from dialcheck.spec.model import SECOND, Config, ConnFlag, DialTask, DiscoverTask, Node, NodeID, Profile, Task, get_task_snapshot
 
 __all__ = ["COVERS_BY_SITUATION", "ALWAYS_COVERED", "ADAPTER_COVERED", "explore_trace"]
 

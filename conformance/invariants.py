@@ -32,10 +32,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Optional
 
-from conformance.render import format_node_id, format_time
-from reference.netrestrict import Netlist
-from spec.execution import Execution
-from spec.model import (
+from dialcheck.conformance.render import format_node_id, format_time
+from dialcheck.reference.netrestrict import Netlist
+from dialcheck.spec.execution import Execution
+from dialcheck.spec.model import (
     DIAL_HISTORY_EXPIRATION,
     FALLBACK_INTERVAL,
     ZERO_TIME,

@@ -7,16 +7,17 @@ wrong and what to do about it; the command line turns it into exit code 2.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import sys
-from typing import cast
+from typing import Optional, cast
 
-from spec.contract import CONTRACT_METHODS, Dialstate, DialstateFactory
+from dialcheck.spec.contract import CONTRACT_METHODS, Dialstate, DialstateFactory
 
-__all__ = ["ImplementationError", "ImplementationFault", "load_factory", "check_dialstate", "REFERENCE_SPEC"]
+__all__ = ["ImplementationError", "ImplementationFault", "load_factory", "get_new_spelling", "check_dialstate", "REFERENCE_SPEC"]
 
 #: The ``--impl`` value that names the reference model.
-REFERENCE_SPEC = "reference.dialstate:create_dialstate"
+REFERENCE_SPEC = "dialcheck.reference.dialstate:create_dialstate"
 
 
 class ImplementationError(Exception):
@@ -38,8 +39,29 @@ class ImplementationFault(Exception):
         self.aborts_run = aborts_run
 
 
+#: The top-level names dialcheck's packages had before they moved under ``dialcheck.``.
+_OLD_PACKAGES = ("spec", "reference", "conformance")
+
+
+def get_new_spelling(spec: str) -> Optional[str]:
+    """Return ``spec`` under the ``dialcheck.`` namespace if it names a module by its old spelling, else ``None``."""
+    module_name = spec.partition(":")[0]
+    if module_name.partition(".")[0] not in _OLD_PACKAGES:
+        return None
+    try:
+        found = importlib.util.find_spec(module_name)
+    except (ImportError, ValueError):
+        found = None
+    return None if found is not None else f"dialcheck.{spec}"
+
+
 def load_factory(spec: str) -> DialstateFactory:
-    """Import ``MODULE:FACTORY`` (the current directory is importable) and return the factory."""
+    """Import ``MODULE:FACTORY`` (the current directory is importable) and return the factory.
+
+    An old spelling (``conformance.zoo:dials_self``, from saved reproduce commands) still
+    loads, under its new name ``dialcheck.conformance.zoo:dials_self``.
+    """
+    spec = get_new_spelling(spec) or spec
     module_name, sep, attribute = spec.partition(":")
     if not sep or not module_name or not attribute:
         raise ImplementationError(

@@ -33,17 +33,17 @@ from typing import Optional
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from conformance.execution_checks import (
+from dialcheck.conformance.execution_checks import (
     ExecutionChecker,
     compare_executions,
     describe_bad_execution,
     get_lookup_start,
     supports_execution,
 )
-from conformance.invariants import InvariantChecker, Situation, Violation
-from conformance.loader import ImplementationFault, check_dialstate
-from conformance.replay import compare_tasks, describe_bad_answer
-from conformance.trace import (
+from dialcheck.conformance.invariants import InvariantChecker, Situation, Violation
+from dialcheck.conformance.loader import ImplementationFault, check_dialstate
+from dialcheck.conformance.replay import compare_tasks, describe_bad_answer
+from dialcheck.conformance.trace import (
     AddStaticStep,
     ExecuteStep,
     NewTasksStep,
@@ -53,10 +53,10 @@ from conformance.trace import (
     TaskRef,
     Trace,
 )
-from reference.dialstate import Dialstate as ReferenceDialstate
-from spec.contract import Dialstate, DialstateFactory
-from spec.execution import Connect, Execution, ExecutionInput
-from spec.model import SECOND, Config, ConnFlag, DialTask, DiscoverTask, Node, NodeID, Profile, Task, WaitTask, get_task_key, get_task_snapshot
+from dialcheck.reference.dialstate import Dialstate as ReferenceDialstate
+from dialcheck.spec.contract import Dialstate, DialstateFactory
+from dialcheck.spec.execution import Connect, Execution, ExecutionInput
+from dialcheck.spec.model import SECOND, Config, ConnFlag, DialTask, DiscoverTask, Node, NodeID, Profile, Task, WaitTask, get_task_key, get_task_snapshot
 
 __all__ = ["Level", "Nonconformance", "RunAborted", "RunContext", "DialMachine", "uint_id", "UNIVERSE", "NODE_POOL", "get_resolve_answers"]
 

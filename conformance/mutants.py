@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from conformance.machine import Level
-from conformance.runner import RunOptions, RunReport, run_conformance
-from conformance.trace import Trace
-from conformance.zoo import MEMBERS, Member
+from dialcheck.conformance.machine import Level
+from dialcheck.conformance.runner import RunOptions, RunReport, run_conformance
+from dialcheck.conformance.trace import Trace
+from dialcheck.conformance.zoo import MEMBERS, Member
 
 __all__ = ["Row", "run_mutants", "format_matrix", "format_summary", "write_matrix_json", "is_gap"]
 
@@ -74,7 +74,7 @@ def run_mutants(
         for member in members:
             options = RunOptions(
                 factory=member.create,
-                origin=f"conformance.zoo:{member.name}",
+                origin=f"dialcheck.conformance.zoo:{member.name}",
                 profile=member.profile,
                 level=level,
                 examples=examples,

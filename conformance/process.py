@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
-from conformance.loader import ImplementationFault
+from dialcheck.conformance.loader import ImplementationFault
 
 __all__ = ["FaultKind", "WireFault", "ImplementationProcess", "split_command", "quote_line", "MAX_LINE"]
 

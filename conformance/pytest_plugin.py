@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from spec.model import Profile
+from dialcheck.spec.model import Profile
 
 __all__ = ["pytest_addoption", "pytest_collection_modifyitems", "LEVELS", "HYPOTHESIS_PROFILES"]
 
@@ -48,7 +48,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         )
     if not config.getoption("dialcheck_impl"):
         return
-    from conformance import pytest_tests
+    from dialcheck.conformance import pytest_tests
 
     module = pytest.Module.from_parent(session, path=Path(pytest_tests.__file__))
     for node in module.collect():

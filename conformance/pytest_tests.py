@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.loader import ImplementationError, load_factory
-from conformance.machine import Level
-from conformance.report import format_failure_report, format_verdict
-from conformance.runner import RunOptions, get_default_hypothesis_profile, run_conformance
-from spec.model import Profile
+from dialcheck.conformance.loader import ImplementationError, load_factory
+from dialcheck.conformance.machine import Level
+from dialcheck.conformance.report import format_failure_report, format_verdict
+from dialcheck.conformance.runner import RunOptions, get_default_hypothesis_profile, run_conformance
+from dialcheck.spec.model import Profile
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

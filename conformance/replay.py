@@ -26,14 +26,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Optional, Union
 
-from conformance.execution_checks import ExecutionChecker, compare_executions, describe_bad_execution, supports_execution
-from conformance.invariants import InvariantChecker
-from conformance.loader import ImplementationFault, check_dialstate
-from conformance.render import format_step, format_tasks
-from conformance.trace import AddStaticStep, ExecuteStep, NewTasksStep, Step, TaskDoneStep, Trace, TaskRef
-from spec.contract import Dialstate, DialstateFactory
-from spec.execution import Execution
-from spec.model import ConnFlag, DialTask, DiscoverTask, Node, NodeID, Profile, Task, WaitTask, get_task_key
+from dialcheck.conformance.execution_checks import ExecutionChecker, compare_executions, describe_bad_execution, supports_execution
+from dialcheck.conformance.invariants import InvariantChecker
+from dialcheck.conformance.loader import ImplementationFault, check_dialstate
+from dialcheck.conformance.render import format_step, format_tasks
+from dialcheck.conformance.trace import AddStaticStep, ExecuteStep, NewTasksStep, Step, TaskDoneStep, Trace, TaskRef
+from dialcheck.spec.contract import Dialstate, DialstateFactory
+from dialcheck.spec.execution import Execution
+from dialcheck.spec.model import ConnFlag, DialTask, DiscoverTask, Node, NodeID, Profile, Task, WaitTask, get_task_key
 
 __all__ = ["Failure", "ReplayResult", "replay_trace", "compare_tasks", "describe_bad_answer", "format_failure", "is_task"]
 

@@ -6,11 +6,11 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from conformance.invariants import Situation
-from conformance.machine import Nonconformance
-from conformance.render import format_node, format_node_id, format_step, format_tasks
-from conformance.runner import RunReport
-from conformance.trace import NewTasksStep, Trace, trace_to_json
+from dialcheck.conformance.invariants import Situation
+from dialcheck.conformance.machine import Nonconformance
+from dialcheck.conformance.render import format_node, format_node_id, format_step, format_tasks
+from dialcheck.conformance.runner import RunReport
+from dialcheck.conformance.trace import NewTasksStep, Trace, trace_to_json
 
 __all__ = ["format_failure_report", "format_stats", "format_verdict", "write_json", "write_junit"]
 

@@ -42,13 +42,13 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import Flaky
 from hypothesis.stateful import run_state_machine_as_test
 
-from conformance.invariants import Situation
-from conformance.loader import ImplementationFault
-from conformance.machine import DialMachine, Level, Nonconformance, RunAborted, RunContext
-from conformance.replay import replay_trace
-from conformance.trace import dump_trace
-from spec.contract import DialstateFactory
-from spec.model import Profile
+from dialcheck.conformance.invariants import Situation
+from dialcheck.conformance.loader import ImplementationFault
+from dialcheck.conformance.machine import DialMachine, Level, Nonconformance, RunAborted, RunContext
+from dialcheck.conformance.replay import replay_trace
+from dialcheck.conformance.trace import dump_trace
+from dialcheck.spec.contract import DialstateFactory
+from dialcheck.spec.model import Profile
 
 __all__ = [
     "DEFAULT_EXAMPLES",

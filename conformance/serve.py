@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import BinaryIO, Optional
 
-from conformance.trace import TraceError
-from conformance.wire import (
+from dialcheck.conformance.trace import TraceError
+from dialcheck.conformance.wire import (
     PROTOCOL,
     ByeRequest,
     ExecuteRequest,
@@ -40,11 +40,11 @@ from conformance.wire import (
     make_ok_answer,
     make_tasks_answer,
 )
-from conformance.loader import check_dialstate
-from conformance.execution_checks import describe_bad_execution, supports_execution
-from conformance.replay import describe_bad_answer
-from spec.contract import Dialstate, DialstateFactory
-from spec.model import Profile, Task
+from dialcheck.conformance.loader import check_dialstate
+from dialcheck.conformance.execution_checks import describe_bad_execution, supports_execution
+from dialcheck.conformance.replay import describe_bad_answer
+from dialcheck.spec.contract import Dialstate, DialstateFactory
+from dialcheck.spec.model import Profile, Task
 
 __all__ = ["WireServer", "serve", "get_served_profiles"]
 

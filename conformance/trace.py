@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn, Optional, Union
 
-from reference.netrestrict import parse_cidr, parse_ip
-from spec.execution import Action, Connect, DialState, Execution, ExecutionInput, Lookup, Resolve, Sleep
-from spec.model import (
+from dialcheck.reference.netrestrict import parse_cidr, parse_ip
+from dialcheck.spec.execution import Action, Connect, DialState, Execution, ExecutionInput, Lookup, Resolve, Sleep
+from dialcheck.spec.model import (
     FLAG_NAMES,
     MAX_DURATION,
     MIN_DURATION,

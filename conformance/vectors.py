@@ -29,12 +29,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
-from conformance.explore import ADAPTER_COVERED, explore_trace
-from conformance.replay import format_failure, replay_trace
-from conformance.trace import NewTasksStep, Step, Trace, load_trace, trace_to_json
-from reference.dialstate import Dialstate
-from spec.execution import Execution, ExecutionInput
-from spec.model import Config, ConnFlag, Node, NodeID, Profile, Task, get_task_snapshot
+from dialcheck.conformance.explore import ADAPTER_COVERED, explore_trace
+from dialcheck.conformance.replay import format_failure, replay_trace
+from dialcheck.conformance.trace import NewTasksStep, Step, Trace, load_trace, trace_to_json
+from dialcheck.reference.dialstate import Dialstate
+from dialcheck.spec.execution import Execution, ExecutionInput
+from dialcheck.spec.model import Config, ConnFlag, Node, NodeID, Profile, Task, get_task_snapshot
 
 __all__ = [
     "GENERATOR",

@@ -43,7 +43,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NoReturn, Optional, Union
 
-from conformance.trace import (
+from dialcheck.conformance.trace import (
     EXECUTION_INPUT_KEYS,
     TraceError,
     describe_json,
@@ -66,8 +66,8 @@ from conformance.trace import (
     peers_to_json,
     task_to_json,
 )
-from spec.execution import Execution, ExecutionInput
-from spec.model import Config, ConnFlag, Node, NodeID, Profile, Task
+from dialcheck.spec.execution import Execution, ExecutionInput
+from dialcheck.spec.model import Config, ConnFlag, Node, NodeID, Profile, Task
 
 __all__ = [
     "PROTOCOL",

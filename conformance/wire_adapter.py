@@ -26,9 +26,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Optional, Union
 
-from conformance.process import FaultKind, ImplementationProcess, WireFault, quote_line, split_command
-from conformance.trace import TraceError
-from conformance.wire import (
+from dialcheck.conformance.process import FaultKind, ImplementationProcess, WireFault, quote_line, split_command
+from dialcheck.conformance.trace import TraceError
+from dialcheck.conformance.wire import (
     PROTOCOL,
     Hello,
     Op,
@@ -51,8 +51,8 @@ from conformance.wire import (
     EXECUTION_KEYS,
     EXTENSION_EXECUTE,
 )
-from spec.execution import Execution, ExecutionInput
-from spec.model import Config, ConnFlag, DialTask, Node, NodeID, Profile, Task, get_task_key
+from dialcheck.spec.execution import Execution, ExecutionInput
+from dialcheck.spec.model import Config, ConnFlag, DialTask, Node, NodeID, Profile, Task, get_task_key
 
 __all__ = ["DEFAULT_TIMEOUT", "WireSession", "WireDialstate", "WireExecutingDialstate"]
 

@@ -8,7 +8,7 @@ sentence what is wrong, lists the named checks that can see it from the outside
 profile under which the bug shows.  Each member is a subclass of the reference
 that replaces one step, so the bug is the only difference.
 
-Try one: ``dialcheck run --impl conformance.zoo:dials_self``.  ``dialcheck
+Try one: ``dialcheck run --impl dialcheck.conformance.zoo:dials_self``.  ``dialcheck
 mutants`` runs the default suite on every member and prints the kill matrix.
 """
 
@@ -18,10 +18,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Optional
 
-from reference.dialstate import DialError, Dialstate, _Call, _go_div
-from spec.execution import Connect, DialState, Execution, ExecutionInput, Resolve, Sleep
-from reference.history import DialHistory
-from spec.model import (
+from dialcheck.reference.dialstate import DialError, Dialstate, _Call, _go_div
+from dialcheck.spec.execution import Connect, DialState, Execution, ExecutionInput, Resolve, Sleep
+from dialcheck.reference.history import DialHistory
+from dialcheck.spec.model import (
     DIAL_HISTORY_EXPIRATION,
     FALLBACK_INTERVAL,
     INITIAL_RESOLVE_DELAY,
@@ -495,7 +495,7 @@ class Member:
     strict_only_because: str = ""
 
     def create(self, config: Config, profile: Profile) -> Dialstate:
-        """Make the buggy dialstate (the factory ``--impl conformance.zoo:<name>`` calls)."""
+        """Make the buggy dialstate (the factory ``--impl dialcheck.conformance.zoo:<name>`` calls)."""
         return self.implementation(config, profile)
 
 

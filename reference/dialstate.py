@@ -31,11 +31,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
-from reference.execution import execute_with_input
-from reference.history import DialHistory
-from reference.netrestrict import Netlist
-from spec.execution import Execution, ExecutionInput
-from spec.model import (
+from dialcheck.reference.execution import execute_with_input
+from dialcheck.reference.history import DialHistory
+from dialcheck.reference.netrestrict import Netlist
+from dialcheck.spec.execution import Execution, ExecutionInput
+from dialcheck.spec.model import (
     DIAL_HISTORY_EXPIRATION,
     FALLBACK_INTERVAL,
     ZERO_TIME,

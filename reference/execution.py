@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from spec.execution import Action, Connect, DialState, Execution, ExecutionInput, Lookup, Resolve, Sleep
-from spec.model import (
+from dialcheck.spec.execution import Action, Connect, DialState, Execution, ExecutionInput, Lookup, Resolve, Sleep
+from dialcheck.spec.model import (
     INITIAL_RESOLVE_DELAY,
     LOOKUP_INTERVAL,
     MAX_RESOLVE_DELAY,

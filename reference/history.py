@@ -17,7 +17,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 
-from spec.model import NodeID
+from dialcheck.spec.model import NodeID
 
 __all__ = ["DialHistory"]
 

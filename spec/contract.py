@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Callable, Protocol, runtime_checkable
 
-from spec.execution import Execution, ExecutionInput
-from spec.model import Config, ConnFlag, Node, NodeID, Profile, Task
+from dialcheck.spec.execution import Execution, ExecutionInput
+from dialcheck.spec.model import Config, ConnFlag, Node, NodeID, Profile, Task
 
 __all__ = ["Dialstate", "ExecutingDialstate", "DialstateFactory", "CONTRACT_METHODS"]
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Union
 
-from spec.model import Node, NodeID
+from dialcheck.spec.model import Node, NodeID
 
 __all__ = ["Resolve", "Connect", "Sleep", "Lookup", "Action", "ExecutionInput", "DialState", "Execution"]
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
-from spec.model import Config, ConnFlag, DialTask, Node, NodeID, Task, get_task_key
+from dialcheck.spec.model import Config, ConnFlag, DialTask, Node, NodeID, Task, get_task_key
 
 TRACES = Path(__file__).resolve().parents[1] / "conformance" / "scenarios"
 SELF = "000000ff"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import json
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cli import main
+from dialcheck.conformance.cli import main
 from support import TRACES
 
 _COUNTER = itertools.count()
@@ -45,7 +46,7 @@ def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
 
 
 REFERENCE_WRAPPER = """
-    from reference.dialstate import Dialstate
+    from dialcheck.reference.dialstate import Dialstate
 
     class Broken(Dialstate):
         {body}
@@ -61,8 +62,8 @@ REFERENCE_WRAPPER = """
         ("nocolon", "not of the form MODULE:FACTORY"),
         (":create", "not of the form MODULE:FACTORY"),
         ("dialcheck_no_such_module:create", "cannot be found"),
-        ("reference.dialstate:no_such_factory", "has no attribute 'no_such_factory'"),
-        ("reference.dialstate:__all__", "not callable"),
+        ("dialcheck.reference.dialstate:no_such_factory", "has no attribute 'no_such_factory'"),
+        ("dialcheck.reference.dialstate:__all__", "not callable"),
     ],
 )
 def test_a_bad_impl_spec_exits_2_saying_what_to_fix(
@@ -170,7 +171,7 @@ def test_an_empty_selection_exits_2_with_no_traces_found(tmp_path: Path, capsys:
 
 def test_python_dash_m_conformance_runs_the_command() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "conformance", "replay", str(TRACES)], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "dialcheck.conformance", "replay", str(TRACES)], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0, proc.stderr
     assert "0 failed" in proc.stdout
@@ -205,7 +206,7 @@ def test_task_done_receives_the_very_object_new_tasks_returned_AD_3(
 def test_output_into_a_closed_pipe_ends_quietly_without_a_traceback() -> None:
     reader = subprocess.Popen(["head", "-c", "10"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
     writer = subprocess.run(
-        [sys.executable, "-m", "conformance", "replay", "--impl", "conformance.zoo:dials_self", *[str(TRACES)] * 40],
+        [sys.executable, "-m", "dialcheck.conformance", "replay", "--impl", "dialcheck.conformance.zoo:dials_self", *[str(TRACES)] * 40],
         stdout=reader.stdin, stderr=subprocess.PIPE, text=True, check=False,
     )
     assert reader.stdin is not None
@@ -235,9 +236,26 @@ def test_serve_advertises_execute_only_when_the_served_implementation_can(
         "    def add_static(self, n): return self.inner.add_static(n)\n"
         "    def remove_static(self, n): return self.inner.remove_static(n)\n"
     )
-    for impl, advertised in ((f"{name}:Plain", False), ("reference.dialstate:create_dialstate", True)):
+    for impl, advertised in ((f"{name}:Plain", False), ("dialcheck.reference.dialstate:create_dialstate", True)):
         stdin = io.TextIOWrapper(io.BytesIO(b'{"op":"hello","protocol":1}\n'))
         monkeypatch.setattr("sys.stdin", stdin)
         assert main(["serve", "--impl", impl]) == 0
         answer = json.loads(capsys.readouterr().out)
         assert ("extensions" in answer and answer["extensions"] == ["execute"]) is advertised
+
+
+def test_an_old_module_spelling_still_loads_and_names_the_new_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(Path(__file__).parents[1]))])
+    code, out, err = _run(["replay", "--impl", "conformance.zoo:dials_self", str(STATIC_TRACE)], capsys)
+    assert "--impl conformance.zoo:dials_self is now spelled --impl dialcheck.conformance.zoo:dials_self" in err
+    assert code == 0 and "PASS" in out
+
+
+def test_the_packages_install_under_the_dialcheck_namespace_only(tmp_path: Path) -> None:
+    probe = "import importlib.util as u; print([u.find_spec(n) is None for n in ('spec', 'reference', 'conformance')])"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[True, True, True]"
+    assert importlib.util.find_spec("dialcheck.conformance.cli") is not None

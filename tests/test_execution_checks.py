@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from conformance.execution_checks import ExecutionChecker, compare_executions, describe_bad_execution, supports_execution
-from conformance.invariants import Check
-from reference.dialstate import Dialstate
-from spec.execution import Connect, DialState, Execution, ExecutionInput, Lookup, Resolve, Sleep
-from spec.model import SECOND, ConnFlag, DialTask, DiscoverTask, Node, WaitTask
+from dialcheck.conformance.execution_checks import ExecutionChecker, compare_executions, describe_bad_execution, supports_execution
+from dialcheck.conformance.invariants import Check
+from dialcheck.reference.dialstate import Dialstate
+from dialcheck.spec.execution import Connect, DialState, Execution, ExecutionInput, Lookup, Resolve, Sleep
+from dialcheck.spec.model import SECOND, ConnFlag, DialTask, DiscoverTask, Node, WaitTask
 from support import config, nid, node
 
 S = SECOND

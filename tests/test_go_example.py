@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cli import main
-from conformance.vectors import CORPUS_DIR
+from dialcheck.conformance.cli import main
+from dialcheck.conformance.vectors import CORPUS_DIR
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "go"
 BOUND = 600
@@ -64,7 +64,7 @@ def test_a_short_run_of_the_go_example_is_conformant(go_binary: Path, level: str
 @pytest.mark.parametrize("level", ["strict", "invariants"])
 def test_the_default_run_of_the_go_example_is_conformant(go_binary: Path, level: str, profile: str, tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "conformance", "run", "--cmd", str(go_binary), "--level", level, "--profile", profile,
+        [sys.executable, "-m", "dialcheck.conformance", "run", "--cmd", str(go_binary), "--level", level, "--profile", profile,
          "--hypothesis-profile", "ci"],
         capture_output=True, text=True, timeout=BOUND, cwd=tmp_path,
     )
@@ -76,7 +76,7 @@ def test_the_default_run_of_the_go_example_is_conformant(go_binary: Path, level:
 @pytest.mark.parametrize("level", ["strict", "invariants"])
 def test_the_default_run_of_dialcheck_serve_over_the_wire_is_conformant(level: str, tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "conformance", "run", "--cmd", "dialcheck serve", "--level", level, "--hypothesis-profile", "ci"],
+        [sys.executable, "-m", "dialcheck.conformance", "run", "--cmd", "dialcheck serve", "--level", level, "--hypothesis-profile", "ci"],
         capture_output=True, text=True, timeout=BOUND, cwd=tmp_path,
         env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"},
     )

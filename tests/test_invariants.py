@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conformance.invariants import Check, InvariantChecker, Situation
-from spec.model import SECOND, Config, ConnFlag, DialTask, DiscoverTask, Node, Profile, WaitTask
+from dialcheck.conformance.invariants import Check, InvariantChecker, Situation
+from dialcheck.spec.model import SECOND, Config, ConnFlag, DialTask, DiscoverTask, Node, Profile, WaitTask
 from support import SELF, config, dyn, nid, node, static
 
 S = SECOND
@@ -121,7 +121,7 @@ def test_the_checker_is_silent_on_a_config_without_anything_to_do() -> None:
 
 
 def test_a_static_node_resolved_to_a_restricted_endpoint_is_not_owed_a_redial_STATIC_REDIAL_DS_STATIC_3() -> None:
-    from spec.execution import DialState, Execution
+    from dialcheck.spec.execution import DialState, Execution
 
     checker = InvariantChecker(config(static=[node(1)], netrestrict=["10.0.0.0/29"]), Profile.GETH_1_7)
     task = static(1)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.machine import Level
-from conformance.runner import RunOptions, run_conformance
-from reference.dialstate import create_dialstate
-from spec.model import Profile
+from dialcheck.conformance.machine import Level
+from dialcheck.conformance.runner import RunOptions, run_conformance
+from dialcheck.reference.dialstate import create_dialstate
+from dialcheck.spec.model import Profile
 
 
 @pytest.mark.parametrize("profile", list(Profile), ids=lambda p: p.value)

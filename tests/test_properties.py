@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from reference.history import DialHistory
-from reference.netrestrict import Netlist
+from dialcheck.reference.history import DialHistory
+from dialcheck.reference.netrestrict import Netlist
 
 _V4_IN_V6 = bytes(10) + b"\xff\xff"
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-SEEDED = "conformance.zoo:dials_self"
+SEEDED = "dialcheck.conformance.zoo:dials_self"
 
 
 def test_the_plugin_choices_mirror_the_suite() -> None:
-    from conformance import pytest_plugin
-    from conformance.machine import Level
-    from conformance.runner import HYPOTHESIS_PROFILES
+    from dialcheck.conformance import pytest_plugin
+    from dialcheck.conformance.machine import Level
+    from dialcheck.conformance.runner import HYPOTHESIS_PROFILES
 
     assert pytest_plugin.LEVELS == tuple(level.value for level in Level)
     assert pytest_plugin.HYPOTHESIS_PROFILES == HYPOTHESIS_PROFILES
@@ -18,7 +18,7 @@ def test_the_plugin_choices_mirror_the_suite() -> None:
 
 def _plugin_args(request: pytest.FixtureRequest) -> list[str]:
     """Load the plugin by name unless its entry point already did (an installed dialcheck)."""
-    return [] if request.config.pluginmanager.hasplugin("dialcheck") else ["-p", "conformance.pytest_plugin"]
+    return [] if request.config.pluginmanager.hasplugin("dialcheck") else ["-p", "dialcheck.conformance.pytest_plugin"]
 
 
 def test_the_plugin_adds_nothing_without_an_implementation(pytester: pytest.Pytester, request: pytest.FixtureRequest) -> None:
@@ -31,7 +31,7 @@ def test_the_plugin_passes_the_reference_for_each_profile(pytester: pytest.Pytes
     result = pytester.runpytest_inprocess(
         *_plugin_args(request),
         "--dialcheck-impl",
-        "reference.dialstate:create_dialstate",
+        "dialcheck.reference.dialstate:create_dialstate",
         "--dialcheck-profile",
         "geth-1.7",
         "--dialcheck-profile",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Optional
 
-from reference.execution import (
+from dialcheck.reference.execution import (
     Connect,
     Environment,
     Lookup,
@@ -13,7 +13,7 @@ from reference.execution import (
     Sleep,
     execute_task,
 )
-from spec.model import HOUR, SECOND, ConnFlag, DialTask, DiscoverTask, Node, NodeID, WaitTask
+from dialcheck.spec.model import HOUR, SECOND, ConnFlag, DialTask, DiscoverTask, Node, NodeID, WaitTask
 from support import nid, node
 
 S = SECOND
@@ -135,8 +135,8 @@ def test_a_wait_task_sleeps_for_its_duration_and_never_negative_EX_WAIT_1() -> N
 
 
 def test_execute_with_input_answers_from_the_inputs_and_reports_the_dial_state() -> None:
-    from reference.dialstate import Dialstate
-    from spec.execution import DialState, Execution, ExecutionInput
+    from dialcheck.reference.dialstate import Dialstate
+    from dialcheck.spec.execution import DialState, Execution, ExecutionInput
     from support import config
 
     moved = Node(nid(1), "10.0.0.101", 30304, 0)
@@ -154,8 +154,8 @@ def test_execute_with_input_answers_from_the_inputs_and_reports_the_dial_state()
 
 
 def test_execute_with_input_runs_lookups_and_waits_without_dial_state() -> None:
-    from reference.execution import execute_with_input
-    from spec.execution import Execution, ExecutionInput
+    from dialcheck.reference.execution import execute_with_input
+    from dialcheck.spec.execution import Execution, ExecutionInput
 
     found = (node(3),)
     got = execute_with_input(DiscoverTask(), ExecutionInput(now=1 * S, lookup=found, last_lookup=0))

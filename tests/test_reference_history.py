@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from reference.history import DialHistory
+from dialcheck.reference.history import DialHistory
 
 
 def test_an_entry_expiring_exactly_now_still_blocks_DS_HIST_3() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reference.netrestrict import Netlist, parse_cidr, parse_ip
+from dialcheck.reference.netrestrict import Netlist, parse_cidr, parse_ip
 
 
 @pytest.mark.parametrize(

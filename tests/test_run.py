@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cli import main
-from conformance.machine import Level
-from conformance.runner import RunOptions, run_conformance
-from reference.dialstate import create_dialstate
-from spec.model import Profile
+from dialcheck.conformance.cli import main
+from dialcheck.conformance.machine import Level
+from dialcheck.conformance.runner import RunOptions, run_conformance
+from dialcheck.reference.dialstate import create_dialstate
+from dialcheck.spec.model import Profile
 
 QUICK = ["--examples", "25", "--steps", "40", "--hypothesis-profile", "ci"]
 
@@ -32,7 +32,7 @@ def test_the_reference_is_conformant_and_the_verdict_is_the_last_line(
     code, out, _ = _run([*QUICK, "--profile", profile, "--level", level, "--save-failures", str(tmp_path)], capsys)
     assert code == 0
     last = out.strip().splitlines()[-1]
-    assert last.startswith("dialcheck run: CONFORMANT - reference.dialstate:create_dialstate")
+    assert last.startswith("dialcheck run: CONFORMANT - dialcheck.reference.dialstate:create_dialstate")
     assert f"profile {profile}, level {level}" in last and "examples" in last and "steps" in last
     assert list(tmp_path.iterdir()) == []
 
@@ -45,7 +45,7 @@ def test_a_failure_prints_the_check_the_counterexample_and_saves_a_replayable_tr
     junit = tmp_path / "junit.xml"
     code, out, _ = _run(
         [
-            "--impl", "conformance.zoo:dials_self", "--level", "invariants", "--hypothesis-profile", "ci",
+            "--impl", "dialcheck.conformance.zoo:dials_self", "--level", "invariants", "--hypothesis-profile", "ci",
             "--save-failures", str(saved), "--json", str(report_json), "--junit", str(junit),
         ],
         capsys,
@@ -53,7 +53,7 @@ def test_a_failure_prints_the_check_the_counterexample_and_saves_a_replayable_tr
     assert code == 1
     assert out.startswith("FAILED NEVER_SELF\n  our own node is dialed")
     assert "counterexample (" in out and "<== NEVER_SELF" in out and "  config: self n0" in out
-    assert out.strip().splitlines()[-1].startswith("dialcheck run: NOT CONFORMANT (NEVER_SELF) - conformance.zoo:dials_self")
+    assert out.strip().splitlines()[-1].startswith("dialcheck run: NOT CONFORMANT (NEVER_SELF) - dialcheck.conformance.zoo:dials_self")
     [trace] = list(saved.glob("NEVER_SELF-geth-1.7-invariants-*.json"))
     document = json.loads(report_json.read_text())
     assert document["verdict"] == "not conformant" and document["failure"]["check"] == "NEVER_SELF"
@@ -61,7 +61,7 @@ def test_a_failure_prints_the_check_the_counterexample_and_saves_a_replayable_tr
     suite = ET.parse(junit).getroot()
     assert suite.get("failures") == "1" and suite.find("testcase/failure") is not None
     steps = len(json.loads(trace.read_text())["steps"])
-    assert main(["replay", "--impl", "conformance.zoo:dials_self", str(trace)]) == 1
+    assert main(["replay", "--impl", "dialcheck.conformance.zoo:dials_self", str(trace)]) == 1
     replayed = capsys.readouterr().out
     assert f"step {steps} ($.steps[{steps - 1}])" in replayed and "NEVER_SELF: our own node is dialed" in replayed
     # The saved expectations are what the bug answered; the reference disagrees with them.
@@ -117,8 +117,8 @@ def test_an_unwritable_report_path_exits_2(tmp_path: Path, capsys: pytest.Captur
 
 
 def test_progress_is_printed_on_a_terminal_only(capsys: pytest.CaptureFixture[str]) -> None:
-    from conformance.cli import _make_progress
-    from conformance.machine import RunContext
+    from dialcheck.conformance.cli import _make_progress
+    from dialcheck.conformance.machine import RunContext
 
     show = _make_progress()
     context = RunContext(create_dialstate, Profile.GETH_1_7, Level.STRICT)
@@ -147,7 +147,7 @@ class _WithoutExecute:
     """The reference behind the four contract methods only: no execute capability."""
 
     def __init__(self, config: object, profile: Profile) -> None:
-        from reference.dialstate import Dialstate
+        from dialcheck.reference.dialstate import Dialstate
 
         inner = Dialstate(config, profile)  # type: ignore[arg-type]
         self.new_tasks = inner.new_tasks
@@ -157,7 +157,7 @@ class _WithoutExecute:
 
 
 def test_an_implementation_without_execute_still_runs_and_the_verdict_says_so_AD_5() -> None:
-    from conformance.report import format_verdict
+    from dialcheck.conformance.report import format_verdict
 
     report = run_conformance(RunOptions(factory=_WithoutExecute, origin="x", examples=30, hypothesis_profile="ci"))
     assert report.conformant and report.execution_skipped and report.executions == 0
@@ -168,8 +168,8 @@ def test_an_implementation_without_execute_still_runs_and_the_verdict_says_so_AD
 
 
 def test_a_trace_with_execute_steps_fails_an_implementation_without_the_capability() -> None:
-    from conformance.replay import replay_trace
-    from conformance.trace import load_trace
+    from dialcheck.conformance.replay import replay_trace
+    from dialcheck.conformance.trace import load_trace
     from support import TRACES
 
     result = replay_trace(load_trace(TRACES / "execution-lookup-wait.json"), _WithoutExecute)

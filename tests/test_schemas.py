@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from conformance.cli import main
-from conformance.schemas import load_schemas
-from conformance.vectors import CORPUS_DIR
-from conformance.trace import TraceError
-from conformance.wire import Refusal, get_answer, get_hello_answer, get_tasks_answer
+from dialcheck.conformance.cli import main
+from dialcheck.conformance.schemas import load_schemas
+from dialcheck.conformance.vectors import CORPUS_DIR
+from dialcheck.conformance.trace import TraceError
+from dialcheck.conformance.wire import Refusal, get_answer, get_hello_answer, get_tasks_answer
 from support import TRACES
 
 PROGRAMS = Path(__file__).parent / "wire_programs"

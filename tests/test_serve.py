@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 import json
 
-from conformance.serve import WireServer, get_served_profiles, serve
-from conformance.wire import PROTOCOL, Hello, encode, make_init_request, make_new_tasks_request, make_task_done_request
-from reference.dialstate import create_dialstate
-from spec.model import Config, Node, Profile
+from dialcheck.conformance.serve import WireServer, get_served_profiles, serve
+from dialcheck.conformance.wire import PROTOCOL, Hello, encode, make_init_request, make_new_tasks_request, make_task_done_request
+from dialcheck.reference.dialstate import create_dialstate
+from dialcheck.spec.model import Config, Node, Profile
 from support import node
 
 HELLO = Hello("test", "0", PROTOCOL, ("geth-1.7",))

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.cli import main
-from conformance.trace import TraceError, parse_trace
+from dialcheck.conformance.cli import main
+from dialcheck.conformance.trace import TraceError, parse_trace
 
 VALID: dict[str, Any] = {
     "format": "dialcheck-trace/1",

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cli import main
-from conformance.replay import replay_trace
-from conformance.trace import NewTasksStep, dump_trace, load_trace, parse_trace
-from reference.dialstate import create_dialstate
+from dialcheck.conformance.cli import main
+from dialcheck.conformance.replay import replay_trace
+from dialcheck.conformance.trace import NewTasksStep, dump_trace, load_trace, parse_trace
+from dialcheck.reference.dialstate import create_dialstate
 from support import TRACES
 
 TRACE_FILES = sorted(TRACES.glob("*.json"))

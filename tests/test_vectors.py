@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cli import main
-from conformance.replay import replay_trace
-from conformance.trace import load_trace
-from conformance.vectors import CORPUS_DIR, GENERATOR, INDEX, SCENARIO_DIR, VectorError, generate_vectors
-from conformance.zoo import MEMBERS
-from spec.model import Profile
+from dialcheck.conformance.cli import main
+from dialcheck.conformance.replay import replay_trace
+from dialcheck.conformance.trace import load_trace
+from dialcheck.conformance.vectors import CORPUS_DIR, GENERATOR, INDEX, SCENARIO_DIR, VectorError, generate_vectors
+from dialcheck.conformance.zoo import MEMBERS
+from dialcheck.spec.model import Profile
 
 SPEC = Path(__file__).resolve().parents[1] / "spec" / "dialstate.md"
 _REQUIREMENT = re.compile(r"^\*\*([A-Z][A-Z0-9_]*(?:-[A-Z0-9]+)*)\.\*\*", re.MULTILINE)

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.cli import main
-from conformance.vectors import SCENARIO_DIR
+from dialcheck.conformance.cli import main
+from dialcheck.conformance.vectors import SCENARIO_DIR
 
 PROGRAM = Path(__file__).parent / "wire_programs" / "scripted.py"
 _NODE = {"id": "0a", "ip": "10.0.0.1", "tcp": 30303, "udp": 30303}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.vectors import SCENARIO_DIR
+from dialcheck.conformance.vectors import SCENARIO_DIR
 
 PROGRAM = Path(__file__).parent / "wire_programs" / "misbehaving.py"
 #: Far above what any case takes (a few seconds); only there to turn a hang of dialcheck into a failure.
@@ -27,7 +27,7 @@ def _is_alive(pid: int) -> bool:
 def _run(tmp_path: Path, mode: str, *extra: str, command: str = "run") -> tuple[int, str, str]:
     pidfile = tmp_path / "pids"
     cmd = f"{sys.executable} {PROGRAM} {mode} {pidfile}"
-    args = [sys.executable, "-m", "conformance", command, "--cmd", cmd, "--timeout", "2"]
+    args = [sys.executable, "-m", "dialcheck.conformance", command, "--cmd", cmd, "--timeout", "2"]
     if command == "run":
         args += ["--examples", "60", "--save-failures", str(tmp_path / "failures"), "--hypothesis-profile", "ci"]
     args += extra
@@ -55,9 +55,9 @@ def test_a_program_that_fails_before_running_is_bad_input_WIRE_2(tmp_path: Path,
 
 
 def test_a_program_without_the_requested_profile_exits_2_before_running_WIRE_2(tmp_path: Path) -> None:
-    cmd = f"{sys.executable} -m conformance serve --profile geth-1.8"
+    cmd = f"{sys.executable} -m dialcheck.conformance serve --profile geth-1.8"
     done = subprocess.run(
-        [sys.executable, "-m", "conformance", "run", "--cmd", cmd, "--profile", "geth-1.7"],
+        [sys.executable, "-m", "dialcheck.conformance", "run", "--cmd", cmd, "--profile", "geth-1.7"],
         capture_output=True,
         text=True,
         timeout=BOUND,
@@ -128,7 +128,7 @@ def test_a_program_that_floods_stderr_still_conforms(tmp_path: Path) -> None:
 def test_the_reference_served_over_the_wire_conforms_at_both_levels(tmp_path: Path) -> None:
     for level in ("strict", "invariants"):
         done = subprocess.run(
-            [sys.executable, "-m", "conformance", "run", "--cmd", f"{sys.executable} -m conformance serve",
+            [sys.executable, "-m", "dialcheck.conformance", "run", "--cmd", f"{sys.executable} -m dialcheck.conformance serve",
              "--level", level, "--examples", "100", "--hypothesis-profile", "ci"],
             capture_output=True,
             text=True,
@@ -141,11 +141,11 @@ def test_the_reference_served_over_the_wire_conforms_at_both_levels(tmp_path: Pa
 
 def test_a_seeded_bug_served_over_the_wire_is_caught_as_in_process(tmp_path: Path) -> None:
     """The wire adds no blind spot: a zoo member behind dialcheck serve fails with the same check."""
-    cmd = f"{sys.executable} -m conformance serve --impl conformance.zoo:dials_self"
+    cmd = f"{sys.executable} -m dialcheck.conformance serve --impl dialcheck.conformance.zoo:dials_self"
     args = ["run", "--level", "invariants", "--hypothesis-profile", "ci", "--save-failures", str(tmp_path)]
-    wire = subprocess.run([sys.executable, "-m", "conformance", *args, "--cmd", cmd], capture_output=True, text=True, timeout=BOUND)
+    wire = subprocess.run([sys.executable, "-m", "dialcheck.conformance", *args, "--cmd", cmd], capture_output=True, text=True, timeout=BOUND)
     local = subprocess.run(
-        [sys.executable, "-m", "conformance", *args, "--impl", "conformance.zoo:dials_self"], capture_output=True, text=True, timeout=BOUND
+        [sys.executable, "-m", "dialcheck.conformance", *args, "--impl", "dialcheck.conformance.zoo:dials_self"], capture_output=True, text=True, timeout=BOUND
     )
     assert wire.returncode == local.returncode == 1
     assert wire.stdout.splitlines()[-1].startswith("dialcheck run: NOT CONFORMANT (NEVER_SELF)")
@@ -153,6 +153,6 @@ def test_a_seeded_bug_served_over_the_wire_is_caught_as_in_process(tmp_path: Pat
     saved = sorted(tmp_path.glob("NEVER_SELF-*.json"))
     assert saved
     replayed = subprocess.run(
-        [sys.executable, "-m", "conformance", "replay", "--cmd", cmd, str(saved[0])], capture_output=True, text=True, timeout=BOUND
+        [sys.executable, "-m", "dialcheck.conformance", "replay", "--cmd", cmd, str(saved[0])], capture_output=True, text=True, timeout=BOUND
     )
     assert replayed.returncode == 1 and "NEVER_SELF" in replayed.stdout

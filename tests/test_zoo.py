@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cli import main
-from conformance.invariants import Check, Situation
-from conformance.machine import Level
-from conformance.mutants import Row, is_gap, run_mutants
-from conformance.replay import replay_trace
-from conformance.runner import RunOptions, RunReport, run_conformance
-from conformance.zoo import MEMBERS, Member, get_member
-from reference.dialstate import create_dialstate
-from spec.model import Profile
+from dialcheck.conformance.cli import main
+from dialcheck.conformance.invariants import Check, Situation
+from dialcheck.conformance.machine import Level
+from dialcheck.conformance.mutants import Row, is_gap, run_mutants
+from dialcheck.conformance.replay import replay_trace
+from dialcheck.conformance.runner import RunOptions, RunReport, run_conformance
+from dialcheck.conformance.zoo import MEMBERS, Member, get_member
+from dialcheck.reference.dialstate import create_dialstate
+from dialcheck.spec.model import Profile
 
 SEEN_BY_INVARIANTS = [m for m in MEMBERS if m.checks]
 
@@ -34,7 +34,7 @@ def test_the_zoo_covers_every_named_check_and_says_why_the_rest_are_strict_only(
 
 
 def test_a_zoo_member_is_usable_as_an_impl_factory() -> None:
-    import conformance.zoo as zoo
+    import dialcheck.conformance.zoo as zoo
 
     for member in MEMBERS:
         factory = getattr(zoo, member.name)
@@ -100,7 +100,7 @@ def test_a_saved_failure_replays_to_the_same_step_and_check(
     name: str, level: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     member = get_member(name)
-    impl = f"conformance.zoo:{member.name}"
+    impl = f"dialcheck.conformance.zoo:{member.name}"
     args = ["run", "--impl", impl, "--level", level, "--profile", member.profile.value]
     assert main([*args, "--hypothesis-profile", "ci", "--save-failures", str(tmp_path)]) == 1
     verdict = capsys.readouterr().out.strip().splitlines()[-1]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from conformance.serve import WireServer  # noqa: E402
-from conformance.wire import PROTOCOL, Hello, encode  # noqa: E402
-from reference.dialstate import create_dialstate  # noqa: E402
+from dialcheck.conformance.serve import WireServer  # noqa: E402
+from dialcheck.conformance.wire import PROTOCOL, Hello, encode  # noqa: E402
+from dialcheck.reference.dialstate import create_dialstate  # noqa: E402
 
 
 def main() -> int:
