@@ -15,8 +15,8 @@ import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Optional
 from pathlib import Path
+from typing import Optional
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -54,8 +54,12 @@ def measure(make: Callable[[], RuleBasedStateMachine], examples: int, steps: int
     """Return (steps run, seconds) for one run of ``make``'s machine."""
     _counted[0] = 0
     config = settings(
-        max_examples=examples, stateful_step_count=steps, deadline=None, database=None,
-        derandomize=True, suppress_health_check=list(HealthCheck),
+        max_examples=examples,
+        stateful_step_count=steps,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
     )
     start = time.perf_counter()
     _run_machine(make, settings=config)

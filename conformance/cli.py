@@ -11,27 +11,28 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import importlib.metadata
+import os
 import shlex
 import sys
-from dataclasses import dataclass
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, NoReturn, Optional
 
-from dialcheck.conformance.loader import REFERENCE_SPEC, ImplementationError, get_new_spelling, load_factory
-from dialcheck.conformance.process import WireFault
-from dialcheck.conformance.serve import get_served_profiles, serve
-from dialcheck.conformance.vectors import DEFAULT_COUNT as DEFAULT_VECTOR_COUNT
-from dialcheck.conformance.vectors import DEFAULT_SEED as DEFAULT_VECTOR_SEED
-from dialcheck.conformance.vectors import DEFAULT_STEPS as DEFAULT_VECTOR_STEPS
-from dialcheck.conformance.vectors import INDEX, VectorError, generate_vectors
 from dialcheck.conformance.execution_checks import supports_execution
-from dialcheck.conformance.wire import EXTENSION_EXECUTE, PROTOCOL, Hello
-from dialcheck.conformance.wire_adapter import DEFAULT_TIMEOUT, WireSession
+from dialcheck.conformance.loader import REFERENCE_SPEC, ImplementationError, get_new_spelling, load_factory
 from dialcheck.conformance.machine import Level, RunContext
-from dialcheck.conformance.mutants import format_matrix_header, format_row, format_summary, is_gap, run_mutants, write_matrix_json
+from dialcheck.conformance.mutants import (
+    format_matrix_header,
+    format_row,
+    format_summary,
+    is_gap,
+    run_mutants,
+    write_matrix_json,
+)
+from dialcheck.conformance.process import WireFault
+from dialcheck.conformance.replay import format_failure, replay_trace
 from dialcheck.conformance.report import format_failure_report, format_stats, format_verdict, write_json, write_junit
 from dialcheck.conformance.runner import (
     DEFAULT_EXAMPLES,
@@ -41,8 +42,14 @@ from dialcheck.conformance.runner import (
     get_default_hypothesis_profile,
     run_conformance,
 )
-from dialcheck.conformance.replay import format_failure, replay_trace
+from dialcheck.conformance.serve import get_served_profiles, serve
 from dialcheck.conformance.trace import Trace, TraceError, load_trace
+from dialcheck.conformance.vectors import DEFAULT_COUNT as DEFAULT_VECTOR_COUNT
+from dialcheck.conformance.vectors import DEFAULT_SEED as DEFAULT_VECTOR_SEED
+from dialcheck.conformance.vectors import DEFAULT_STEPS as DEFAULT_VECTOR_STEPS
+from dialcheck.conformance.vectors import INDEX, VectorError, generate_vectors
+from dialcheck.conformance.wire import EXTENSION_EXECUTE, PROTOCOL, Hello
+from dialcheck.conformance.wire_adapter import DEFAULT_TIMEOUT, WireSession
 from dialcheck.conformance.zoo import MEMBERS
 from dialcheck.spec.contract import DialstateFactory
 from dialcheck.spec.model import Config, Profile
@@ -94,7 +101,13 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", choices=[p.value for p in Profile], default=Profile.GETH_1_7.value)
     run.add_argument("--level", choices=[lv.value for lv in Level], default=Level.STRICT.value)
     run.add_argument("--examples", type=_positive, metavar="N", help=f"examples to run (default {DEFAULT_EXAMPLES})")
-    run.add_argument("--steps", type=_positive, metavar="N", default=DEFAULT_STEPS, help=f"most steps per example (default {DEFAULT_STEPS})")
+    run.add_argument(
+        "--steps",
+        type=_positive,
+        metavar="N",
+        default=DEFAULT_STEPS,
+        help=f"most steps per example (default {DEFAULT_STEPS})",
+    )
     run.add_argument("--seed", type=int, metavar="N", help="seed the example generation (same seed, same examples)")
     run.add_argument(
         "--hypothesis-profile",
@@ -102,7 +115,13 @@ def _build_parser() -> argparse.ArgumentParser:
         default=None,
         help="ci: derandomized, no example database (the default when CI is set); default; thorough: 10x examples",
     )
-    run.add_argument("--save-failures", metavar="DIR", type=Path, default=Path("dialcheck-failures"), help="where a failing trace is saved (default dialcheck-failures/)")
+    run.add_argument(
+        "--save-failures",
+        metavar="DIR",
+        type=Path,
+        default=Path("dialcheck-failures"),
+        help="where a failing trace is saved (default dialcheck-failures/)",
+    )
     run.add_argument("--json", metavar="FILE", type=Path, help="also write the report as JSON")
     run.add_argument("--junit", metavar="FILE", type=Path, help="also write the report as JUnit XML")
     run.add_argument("--stats", action="store_true", help="print how often each situation occurred")
@@ -116,7 +135,9 @@ def _build_parser() -> argparse.ArgumentParser:
     mutants.add_argument("--level", choices=[lv.value for lv in Level], default=Level.STRICT.value)
     mutants.add_argument("--json", metavar="FILE", type=Path, help="also write the matrix as JSON")
     mutants.add_argument("--member", action="append", metavar="NAME", help="only this member (repeatable)")
-    mutants.add_argument("--examples", type=_positive, metavar="N", help="examples per member (default: dialcheck run's)")
+    mutants.add_argument(
+        "--examples", type=_positive, metavar="N", help="examples per member (default: dialcheck run's)"
+    )
     mutants.add_argument("--hypothesis-profile", choices=HYPOTHESIS_PROFILES, default=None)
 
     vectors = commands.add_parser(
@@ -131,11 +152,35 @@ def _build_parser() -> argparse.ArgumentParser:
         help="write the corpus: a scenario trace per requirement plus seeded explored traces, and index.json",
         description="Write a deterministic corpus (same arguments, same bytes) to --out. Exit 0, or 2 on bad input.",
     )
-    generate.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write (scenarios/, explored/, index.json)")
-    generate.add_argument("--seed", type=int, default=DEFAULT_VECTOR_SEED, metavar="N", help=f"seed of the explored traces (default {DEFAULT_VECTOR_SEED})")
-    generate.add_argument("--count", type=_non_negative, default=DEFAULT_VECTOR_COUNT, metavar="N", help=f"explored traces (default {DEFAULT_VECTOR_COUNT})")
-    generate.add_argument("--steps", type=_positive, default=DEFAULT_VECTOR_STEPS, metavar="N", help=f"steps per explored trace (default {DEFAULT_VECTOR_STEPS})")
-    generate.add_argument("--profile", choices=[p.value for p in Profile], help="every trace under this profile (default: scenarios their own, explored alternating)")
+    generate.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="where to write (scenarios/, explored/, index.json)"
+    )
+    generate.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_VECTOR_SEED,
+        metavar="N",
+        help=f"seed of the explored traces (default {DEFAULT_VECTOR_SEED})",
+    )
+    generate.add_argument(
+        "--count",
+        type=_non_negative,
+        default=DEFAULT_VECTOR_COUNT,
+        metavar="N",
+        help=f"explored traces (default {DEFAULT_VECTOR_COUNT})",
+    )
+    generate.add_argument(
+        "--steps",
+        type=_positive,
+        default=DEFAULT_VECTOR_STEPS,
+        metavar="N",
+        help=f"steps per explored trace (default {DEFAULT_VECTOR_STEPS})",
+    )
+    generate.add_argument(
+        "--profile",
+        choices=[p.value for p in Profile],
+        help="every trace under this profile (default: scenarios their own, explored alternating)",
+    )
 
     served = commands.add_parser(
         "serve",
@@ -380,7 +425,9 @@ def _run_mutants(args: argparse.Namespace) -> int:
     names = {m.name for m in MEMBERS}
     unknown = sorted(set(args.member or ()) - names)
     if unknown:
-        raise UsageError(f"dialcheck mutants: no zoo member called {', '.join(unknown)}; the members are {', '.join(sorted(names))}")
+        raise UsageError(
+            f"dialcheck mutants: no zoo member called {', '.join(unknown)}; the members are {', '.join(sorted(names))}"
+        )
     members = [m for m in MEMBERS if not args.member or m.name in args.member]
     level = Level(args.level)
     print(format_matrix_header(), flush=True)
@@ -404,7 +451,10 @@ def _run_vectors(args: argparse.Namespace) -> int:
     except VectorError as exc:
         raise UsageError(f"dialcheck vectors generate: {exc}") from None
     covered = sorted({c for v in vectors for c in v.covers})
-    print(f"dialcheck vectors: wrote {len(vectors)} traces and {INDEX} to {args.out}, covering {len(covered)} requirement IDs")
+    print(
+        f"dialcheck vectors: wrote {len(vectors)} traces and {INDEX} to {args.out}, "
+        f"covering {len(covered)} requirement IDs"
+    )
     return EXIT_OK
 
 
@@ -415,7 +465,9 @@ def _run_serve(args: argparse.Namespace) -> int:
     try:
         probe = factory(Config(self_id="00", max_dyn_dials=0), Profile(profiles[0]))
     except Exception as exc:
-        raise UsageError(f"dialcheck serve --impl {args.impl}: the factory raised {type(exc).__name__}: {exc}") from None
+        raise UsageError(
+            f"dialcheck serve --impl {args.impl}: the factory raised {type(exc).__name__}: {exc}"
+        ) from None
     # WIRE-6: extensions are advertised in hello; the served implementation decides (AD-5).
     extensions = (EXTENSION_EXECUTE,) if supports_execution(probe) else ()
     hello = Hello(name, _get_version(), PROTOCOL, profiles, extensions)

@@ -35,13 +35,13 @@ from dialcheck.conformance.invariants import Check, Violation
 from dialcheck.conformance.render import format_actions, format_node, format_time
 from dialcheck.spec.execution import Action, Connect, DialState, Execution, ExecutionInput, Lookup, Resolve, Sleep
 from dialcheck.spec.model import (
-    Node,
     INITIAL_RESOLVE_DELAY,
     LOOKUP_INTERVAL,
     MAX_RESOLVE_DELAY,
     ConnFlag,
     DialTask,
     DiscoverTask,
+    Node,
     Task,
     compute_duration,
 )
@@ -73,7 +73,8 @@ def compare_executions(expected: Execution, got: Execution) -> Optional[str]:
         return None
     if expected.actions != got.actions:
         return f"execution differs: did {format_actions(got.actions)}, expected {format_actions(expected.actions)}"
-    return f"execution leaves the task in another state: {_format_state(got.state)}, expected {_format_state(expected.state)}"
+    got_state, expected_state = _format_state(got.state), _format_state(expected.state)
+    return f"execution leaves the task in another state: {got_state}, expected {expected_state}"
 
 
 def _format_state(state: Optional[DialState]) -> str:
@@ -128,7 +129,9 @@ class ExecutionChecker:
         # EX-WAIT-1: "a wait task MUST sleep for its duration; a negative duration returns at once".
         expected = [Sleep(max(0, task.duration))]
         if list(got.actions) != expected:
-            return [_violation(Check.EX_WAIT_1, f"the wait of {format_time(task.duration)}", got.actions, expected, inputs)]
+            return [
+                _violation(Check.EX_WAIT_1, f"the wait of {format_time(task.duration)}", got.actions, expected, inputs)
+            ]
         return []
 
     def _get_state(self, task: DialTask, dest: Node) -> DialState:
@@ -144,7 +147,9 @@ class ExecutionChecker:
         what = f"the {'static' if task.flag is ConnFlag.STATIC else 'dyn'} dial of {format_node(before.dest)}"
         actions = list(got.actions)
         if actions != expected.actions:
-            index = next(i for i, (a, b) in enumerate(zip(actions + [None], expected.actions + [None])) if a != b)
+            index = next(
+                i for i, (a, b) in enumerate(zip(actions + [None], expected.actions + [None], strict=False)) if a != b
+            )
             check = _name_difference(index, actions, expected, before, inputs)
             return [_violation(check, what, got.actions, expected.actions, inputs)]
         state = got.state

@@ -28,10 +28,30 @@ from typing import Optional
 from dialcheck.conformance.execution_checks import ExecutionChecker, get_lookup_start
 from dialcheck.conformance.invariants import InvariantChecker, Situation
 from dialcheck.conformance.machine import NODE_POOL, UNIVERSE, get_resolve_answers, uint_id
-from dialcheck.conformance.trace import AddStaticStep, ExecuteStep, NewTasksStep, RemoveStaticStep, Step, TaskDoneStep, TaskRef, Trace
+from dialcheck.conformance.trace import (
+    AddStaticStep,
+    ExecuteStep,
+    NewTasksStep,
+    RemoveStaticStep,
+    Step,
+    TaskDoneStep,
+    TaskRef,
+    Trace,
+)
 from dialcheck.reference.dialstate import Dialstate
 from dialcheck.spec.execution import Connect, Execution, ExecutionInput, Resolve
-from dialcheck.spec.model import SECOND, Config, ConnFlag, DialTask, DiscoverTask, Node, NodeID, Profile, Task, get_task_snapshot
+from dialcheck.spec.model import (
+    SECOND,
+    Config,
+    ConnFlag,
+    DialTask,
+    DiscoverTask,
+    Node,
+    NodeID,
+    Profile,
+    Task,
+    get_task_snapshot,
+)
 
 __all__ = ["COVERS_BY_SITUATION", "ALWAYS_COVERED", "ADAPTER_COVERED", "explore_trace"]
 
@@ -61,8 +81,25 @@ COVERS_BY_SITUATION: dict[Situation, tuple[str, ...]] = {
 #: What every explored trace covers: answers compared as multisets, the checks, the history.
 ALWAYS_COVERED = ("DS-TASKS-1", "DS-TASKS-2", "DS-CHECK-1", "DS-HIST-1", "NO_DOUBLE_DIAL", *ADAPTER_COVERED)
 
-_NETRESTRICTS: tuple[Optional[tuple[str, ...]], ...] = (None, None, (), ("10.0.0.0/24",), ("10.0.0.0/29", "192.168.0.11/32"))
-_ADVANCES = (0, 1, 4 * SECOND, 16 * SECOND, 20 * SECOND, 20 * SECOND + 1, 30 * SECOND, 30 * SECOND + 1, -1, -20 * SECOND)
+_NETRESTRICTS: tuple[Optional[tuple[str, ...]], ...] = (
+    None,
+    None,
+    (),
+    ("10.0.0.0/24",),
+    ("10.0.0.0/29", "192.168.0.11/32"),
+)
+_ADVANCES = (
+    0,
+    1,
+    4 * SECOND,
+    16 * SECOND,
+    20 * SECOND,
+    20 * SECOND + 1,
+    30 * SECOND,
+    30 * SECOND + 1,
+    -1,
+    -20 * SECOND,
+)
 #: Events and their weights: (name, weight).
 _EVENTS = (
     ("new_tasks", 10),

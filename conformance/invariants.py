@@ -221,7 +221,9 @@ class InvariantChecker:
     def _is_admitted(self, node: Node) -> bool:
         return self._netlist is None or self._netlist.contains(node.ip)
 
-    def _is_dialable(self, node: Node, peers: Mapping[NodeID, ConnFlag], marked: frozenset[NodeID] = frozenset()) -> bool:
+    def _is_dialable(
+        self, node: Node, peers: Mapping[NodeID, ConnFlag], marked: frozenset[NodeID] = frozenset()
+    ) -> bool:
         return (
             node.id not in self._dialing
             and node.id not in marked
@@ -236,7 +238,9 @@ class InvariantChecker:
 
     # -- checks ---------------------------------------------------------------
 
-    def _check_each_dial(self, dials: Sequence[DialTask], peers: Mapping[NodeID, ConnFlag], now: int) -> list[Violation]:
+    def _check_each_dial(
+        self, dials: Sequence[DialTask], peers: Mapping[NodeID, ConnFlag], now: int
+    ) -> list[Violation]:
         found: list[Violation] = []
         seen: set[NodeID] = set()
         for task in dials:
@@ -370,7 +374,10 @@ class InvariantChecker:
                 # KNOWN_CANDIDATE: "every dynamic dial MUST be of the fallback bootnode, a table
                 # node or a lookup result not yet used".
                 found.append(
-                    Violation(Check.KNOWN_CANDIDATE, f"{name} is dialed dynamically but came from no table, lookup or bootnode")
+                    Violation(
+                        Check.KNOWN_CANDIDATE,
+                        f"{name} is dialed dynamically but came from no table, lookup or bootnode",
+                    )
                 )
         return found
 

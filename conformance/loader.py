@@ -14,7 +14,14 @@ from typing import Optional, cast
 
 from dialcheck.spec.contract import CONTRACT_METHODS, Dialstate, DialstateFactory
 
-__all__ = ["ImplementationError", "ImplementationFault", "load_factory", "get_new_spelling", "check_dialstate", "REFERENCE_SPEC"]
+__all__ = [
+    "ImplementationError",
+    "ImplementationFault",
+    "load_factory",
+    "get_new_spelling",
+    "check_dialstate",
+    "REFERENCE_SPEC",
+]
 
 #: The ``--impl`` value that names the reference model.
 REFERENCE_SPEC = "dialcheck.reference.dialstate:create_dialstate"

@@ -56,9 +56,32 @@ from dialcheck.conformance.trace import (
 from dialcheck.reference.dialstate import Dialstate as ReferenceDialstate
 from dialcheck.spec.contract import Dialstate, DialstateFactory
 from dialcheck.spec.execution import Connect, Execution, ExecutionInput
-from dialcheck.spec.model import SECOND, Config, ConnFlag, DialTask, DiscoverTask, Node, NodeID, Profile, Task, WaitTask, get_task_key, get_task_snapshot
+from dialcheck.spec.model import (
+    SECOND,
+    Config,
+    ConnFlag,
+    DialTask,
+    DiscoverTask,
+    Node,
+    NodeID,
+    Profile,
+    Task,
+    WaitTask,
+    get_task_key,
+    get_task_snapshot,
+)
 
-__all__ = ["Level", "Nonconformance", "RunAborted", "RunContext", "DialMachine", "uint_id", "UNIVERSE", "NODE_POOL", "get_resolve_answers"]
+__all__ = [
+    "Level",
+    "Nonconformance",
+    "RunAborted",
+    "RunContext",
+    "DialMachine",
+    "uint_id",
+    "UNIVERSE",
+    "NODE_POOL",
+    "get_resolve_answers",
+]
 
 
 class DialOutcome(enum.Enum):
@@ -94,8 +117,16 @@ _INCOMPLETE = (_node(4, None), _node(9, None))
 _MOVED = (_node(1, "10.0.0.101", 30304),)
 #: Nodes that appear as table entries, lookup results and statics: all of the above.
 NODE_POOL: tuple[Node, ...] = UNIVERSE + _INCOMPLETE + _MOVED
-_NETRESTRICTS: tuple[Optional[tuple[str, ...]], ...] = (None, None, (), ("10.0.0.0/24",), ("10.0.0.0/29", "192.168.0.11/32"))
+_NETRESTRICTS: tuple[Optional[tuple[str, ...]], ...] = (
+    None,
+    None,
+    (),
+    ("10.0.0.0/24",),
+    ("10.0.0.0/29", "192.168.0.11/32"),
+)
 _BOUNDARIES = (0, 1, 4 * SECOND, 16 * SECOND, 20 * SECOND, 20 * SECOND + 1, 30 * SECOND, 30 * SECOND + 1)
+
+
 class Edge(enum.Enum):
     """A clock move to a boundary that geth measures from an earlier event the machine saw."""
 
@@ -274,7 +305,9 @@ class DialMachine(RuleBasedStateMachine):
             raise self._fail_fault(fault) from None
         except Exception as exc:
             self.steps.append(step)
-            raise self._fail("IMPLEMENTATION_ERROR", f"the implementation raised {type(exc).__name__} in {what}: {exc}") from None
+            raise self._fail(
+                "IMPLEMENTATION_ERROR", f"the implementation raised {type(exc).__name__} in {what}: {exc}"
+            ) from None
 
     def _fail_fault(self, fault: ImplementationFault) -> BaseException:
         """Return the failure for an adapter's fault: aborting the run when no example can follow."""
@@ -290,7 +323,9 @@ class DialMachine(RuleBasedStateMachine):
         discovery=st.sampled_from((True, True, True, False)),
     )
     def configure(self, config: Config, start: int, table: list[Node], discovery: bool) -> None:
-        """Create the implementation (and the reference) for ``config``; the clock starts at ``start``, the table holds ``table``.
+        """Create the implementation (and the reference) for ``config``; the clock starts at ``start``.
+
+        The table holds ``table``.
 
         ``discovery`` says whether the server has a discovery table that resolves nodes; it
         matters only when the implementation executes tasks (AD-5).
@@ -344,7 +379,9 @@ class DialMachine(RuleBasedStateMachine):
         peers = dict(self.peers)
         table = list(self.table)
         step = NewTasksStep(self.now, running, tuple(peers.items()), tuple(table))
-        answer = self._call("new_tasks", step, lambda: self._subject().new_tasks(running, dict(peers), self.now, list(table)))
+        answer = self._call(
+            "new_tasks", step, lambda: self._subject().new_tasks(running, dict(peers), self.now, list(table))
+        )
         problem = describe_bad_answer(answer)
         if problem is not None:
             self.steps.append(step)
@@ -356,7 +393,9 @@ class DialMachine(RuleBasedStateMachine):
             expected = tuple(self.reference.new_tasks(running, peers, self.now, table))
         violations = self.checker.on_new_tasks(running, peers, self.now, table, got)
         answer = expected if expected is not None else got
-        self.steps.append(NewTasksStep(self.now, running, step.peers, step.table, tuple(map(get_task_snapshot, answer))))
+        self.steps.append(
+            NewTasksStep(self.now, running, step.peers, step.table, tuple(map(get_task_snapshot, answer)))
+        )
         if expected is not None:
             difference = compare_tasks(expected, got, self.config.self_id)
             if difference is not None:
@@ -387,7 +426,7 @@ class DialMachine(RuleBasedStateMachine):
         step = ExecuteStep(ref, inputs)
         subject = self._subject()
         dest = entry.task.dest if isinstance(entry.task, DialTask) else None
-        got = self._call("execute", step, lambda: getattr(subject, "execute")(entry.task, inputs))
+        got = self._call("execute", step, lambda: subject.execute(entry.task, inputs))
         problem = describe_bad_execution(got)
         if problem is not None:
             self.steps.append(step)
@@ -438,7 +477,8 @@ class DialMachine(RuleBasedStateMachine):
         return next(
             e
             for e in self.outstanding
-            if isinstance(e.task, kind) and (node_id is None or (isinstance(e.task, DialTask) and e.task.dest.id == node_id))
+            if isinstance(e.task, kind)
+            and (node_id is None or (isinstance(e.task, DialTask) and e.task.dest.id == node_id))
         )
 
     @precondition(lambda self: bool(self.outstanding))
@@ -531,5 +571,3 @@ class DialMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         """Add this example's situations to the run's statistics."""
         self.run.situations.update(self.checker.situations)
-
-

@@ -26,8 +26,12 @@ HYPOTHESIS_PROFILES = ("ci", "default", "thorough")
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Add the ``--dialcheck-*`` options."""
     group = parser.getgroup("dialcheck", "dialstate conformance (dialcheck)")
-    group.addoption("--dialcheck-impl", metavar="MODULE:FACTORY", help="implementation to check, made as FACTORY(config, profile)")
-    group.addoption("--dialcheck-cmd", metavar="COMMAND", help="implementation speaking dialcheck-wire/1 (not available yet)")
+    group.addoption(
+        "--dialcheck-impl", metavar="MODULE:FACTORY", help="implementation to check, made as FACTORY(config, profile)"
+    )
+    group.addoption(
+        "--dialcheck-cmd", metavar="COMMAND", help="implementation speaking dialcheck-wire/1 (not available yet)"
+    )
     group.addoption(
         "--dialcheck-profile",
         action="append",
@@ -35,7 +39,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="geth profile to hold it to; repeat for several (default geth-1.7)",
     )
     group.addoption("--dialcheck-level", choices=LEVELS, default=LEVELS[0])
-    group.addoption("--dialcheck-examples", type=int, metavar="N", help="examples per profile (default: dialcheck run's)")
+    group.addoption(
+        "--dialcheck-examples", type=int, metavar="N", help="examples per profile (default: dialcheck run's)"
+    )
     group.addoption("--dialcheck-hypothesis-profile", choices=HYPOTHESIS_PROFILES, help="ci, default or thorough")
 
 

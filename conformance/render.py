@@ -13,7 +13,17 @@ from typing import Optional
 
 from dialcheck.conformance.trace import AddStaticStep, ExecuteStep, NewTasksStep, Step, TaskDoneStep
 from dialcheck.spec.execution import Action, Connect, Resolve, Sleep
-from dialcheck.spec.model import SECOND, ConnFlag, DialTask, Node, NodeID, Task, WaitTask, get_dial_flag_names, is_node_id
+from dialcheck.spec.model import (
+    SECOND,
+    ConnFlag,
+    DialTask,
+    Node,
+    NodeID,
+    Task,
+    WaitTask,
+    get_dial_flag_names,
+    is_node_id,
+)
 
 __all__ = [
     "format_node_id",

@@ -26,16 +26,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Optional, Union
 
-from dialcheck.conformance.execution_checks import ExecutionChecker, compare_executions, describe_bad_execution, supports_execution
+from dialcheck.conformance.execution_checks import (
+    ExecutionChecker,
+    compare_executions,
+    describe_bad_execution,
+    supports_execution,
+)
 from dialcheck.conformance.invariants import InvariantChecker
 from dialcheck.conformance.loader import ImplementationFault, check_dialstate
 from dialcheck.conformance.render import format_step, format_tasks
-from dialcheck.conformance.trace import AddStaticStep, ExecuteStep, NewTasksStep, Step, TaskDoneStep, Trace, TaskRef
+from dialcheck.conformance.trace import AddStaticStep, ExecuteStep, NewTasksStep, Step, TaskDoneStep, TaskRef, Trace
 from dialcheck.spec.contract import Dialstate, DialstateFactory
 from dialcheck.spec.execution import Execution
 from dialcheck.spec.model import ConnFlag, DialTask, DiscoverTask, Node, NodeID, Profile, Task, WaitTask, get_task_key
 
-__all__ = ["Failure", "ReplayResult", "replay_trace", "compare_tasks", "describe_bad_answer", "format_failure", "is_task"]
+__all__ = [
+    "Failure",
+    "ReplayResult",
+    "replay_trace",
+    "compare_tasks",
+    "describe_bad_answer",
+    "format_failure",
+    "is_task",
+]
 
 
 @dataclass(frozen=True)
@@ -134,7 +147,9 @@ def _raised(exc: Exception, what: str, step: Optional[Step]) -> Failure:
     """Return the failure for an exception out of the implementation (AD-4) or an adapter's fault."""
     if isinstance(exc, ImplementationFault):
         return Failure(None, step, exc.check, exc.message)
-    return Failure(None, step, "IMPLEMENTATION_ERROR", f"the implementation raised {type(exc).__name__} in {what}: {exc}")
+    return Failure(
+        None, step, "IMPLEMENTATION_ERROR", f"the implementation raised {type(exc).__name__} in {what}: {exc}"
+    )
 
 
 def _missing(step: Union[TaskDoneStep, ExecuteStep]) -> Failure:
@@ -156,7 +171,7 @@ def _run_execute(
         return Failure(None, step, "EXECUTION_UNSUPPORTED", reason)
     dest = task.dest if isinstance(task, DialTask) else None
     try:
-        got: object = getattr(impl, "execute")(task, step.inputs)
+        got: object = impl.execute(task, step.inputs)
     except Exception as exc:
         return _raised(exc, "execute", step)
     problem = describe_bad_execution(got)

@@ -166,4 +166,3 @@ def write_junit(report: RunReport, path: Path) -> None:
     elif report.after_run is not None:
         ET.SubElement(case, "failure", message=f"{report.after_run.check}: {report.after_run.message}")
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
-

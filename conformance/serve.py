@@ -18,6 +18,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import BinaryIO, Optional
 
+from dialcheck.conformance.execution_checks import describe_bad_execution, supports_execution
+from dialcheck.conformance.loader import check_dialstate
+from dialcheck.conformance.replay import describe_bad_answer
 from dialcheck.conformance.trace import TraceError
 from dialcheck.conformance.wire import (
     PROTOCOL,
@@ -26,8 +29,8 @@ from dialcheck.conformance.wire import (
     Hello,
     HelloRequest,
     InitRequest,
-    Op,
     NewTasksRequest,
+    Op,
     StaticRequest,
     TaskDoneRequest,
     decode,
@@ -40,9 +43,6 @@ from dialcheck.conformance.wire import (
     make_ok_answer,
     make_tasks_answer,
 )
-from dialcheck.conformance.loader import check_dialstate
-from dialcheck.conformance.execution_checks import describe_bad_execution, supports_execution
-from dialcheck.conformance.replay import describe_bad_answer
 from dialcheck.spec.contract import Dialstate, DialstateFactory
 from dialcheck.spec.model import Profile, Task
 
@@ -113,7 +113,7 @@ class WireServer:
                 return make_error_answer(f"unknown handle {request.handle}: no outstanding task has it")
             if not supports_execution(self.impl):
                 return make_error_answer("the served implementation cannot execute tasks", unsupported=True)
-            execution = getattr(self.impl, "execute")(task, request.inputs)
+            execution = self.impl.execute(task, request.inputs)
             problem = describe_bad_execution(execution)
             if problem is not None:
                 return make_error_answer(problem)

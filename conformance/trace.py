@@ -176,7 +176,10 @@ def describe_json(value: object) -> str:
 
 
 def get_object(value: object, path: str, required: set[str], optional: set[str]) -> Mapping[str, object]:
-    """Return ``value`` as an object with the ``required`` keys, refusing keys outside both sets (but ``x-...``). Raise ``TraceError`` naming ``path`` otherwise."""
+    """Return ``value`` as an object with the ``required`` keys, refusing keys outside both sets (but ``x-...``).
+
+    Raise ``TraceError`` naming ``path`` otherwise.
+    """
     if not isinstance(value, dict):
         _fail(path, f"expected an object, got {describe_json(value)}")
     for key in sorted(required - value.keys()):
@@ -266,7 +269,7 @@ def _get_netrestrict(value: object, path: str) -> Optional[tuple[str, ...]]:
         try:
             parse_cidr(text)
         except ValueError:
-            _fail(f"{path}[{i}]", f"expected a CIDR such as \"10.0.0.0/8\", got {describe_json(item)}")
+            _fail(f"{path}[{i}]", f'expected a CIDR such as "10.0.0.0/8", got {describe_json(item)}')
         cidrs.append(text)
     return tuple(cidrs)
 
@@ -285,7 +288,10 @@ def get_config(value: object, path: str) -> Config:
 
 
 def get_task(value: object, path: str) -> Task:
-    """Return ``value`` as a task (a dial task has exactly one of dyn or static). Raise ``TraceError`` naming ``path`` otherwise."""
+    """Return ``value`` as a task (a dial task has exactly one of dyn or static).
+
+    Raise ``TraceError`` naming ``path`` otherwise.
+    """
     obj = get_object(value, path, {"type"}, {"flags", "dest", "duration"})
     kind = obj["type"]
     if kind == "dial":
@@ -367,7 +373,9 @@ def _get_action(value: object, path: str) -> Action:
 
 def get_execution(obj: Mapping[str, object], path: str) -> Execution:
     """Return what a task did, from an object with ``actions`` and ``state``. Raise ``TraceError`` naming ``path``."""
-    actions = tuple(_get_action(a, f"{path}.actions[{i}]") for i, a in enumerate(get_list(obj["actions"], f"{path}.actions")))
+    actions = tuple(
+        _get_action(a, f"{path}.actions[{i}]") for i, a in enumerate(get_list(obj["actions"], f"{path}.actions"))
+    )
     raw = obj.get("state")
     if raw is None:
         return Execution(actions)
@@ -516,7 +524,11 @@ def execution_input_to_json(inputs: ExecutionInput) -> dict[str, object]:
 
 def _action_to_json(action: Action) -> dict[str, object]:
     if isinstance(action, Resolve):
-        return {"type": "resolve", "id": action.node_id, "found": None if action.found is None else node_to_json(action.found)}
+        return {
+            "type": "resolve",
+            "id": action.node_id,
+            "found": None if action.found is None else node_to_json(action.found),
+        }
     if isinstance(action, Connect):
         return {"type": "connect", "dest": node_to_json(action.dest), "connected": action.connected}
     if isinstance(action, Sleep):
@@ -531,7 +543,11 @@ def execution_to_json(execution: Execution) -> dict[str, object]:
         "actions": [_action_to_json(a) for a in execution.actions],
         "state": None
         if state is None
-        else {"resolve_delay": state.resolve_delay, "last_resolved": state.last_resolved, "dest": node_to_json(state.dest)},
+        else {
+            "resolve_delay": state.resolve_delay,
+            "last_resolved": state.last_resolved,
+            "dest": node_to_json(state.dest),
+        },
     }
 
 
@@ -581,4 +597,3 @@ def trace_to_json(trace: Trace) -> dict[str, object]:
 def dump_trace(trace: Trace) -> str:
     """Return the canonical JSON text of a trace (sorted keys, two-space indent, final newline)."""
     return json.dumps(trace_to_json(trace), indent=2, sort_keys=True) + "\n"
-

@@ -170,7 +170,9 @@ def _generate(
         trace = load_trace(path)
         chosen = profile or trace.profile
         expected = _expect_reference(trace, chosen)
-        entries.append(_write(out, f"scenarios/{path.stem}{suffix}.json", expected, "scenario", get_scenario_covers(trace)))
+        entries.append(
+            _write(out, f"scenarios/{path.stem}{suffix}.json", expected, "scenario", get_scenario_covers(trace))
+        )
     for i in range(count):
         chosen = profile or (Profile.GETH_1_7, Profile.GETH_1_8)[i % 2]
         name = f"explored-{seed}-{i:03d}"
@@ -189,7 +191,12 @@ def _generate(
     ]
     index = {
         "format": GENERATOR,
-        "arguments": {"seed": seed, "count": count, "profile": None if profile is None else profile.value, "steps": steps},
+        "arguments": {
+            "seed": seed,
+            "count": count,
+            "profile": None if profile is None else profile.value,
+            "steps": steps,
+        },
         "vectors": vectors,
     }
     (out / INDEX).write_text(json.dumps(index, indent=2, sort_keys=True) + "\n", encoding="utf-8")

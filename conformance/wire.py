@@ -46,13 +46,13 @@ from typing import NoReturn, Optional, Union
 from dialcheck.conformance.trace import (
     EXECUTION_INPUT_KEYS,
     TraceError,
+    config_to_json,
     describe_json,
     execution_input_to_json,
     execution_to_json,
+    get_config,
     get_execution,
     get_execution_input,
-    config_to_json,
-    get_config,
     get_flags,
     get_int,
     get_list,
@@ -371,7 +371,10 @@ def get_request(value: object) -> Request:
             pobj = get_object(peer, f"$.peers[{i}]", {"id", "flags"}, set())
             peers[get_node_id(pobj["id"], f"$.peers[{i}].id")] = get_flags(pobj["flags"], f"$.peers[{i}].flags")
         return NewTasksRequest(
-            get_int(obj["now"], "$.now"), get_int(obj["running"], "$.running"), peers, get_nodes(obj["table"], "$.table")
+            get_int(obj["now"], "$.now"),
+            get_int(obj["running"], "$.running"),
+            peers,
+            get_nodes(obj["table"], "$.table"),
         )
     if op == Op.TASK_DONE.value:
         obj = get_object(value, "$", {"op", "now", "handle"}, {"results"})

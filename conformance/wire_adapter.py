@@ -29,27 +29,27 @@ from typing import Optional, Union
 from dialcheck.conformance.process import FaultKind, ImplementationProcess, WireFault, quote_line, split_command
 from dialcheck.conformance.trace import TraceError
 from dialcheck.conformance.wire import (
+    EXECUTION_KEYS,
+    EXTENSION_EXECUTE,
+    HELLO_KEYS,
+    HELLO_OPTIONAL_KEYS,
     PROTOCOL,
     Hello,
     Op,
     Refusal,
     decode,
     encode,
-    HELLO_KEYS,
-    HELLO_OPTIONAL_KEYS,
     get_answer,
+    get_execution_answer,
     get_hello_answer,
     get_tasks_answer,
     make_bye_request,
+    make_execute_request,
     make_hello_request,
     make_init_request,
     make_new_tasks_request,
     make_static_request,
     make_task_done_request,
-    make_execute_request,
-    get_execution_answer,
-    EXECUTION_KEYS,
-    EXTENSION_EXECUTE,
 )
 from dialcheck.spec.execution import Execution, ExecutionInput
 from dialcheck.spec.model import Config, ConnFlag, DialTask, Node, NodeID, Profile, Task, get_task_key
@@ -88,7 +88,9 @@ class WireSession:
         # with protocol 1" (the caller checks the profile).
         if hello is None or hello.protocol != PROTOCOL:
             said = f"protocol {hello.protocol}" if hello is not None else "a refusal"
-            raise self.fault(FaultKind.UNSUPPORTED, f"it answered hello with {said}; dialcheck speaks protocol {PROTOCOL}")
+            raise self.fault(
+                FaultKind.UNSUPPORTED, f"it answered hello with {said}; dialcheck speaks protocol {PROTOCOL}"
+            )
         self.hello = hello
         return hello
 
@@ -150,7 +152,9 @@ class WireSession:
             return fault
         left = process.finish()
         if left is not None:
-            return WireFault(FaultKind.LEFT_CHILD, f"it left processes running after bye: {left}", tuple(process.stderr_tail))
+            return WireFault(
+                FaultKind.LEFT_CHILD, f"it left processes running after bye: {left}", tuple(process.stderr_tail)
+            )
         return None
 
     def kill(self) -> None:

@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 from typing import Optional
 
 from dialcheck.reference.dialstate import DialError, Dialstate, _Call, _go_div
-from dialcheck.spec.execution import Connect, DialState, Execution, ExecutionInput, Resolve, Sleep
 from dialcheck.reference.history import DialHistory
+from dialcheck.spec.execution import Connect, DialState, Execution, ExecutionInput, Resolve, Sleep
 from dialcheck.spec.model import (
     DIAL_HISTORY_EXPIRATION,
     FALLBACK_INTERVAL,
@@ -218,7 +218,12 @@ class _RotationStallsOnRejection(Dialstate):
 class _FallbackIgnoresInboundPeers(Dialstate):
     def _add_fallback_dial(self, call: _Call) -> None:
         dynamic_peers = any(ConnFlag.DYN in flags for flags in call.peers.values())
-        if not dynamic_peers and self._bootnodes and call.need > 0 and compute_duration(call.now, self._start) > FALLBACK_INTERVAL:
+        if (
+            not dynamic_peers
+            and self._bootnodes
+            and call.need > 0
+            and compute_duration(call.now, self._start) > FALLBACK_INTERVAL
+        ):
             bootnode = self._bootnodes.pop(0)
             self._bootnodes.append(bootnode)
             if self._add_dial(call, ConnFlag.DYN, bootnode):
@@ -323,8 +328,6 @@ class _LookupResultsDeduplicated(Dialstate):
     def task_done(self, task: Task, now: int, results: Sequence[Node]) -> None:
         unique = list({node.id: node for node in results}.values())
         super().task_done(task, now, unique)
-
-
 
 
 class _ConcurrentLookups(Dialstate):
@@ -461,7 +464,11 @@ class _FailedResolveNotRecorded(Dialstate):
             return super().execute(task, inputs)
         last = task.last_resolved
         done = super().execute(task, inputs)
-        if done.state is not None and task.dest == done.state.dest and any(isinstance(a, Resolve) and a.found is None for a in done.actions):
+        if (
+            done.state is not None
+            and task.dest == done.state.dest
+            and any(isinstance(a, Resolve) and a.found is None for a in done.actions)
+        ):
             task.last_resolved = last
             return replace(done, state=replace(done.state, last_resolved=last))
         return done
@@ -499,61 +506,366 @@ class Member:
         return self.implementation(config, profile)
 
 
-_ONLY_IDENTITY = "a static dial at the old endpoint after a resolve found a new one is visible only against the reference"
+_ONLY_IDENTITY = (
+    "a static dial at the old endpoint after a resolve found a new one is visible only against the reference"
+)
 _ONLY_ORDER = "which of several valid candidates is tried is visible only against the reference"
 _ONLY_FEWER = "it dials or looks up less than geth, which no named invariant forbids"
 MEMBERS: tuple[Member, ...] = (
-    Member("dials_connected_peers", "DS-CHECK-1", "checkDial forgets the already-connected check.", ("NO_DOUBLE_DIAL",), _DialsConnectedPeers),
-    Member("dials_twice_in_one_answer", "NO_DOUBLE_DIAL", "a node met twice in one call (table and lookup, or duplicated) is dialed twice.", ("NO_DOUBLE_DIAL", "DYN_BUDGET"), _DialsTwiceInOneAnswer),
-    Member("static_dialed_as_dynamic", "DS-TASKS-1", "static dial tasks carry the dyn flag.", ("DYN_BUDGET", "STATIC_REDIAL", "KNOWN_CANDIDATE"), _StaticDialedAsDynamic),
+    Member(
+        "dials_connected_peers",
+        "DS-CHECK-1",
+        "checkDial forgets the already-connected check.",
+        ("NO_DOUBLE_DIAL",),
+        _DialsConnectedPeers,
+    ),
+    Member(
+        "dials_twice_in_one_answer",
+        "NO_DOUBLE_DIAL",
+        "a node met twice in one call (table and lookup, or duplicated) is dialed twice.",
+        ("NO_DOUBLE_DIAL", "DYN_BUDGET"),
+        _DialsTwiceInOneAnswer,
+    ),
+    Member(
+        "static_dialed_as_dynamic",
+        "DS-TASKS-1",
+        "static dial tasks carry the dyn flag.",
+        ("DYN_BUDGET", "STATIC_REDIAL", "KNOWN_CANDIDATE"),
+        _StaticDialedAsDynamic,
+    ),
     Member("dials_self", "NEVER_SELF", "checkDial forgets the is-self check.", ("NEVER_SELF",), _DialsSelf),
-    Member("static_self_dialed", "DS-STATIC-2", "a static node for our own ID is kept and dialed.", ("NEVER_SELF",), _StaticSelfDialed),
-    Member("admits_incomplete_nodes", "DS-NET-1", "a node without an IP passes netrestrict.", ("NETRESTRICT",), _AdmitsIncompleteNodes),
-    Member("static_ignores_netrestrict", "DS-STATIC-2", "restricted static nodes are kept and dialed.", ("NETRESTRICT",), _StaticIgnoresNetrestrict),
-    Member("empty_netrestrict_admits_all", "DS-NET-1", "an empty restriction list is taken as no restriction.", ("NETRESTRICT",), _EmptyNetrestrictAdmitsAll),
-    Member("budget_forgets_in_flight_dials", "DS-NEED-1", "need ignores outstanding dynamic dials.", ("DYN_BUDGET", "RANDOM_HALF"), _BudgetForgetsInFlightDials),
-    Member("budget_counts_static_peers", "DS-NEED-1", "static peers are counted against the dynamic budget.", (), _BudgetCountsStaticPeers, strict_only_because=_ONLY_FEWER),
-    Member("budget_counts_inbound_peers", "DS-NEED-1", "inbound and trusted peers are counted as dynamic.", (), _BudgetCountsInboundPeers, strict_only_because=_ONLY_FEWER),
-    Member("static_dials_use_the_budget", "DS-STATIC-1", "static dials decrease the dynamic need.", ("BOOTNODE_ROTATION",), _StaticDialsUseTheBudget),
-    Member("history_inclusive_expiry", "DS-HIST-3", "a history entry stops blocking at its expiry (<= for <).", ("HISTORY_EXPIRY", "WAIT_EXPIRE"), _HistoryInclusiveExpiry),
-    Member("history_of_29_seconds", "DS-HIST-1", "finished dials block their node for 29 s, not 30 s.", ("HISTORY_EXPIRY", "WAIT_EXPIRE"), _HistoryOf29Seconds),
-    Member("history_expired_after_the_checks", "DS-HIST-2", "the history is expired at the end of newTasks, after the checks.", ("STATIC_REDIAL", "WAIT_EXPIRE", "BOOTNODE_ROTATION"), _HistoryExpiredAfterTheChecks),
-    Member("dialing_never_cleared", "DS-HIST-1", "a finished static dial leaves its node marked as dialing.", ("STATIC_REDIAL",), _DialingNeverCleared),
-    Member("fallback_at_exactly_20s", "DS-FALLBACK-1", "the bootnode fallback fires when exactly 20 s have passed (>= for >).", ("BOOTNODE_ROTATION",), _FallbackAtExactly20s),
-    Member("start_recorded_at_zero", "DS-TIME-2", "a call at the zero instant records it as the start.", ("BOOTNODE_ROTATION",), _StartRecordedAtZero),
-    Member("rotation_stalls_on_rejection", "BOOTNODE_ROTATION", "a rejected bootnode keeps its turn in the rotation.", ("BOOTNODE_ROTATION",), _RotationStallsOnRejection),
-    Member("fallback_ignores_inbound_peers", "DS-FALLBACK-1", "the fallback counts only dynamic peers as peers.", ("BOOTNODE_ROTATION", "RANDOM_HALF"), _FallbackIgnoresInboundPeers),
-    Member("fallback_without_need", "DS-FALLBACK-1", "the fallback fires even when the dynamic budget is used up.", ("DYN_BUDGET", "BOOTNODE_ROTATION"), _FallbackWithoutNeed),
-    Member("monotonic_clock", "DS-TIME-1", "times that go backwards are replaced by the latest time seen.", ("WAIT_EXPIRE", "HISTORY_EXPIRY", "STATIC_REDIAL"), _MonotonicClock),
-    Member("random_before_fallback", "DS-RANDOM-1", "random candidates are computed before the bootnode step.", ("RANDOM_HALF", "DYN_BUDGET"), _RandomBeforeFallback),
-    Member("random_from_whole_table", "DS-RANDOM-1", "table nodes are tried past the first need/2 until need/2 are dialed.", ("RANDOM_HALF",), _RandomFromWholeTable),
-    Member("random_uses_whole_need", "RANDOM_HALF", "the whole need, not half of it, is dialed from the table.", ("RANDOM_HALF",), _RandomUsesWholeNeed),
-    Member("lookup_buffer_reversed", "DS-LOOKUP-1", "lookup results are tried newest first.", (), _LookupBufferReversed, strict_only_because=_ONLY_ORDER),
-    Member("lookup_buffer_not_consumed", "DS-LOOKUP-1", "tried lookup results stay in the buffer and are tried again.", ("KNOWN_CANDIDATE",), _LookupBufferNotConsumed),
-    Member("lookup_buffer_cleared", "DS-LOOKUP-1", "untried lookup results are thrown away after each call.", (), _LookupBufferCleared, strict_only_because=_ONLY_FEWER),
-    Member("lookup_drops_only_dialed", "DS-LOOKUP-1", "rejected lookup results stay in the buffer.", (), _LookupDropsOnlyDialed, strict_only_because=_ONLY_ORDER),
-    Member("lookup_results_deduplicated", "DS-LOOKUP-3", "duplicate lookup results are dropped when the lookup finishes.", (), _LookupResultsDeduplicated, strict_only_because=_ONLY_FEWER),
-    Member("concurrent_lookups", "SINGLE_LOOKUP", "a discover task starts while one is running.", ("SINGLE_LOOKUP",), _ConcurrentLookups),
-    Member("discover_when_buffer_suffices", "DS-LOOKUP-2", "a lookup starts when the buffer holds as many nodes as needed, even none with none needed (<= for <).", (), _DiscoverWhenBufferSuffices, strict_only_because="an extra lookup is allowed by every named invariant"),
-    Member("waits_while_tasks_run", "DS-WAIT-1", "a wait task is returned while other tasks run.", ("WAIT_EXPIRE",), _WaitsWhileTasksRun),
-    Member("wait_one_second_long", "WAIT_EXPIRE", "the wait lasts one second longer than the earliest expiry.", ("WAIT_EXPIRE",), _WaitOneSecondLong),
-    Member("wait_for_latest_expiry", "DS-WAIT-1", "the wait lasts until the latest expiry, not the earliest.", ("WAIT_EXPIRE",), _WaitForLatestExpiry),
+    Member(
+        "static_self_dialed",
+        "DS-STATIC-2",
+        "a static node for our own ID is kept and dialed.",
+        ("NEVER_SELF",),
+        _StaticSelfDialed,
+    ),
+    Member(
+        "admits_incomplete_nodes",
+        "DS-NET-1",
+        "a node without an IP passes netrestrict.",
+        ("NETRESTRICT",),
+        _AdmitsIncompleteNodes,
+    ),
+    Member(
+        "static_ignores_netrestrict",
+        "DS-STATIC-2",
+        "restricted static nodes are kept and dialed.",
+        ("NETRESTRICT",),
+        _StaticIgnoresNetrestrict,
+    ),
+    Member(
+        "empty_netrestrict_admits_all",
+        "DS-NET-1",
+        "an empty restriction list is taken as no restriction.",
+        ("NETRESTRICT",),
+        _EmptyNetrestrictAdmitsAll,
+    ),
+    Member(
+        "budget_forgets_in_flight_dials",
+        "DS-NEED-1",
+        "need ignores outstanding dynamic dials.",
+        ("DYN_BUDGET", "RANDOM_HALF"),
+        _BudgetForgetsInFlightDials,
+    ),
+    Member(
+        "budget_counts_static_peers",
+        "DS-NEED-1",
+        "static peers are counted against the dynamic budget.",
+        (),
+        _BudgetCountsStaticPeers,
+        strict_only_because=_ONLY_FEWER,
+    ),
+    Member(
+        "budget_counts_inbound_peers",
+        "DS-NEED-1",
+        "inbound and trusted peers are counted as dynamic.",
+        (),
+        _BudgetCountsInboundPeers,
+        strict_only_because=_ONLY_FEWER,
+    ),
+    Member(
+        "static_dials_use_the_budget",
+        "DS-STATIC-1",
+        "static dials decrease the dynamic need.",
+        ("BOOTNODE_ROTATION",),
+        _StaticDialsUseTheBudget,
+    ),
+    Member(
+        "history_inclusive_expiry",
+        "DS-HIST-3",
+        "a history entry stops blocking at its expiry (<= for <).",
+        ("HISTORY_EXPIRY", "WAIT_EXPIRE"),
+        _HistoryInclusiveExpiry,
+    ),
+    Member(
+        "history_of_29_seconds",
+        "DS-HIST-1",
+        "finished dials block their node for 29 s, not 30 s.",
+        ("HISTORY_EXPIRY", "WAIT_EXPIRE"),
+        _HistoryOf29Seconds,
+    ),
+    Member(
+        "history_expired_after_the_checks",
+        "DS-HIST-2",
+        "the history is expired at the end of newTasks, after the checks.",
+        ("STATIC_REDIAL", "WAIT_EXPIRE", "BOOTNODE_ROTATION"),
+        _HistoryExpiredAfterTheChecks,
+    ),
+    Member(
+        "dialing_never_cleared",
+        "DS-HIST-1",
+        "a finished static dial leaves its node marked as dialing.",
+        ("STATIC_REDIAL",),
+        _DialingNeverCleared,
+    ),
+    Member(
+        "fallback_at_exactly_20s",
+        "DS-FALLBACK-1",
+        "the bootnode fallback fires when exactly 20 s have passed (>= for >).",
+        ("BOOTNODE_ROTATION",),
+        _FallbackAtExactly20s,
+    ),
+    Member(
+        "start_recorded_at_zero",
+        "DS-TIME-2",
+        "a call at the zero instant records it as the start.",
+        ("BOOTNODE_ROTATION",),
+        _StartRecordedAtZero,
+    ),
+    Member(
+        "rotation_stalls_on_rejection",
+        "BOOTNODE_ROTATION",
+        "a rejected bootnode keeps its turn in the rotation.",
+        ("BOOTNODE_ROTATION",),
+        _RotationStallsOnRejection,
+    ),
+    Member(
+        "fallback_ignores_inbound_peers",
+        "DS-FALLBACK-1",
+        "the fallback counts only dynamic peers as peers.",
+        ("BOOTNODE_ROTATION", "RANDOM_HALF"),
+        _FallbackIgnoresInboundPeers,
+    ),
+    Member(
+        "fallback_without_need",
+        "DS-FALLBACK-1",
+        "the fallback fires even when the dynamic budget is used up.",
+        ("DYN_BUDGET", "BOOTNODE_ROTATION"),
+        _FallbackWithoutNeed,
+    ),
+    Member(
+        "monotonic_clock",
+        "DS-TIME-1",
+        "times that go backwards are replaced by the latest time seen.",
+        ("WAIT_EXPIRE", "HISTORY_EXPIRY", "STATIC_REDIAL"),
+        _MonotonicClock,
+    ),
+    Member(
+        "random_before_fallback",
+        "DS-RANDOM-1",
+        "random candidates are computed before the bootnode step.",
+        ("RANDOM_HALF", "DYN_BUDGET"),
+        _RandomBeforeFallback,
+    ),
+    Member(
+        "random_from_whole_table",
+        "DS-RANDOM-1",
+        "table nodes are tried past the first need/2 until need/2 are dialed.",
+        ("RANDOM_HALF",),
+        _RandomFromWholeTable,
+    ),
+    Member(
+        "random_uses_whole_need",
+        "RANDOM_HALF",
+        "the whole need, not half of it, is dialed from the table.",
+        ("RANDOM_HALF",),
+        _RandomUsesWholeNeed,
+    ),
+    Member(
+        "lookup_buffer_reversed",
+        "DS-LOOKUP-1",
+        "lookup results are tried newest first.",
+        (),
+        _LookupBufferReversed,
+        strict_only_because=_ONLY_ORDER,
+    ),
+    Member(
+        "lookup_buffer_not_consumed",
+        "DS-LOOKUP-1",
+        "tried lookup results stay in the buffer and are tried again.",
+        ("KNOWN_CANDIDATE",),
+        _LookupBufferNotConsumed,
+    ),
+    Member(
+        "lookup_buffer_cleared",
+        "DS-LOOKUP-1",
+        "untried lookup results are thrown away after each call.",
+        (),
+        _LookupBufferCleared,
+        strict_only_because=_ONLY_FEWER,
+    ),
+    Member(
+        "lookup_drops_only_dialed",
+        "DS-LOOKUP-1",
+        "rejected lookup results stay in the buffer.",
+        (),
+        _LookupDropsOnlyDialed,
+        strict_only_because=_ONLY_ORDER,
+    ),
+    Member(
+        "lookup_results_deduplicated",
+        "DS-LOOKUP-3",
+        "duplicate lookup results are dropped when the lookup finishes.",
+        (),
+        _LookupResultsDeduplicated,
+        strict_only_because=_ONLY_FEWER,
+    ),
+    Member(
+        "concurrent_lookups",
+        "SINGLE_LOOKUP",
+        "a discover task starts while one is running.",
+        ("SINGLE_LOOKUP",),
+        _ConcurrentLookups,
+    ),
+    Member(
+        "discover_when_buffer_suffices",
+        "DS-LOOKUP-2",
+        "a lookup starts when the buffer holds as many nodes as needed, even none with none needed (<= for <).",
+        (),
+        _DiscoverWhenBufferSuffices,
+        strict_only_because="an extra lookup is allowed by every named invariant",
+    ),
+    Member(
+        "waits_while_tasks_run",
+        "DS-WAIT-1",
+        "a wait task is returned while other tasks run.",
+        ("WAIT_EXPIRE",),
+        _WaitsWhileTasksRun,
+    ),
+    Member(
+        "wait_one_second_long",
+        "WAIT_EXPIRE",
+        "the wait lasts one second longer than the earliest expiry.",
+        ("WAIT_EXPIRE",),
+        _WaitOneSecondLong,
+    ),
+    Member(
+        "wait_for_latest_expiry",
+        "DS-WAIT-1",
+        "the wait lasts until the latest expiry, not the earliest.",
+        ("WAIT_EXPIRE",),
+        _WaitForLatestExpiry,
+    ),
     Member("never_waits", "DS-WAIT-1", "no wait task is ever returned.", ("WAIT_EXPIRE",), _NeverWaits),
-    Member("static_dialed_once", "STATIC_REDIAL", "a static node is forgotten after its first dial.", ("STATIC_REDIAL",), _StaticDialedOnce),
-    Member("add_static_keeps_old_endpoint", "DS-STATIC-4", "adding a known static node keeps its old task and endpoint.", ("STATIC_REDIAL",), _AddStaticKeepsOldEndpoint),
-    Member("resolve_ignores_throttle", "RESOLVE_THROTTLE", "a dial task resolves whenever it needs to, however recently it resolved.", ("RESOLVE_THROTTLE",), _ResolveIgnoresThrottle),
-    Member("backoff_never_doubles", "RESOLVE_BACKOFF", "a failed resolve leaves the delay at 60 s instead of doubling it.", ("RESOLVE_BACKOFF",), _BackoffNeverDoubles),
-    Member("no_static_retry", "STATIC_RETRY", "a static dial whose connection failed is not resolved and dialed again.", ("STATIC_RETRY",), _NoStaticRetry),
-    Member("dials_incomplete_nodes", "INCOMPLETE_NEEDS_RESOLVE", "a destination without an IP is dialed as it is, without resolving it.", ("INCOMPLETE_NEEDS_RESOLVE",), _DialsIncompleteNodes),
-    Member("lookups_not_spaced", "LOOKUP_SPACING", "a lookup starts at once, however recently the previous one started.", ("LOOKUP_SPACING",), _LookupsNotSpaced),
-    Member("static_task_identity_lost", "DS-STATIC-3", "new_tasks returns a fresh copy of each static task, so a resolved endpoint is forgotten.", (), _StaticTaskIdentityLost, strict_only_because=_ONLY_IDENTITY),
-    Member("failed_resolve_not_recorded", "EX-RESOLVE-4", "a failed resolve does not record its time, so the next dial resolves again at once.", ("EX-RESOLVE-4", "RESOLVE_THROTTLE"), _FailedResolveNotRecorded),
-    Member("resolves_without_discovery", "EX-RESOLVE-1", "a dial task resolves even when the server has no discovery table.", ("EX-RESOLVE-1",), _ResolvesWithoutDiscovery),
-    Member("wait_sleeps_full_expiration", "EX-WAIT-1", "a wait task sleeps the whole 30 s history expiration instead of its duration.", ("EX-WAIT-1",), _WaitSleepsFullExpiration),
-    Member("wait_done_drops_its_entry", "DS-DONE-1", "a finished wait task drops the history entry it waited for, expired or not.", ("HISTORY_EXPIRY", "WAIT_EXPIRE", "STATIC_REDIAL"), _WaitDoneDropsItsEntry),
-    Member("remove_static_forgotten", "DS-STATIC-4", "remove_static does nothing, so the node is still dialed as static.", ("KNOWN_CANDIDATE",), _RemoveStaticForgotten),
-    Member("remove_static_keeps_history", "DS-STATIC-5", "under geth-1.8, remove_static leaves the node's history entry.", ("STATIC_REDIAL", "WAIT_EXPIRE"), _RemoveStaticKeepsHistory, Profile.GETH_1_8),
-    Member("remove_static_clears_history_1_7", "DS-STATIC-5", "under geth-1.7, remove_static also clears the node's history.", ("HISTORY_EXPIRY", "WAIT_EXPIRE"), _RemoveStaticClearsHistory),
+    Member(
+        "static_dialed_once",
+        "STATIC_REDIAL",
+        "a static node is forgotten after its first dial.",
+        ("STATIC_REDIAL",),
+        _StaticDialedOnce,
+    ),
+    Member(
+        "add_static_keeps_old_endpoint",
+        "DS-STATIC-4",
+        "adding a known static node keeps its old task and endpoint.",
+        ("STATIC_REDIAL",),
+        _AddStaticKeepsOldEndpoint,
+    ),
+    Member(
+        "resolve_ignores_throttle",
+        "RESOLVE_THROTTLE",
+        "a dial task resolves whenever it needs to, however recently it resolved.",
+        ("RESOLVE_THROTTLE",),
+        _ResolveIgnoresThrottle,
+    ),
+    Member(
+        "backoff_never_doubles",
+        "RESOLVE_BACKOFF",
+        "a failed resolve leaves the delay at 60 s instead of doubling it.",
+        ("RESOLVE_BACKOFF",),
+        _BackoffNeverDoubles,
+    ),
+    Member(
+        "no_static_retry",
+        "STATIC_RETRY",
+        "a static dial whose connection failed is not resolved and dialed again.",
+        ("STATIC_RETRY",),
+        _NoStaticRetry,
+    ),
+    Member(
+        "dials_incomplete_nodes",
+        "INCOMPLETE_NEEDS_RESOLVE",
+        "a destination without an IP is dialed as it is, without resolving it.",
+        ("INCOMPLETE_NEEDS_RESOLVE",),
+        _DialsIncompleteNodes,
+    ),
+    Member(
+        "lookups_not_spaced",
+        "LOOKUP_SPACING",
+        "a lookup starts at once, however recently the previous one started.",
+        ("LOOKUP_SPACING",),
+        _LookupsNotSpaced,
+    ),
+    Member(
+        "static_task_identity_lost",
+        "DS-STATIC-3",
+        "new_tasks returns a fresh copy of each static task, so a resolved endpoint is forgotten.",
+        (),
+        _StaticTaskIdentityLost,
+        strict_only_because=_ONLY_IDENTITY,
+    ),
+    Member(
+        "failed_resolve_not_recorded",
+        "EX-RESOLVE-4",
+        "a failed resolve does not record its time, so the next dial resolves again at once.",
+        ("EX-RESOLVE-4", "RESOLVE_THROTTLE"),
+        _FailedResolveNotRecorded,
+    ),
+    Member(
+        "resolves_without_discovery",
+        "EX-RESOLVE-1",
+        "a dial task resolves even when the server has no discovery table.",
+        ("EX-RESOLVE-1",),
+        _ResolvesWithoutDiscovery,
+    ),
+    Member(
+        "wait_sleeps_full_expiration",
+        "EX-WAIT-1",
+        "a wait task sleeps the whole 30 s history expiration instead of its duration.",
+        ("EX-WAIT-1",),
+        _WaitSleepsFullExpiration,
+    ),
+    Member(
+        "wait_done_drops_its_entry",
+        "DS-DONE-1",
+        "a finished wait task drops the history entry it waited for, expired or not.",
+        ("HISTORY_EXPIRY", "WAIT_EXPIRE", "STATIC_REDIAL"),
+        _WaitDoneDropsItsEntry,
+    ),
+    Member(
+        "remove_static_forgotten",
+        "DS-STATIC-4",
+        "remove_static does nothing, so the node is still dialed as static.",
+        ("KNOWN_CANDIDATE",),
+        _RemoveStaticForgotten,
+    ),
+    Member(
+        "remove_static_keeps_history",
+        "DS-STATIC-5",
+        "under geth-1.8, remove_static leaves the node's history entry.",
+        ("STATIC_REDIAL", "WAIT_EXPIRE"),
+        _RemoveStaticKeepsHistory,
+        Profile.GETH_1_8,
+    ),
+    Member(
+        "remove_static_clears_history_1_7",
+        "DS-STATIC-5",
+        "under geth-1.7, remove_static also clears the node's history.",
+        ("HISTORY_EXPIRY", "WAIT_EXPIRE"),
+        _RemoveStaticClearsHistory,
+    ),
 )
 
 

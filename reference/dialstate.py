@@ -98,9 +98,7 @@ class Dialstate:
         self._profile = profile
         self._self_id = config.self_id
         self._max_dyn_dials = config.max_dyn_dials
-        self._netrestrict: Optional[Netlist] = (
-            None if config.netrestrict is None else Netlist(config.netrestrict)
-        )
+        self._netrestrict: Optional[Netlist] = None if config.netrestrict is None else Netlist(config.netrestrict)
         self._lookup_running = False
         self._dialing: dict[NodeID, ConnFlag] = {}
         self._lookup_buf: list[Node] = []
@@ -277,7 +275,6 @@ class Dialstate:
             self._lookup_running = False
             self._lookup_buf.extend(results)
         # DS-DONE-1: "a finished wait task MUST change nothing".
-
 
     # -- task execution (the optional capability, spec section 10) -------------
 

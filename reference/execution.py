@@ -67,8 +67,6 @@ class Environment:
     last_lookup: Optional[int] = None
 
 
-
-
 def _resolve(task: DialTask, env: Environment, actions: list[Action]) -> bool:
     """Resolve the task's destination unless throttled; return whether it was found."""
     # EX-RESOLVE-1: "without a discovery table a dial task MUST NOT resolve".
@@ -80,10 +78,7 @@ def _resolve(task: DialTask, env: Environment, actions: list[Action]) -> bool:
     # RESOLVE_THROTTLE: "a resolve MUST be skipped while less than the
     # current delay has passed since the task's last resolve; a task that never
     # resolved MUST NOT be throttled".
-    if (
-        task.last_resolved is not None
-        and compute_duration(env.now, task.last_resolved) < task.resolve_delay
-    ):
+    if task.last_resolved is not None and compute_duration(env.now, task.last_resolved) < task.resolve_delay:
         return False
     found = env.resolver(task.dest.id)
     # EX-RESOLVE-4: "a failed resolve also records the time".

@@ -66,7 +66,4 @@ class Netlist:
         if ip is None:
             return False
         address = parse_ip(ip)
-        return any(
-            network.version == address.version and address in network
-            for network in self._networks
-        )
+        return any(network.version == address.version and address in network for network in self._networks)

@@ -1,1 +1,4 @@
-"""dialcheck's specification: the normative text (``dialstate.md``), the data model (``spec.model``) and the in-process adapter contract (``spec.contract``)."""
+"""dialcheck's specification.
+
+The normative text (``dialstate.md``), the data model (``model``) and the in-process adapter contract (``contract``).
+"""

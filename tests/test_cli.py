@@ -12,9 +12,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from support import TRACES
 
 from dialcheck.conformance.cli import main
-from support import TRACES
 
 _COUNTER = itertools.count()
 STATIC_TRACE = TRACES / "static-redial.json"
@@ -79,7 +79,9 @@ def test_a_module_that_fails_to_import_exits_2(write_impl: ImplWriter, capsys: p
     assert code == 2 and "RuntimeError: boom at import" in err
 
 
-def test_a_factory_returning_a_non_dialstate_exits_2_AD_2(write_impl: ImplWriter, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_factory_returning_a_non_dialstate_exits_2_AD_2(
+    write_impl: ImplWriter, capsys: pytest.CaptureFixture[str]
+) -> None:
     name = write_impl("def create(config, profile):\n    return object()\n")
     code, _, err = _run(["replay", "--impl", f"{name}:create", str(STATIC_TRACE)], capsys)
     assert code == 2 and "without the method(s) new_tasks, task_done, add_static, remove_static" in err
@@ -127,10 +129,15 @@ def test_an_implementation_failure_is_a_verdict_naming_the_step_AD_4(
     assert "FAIL  static-redial" in out and reason in out
 
 
-def test_a_factory_that_raises_fails_at_construction(write_impl: ImplWriter, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_factory_that_raises_fails_at_construction(
+    write_impl: ImplWriter, capsys: pytest.CaptureFixture[str]
+) -> None:
     name = write_impl("def create(config, profile):\n    raise RuntimeError('no config for you')\n")
     code, out, _ = _run(["replay", "--impl", f"{name}:create", str(STATIC_TRACE)], capsys)
-    assert code == 1 and "at construction: IMPLEMENTATION_ERROR: the implementation raised RuntimeError in the factory" in out
+    assert (
+        code == 1
+        and "at construction: IMPLEMENTATION_ERROR: the implementation raised RuntimeError in the factory" in out
+    )
 
 
 def test_a_task_never_returned_cannot_be_done_AD_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -171,7 +178,10 @@ def test_an_empty_selection_exits_2_with_no_traces_found(tmp_path: Path, capsys:
 
 def test_python_dash_m_conformance_runs_the_command() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "dialcheck.conformance", "replay", str(TRACES)], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "dialcheck.conformance", "replay", str(TRACES)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert "0 failed" in proc.stdout
@@ -206,8 +216,19 @@ def test_task_done_receives_the_very_object_new_tasks_returned_AD_3(
 def test_output_into_a_closed_pipe_ends_quietly_without_a_traceback() -> None:
     reader = subprocess.Popen(["head", "-c", "10"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
     writer = subprocess.run(
-        [sys.executable, "-m", "dialcheck.conformance", "replay", "--impl", "dialcheck.conformance.zoo:dials_self", *[str(TRACES)] * 40],
-        stdout=reader.stdin, stderr=subprocess.PIPE, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "dialcheck.conformance",
+            "replay",
+            "--impl",
+            "dialcheck.conformance.zoo:dials_self",
+            *[str(TRACES)] * 40,
+        ],
+        stdout=reader.stdin,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
     )
     assert reader.stdin is not None
     reader.stdin.close()
@@ -215,7 +236,9 @@ def test_output_into_a_closed_pipe_ends_quietly_without_a_traceback() -> None:
     assert "Traceback" not in writer.stderr and writer.returncode in (0, 1)
 
 
-def test_serve_refuses_a_factory_that_cannot_make_a_dialstate(write_impl: ImplWriter, capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_refuses_a_factory_that_cannot_make_a_dialstate(
+    write_impl: ImplWriter, capsys: pytest.CaptureFixture[str]
+) -> None:
     name = write_impl("def create(config, profile):\n    raise RuntimeError('no database')\n")
     code, out, err = _run(["serve", "--impl", f"{name}:create"], capsys)
     assert code == 2 and "the factory raised RuntimeError: no database" in err and out == ""

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dialcheck.conformance.execution_checks import ExecutionChecker, compare_executions, describe_bad_execution, supports_execution
+from support import config, nid, node
+
+from dialcheck.conformance.execution_checks import (
+    ExecutionChecker,
+    compare_executions,
+    describe_bad_execution,
+    supports_execution,
+)
 from dialcheck.conformance.invariants import Check
 from dialcheck.reference.dialstate import Dialstate
 from dialcheck.spec.execution import Connect, DialState, Execution, ExecutionInput, Lookup, Resolve, Sleep
 from dialcheck.spec.model import SECOND, ConnFlag, DialTask, DiscoverTask, Node, WaitTask
-from support import config, nid, node
 
 S = SECOND
 INCOMPLETE = node(1, ip=None)
@@ -17,7 +23,9 @@ FOUND = node(1)
 MOVED = Node(nid(1), "10.0.0.101", 30304, 0)
 
 
-def _judge(checker: ExecutionChecker, task: DialTask | DiscoverTask | WaitTask, inputs: ExecutionInput, got: Execution) -> set[Check]:
+def _judge(
+    checker: ExecutionChecker, task: DialTask | DiscoverTask | WaitTask, inputs: ExecutionInput, got: Execution
+) -> set[Check]:
     dest = task.dest if isinstance(task, DialTask) else None
     return {v.check for v in checker.on_execute(task, dest, inputs, got)}
 
@@ -28,7 +36,9 @@ def test_an_incomplete_node_is_resolved_first_and_not_dialed_when_that_fails_INC
     right = Execution((Resolve(nid(1), None),), DialState(120 * S, 1 * S, INCOMPLETE))
     assert _judge(ExecutionChecker(), task, inputs, right) == set()
     dialed = Execution((Connect(INCOMPLETE, True),), DialState(0, None, INCOMPLETE))
-    assert _judge(ExecutionChecker(), DialTask(ConnFlag.DYN, INCOMPLETE), inputs, dialed) == {Check.INCOMPLETE_NEEDS_RESOLVE}
+    assert _judge(ExecutionChecker(), DialTask(ConnFlag.DYN, INCOMPLETE), inputs, dialed) == {
+        Check.INCOMPLETE_NEEDS_RESOLVE
+    }
 
 
 def test_a_failed_static_dial_resolves_and_dials_again_STATIC_RETRY() -> None:
@@ -47,7 +57,10 @@ def test_a_resolve_within_the_delay_is_skipped_RESOLVE_THROTTLE() -> None:
     checker = ExecutionChecker()
     task = DialTask(ConnFlag.STATIC, INCOMPLETE)
     first = ExecutionInput(1 * S, resolved=None)
-    assert _judge(checker, task, first, Execution((Resolve(nid(1), None),), DialState(120 * S, 1 * S, INCOMPLETE))) == set()
+    assert (
+        _judge(checker, task, first, Execution((Resolve(nid(1), None),), DialState(120 * S, 1 * S, INCOMPLETE)))
+        == set()
+    )
     again = ExecutionInput(100 * S, resolved=FOUND, connects=(True,))
     eager = Execution((Resolve(nid(1), FOUND), Connect(FOUND, True)), DialState(60 * S, 100 * S, FOUND))
     assert _judge(checker, task, again, eager) == {Check.RESOLVE_THROTTLE}
@@ -101,4 +114,6 @@ def test_the_reference_has_the_capability_and_answers_are_checked_for_shape_AD_5
     assert compare_executions(good, good) is None
     assert "execution differs" in str(compare_executions(good, Execution((Sleep(2),))))
     state = DialState(0, None, FOUND)
-    assert "another state" in str(compare_executions(Execution((), state), Execution((), replace(state, resolve_delay=1))))
+    assert "another state" in str(
+        compare_executions(Execution((), state), Execution((), replace(state, resolve_delay=1)))
+    )

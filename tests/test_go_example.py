@@ -54,19 +54,49 @@ def test_the_go_example_passes_every_vector_of_the_corpus(go_binary: Path, capsy
 
 @pytest.mark.parametrize("level", ["strict", "invariants"])
 def test_a_short_run_of_the_go_example_is_conformant(go_binary: Path, level: str, tmp_path: Path) -> None:
-    code = main(["run", "--cmd", str(go_binary), "--level", level, "--examples", "150", "--hypothesis-profile", "ci",
-                 "--save-failures", str(tmp_path)])
+    code = main(
+        [
+            "run",
+            "--cmd",
+            str(go_binary),
+            "--level",
+            level,
+            "--examples",
+            "150",
+            "--hypothesis-profile",
+            "ci",
+            "--save-failures",
+            str(tmp_path),
+        ]
+    )
     assert code == 0
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("profile", ["geth-1.7", "geth-1.8"])
 @pytest.mark.parametrize("level", ["strict", "invariants"])
-def test_the_default_run_of_the_go_example_is_conformant(go_binary: Path, level: str, profile: str, tmp_path: Path) -> None:
+def test_the_default_run_of_the_go_example_is_conformant(
+    go_binary: Path, level: str, profile: str, tmp_path: Path
+) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "dialcheck.conformance", "run", "--cmd", str(go_binary), "--level", level, "--profile", profile,
-         "--hypothesis-profile", "ci"],
-        capture_output=True, text=True, timeout=BOUND, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "dialcheck.conformance",
+            "run",
+            "--cmd",
+            str(go_binary),
+            "--level",
+            level,
+            "--profile",
+            profile,
+            "--hypothesis-profile",
+            "ci",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=BOUND,
+        cwd=tmp_path,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "CONFORMANT - " in done.stdout.splitlines()[-1]
@@ -76,8 +106,22 @@ def test_the_default_run_of_the_go_example_is_conformant(go_binary: Path, level:
 @pytest.mark.parametrize("level", ["strict", "invariants"])
 def test_the_default_run_of_dialcheck_serve_over_the_wire_is_conformant(level: str, tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "dialcheck.conformance", "run", "--cmd", "dialcheck serve", "--level", level, "--hypothesis-profile", "ci"],
-        capture_output=True, text=True, timeout=BOUND, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "dialcheck.conformance",
+            "run",
+            "--cmd",
+            "dialcheck serve",
+            "--level",
+            level,
+            "--hypothesis-profile",
+            "ci",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=BOUND,
+        cwd=tmp_path,
         env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"},
     )
     assert done.returncode == 0, done.stdout + done.stderr

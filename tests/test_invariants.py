@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from support import SELF, config, dyn, nid, node, static
+
 from dialcheck.conformance.invariants import Check, InvariantChecker, Situation
 from dialcheck.spec.model import SECOND, Config, ConnFlag, DialTask, DiscoverTask, Node, Profile, WaitTask
-from support import SELF, config, dyn, nid, node, static
 
 S = SECOND
 
@@ -31,7 +32,9 @@ def test_no_double_dial_fires_for_connected_dialing_and_repeated_nodes_NO_DOUBLE
 def test_dyn_budget_counts_dynamic_peers_and_outstanding_dials_DYN_BUDGET() -> None:
     checker = InvariantChecker(config(max_dyn_dials=4), Profile.GETH_1_7)
     assert _checks(checker, [dyn(1), dyn(2)], table=[node(1), node(2)]) == set()
-    assert Check.DYN_BUDGET in _checks(checker, [dyn(3), dyn(4)], peers={nid(9): ConnFlag.DYN}, table=[node(3), node(4)])
+    assert Check.DYN_BUDGET in _checks(
+        checker, [dyn(3), dyn(4)], peers={nid(9): ConnFlag.DYN}, table=[node(3), node(4)]
+    )
 
 
 def test_history_blocks_until_after_expiry_inclusive_HISTORY_EXPIRY() -> None:

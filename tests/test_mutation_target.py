@@ -18,7 +18,14 @@ from dialcheck.spec.model import Profile
 @pytest.mark.parametrize("profile", list(Profile), ids=lambda p: p.value)
 def test_the_reference_passes_an_invariants_level_run(profile: Profile) -> None:
     options = RunOptions(
-        create_dialstate, "reference", profile, Level.INVARIANTS, examples=150, steps=60, hypothesis_profile="ci", shrink=False
+        create_dialstate,
+        "reference",
+        profile,
+        Level.INVARIANTS,
+        examples=150,
+        steps=60,
+        hypothesis_profile="ci",
+        shrink=False,
     )
     report = run_conformance(options)
     assert report.failure is None, f"{report.failure.check}: {report.failure.message}" if report.failure else ""

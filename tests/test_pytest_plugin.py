@@ -21,13 +21,17 @@ def _plugin_args(request: pytest.FixtureRequest) -> list[str]:
     return [] if request.config.pluginmanager.hasplugin("dialcheck") else ["-p", "dialcheck.conformance.pytest_plugin"]
 
 
-def test_the_plugin_adds_nothing_without_an_implementation(pytester: pytest.Pytester, request: pytest.FixtureRequest) -> None:
+def test_the_plugin_adds_nothing_without_an_implementation(
+    pytester: pytest.Pytester, request: pytest.FixtureRequest
+) -> None:
     pytester.makepyfile("def test_own(): pass")
     result = pytester.runpytest_inprocess(*_plugin_args(request))
     result.assert_outcomes(passed=1)
 
 
-def test_the_plugin_passes_the_reference_for_each_profile(pytester: pytest.Pytester, request: pytest.FixtureRequest) -> None:
+def test_the_plugin_passes_the_reference_for_each_profile(
+    pytester: pytest.Pytester, request: pytest.FixtureRequest
+) -> None:
     result = pytester.runpytest_inprocess(
         *_plugin_args(request),
         "--dialcheck-impl",
@@ -47,7 +51,9 @@ def test_the_plugin_passes_the_reference_for_each_profile(pytester: pytest.Pytes
     result.stdout.fnmatch_lines(["*test_dialstate_conforms?geth-1.7-strict? PASSED*", "*Hypothesis Statistics*"])
 
 
-def test_the_plugin_fails_a_seeded_bug_with_the_report(pytester: pytest.Pytester, request: pytest.FixtureRequest) -> None:
+def test_the_plugin_fails_a_seeded_bug_with_the_report(
+    pytester: pytest.Pytester, request: pytest.FixtureRequest
+) -> None:
     result = pytester.runpytest_inprocess(
         *_plugin_args(request),
         "--dialcheck-impl",
@@ -61,7 +67,9 @@ def test_the_plugin_fails_a_seeded_bug_with_the_report(pytester: pytest.Pytester
     result.stdout.fnmatch_lines(["*FAILED NEVER_SELF*", "*dialcheck run: NOT CONFORMANT (NEVER_SELF)*"])
 
 
-def test_the_wire_option_is_refused_until_the_adapter_exists(pytester: pytest.Pytester, request: pytest.FixtureRequest) -> None:
+def test_the_wire_option_is_refused_until_the_adapter_exists(
+    pytester: pytest.Pytester, request: pytest.FixtureRequest
+) -> None:
     result = pytester.runpytest_inprocess(*_plugin_args(request), "--dialcheck-cmd", "dialcheck serve")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--dialcheck-cmd*not available*"])

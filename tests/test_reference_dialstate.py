@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from support import SELF, config, dyn, keys, nid, node, peers, static
 
 from dialcheck.reference.dialstate import DialError, Dialstate, create_dialstate
 from dialcheck.spec.model import SECOND, ConnFlag, DialTask, DiscoverTask, Profile, WaitTask
-from support import SELF, config, dyn, keys, nid, node, peers, static
 
 S = SECOND
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Optional
 
+from support import nid, node
+
 from dialcheck.reference.execution import (
     Connect,
     Environment,
@@ -14,7 +16,6 @@ from dialcheck.reference.execution import (
     execute_task,
 )
 from dialcheck.spec.model import HOUR, SECOND, ConnFlag, DialTask, DiscoverTask, Node, NodeID, WaitTask
-from support import nid, node
 
 S = SECOND
 
@@ -68,7 +69,11 @@ def test_a_failed_static_dial_resolves_and_dials_again_STATIC_RETRY() -> None:
     moved = node(1, ip="10.1.1.1")
     task = DialTask(ConnFlag.STATIC, node(1))
     world = World({nid(1): moved}, reachable=["10.1.1.1"])
-    assert execute_task(task, world.env(5 * S)) == [Connect(node(1), False), Resolve(nid(1), moved), Connect(moved, True)]
+    assert execute_task(task, world.env(5 * S)) == [
+        Connect(node(1), False),
+        Resolve(nid(1), moved),
+        Connect(moved, True),
+    ]
     # EX-RESOLVE-4: the endpoint sticks for the next dial.
     assert execute_task(task, world.env(100 * S)) == [Connect(moved, True)]
 
@@ -135,9 +140,10 @@ def test_a_wait_task_sleeps_for_its_duration_and_never_negative_EX_WAIT_1() -> N
 
 
 def test_execute_with_input_answers_from_the_inputs_and_reports_the_dial_state() -> None:
+    from support import config
+
     from dialcheck.reference.dialstate import Dialstate
     from dialcheck.spec.execution import DialState, Execution, ExecutionInput
-    from support import config
 
     moved = Node(nid(1), "10.0.0.101", 30304, 0)
     task = DialTask(ConnFlag.STATIC, node(1))

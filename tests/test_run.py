@@ -45,15 +45,29 @@ def test_a_failure_prints_the_check_the_counterexample_and_saves_a_replayable_tr
     junit = tmp_path / "junit.xml"
     code, out, _ = _run(
         [
-            "--impl", "dialcheck.conformance.zoo:dials_self", "--level", "invariants", "--hypothesis-profile", "ci",
-            "--save-failures", str(saved), "--json", str(report_json), "--junit", str(junit),
+            "--impl",
+            "dialcheck.conformance.zoo:dials_self",
+            "--level",
+            "invariants",
+            "--hypothesis-profile",
+            "ci",
+            "--save-failures",
+            str(saved),
+            "--json",
+            str(report_json),
+            "--junit",
+            str(junit),
         ],
         capsys,
     )
     assert code == 1
     assert out.startswith("FAILED NEVER_SELF\n  our own node is dialed")
     assert "counterexample (" in out and "<== NEVER_SELF" in out and "  config: self n0" in out
-    assert out.strip().splitlines()[-1].startswith("dialcheck run: NOT CONFORMANT (NEVER_SELF) - dialcheck.conformance.zoo:dials_self")
+    assert (
+        out.strip()
+        .splitlines()[-1]
+        .startswith("dialcheck run: NOT CONFORMANT (NEVER_SELF) - dialcheck.conformance.zoo:dials_self")
+    )
     [trace] = list(saved.glob("NEVER_SELF-geth-1.7-invariants-*.json"))
     document = json.loads(report_json.read_text())
     assert document["verdict"] == "not conformant" and document["failure"]["check"] == "NEVER_SELF"
@@ -104,7 +118,16 @@ def test_bad_run_arguments_exit_2(args: list[str], message: str, capsys: pytest.
 def test_a_seed_makes_the_run_repeatable() -> None:
     def run_once() -> int:
         report = run_conformance(
-            RunOptions(create_dialstate, "reference", Profile.GETH_1_7, examples=15, steps=30, seed=1234, hypothesis_profile="default", database_root=Path("/nonexistent-unused"))
+            RunOptions(
+                create_dialstate,
+                "reference",
+                Profile.GETH_1_7,
+                examples=15,
+                steps=30,
+                seed=1234,
+                hypothesis_profile="default",
+                database_root=Path("/nonexistent-unused"),
+            )
         )
         return report.steps
 
@@ -133,7 +156,11 @@ def test_mutants_prints_the_kill_matrix_for_chosen_members(tmp_path: Path, capsy
     out = capsys.readouterr().out
     assert code == 0
     assert out.splitlines()[0].startswith("member") and "dials_self" in out and "killed" in out
-    assert out.strip().splitlines()[-1].startswith("dialcheck mutants (strict): 1 of 1 members killed; time to first failure")
+    assert (
+        out.strip()
+        .splitlines()[-1]
+        .startswith("dialcheck mutants (strict): 1 of 1 members killed; time to first failure")
+    )
     [row] = json.loads(out_json.read_text())
     assert row["killed"] and row["check"] == "STRICT" and row["counterexample_steps"] >= 1
 
@@ -162,15 +189,18 @@ def test_an_implementation_without_execute_still_runs_and_the_verdict_says_so_AD
     report = run_conformance(RunOptions(factory=_WithoutExecute, origin="x", examples=30, hypothesis_profile="ci"))
     assert report.conformant and report.execution_skipped and report.executions == 0
     assert "execution checks NOT run: the implementation has no execute capability" in format_verdict(report)
-    with_execution = run_conformance(RunOptions(factory=create_dialstate, origin="r", examples=30, hypothesis_profile="ci"))
+    with_execution = run_conformance(
+        RunOptions(factory=create_dialstate, origin="r", examples=30, hypothesis_profile="ci")
+    )
     assert with_execution.executions > 0 and not with_execution.execution_skipped
     assert f"{with_execution.executions:,} task executions" in format_verdict(with_execution)
 
 
 def test_a_trace_with_execute_steps_fails_an_implementation_without_the_capability() -> None:
+    from support import TRACES
+
     from dialcheck.conformance.replay import replay_trace
     from dialcheck.conformance.trace import load_trace
-    from support import TRACES
 
     result = replay_trace(load_trace(TRACES / "execution-lookup-wait.json"), _WithoutExecute)
     assert result.failure is not None and result.failure.check == "EXECUTION_UNSUPPORTED"

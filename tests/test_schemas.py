@@ -12,13 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
+from support import TRACES
 
 from dialcheck.conformance.cli import main
 from dialcheck.conformance.schemas import load_schemas
-from dialcheck.conformance.vectors import CORPUS_DIR
 from dialcheck.conformance.trace import TraceError
+from dialcheck.conformance.vectors import CORPUS_DIR
 from dialcheck.conformance.wire import Refusal, get_answer, get_hello_answer, get_tasks_answer
-from support import TRACES
 
 PROGRAMS = Path(__file__).parent / "wire_programs"
 _SCHEMAS = load_schemas()
@@ -56,15 +56,53 @@ def test_every_bundled_trace_and_vector_matches_the_trace_schema() -> None:
 @pytest.mark.parametrize(
     "document",
     [
-        {"format": "dialcheck-trace/1", "name": "t", "profile": "geth-1.9", "config": {"self": "00", "max_dyn_dials": 0}, "steps": []},
-        {"format": "dialcheck-trace/1", "name": "t", "profile": "geth-1.7", "config": {"self": "0", "max_dyn_dials": 0}, "steps": []},
-        {"format": "dialcheck-trace/1", "name": "t", "profile": "geth-1.7", "config": {"self": "00", "max_dyn_dials": -1}, "steps": []},
-        {"format": "dialcheck-trace/1", "name": "t", "profile": "geth-1.7", "config": {"self": "00", "max_dyn_dials": 0}, "steps": [{"op": "new_tasks", "now": 0, "running": 0, "expext": []}]},
-        {"format": "dialcheck-trace/1", "name": "t", "profile": "geth-1.7", "config": {"self": "00", "max_dyn_dials": 0}, "steps": [{"op": "new_tasks", "now": 0.5, "running": 0}]},
-        {"format": "dialcheck-trace/1", "name": "t", "profile": "geth-1.7", "config": {"self": "00", "max_dyn_dials": 0}, "steps": [{"op": "task_done", "now": 0, "task": {"type": "dial"}}]},
+        {
+            "format": "dialcheck-trace/1",
+            "name": "t",
+            "profile": "geth-1.9",
+            "config": {"self": "00", "max_dyn_dials": 0},
+            "steps": [],
+        },
+        {
+            "format": "dialcheck-trace/1",
+            "name": "t",
+            "profile": "geth-1.7",
+            "config": {"self": "0", "max_dyn_dials": 0},
+            "steps": [],
+        },
+        {
+            "format": "dialcheck-trace/1",
+            "name": "t",
+            "profile": "geth-1.7",
+            "config": {"self": "00", "max_dyn_dials": -1},
+            "steps": [],
+        },
+        {
+            "format": "dialcheck-trace/1",
+            "name": "t",
+            "profile": "geth-1.7",
+            "config": {"self": "00", "max_dyn_dials": 0},
+            "steps": [{"op": "new_tasks", "now": 0, "running": 0, "expext": []}],
+        },
+        {
+            "format": "dialcheck-trace/1",
+            "name": "t",
+            "profile": "geth-1.7",
+            "config": {"self": "00", "max_dyn_dials": 0},
+            "steps": [{"op": "new_tasks", "now": 0.5, "running": 0}],
+        },
+        {
+            "format": "dialcheck-trace/1",
+            "name": "t",
+            "profile": "geth-1.7",
+            "config": {"self": "00", "max_dyn_dials": 0},
+            "steps": [{"op": "task_done", "now": 0, "task": {"type": "dial"}}],
+        },
     ],
 )
-def test_a_malformed_trace_breaks_the_schema_as_it_breaks_the_parser(document: dict[str, object], tmp_path: Path) -> None:
+def test_a_malformed_trace_breaks_the_schema_as_it_breaks_the_parser(
+    document: dict[str, object], tmp_path: Path
+) -> None:
     assert list(TRACE.iter_errors(document))
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(document))
@@ -78,7 +116,7 @@ def test_every_line_of_a_real_wire_session_matches_the_schemas(tmp_path: Path) -
     lines = log.read_bytes().splitlines()
     assert len(lines) > 1000
     seen: set[str] = set()
-    for request_line, answer_line in zip(lines[::2], lines[1::2]):
+    for request_line, answer_line in zip(lines[::2], lines[1::2], strict=True):
         request, answer = json.loads(request_line[2:]), json.loads(answer_line[2:])
         errors = [e.message for e in REQUEST.iter_errors(request)]
         assert not errors, f"{request}: {errors}"
@@ -98,8 +136,16 @@ _TASKS = [
     {"type": "wait", "duration": -3, "handle": 9},
 ]
 _VALUES = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 3), st.integers(2**63 - 2, 2**63), st.text(max_size=3),
-    st.just(["dyn"]), st.just(["dyn", "static"]), st.just([]), st.just(_NODE), st.just({"x-note": 1}),
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.integers(2**63 - 2, 2**63),
+    st.text(max_size=3),
+    st.just(["dyn"]),
+    st.just(["dyn", "static"]),
+    st.just([]),
+    st.just(_NODE),
+    st.just({"x-note": 1}),
 )
 
 

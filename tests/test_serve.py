@@ -5,11 +5,19 @@ from __future__ import annotations
 import io
 import json
 
+from support import node
+
 from dialcheck.conformance.serve import WireServer, get_served_profiles, serve
-from dialcheck.conformance.wire import PROTOCOL, Hello, encode, make_init_request, make_new_tasks_request, make_task_done_request
+from dialcheck.conformance.wire import (
+    PROTOCOL,
+    Hello,
+    encode,
+    make_init_request,
+    make_new_tasks_request,
+    make_task_done_request,
+)
 from dialcheck.reference.dialstate import create_dialstate
 from dialcheck.spec.model import Config, Node, Profile
-from support import node
 
 HELLO = Hello("test", "0", PROTOCOL, ("geth-1.7",))
 
@@ -28,7 +36,11 @@ def _started(config: Config) -> WireServer:
 def test_hello_advertises_the_served_profiles_and_refuses_other_protocols() -> None:
     server = WireServer(create_dialstate, HELLO)
     assert _ask(server, {"op": "hello", "protocol": 1}) == {
-        "ok": True, "name": "test", "version": "0", "protocol": 1, "profiles": ["geth-1.7"],
+        "ok": True,
+        "name": "test",
+        "version": "0",
+        "protocol": 1,
+        "profiles": ["geth-1.7"],
     }
     refused = _ask(server, {"op": "hello", "protocol": 2})
     assert refused["ok"] is False and refused["unsupported"] is True

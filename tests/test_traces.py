@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from support import TRACES
 
 from dialcheck.conformance.cli import main
 from dialcheck.conformance.replay import replay_trace
 from dialcheck.conformance.trace import NewTasksStep, dump_trace, load_trace, parse_trace
 from dialcheck.reference.dialstate import create_dialstate
-from support import TRACES
 
 TRACE_FILES = sorted(TRACES.glob("*.json"))
 

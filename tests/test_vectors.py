@@ -1,4 +1,7 @@
-"""The vector corpus: deterministic, committed as package data, covering every requirement it can, replayable anywhere."""
+"""The vector corpus.
+
+Deterministic, committed as package data, covering every requirement it can, replayable anywhere.
+"""
 
 from __future__ import annotations
 
@@ -46,9 +49,15 @@ def test_regenerating_the_committed_corpus_changes_no_byte(tmp_path: Path) -> No
 
 
 def test_the_same_arguments_give_the_same_bytes_and_another_seed_other_walks(tmp_path: Path) -> None:
-    assert main(["vectors", "generate", "--out", str(tmp_path / "a"), "--seed", "7", "--count", "3", "--steps", "20"]) == 0
-    assert main(["vectors", "generate", "--out", str(tmp_path / "b"), "--seed", "7", "--count", "3", "--steps", "20"]) == 0
-    assert main(["vectors", "generate", "--out", str(tmp_path / "c"), "--seed", "8", "--count", "3", "--steps", "20"]) == 0
+    assert (
+        main(["vectors", "generate", "--out", str(tmp_path / "a"), "--seed", "7", "--count", "3", "--steps", "20"]) == 0
+    )
+    assert (
+        main(["vectors", "generate", "--out", str(tmp_path / "b"), "--seed", "7", "--count", "3", "--steps", "20"]) == 0
+    )
+    assert (
+        main(["vectors", "generate", "--out", str(tmp_path / "c"), "--seed", "8", "--count", "3", "--steps", "20"]) == 0
+    )
     a, b, c = (_tree(tmp_path / x) for x in "abc")
     assert a == b
     explored = [k for k in a if k.startswith("explored")]

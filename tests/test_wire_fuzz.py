@@ -1,4 +1,7 @@
-"""Random garbage and wrong-shape answers from a --cmd program: never a traceback, never a hang, never a process left."""
+"""Random garbage and wrong-shape answers from a --cmd program.
+
+Never a traceback, never a hang, never a process left.
+"""
 
 from __future__ import annotations
 
@@ -56,7 +59,11 @@ _LINES = st.one_of(
 
 
 def _check_script(
-    command: str, greets: bool, lines: list[bytes], tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+    command: str,
+    greets: bool,
+    lines: list[bytes],
+    tmp_path_factory: pytest.TempPathFactory,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Half the scripts answer hello and init properly first, so that the garbage arrives mid-run."""
     tmp = tmp_path_factory.mktemp("fuzz")
@@ -89,7 +96,11 @@ _SCRIPTS = {"greets": st.booleans(), "lines": st.lists(_LINES, min_size=1, max_s
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
 @given(**_SCRIPTS)
 def test_random_answers_never_crash_or_hang_dialcheck(
-    command: str, greets: bool, lines: list[bytes], tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+    command: str,
+    greets: bool,
+    lines: list[bytes],
+    tmp_path_factory: pytest.TempPathFactory,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     _check_script(command, greets, lines, tmp_path_factory, capsys)
 
@@ -99,6 +110,10 @@ def test_random_answers_never_crash_or_hang_dialcheck(
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(**_SCRIPTS)
 def test_many_random_answers_never_crash_or_hang_dialcheck(
-    command: str, greets: bool, lines: list[bytes], tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+    command: str,
+    greets: bool,
+    lines: list[bytes],
+    tmp_path_factory: pytest.TempPathFactory,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     _check_script(command, greets, lines, tmp_path_factory, capsys)

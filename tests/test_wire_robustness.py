@@ -1,4 +1,7 @@
-"""An untrusted --cmd implementation: every way it can misbehave gets a verdict, in bounded time, with no process left."""
+"""An untrusted --cmd implementation.
+
+Every way it can misbehave gets a verdict, in bounded time, with no process left.
+"""
 
 from __future__ import annotations
 
@@ -48,7 +51,9 @@ def _run(tmp_path: Path, mode: str, *extra: str, command: str = "run") -> tuple[
         ("garbage-hello", "WIRE_NOT_JSON", "Starting dialer v0.1"),
     ],
 )
-def test_a_program_that_fails_before_running_is_bad_input_WIRE_2(tmp_path: Path, mode: str, check: str, hint: str) -> None:
+def test_a_program_that_fails_before_running_is_bad_input_WIRE_2(
+    tmp_path: Path, mode: str, check: str, hint: str
+) -> None:
     code, out, err = _run(tmp_path, mode)
     assert code == 2 and check in err and hint in err and out == ""
     assert len(err.strip().splitlines()) <= 20
@@ -128,8 +133,20 @@ def test_a_program_that_floods_stderr_still_conforms(tmp_path: Path) -> None:
 def test_the_reference_served_over_the_wire_conforms_at_both_levels(tmp_path: Path) -> None:
     for level in ("strict", "invariants"):
         done = subprocess.run(
-            [sys.executable, "-m", "dialcheck.conformance", "run", "--cmd", f"{sys.executable} -m dialcheck.conformance serve",
-             "--level", level, "--examples", "100", "--hypothesis-profile", "ci"],
+            [
+                sys.executable,
+                "-m",
+                "dialcheck.conformance",
+                "run",
+                "--cmd",
+                f"{sys.executable} -m dialcheck.conformance serve",
+                "--level",
+                level,
+                "--examples",
+                "100",
+                "--hypothesis-profile",
+                "ci",
+            ],
             capture_output=True,
             text=True,
             timeout=BOUND,
@@ -143,9 +160,17 @@ def test_a_seeded_bug_served_over_the_wire_is_caught_as_in_process(tmp_path: Pat
     """The wire adds no blind spot: a zoo member behind dialcheck serve fails with the same check."""
     cmd = f"{sys.executable} -m dialcheck.conformance serve --impl dialcheck.conformance.zoo:dials_self"
     args = ["run", "--level", "invariants", "--hypothesis-profile", "ci", "--save-failures", str(tmp_path)]
-    wire = subprocess.run([sys.executable, "-m", "dialcheck.conformance", *args, "--cmd", cmd], capture_output=True, text=True, timeout=BOUND)
+    wire = subprocess.run(
+        [sys.executable, "-m", "dialcheck.conformance", *args, "--cmd", cmd],
+        capture_output=True,
+        text=True,
+        timeout=BOUND,
+    )
     local = subprocess.run(
-        [sys.executable, "-m", "dialcheck.conformance", *args, "--impl", "dialcheck.conformance.zoo:dials_self"], capture_output=True, text=True, timeout=BOUND
+        [sys.executable, "-m", "dialcheck.conformance", *args, "--impl", "dialcheck.conformance.zoo:dials_self"],
+        capture_output=True,
+        text=True,
+        timeout=BOUND,
     )
     assert wire.returncode == local.returncode == 1
     assert wire.stdout.splitlines()[-1].startswith("dialcheck run: NOT CONFORMANT (NEVER_SELF)")
@@ -153,6 +178,9 @@ def test_a_seeded_bug_served_over_the_wire_is_caught_as_in_process(tmp_path: Pat
     saved = sorted(tmp_path.glob("NEVER_SELF-*.json"))
     assert saved
     replayed = subprocess.run(
-        [sys.executable, "-m", "dialcheck.conformance", "replay", "--cmd", cmd, str(saved[0])], capture_output=True, text=True, timeout=BOUND
+        [sys.executable, "-m", "dialcheck.conformance", "replay", "--cmd", cmd, str(saved[0])],
+        capture_output=True,
+        text=True,
+        timeout=BOUND,
     )
     assert replayed.returncode == 1 and "NEVER_SELF" in replayed.stdout

@@ -60,7 +60,9 @@ def test_every_zoo_member_is_killed_at_strict_level(member: Member, strict_rows:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("member", SEEN_BY_INVARIANTS, ids=lambda m: m.name)
-def test_a_member_whose_bug_breaks_a_named_invariant_is_killed_by_it(member: Member, invariant_rows: dict[str, Row]) -> None:
+def test_a_member_whose_bug_breaks_a_named_invariant_is_killed_by_it(
+    member: Member, invariant_rows: dict[str, Row]
+) -> None:
     row = invariant_rows[member.name]
     assert row.killed and row.check in member.checks, row
 
@@ -74,7 +76,9 @@ def _assert_replays_to_the_same_failure(row: Row) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("member", MEMBERS, ids=lambda m: m.name)
-def test_every_strict_counterexample_replays_to_the_same_step_and_check(member: Member, strict_rows: dict[str, Row]) -> None:
+def test_every_strict_counterexample_replays_to_the_same_step_and_check(
+    member: Member, strict_rows: dict[str, Row]
+) -> None:
     _assert_replays_to_the_same_failure(strict_rows[member.name])
 
 
@@ -115,7 +119,9 @@ def test_a_saved_failure_replays_to_the_same_step_and_check(
 @pytest.fixture(scope="module")
 def default_runs() -> Iterator[dict[tuple[Profile, Level], RunReport]]:
     yield {
-        (profile, level): run_conformance(RunOptions(create_dialstate, "reference", profile, level, hypothesis_profile="ci"))
+        (profile, level): run_conformance(
+            RunOptions(create_dialstate, "reference", profile, level, hypothesis_profile="ci")
+        )
         for profile in Profile
         for level in Level
     }

@@ -102,7 +102,11 @@ def main() -> int:
         answer, stop = server.on_line(line)
         if op == "new_tasks" and since_init >= MID and not broken and mode in ("wrong-shape", "refuse"):
             broken = True
-            answer = {"ok": True, "tasks": {"dial": 1}} if mode == "wrong-shape" else {"ok": False, "error": "table not ready"}
+            answer = (
+                {"ok": True, "tasks": {"dial": 1}}
+                if mode == "wrong-shape"
+                else {"ok": False, "error": "table not ready"}
+            )
         if op == "task_done" and mode == "unknown-handle":
             answer = {"ok": False, "error": f"unknown handle {request['handle']}"}
         tasks = answer.get("tasks")
