@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterator, NoReturn, Optional
 
 from dialcheck.conformance.execution_checks import supports_execution
-from dialcheck.conformance.loader import REFERENCE_SPEC, ImplementationError, get_new_spelling, load_factory
+from dialcheck.conformance.loader import REFERENCE_SPEC, get_new_spelling, load_factory
 from dialcheck.conformance.machine import Level, RunContext
 from dialcheck.conformance.mutants import (
     format_matrix_header,
@@ -43,7 +43,7 @@ from dialcheck.conformance.runner import (
     run_conformance,
 )
 from dialcheck.conformance.serve import get_served_profiles, serve
-from dialcheck.conformance.trace import Trace, TraceError, load_trace
+from dialcheck.conformance.trace import Trace, load_trace
 from dialcheck.conformance.vectors import DEFAULT_COUNT as DEFAULT_VECTOR_COUNT
 from dialcheck.conformance.vectors import DEFAULT_SEED as DEFAULT_VECTOR_SEED
 from dialcheck.conformance.vectors import DEFAULT_STEPS as DEFAULT_VECTOR_STEPS
@@ -53,6 +53,7 @@ from dialcheck.conformance.wire_adapter import DEFAULT_TIMEOUT, WireSession
 from dialcheck.conformance.zoo import MEMBERS
 from dialcheck.spec.contract import DialstateFactory
 from dialcheck.spec.model import Config, Profile
+from dialcheck.spec.verdicts import BadInput, DialcheckError, FormatError
 
 __all__ = ["main", "EXIT_OK", "EXIT_FAIL", "EXIT_USAGE"]
 
@@ -61,7 +62,7 @@ EXIT_FAIL = 1
 EXIT_USAGE = 2
 
 
-class UsageError(Exception):
+class UsageError(BadInput):
     """Bad input: the message is printed and the exit code is 2."""
 
 
@@ -276,7 +277,7 @@ def _load_all(paths: Sequence[Path]) -> list[tuple[Path, Trace]]:
     for path in paths:
         try:
             loaded.append((path, load_trace(path)))
-        except TraceError as exc:
+        except FormatError as exc:
             errors.append(f"dialcheck replay: bad trace {path}: {exc}")
     if errors:
         raise UsageError("\n".join(errors))
@@ -317,7 +318,7 @@ def _open_subject(args: argparse.Namespace, profiles: Sequence[Profile]) -> Iter
             hello = session.start()
         except WireFault as fault:
             raise UsageError(
-                f"{where}: the implementation could not be started and greeted ({fault.check}): {fault.message}"
+                f"{where}: the implementation could not be started and greeted ({fault.verdict}): {fault.message}"
             ) from None
         # WIRE-2: "dialcheck MUST refuse before running a command that does not list the
         # requested profile".
@@ -350,7 +351,7 @@ def _run_replay(args: argparse.Namespace) -> int:
     passed = len(traces) - failed
     if after is not None:
         failed += 1
-        print(f"FAIL  after the last trace: {after.check}: {after.message}")
+        print(f"FAIL  after the last trace: {after.verdict}: {after.message}")
     which = "trace profiles" if profile is None else f"profile {profile.value}"
     print(
         f"dialcheck replay: {len(traces)} trace(s) against {subject.selector} ({which}): "
@@ -410,7 +411,7 @@ def _run_run(args: argparse.Namespace) -> int:
     if report.flaky is not None:
         print(f"FAILED NONDETERMINISTIC\n  {report.flaky}")
     if report.after_run is not None:
-        print(f"FAILED {report.after_run.check} (after the last example)\n  {report.after_run.message}")
+        print(f"FAILED {report.after_run.verdict} (after the last example)\n  {report.after_run.message}")
     if args.stats:
         print(format_stats(report))
     if args.json is not None:
@@ -494,9 +495,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "vectors":
             return _run_vectors(args)
         return _run_replay(args)
-    except (UsageError, ImplementationError) as exc:
+    except DialcheckError as exc:  # bad input or a harness error; implementation faults are verdicts
         print(str(exc), file=sys.stderr)
-        return EXIT_USAGE
+        return exc.exit_code
     except KeyboardInterrupt:
         print("dialcheck: interrupted", file=sys.stderr)
         return 130

@@ -29,10 +29,11 @@ hide or invent later ones.  Tasks are told apart by identity (DS-STATIC-3).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, TypeGuard
 
-from dialcheck.conformance.invariants import Check, Violation
+from dialcheck.conformance.invariants import Violation
 from dialcheck.conformance.render import format_actions, format_node, format_time
+from dialcheck.spec.contract import ExecutingDialstate
 from dialcheck.spec.execution import Action, Connect, DialState, Execution, ExecutionInput, Lookup, Resolve, Sleep
 from dialcheck.spec.model import (
     INITIAL_RESOLVE_DELAY,
@@ -45,11 +46,12 @@ from dialcheck.spec.model import (
     Task,
     compute_duration,
 )
+from dialcheck.spec.verdicts import Verdict
 
 __all__ = ["ExecutionChecker", "get_lookup_start", "supports_execution", "describe_bad_execution", "compare_executions"]
 
 
-def supports_execution(impl: object) -> bool:
+def supports_execution(impl: object) -> TypeGuard[ExecutingDialstate]:
     """Return whether an implementation has the optional task-execution capability (AD-5)."""
     # AD-5: "an implementation MAY provide the task-execution capability, execute(task, inputs)".
     return callable(getattr(impl, "execute", None))
@@ -124,13 +126,15 @@ class ExecutionChecker:
                 expected.append(Sleep(start - inputs.now))
             expected.append(Lookup(inputs.lookup))
             if list(got.actions) != expected:
-                return [_violation(Check.LOOKUP_SPACING, "the lookup", got.actions, expected, inputs)]
+                return [_violation(Verdict.LOOKUP_SPACING, "the lookup", got.actions, expected, inputs)]
             return []
         # EX-WAIT-1: "a wait task MUST sleep for its duration; a negative duration returns at once".
         expected = [Sleep(max(0, task.duration))]
         if list(got.actions) != expected:
             return [
-                _violation(Check.EX_WAIT_1, f"the wait of {format_time(task.duration)}", got.actions, expected, inputs)
+                _violation(
+                    Verdict.EX_WAIT_1, f"the wait of {format_time(task.duration)}", got.actions, expected, inputs
+                )
             ]
         return []
 
@@ -154,13 +158,15 @@ class ExecutionChecker:
             return [_violation(check, what, got.actions, expected.actions, inputs)]
         state = got.state
         if state is None:
-            return [Violation(Check.EX_RESOLVE_4, f"{what} reported no dial state (delay, last resolve, destination)")]
+            return [
+                Violation(Verdict.EX_RESOLVE_4, f"{what} reported no dial state (delay, last resolve, destination)")
+            ]
         if state.resolve_delay != after.resolve_delay:
             # RESOLVE_BACKOFF: "the delay MUST start at 60 s, double after every failed resolve, be
             # capped at 1 h" (and return to 60 s after a success, EX-RESOLVE-4).
             return [
                 Violation(
-                    Check.RESOLVE_BACKOFF,
+                    Verdict.RESOLVE_BACKOFF,
                     f"after {what} the resolve delay is {format_time(state.resolve_delay)}, but it must be "
                     f"{format_time(after.resolve_delay)} (it was {format_time(before.resolve_delay)})",
                 )
@@ -169,7 +175,7 @@ class ExecutionChecker:
             # EX-RESOLVE-4: "a resolve MUST record the time; a successful one replaces the destination".
             return [
                 Violation(
-                    Check.EX_RESOLVE_4,
+                    Verdict.EX_RESOLVE_4,
                     f"after {what} the task has last resolve {_when(state.last_resolved)} and destination "
                     f"{format_node(state.dest)}, but it must have {_when(after.last_resolved)} and "
                     f"{format_node(after.dest)}",
@@ -218,27 +224,27 @@ def _expect_dial(flag: ConnFlag, state: DialState, inputs: ExecutionInput) -> tu
 
 def _name_difference(
     index: int, got: list[Action], expected: _Expected, before: DialState, inputs: ExecutionInput
-) -> Check:
+) -> Verdict:
     """Return the check a first difference at ``index`` breaks."""
     action = got[index] if index < len(got) else None
     if isinstance(action, Resolve):
         # EX-RESOLVE-1: "without a discovery table a task MUST NOT resolve".
         if not inputs.discovery:
-            return Check.EX_RESOLVE_1
+            return Verdict.EX_RESOLVE_1
         # RESOLVE_THROTTLE: "a resolve MUST be skipped while less than the task's current delay has
         # passed since its last resolve".
         delay = before.resolve_delay or INITIAL_RESOLVE_DELAY
         if before.last_resolved is not None and compute_duration(inputs.now, before.last_resolved) < delay:
-            return Check.RESOLVE_THROTTLE
+            return Verdict.RESOLVE_THROTTLE
     if expected.retry_from is not None and index >= expected.retry_from:
         # STATIC_RETRY: "a static task whose connection attempt failed MUST resolve once more and,
         # if that found the node, dial again, once; a dynamic task MUST NOT retry".
-        return Check.STATIC_RETRY
+        return Verdict.STATIC_RETRY
     if expected.retry_from is None and any(isinstance(a, Connect) for a in got[:index]):
-        return Check.STATIC_RETRY
+        return Verdict.STATIC_RETRY
     # INCOMPLETE_NEEDS_RESOLVE: "a destination without an IP MUST be resolved first, and not
     # dialed if that fails; a complete destination MUST be dialed at once".
-    return Check.INCOMPLETE_NEEDS_RESOLVE
+    return Verdict.INCOMPLETE_NEEDS_RESOLVE
 
 
 def _when(value: Optional[int]) -> str:
@@ -246,7 +252,7 @@ def _when(value: Optional[int]) -> str:
 
 
 def _violation(
-    check: Check, what: str, got: tuple[Action, ...], expected: list[Action], inputs: ExecutionInput
+    check: Verdict, what: str, got: tuple[Action, ...], expected: list[Action], inputs: ExecutionInput
 ) -> Violation:
     return Violation(
         check,

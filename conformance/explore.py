@@ -52,6 +52,7 @@ from dialcheck.spec.model import (
     Task,
     get_task_snapshot,
 )
+from dialcheck.spec.verdicts import HarnessError
 
 __all__ = ["COVERS_BY_SITUATION", "ALWAYS_COVERED", "ADAPTER_COVERED", "explore_trace"]
 
@@ -146,7 +147,7 @@ class _Walk:
         answer = tuple(self.reference.new_tasks(running, dict(self.peers), self.now, list(self.table)))
         violations = self.checker.on_new_tasks(running, dict(self.peers), self.now, tuple(self.table), answer)
         if violations:  # pragma: no cover - the reference breaking an invariant is a bug in dialcheck
-            raise AssertionError(f"the reference broke {violations[0].check.value}: {violations[0].message}")
+            raise HarnessError(f"the reference broke {violations[0].check}: {violations[0].message}")
         snapshot = tuple(map(get_task_snapshot, answer))
         self.steps.append(NewTasksStep(self.now, running, tuple(self.peers.items()), tuple(self.table), snapshot))
         self.outstanding.extend(answer)
@@ -204,7 +205,7 @@ class _Walk:
         execution = self.reference.execute(task, inputs)
         violations = self.executions.on_execute(task, dest, inputs, execution)
         if violations:  # pragma: no cover - the reference breaking a rule is a bug in dialcheck
-            raise AssertionError(f"the reference broke {violations[0].check.value}: {violations[0].message}")
+            raise HarnessError(f"the reference broke {violations[0].check}: {violations[0].message}")
         self.checker.on_execute(task, dest, execution)
         self.steps.append(ExecuteStep(ref, inputs, execution))
         self.covers.update(("AD-5", *_get_execution_covers(task, dest, inputs, execution)))

@@ -50,33 +50,9 @@ from dialcheck.spec.model import (
     WaitTask,
     compute_duration,
 )
+from dialcheck.spec.verdicts import Verdict
 
-__all__ = ["Check", "Violation", "Situation", "InvariantChecker"]
-
-
-class Check(enum.Enum):
-    """The named checks; each name is a requirement ID in spec/dialstate.md (sections 9 and 10)."""
-
-    NO_DOUBLE_DIAL = "NO_DOUBLE_DIAL"
-    DYN_BUDGET = "DYN_BUDGET"
-    HISTORY_EXPIRY = "HISTORY_EXPIRY"
-    BOOTNODE_ROTATION = "BOOTNODE_ROTATION"
-    NEVER_SELF = "NEVER_SELF"
-    NETRESTRICT = "NETRESTRICT"
-    SINGLE_LOOKUP = "SINGLE_LOOKUP"
-    WAIT_EXPIRE = "WAIT_EXPIRE"
-    RANDOM_HALF = "RANDOM_HALF"
-    STATIC_REDIAL = "STATIC_REDIAL"
-    KNOWN_CANDIDATE = "KNOWN_CANDIDATE"
-    # Task execution (section 10), judged by conformance.execution_checks.
-    INCOMPLETE_NEEDS_RESOLVE = "INCOMPLETE_NEEDS_RESOLVE"
-    STATIC_RETRY = "STATIC_RETRY"
-    RESOLVE_THROTTLE = "RESOLVE_THROTTLE"
-    RESOLVE_BACKOFF = "RESOLVE_BACKOFF"
-    LOOKUP_SPACING = "LOOKUP_SPACING"
-    EX_RESOLVE_1 = "EX-RESOLVE-1"
-    EX_RESOLVE_4 = "EX-RESOLVE-4"
-    EX_WAIT_1 = "EX-WAIT-1"
+__all__ = ["Violation", "Situation", "InvariantChecker"]
 
 
 class Situation(enum.Enum):
@@ -105,7 +81,7 @@ class Situation(enum.Enum):
 class Violation:
     """A named check that an answer broke, and why, in words."""
 
-    check: Check
+    check: Verdict
     message: str
 
 
@@ -249,19 +225,19 @@ class InvariantChecker:
             # NO_DOUBLE_DIAL: "a dial task MUST NOT be returned for a node that is being dialed
             # or connected, and one answer MUST NOT contain two dial tasks for one node".
             if node_id in seen:
-                found.append(Violation(Check.NO_DOUBLE_DIAL, f"{name} is dialed twice in one answer"))
+                found.append(Violation(Verdict.NO_DOUBLE_DIAL, f"{name} is dialed twice in one answer"))
             elif node_id in self._dialing:
-                found.append(Violation(Check.NO_DOUBLE_DIAL, f"{name} is dialed while a dial of it is outstanding"))
+                found.append(Violation(Verdict.NO_DOUBLE_DIAL, f"{name} is dialed while a dial of it is outstanding"))
             elif node_id in peers:
-                found.append(Violation(Check.NO_DOUBLE_DIAL, f"{name} is dialed while connected"))
+                found.append(Violation(Verdict.NO_DOUBLE_DIAL, f"{name} is dialed while connected"))
             seen.add(node_id)
             # NEVER_SELF: "a node whose ID is self MUST NOT be dialed".
             if node_id == self._config.self_id:
-                found.append(Violation(Check.NEVER_SELF, "our own node is dialed"))
+                found.append(Violation(Verdict.NEVER_SELF, "our own node is dialed"))
             # NETRESTRICT: "a node whose IP the list does not admit MUST NOT be dialed".
             if not self._is_admitted(task.dest):
                 found.append(
-                    Violation(Check.NETRESTRICT, f"{name} at {task.dest.ip or 'no IP'} is dialed but not whitelisted")
+                    Violation(Verdict.NETRESTRICT, f"{name} at {task.dest.ip or 'no IP'} is dialed but not whitelisted")
                 )
             # HISTORY_EXPIRY: "a node MUST NOT be dialed at a call whose now is not after its
             # history entry's expiry".
@@ -269,7 +245,7 @@ class InvariantChecker:
             if expiry is not None:
                 found.append(
                     Violation(
-                        Check.HISTORY_EXPIRY,
+                        Verdict.HISTORY_EXPIRY,
                         f"{name} is dialed at {format_time(now)} but its history entry expires at "
                         f"{format_time(expiry)} and blocks until then, inclusive",
                     )
@@ -285,7 +261,7 @@ class InvariantChecker:
         if dynamic > max(0, need):
             return [
                 Violation(
-                    Check.DYN_BUDGET,
+                    Verdict.DYN_BUDGET,
                     f"{dynamic} dynamic dials, but the budget allows {max(0, need)} "
                     f"(max_dyn_dials {self._config.max_dyn_dials} - dynamic peers - outstanding dynamic dials)",
                 )
@@ -316,7 +292,7 @@ class InvariantChecker:
             return True, []
         return False, [
             Violation(
-                Check.BOOTNODE_ROTATION,
+                Verdict.BOOTNODE_ROTATION,
                 f"the fallback is due (no peers, {format_time(elapsed)} since start) and bootnode "
                 f"{self._name(expected.id)} is next in the rotation and dialable, but it is not dialed",
             )
@@ -337,7 +313,7 @@ class InvariantChecker:
             if task.flag is ConnFlag.STATIC and node_id not in self._static:
                 found.append(
                     Violation(
-                        Check.KNOWN_CANDIDATE,
+                        Verdict.KNOWN_CANDIDATE,
                         f"{self._name(node_id)} is dialed as static, but it is not a static node "
                         "(never added, or removed since)",
                     )
@@ -356,7 +332,7 @@ class InvariantChecker:
             if any(n.id == node_id for n in table):
                 found.append(
                     Violation(
-                        Check.RANDOM_HALF,
+                        Verdict.RANDOM_HALF,
                         f"{name} is dialed from the table, but only its first {tried} node(s) may be "
                         f"tried (half of the need of {need} left after the fallback step, at most "
                         f"max_dyn_dials/2 = {self._config.max_dyn_dials // 2})",
@@ -365,7 +341,7 @@ class InvariantChecker:
             elif any(n.id == node_id for n in bootnodes):
                 found.append(
                     Violation(
-                        Check.BOOTNODE_ROTATION,
+                        Verdict.BOOTNODE_ROTATION,
                         f"bootnode {name} is dialed, but no fallback is due for it (no peers, 20 s since "
                         "start and its turn in the rotation are all needed)",
                     )
@@ -375,7 +351,7 @@ class InvariantChecker:
                 # node or a lookup result not yet used".
                 found.append(
                     Violation(
-                        Check.KNOWN_CANDIDATE,
+                        Verdict.KNOWN_CANDIDATE,
                         f"{name} is dialed dynamically but came from no table, lookup or bootnode",
                     )
                 )
@@ -389,7 +365,7 @@ class InvariantChecker:
         if started and self._lookups + started > 1:
             return [
                 Violation(
-                    Check.SINGLE_LOOKUP,
+                    Verdict.SINGLE_LOOKUP,
                     f"{started} discover task(s) started while {self._lookups} lookup(s) are outstanding",
                 )
             ]
@@ -406,7 +382,7 @@ class InvariantChecker:
             if running == 0 and others == 0 and expected is not None:
                 return [
                     Violation(
-                        Check.WAIT_EXPIRE,
+                        Verdict.WAIT_EXPIRE,
                         f"nothing runs, nothing is returned and the history is not empty: a wait of "
                         f"{format_time(expected)} is due",
                     )
@@ -417,11 +393,11 @@ class InvariantChecker:
             self.situations[Situation.WAIT_OF_ZERO] += 1
         if len(waits) > 1 or running != 0 or others != 0 or expected is None:
             why = "the history is empty" if expected is None else f"running is {running} with {others} other task(s)"
-            return [Violation(Check.WAIT_EXPIRE, f"a wait is returned but {why}")]
+            return [Violation(Verdict.WAIT_EXPIRE, f"a wait is returned but {why}")]
         if waits[0].duration != expected:
             return [
                 Violation(
-                    Check.WAIT_EXPIRE,
+                    Verdict.WAIT_EXPIRE,
                     f"the wait lasts {format_time(waits[0].duration)}, but the earliest expiry is "
                     f"{format_time(expected)} away",
                 )
@@ -443,7 +419,7 @@ class InvariantChecker:
             elif self._is_dialable(node, peers):
                 found.append(
                     Violation(
-                        Check.STATIC_REDIAL,
+                        Verdict.STATIC_REDIAL,
                         f"static node {self._name(node.id)} is not connected, dialing or recently dialed, "
                         "but it is not dialed (with flag static)",
                     )

@@ -13,10 +13,10 @@ import sys
 from typing import Optional, cast
 
 from dialcheck.spec.contract import CONTRACT_METHODS, Dialstate, DialstateFactory
+from dialcheck.spec.verdicts import BadInput
 
 __all__ = [
     "ImplementationError",
-    "ImplementationFault",
     "load_factory",
     "get_new_spelling",
     "check_dialstate",
@@ -27,23 +27,8 @@ __all__ = [
 REFERENCE_SPEC = "dialcheck.reference.dialstate:create_dialstate"
 
 
-class ImplementationError(Exception):
+class ImplementationError(BadInput):
     """An implementation cannot be loaded or does not have the contract's shape."""
-
-
-class ImplementationFault(Exception):
-    """An adapter's report that the implementation misbehaved during a call, under a check name of its own.
-
-    The suite reports it as a failure of ``check`` at the step of the call, like an
-    exception raised by an in-process implementation.  ``aborts_run`` means the run
-    cannot go on trying examples (the implementation hung), so it stops without shrinking.
-    """
-
-    def __init__(self, check: str, message: str, aborts_run: bool = False) -> None:
-        super().__init__(message)
-        self.check = check
-        self.message = message
-        self.aborts_run = aborts_run
 
 
 #: The top-level names dialcheck's packages had before they moved under ``dialcheck.``.

@@ -41,7 +41,7 @@ from dialcheck.conformance.execution_checks import (
     supports_execution,
 )
 from dialcheck.conformance.invariants import InvariantChecker, Situation, Violation
-from dialcheck.conformance.loader import ImplementationFault, check_dialstate
+from dialcheck.conformance.loader import check_dialstate
 from dialcheck.conformance.replay import compare_tasks, describe_bad_answer
 from dialcheck.conformance.trace import (
     AddStaticStep,
@@ -70,6 +70,7 @@ from dialcheck.spec.model import (
     get_task_key,
     get_task_snapshot,
 )
+from dialcheck.spec.verdicts import ImplementationFault, Verdict
 
 __all__ = [
     "Level",
@@ -306,12 +307,12 @@ class DialMachine(RuleBasedStateMachine):
         except Exception as exc:
             self.steps.append(step)
             raise self._fail(
-                "IMPLEMENTATION_ERROR", f"the implementation raised {type(exc).__name__} in {what}: {exc}"
+                Verdict.IMPLEMENTATION_ERROR, f"the implementation raised {type(exc).__name__} in {what}: {exc}"
             ) from None
 
     def _fail_fault(self, fault: ImplementationFault) -> BaseException:
         """Return the failure for an adapter's fault: aborting the run when no example can follow."""
-        failure = self._fail(fault.check, fault.message)
+        failure = self._fail(fault.verdict, fault.message)
         return RunAborted(failure) if fault.aborts_run else failure
 
     # -- rules ------------------------------------------------------------------
@@ -343,7 +344,7 @@ class DialMachine(RuleBasedStateMachine):
         except ImplementationFault as fault:
             raise self._fail_fault(fault) from None
         except Exception as exc:
-            raise self._fail("IMPLEMENTATION_ERROR", f"the factory raised {type(exc).__name__}: {exc}") from None
+            raise self._fail(Verdict.IMPLEMENTATION_ERROR, f"the factory raised {type(exc).__name__}: {exc}") from None
         self.impl = check_dialstate(created, self.run.origin)
         self.executes = supports_execution(self.impl)
         if not self.executes:
@@ -385,7 +386,7 @@ class DialMachine(RuleBasedStateMachine):
         problem = describe_bad_answer(answer)
         if problem is not None:
             self.steps.append(step)
-            raise self._fail("BAD_ANSWER", problem)
+            raise self._fail(Verdict.BAD_ANSWER, problem)
         assert isinstance(answer, Sequence)
         got = tuple(answer)
         expected: Optional[tuple[Task, ...]] = None
@@ -399,10 +400,10 @@ class DialMachine(RuleBasedStateMachine):
         if expected is not None:
             difference = compare_tasks(expected, got, self.config.self_id)
             if difference is not None:
-                raise self._fail("STRICT", difference, violations=violations, expected=expected, got=got)
+                raise self._fail(Verdict.STRICT, difference, violations=violations, expected=expected, got=got)
         if violations:
             first = violations[0]
-            raise self._fail(first.check.value, first.message, violations=violations, got=got)
+            raise self._fail(first.check, first.message, violations=violations, got=got)
         self._remember(got, expected)
 
     def _remember(self, got: tuple[Task, ...], expected: Optional[tuple[Task, ...]]) -> None:
@@ -425,12 +426,13 @@ class DialMachine(RuleBasedStateMachine):
         self.run.executions += 1
         step = ExecuteStep(ref, inputs)
         subject = self._subject()
+        assert supports_execution(subject)
         dest = entry.task.dest if isinstance(entry.task, DialTask) else None
         got = self._call("execute", step, lambda: subject.execute(entry.task, inputs))
         problem = describe_bad_execution(got)
         if problem is not None:
             self.steps.append(step)
-            raise self._fail("BAD_ANSWER", problem)
+            raise self._fail(Verdict.BAD_ANSWER, problem)
         assert isinstance(got, Execution)
         expected: Optional[Execution] = None
         if self.reference is not None and entry.twin is not None:
@@ -440,9 +442,9 @@ class DialMachine(RuleBasedStateMachine):
         if expected is not None:
             difference = compare_executions(expected, got)
             if difference is not None:
-                raise self._fail("STRICT", difference, violations=violations)
+                raise self._fail(Verdict.STRICT, difference, violations=violations)
         if violations:
-            raise self._fail(violations[0].check.value, violations[0].message, violations=violations)
+            raise self._fail(violations[0].check, violations[0].message, violations=violations)
         self.checker.on_execute(entry.task, dest, got)
         return got
 

@@ -19,6 +19,7 @@ from dialcheck.conformance.machine import Level
 from dialcheck.conformance.runner import RunOptions, RunReport, run_conformance
 from dialcheck.conformance.trace import Trace
 from dialcheck.conformance.zoo import MEMBERS, Member
+from dialcheck.spec.verdicts import Verdict
 
 __all__ = ["Row", "run_mutants", "format_matrix", "format_summary", "write_matrix_json", "is_gap"]
 
@@ -53,7 +54,7 @@ def _row(member: Member, level: Level, report: RunReport) -> Row:
         member=member,
         level=level,
         killed=not report.conformant,
-        check=failure.check if failure is not None else ("NONDETERMINISTIC" if report.flaky else None),
+        check=failure.check if failure is not None else (Verdict.NONDETERMINISTIC if report.flaky else None),
         first_failure=report.first_failure,
         counterexample_steps=None if failure is None else len(failure.trace.steps),
         seconds=report.seconds,

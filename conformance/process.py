@@ -10,14 +10,13 @@ over all three pipes, so that a program that stops reading, never answers,
 floods stderr or prints a line without an end cannot block dialcheck.  The
 last lines of stderr are kept for the verdict.
 
-Everything that goes wrong is a :class:`WireFault` of a :class:`FaultKind`;
+Everything that goes wrong is a :class:`WireFault` of a :class:`Verdict`;
 once one is raised the process is ended (its whole group is killed), because
 its output can no longer be trusted to line up with our requests.
 """
 
 from __future__ import annotations
 
-import enum
 import os
 import selectors
 import shlex
@@ -29,9 +28,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
-from dialcheck.conformance.loader import ImplementationFault
+from dialcheck.spec.verdicts import ImplementationFault, Verdict
 
-__all__ = ["FaultKind", "WireFault", "ImplementationProcess", "split_command", "quote_line", "MAX_LINE"]
+__all__ = ["Verdict", "WireFault", "ImplementationProcess", "split_command", "quote_line", "MAX_LINE"]
 
 #: The longest answer line read, in bytes; a longer one is a fault, not an out-of-memory.
 MAX_LINE = 16 * 1024 * 1024
@@ -42,29 +41,14 @@ _EXIT_GRACE = 2.0
 _SPIN_SECONDS = 0.0002
 
 
-class FaultKind(enum.Enum):
-    """How an implementation process misbehaved; the value is the check name in verdicts."""
-
-    CANNOT_START = "WIRE_CANNOT_START"
-    EXITED = "WIRE_EXITED"
-    HUNG = "WIRE_HUNG"
-    NOT_JSON = "WIRE_NOT_JSON"
-    BAD_SHAPE = "WIRE_BAD_SHAPE"
-    REFUSED = "WIRE_REFUSED"
-    UNSUPPORTED = "WIRE_UNSUPPORTED"
-    DUPLICATE_HANDLE = "WIRE_DUPLICATE_HANDLE"
-    UNKNOWN_HANDLE = "WIRE_UNKNOWN_HANDLE"
-    LEFT_CHILD = "WIRE_LEFT_CHILD"
-
-
 class WireFault(ImplementationFault):
     """The implementation process misbehaved; the message says how, with the tail of its stderr."""
 
-    def __init__(self, kind: FaultKind, message: str, stderr_tail: Sequence[str] = ()) -> None:
+    def __init__(self, kind: Verdict, message: str, stderr_tail: Sequence[str] = ()) -> None:
         text = message
         if stderr_tail:
             text += "\n  its stderr ended with:\n" + "\n".join(f"    | {line}" for line in stderr_tail)
-        super().__init__(kind.value, text, aborts_run=kind is FaultKind.HUNG)
+        super().__init__(kind, text, aborts_run=kind is Verdict.WIRE_HUNG)
         self.kind = kind
 
 
@@ -106,7 +90,7 @@ class ImplementationProcess:
             )
         except OSError as exc:
             raise WireFault(
-                FaultKind.CANNOT_START, f"cannot start {shlex.join(self.argv)}: {exc.strerror or exc}"
+                Verdict.WIRE_CANNOT_START, f"cannot start {shlex.join(self.argv)}: {exc.strerror or exc}"
             ) from None
         assert self.popen.stdin is not None and self.popen.stdout is not None and self.popen.stderr is not None
         self._stdin = self.popen.stdin.fileno()
@@ -124,7 +108,7 @@ class ImplementationProcess:
         """Return the process ID (also the process group ID)."""
         return self.popen.pid
 
-    def fault(self, kind: FaultKind, message: str) -> WireFault:
+    def fault(self, kind: Verdict, message: str) -> WireFault:
         """End the process group and return the fault to raise, with the tail of stderr."""
         self.kill()
         return WireFault(kind, message, tuple(self.stderr_tail))
@@ -132,7 +116,7 @@ class ImplementationProcess:
     def exchange(self, request: bytes, what: str) -> bytes:
         """Write one request line and return one answer line (without the newline)."""
         if self.ended:
-            raise WireFault(FaultKind.EXITED, f"the implementation has already ended; cannot send {what}")
+            raise WireFault(Verdict.WIRE_EXITED, f"the implementation has already ended; cannot send {what}")
         deadline = time.monotonic() + self.timeout
         # Most requests fit the pipe: write at once, and wait for writability only if it is full.
         pending = self._write(request, what)
@@ -150,7 +134,7 @@ class ImplementationProcess:
                 # WIRE-5: "every answer MUST arrive within the timeout".
                 if remaining <= 0:
                     raise self.fault(
-                        FaultKind.HUNG,
+                        Verdict.WIRE_HUNG,
                         f"no answer to {what} within {self.timeout:g} s (set the limit with --timeout)",
                     )
                 for key, _ in self._selector.select(remaining):
@@ -197,7 +181,7 @@ class ImplementationProcess:
         self._buffer += chunk
         if len(self._buffer) > MAX_LINE and b"\n" not in self._buffer:
             raise self.fault(
-                FaultKind.NOT_JSON,
+                Verdict.WIRE_NOT_JSON,
                 f"its answer to {what} is over {MAX_LINE:,} bytes without a line end: {quote_line(self._buffer)}",
             )
 
@@ -233,7 +217,7 @@ class ImplementationProcess:
             status = f"exited with status {code}" if code >= 0 else f"was killed by signal {-code}"
         except subprocess.TimeoutExpired:
             status = "is still running"
-        return self.fault(FaultKind.EXITED, f"the implementation {status}: {how}")
+        return self.fault(Verdict.WIRE_EXITED, f"the implementation {status}: {how}")
 
     def finish(self, wait: float = _EXIT_GRACE) -> Optional[str]:
         """Wait for the process to exit; end its group; return what was left running, if anything."""

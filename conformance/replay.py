@@ -33,12 +33,13 @@ from dialcheck.conformance.execution_checks import (
     supports_execution,
 )
 from dialcheck.conformance.invariants import InvariantChecker
-from dialcheck.conformance.loader import ImplementationFault, check_dialstate
+from dialcheck.conformance.loader import check_dialstate
 from dialcheck.conformance.render import format_step, format_tasks
 from dialcheck.conformance.trace import AddStaticStep, ExecuteStep, NewTasksStep, Step, TaskDoneStep, TaskRef, Trace
 from dialcheck.spec.contract import Dialstate, DialstateFactory
 from dialcheck.spec.execution import Execution
 from dialcheck.spec.model import ConnFlag, DialTask, DiscoverTask, Node, NodeID, Profile, Task, WaitTask, get_task_key
+from dialcheck.spec.verdicts import ImplementationFault, Verdict
 
 __all__ = [
     "Failure",
@@ -146,16 +147,16 @@ def _short_repr(value: object) -> str:
 def _raised(exc: Exception, what: str, step: Optional[Step]) -> Failure:
     """Return the failure for an exception out of the implementation (AD-4) or an adapter's fault."""
     if isinstance(exc, ImplementationFault):
-        return Failure(None, step, exc.check, exc.message)
+        return Failure(None, step, exc.verdict, exc.message)
     return Failure(
-        None, step, "IMPLEMENTATION_ERROR", f"the implementation raised {type(exc).__name__} in {what}: {exc}"
+        None, step, Verdict.IMPLEMENTATION_ERROR, f"the implementation raised {type(exc).__name__} in {what}: {exc}"
     )
 
 
 def _missing(step: Union[TaskDoneStep, ExecuteStep]) -> Failure:
     what = step.ref.kind if step.ref.dest is None else f"dial task for {step.ref.dest}"
     reason = f"no outstanding {what}: the implementation never returned one, or it is already done"
-    return Failure(None, step, "MISSING_TASK", reason)
+    return Failure(None, step, Verdict.MISSING_TASK, reason)
 
 
 def _run_execute(
@@ -168,7 +169,7 @@ def _run_execute(
     task = outstanding[index]
     if not supports_execution(impl):
         reason = "the trace executes a task, but the implementation has no execute method (AD-5)"
-        return Failure(None, step, "EXECUTION_UNSUPPORTED", reason)
+        return Failure(None, step, Verdict.EXECUTION_UNSUPPORTED, reason)
     dest = task.dest if isinstance(task, DialTask) else None
     try:
         got: object = impl.execute(task, step.inputs)
@@ -176,14 +177,14 @@ def _run_execute(
         return _raised(exc, "execute", step)
     problem = describe_bad_execution(got)
     if problem is not None:
-        return Failure(None, step, "BAD_ANSWER", problem)
+        return Failure(None, step, Verdict.BAD_ANSWER, problem)
     assert isinstance(got, Execution)
     violations = executions.on_execute(task, dest, step.inputs, got)
-    broken = tuple(v.check.value for v in violations)
+    broken = tuple(v.check for v in violations)
     if step.expect is not None:
         difference = compare_executions(step.expect, got)
         if difference is not None:
-            return Failure(None, step, "STRICT", difference, also=broken)
+            return Failure(None, step, Verdict.STRICT, difference, also=broken)
     if violations:
         return Failure(None, step, broken[0], violations[0].message, also=broken[1:])
     checker.on_execute(task, dest, got)
@@ -208,16 +209,16 @@ def _run_step(
             return _raised(exc, "new_tasks", step)
         problem = describe_bad_answer(answer)
         if problem is not None:
-            return Failure(None, step, "BAD_ANSWER", problem)
+            return Failure(None, step, Verdict.BAD_ANSWER, problem)
         assert isinstance(answer, Sequence)
         tasks = tuple(answer)
         outstanding.extend(tasks)
         violations = checker.on_new_tasks(step.running, dict(step.peers), step.now, step.table, tasks)
-        broken = tuple(v.check.value for v in violations)
+        broken = tuple(v.check for v in violations)
         if step.expect is not None:
             difference = compare_tasks(step.expect, tasks, self_id)
             if difference is not None:
-                return Failure(None, step, "STRICT", difference, step.expect, tasks, broken)
+                return Failure(None, step, Verdict.STRICT, difference, step.expect, tasks, broken)
         if violations:
             return Failure(None, step, broken[0], violations[0].message, None, tasks, broken[1:])
         return None

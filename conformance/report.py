@@ -11,6 +11,7 @@ from dialcheck.conformance.machine import Nonconformance
 from dialcheck.conformance.render import format_node, format_node_id, format_step, format_tasks
 from dialcheck.conformance.runner import RunReport
 from dialcheck.conformance.trace import NewTasksStep, Trace, trace_to_json
+from dialcheck.spec.verdicts import Verdict
 
 __all__ = ["format_failure_report", "format_stats", "format_verdict", "write_json", "write_junit"]
 
@@ -51,12 +52,12 @@ def format_failure_report(report: RunReport) -> str:
     assert failure is not None
     options = report.options
     me = failure.trace.config.self_id
-    also = [v.check.value for v in failure.violations if v.check.value != failure.check]
+    also = [v.check for v in failure.violations if v.check != failure.check]
     lines = [f"FAILED {failure.check}" + (f" (also breaks {', '.join(also)})" if also else "")]
     lines.append(f"  {failure.message}")
-    if failure.check == "STRICT" and failure.violations:
+    if failure.check is Verdict.STRICT and failure.violations:
         for violation in failure.violations:
-            lines.append(f"  {violation.check.value}: {violation.message}")
+            lines.append(f"  {violation.check}: {violation.message}")
     if failure.expected is not None:
         lines.append(f"  expected (reference {options.profile.value}): {format_tasks(failure.expected, me)}")
     if failure.got is not None:
@@ -85,9 +86,9 @@ def format_verdict(report: RunReport) -> str:
     options = report.options
     reasons = [report.failure.check] if report.failure is not None else []
     if report.flaky is not None:
-        reasons.append("NONDETERMINISTIC")
+        reasons.append(Verdict.NONDETERMINISTIC)
     if report.after_run is not None:
-        reasons.append(report.after_run.check)
+        reasons.append(report.after_run.verdict)
     outcome = f"NOT CONFORMANT ({', '.join(reasons)})" if reasons else "CONFORMANT"
     # AD-5: "the suite MUST say in its verdict when the implementation lacks the capability".
     execution = (
@@ -118,14 +119,14 @@ def _as_dict(report: RunReport) -> dict[str, object]:
         "execution_checks": "skipped" if report.execution_skipped else "run",
         "after_run": None
         if report.after_run is None
-        else {"check": report.after_run.check, "message": report.after_run.message},
+        else {"check": report.after_run.verdict, "message": report.after_run.message},
         "situations": {s.name: report.situations.get(s, 0) for s in Situation},
         "failure": None,
     }
     if failure is not None:
         out["failure"] = {
             "check": failure.check,
-            "also": [v.check.value for v in failure.violations if v.check.value != failure.check],
+            "also": [v.check for v in failure.violations if v.check != failure.check],
             "message": failure.message,
             "step": len(failure.trace.steps),
             "saved": None if report.saved is None else str(report.saved),
@@ -164,5 +165,5 @@ def write_junit(report: RunReport, path: Path) -> None:
     elif report.flaky is not None:
         ET.SubElement(case, "failure", message=report.flaky)
     elif report.after_run is not None:
-        ET.SubElement(case, "failure", message=f"{report.after_run.check}: {report.after_run.message}")
+        ET.SubElement(case, "failure", message=f"{report.after_run.verdict}: {report.after_run.message}")
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)

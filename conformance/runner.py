@@ -43,12 +43,12 @@ from hypothesis.errors import Flaky
 from hypothesis.stateful import run_state_machine_as_test
 
 from dialcheck.conformance.invariants import Situation
-from dialcheck.conformance.loader import ImplementationFault
 from dialcheck.conformance.machine import DialMachine, Level, Nonconformance, RunAborted, RunContext
 from dialcheck.conformance.replay import replay_trace
 from dialcheck.conformance.trace import dump_trace
 from dialcheck.spec.contract import DialstateFactory
 from dialcheck.spec.model import Profile
+from dialcheck.spec.verdicts import ImplementationFault
 
 __all__ = [
     "DEFAULT_EXAMPLES",

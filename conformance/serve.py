@@ -21,7 +21,6 @@ from typing import BinaryIO, Optional
 from dialcheck.conformance.execution_checks import describe_bad_execution, supports_execution
 from dialcheck.conformance.loader import check_dialstate
 from dialcheck.conformance.replay import describe_bad_answer
-from dialcheck.conformance.trace import TraceError
 from dialcheck.conformance.wire import (
     PROTOCOL,
     ByeRequest,
@@ -45,6 +44,7 @@ from dialcheck.conformance.wire import (
 )
 from dialcheck.spec.contract import Dialstate, DialstateFactory
 from dialcheck.spec.model import Profile, Task
+from dialcheck.spec.verdicts import FormatError
 
 __all__ = ["WireServer", "serve", "get_served_profiles"]
 
@@ -75,7 +75,7 @@ class WireServer:
             return make_error_answer(f"op {value.get('op')!r} is not supported", unsupported=True), False
         try:
             request = get_request(value)
-        except TraceError as exc:
+        except FormatError as exc:
             return make_error_answer(f"bad request: {exc}"), False
         if isinstance(request, ByeRequest):
             return make_ok_answer(), True

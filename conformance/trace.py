@@ -3,7 +3,7 @@
 Theory of operation
 -------------------
 A trace is one JSON document (``docs/trace-format.md``).  :func:`parse_trace`
-turns the decoded JSON into a :class:`Trace` or raises :class:`TraceError`
+turns the decoded JSON into a :class:`Trace` or raises :class:`FormatError`
 naming the JSON path of the first thing wrong, and what would be right; it
 never lets a ``KeyError`` or ``TypeError`` escape.  :func:`dump_trace` is its
 inverse and writes canonical JSON (sorted keys, two-space indent) so that the
@@ -40,10 +40,10 @@ from dialcheck.spec.model import (
     get_dial_flag_names,
     is_node_id,
 )
+from dialcheck.spec.verdicts import FormatError
 
 __all__ = [
     "FORMAT",
-    "TraceError",
     "TaskRef",
     "NewTasksStep",
     "TaskDoneStep",
@@ -83,15 +83,6 @@ FORMAT = "dialcheck-trace/1"
 _FLAGS_BY_NAME = {name: flag for flag, name in FLAG_NAMES.items()}
 _PROFILES = {profile.value: profile for profile in Profile}
 _MAX_PORT = 65535
-
-
-class TraceError(ValueError):
-    """A trace is malformed; ``path`` is the JSON path of the offending value."""
-
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(f"{path}: {message}")
-        self.path = path
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -166,7 +157,7 @@ class Trace:
 
 
 def _fail(path: str, message: str) -> NoReturn:
-    raise TraceError(path, message)
+    raise FormatError(path, message)
 
 
 def describe_json(value: object) -> str:
@@ -178,7 +169,7 @@ def describe_json(value: object) -> str:
 def get_object(value: object, path: str, required: set[str], optional: set[str]) -> Mapping[str, object]:
     """Return ``value`` as an object with the ``required`` keys, refusing keys outside both sets (but ``x-...``).
 
-    Raise ``TraceError`` naming ``path`` otherwise.
+    Raise ``FormatError`` naming ``path`` otherwise.
     """
     if not isinstance(value, dict):
         _fail(path, f"expected an object, got {describe_json(value)}")
@@ -193,7 +184,7 @@ def get_object(value: object, path: str, required: set[str], optional: set[str])
 
 
 def get_int(value: object, path: str, low: int = MIN_DURATION, high: int = MAX_DURATION) -> int:
-    """Return ``value`` as an integer from ``low`` to ``high``. Raise ``TraceError`` naming ``path`` otherwise."""
+    """Return ``value`` as an integer from ``low`` to ``high``. Raise ``FormatError`` naming ``path`` otherwise."""
     if isinstance(value, bool) or not isinstance(value, int):
         _fail(path, f"expected an integer, got {describe_json(value)}")
     if not low <= value <= high:
@@ -202,21 +193,21 @@ def get_int(value: object, path: str, low: int = MIN_DURATION, high: int = MAX_D
 
 
 def get_str(value: object, path: str) -> str:
-    """Return ``value`` as a string. Raise ``TraceError`` naming ``path`` otherwise."""
+    """Return ``value`` as a string. Raise ``FormatError`` naming ``path`` otherwise."""
     if not isinstance(value, str):
         _fail(path, f"expected a string, got {describe_json(value)}")
     return value
 
 
 def get_list(value: object, path: str) -> list[object]:
-    """Return ``value`` as a list. Raise ``TraceError`` naming ``path`` otherwise."""
+    """Return ``value`` as a list. Raise ``FormatError`` naming ``path`` otherwise."""
     if not isinstance(value, list):
         _fail(path, f"expected a list, got {describe_json(value)}")
     return value
 
 
 def get_node_id(value: object, path: str) -> NodeID:
-    """Return ``value`` as a node ID. Raise ``TraceError`` naming ``path`` otherwise."""
+    """Return ``value`` as a node ID. Raise ``FormatError`` naming ``path`` otherwise."""
     if not is_node_id(value):
         _fail(path, f"expected a node ID (lowercase hex digits, even length), got {describe_json(value)}")
     assert isinstance(value, str)
@@ -234,7 +225,7 @@ def _get_ip(value: object, path: str) -> Optional[str]:
 
 
 def get_node(value: object, path: str) -> Node:
-    """Return ``value`` as a node (IP text normalised). Raise ``TraceError`` naming ``path`` otherwise."""
+    """Return ``value`` as a node (IP text normalised). Raise ``FormatError`` naming ``path`` otherwise."""
     obj = get_object(value, path, {"id"}, {"ip", "tcp", "udp"})
     return Node(
         id=get_node_id(obj["id"], f"{path}.id"),
@@ -245,12 +236,12 @@ def get_node(value: object, path: str) -> Node:
 
 
 def get_nodes(value: object, path: str) -> tuple[Node, ...]:
-    """Return ``value`` as a list of nodes. Raise ``TraceError`` naming ``path`` otherwise."""
+    """Return ``value`` as a list of nodes. Raise ``FormatError`` naming ``path`` otherwise."""
     return tuple(get_node(item, f"{path}[{i}]") for i, item in enumerate(get_list(value, path)))
 
 
 def get_flags(value: object, path: str) -> ConnFlag:
-    """Return ``value`` (a list of flag names) as connection flags. Raise ``TraceError`` naming ``path`` otherwise."""
+    """Return ``value`` (a list of flag names) as connection flags. Raise ``FormatError`` naming ``path`` otherwise."""
     flags = ConnFlag(0)
     for i, item in enumerate(get_list(value, path)):
         if not isinstance(item, str) or item not in _FLAGS_BY_NAME:
@@ -275,7 +266,7 @@ def _get_netrestrict(value: object, path: str) -> Optional[tuple[str, ...]]:
 
 
 def get_config(value: object, path: str) -> Config:
-    """Return ``value`` as a config. Raise ``TraceError`` naming ``path`` otherwise."""
+    """Return ``value`` as a config. Raise ``FormatError`` naming ``path`` otherwise."""
     obj = get_object(value, path, {"self", "max_dyn_dials"}, {"static", "bootnodes", "netrestrict"})
     return Config(
         self_id=get_node_id(obj["self"], f"{path}.self"),
@@ -290,7 +281,7 @@ def get_config(value: object, path: str) -> Config:
 def get_task(value: object, path: str) -> Task:
     """Return ``value`` as a task (a dial task has exactly one of dyn or static).
 
-    Raise ``TraceError`` naming ``path`` otherwise.
+    Raise ``FormatError`` naming ``path`` otherwise.
     """
     obj = get_object(value, path, {"type"}, {"flags", "dest", "duration"})
     kind = obj["type"]
@@ -310,7 +301,7 @@ def get_task(value: object, path: str) -> Task:
 
 
 def get_task_ref(value: object, path: str) -> TaskRef:
-    """Return ``value`` as a task reference. Raise ``TraceError`` naming ``path`` otherwise."""
+    """Return ``value`` as a task reference. Raise ``FormatError`` naming ``path`` otherwise."""
     obj = get_object(value, path, {"type"}, {"dest"})
     kind = obj["type"]
     if kind == "dial":
@@ -341,7 +332,7 @@ EXECUTION_INPUT_KEYS = {"now", "discovery", "resolved", "connects", "lookup", "l
 
 
 def get_execution_input(obj: Mapping[str, object], path: str) -> ExecutionInput:
-    """Return the environment's answers of an ``execute`` step or request. Raise ``TraceError`` naming ``path``."""
+    """Return the environment's answers of an ``execute`` step or request. Raise ``FormatError`` naming ``path``."""
     connects = get_list(obj.get("connects", []), f"{path}.connects")
     return ExecutionInput(
         now=get_int(obj["now"], f"{path}.now"),
@@ -372,7 +363,7 @@ def _get_action(value: object, path: str) -> Action:
 
 
 def get_execution(obj: Mapping[str, object], path: str) -> Execution:
-    """Return what a task did, from an object with ``actions`` and ``state``. Raise ``TraceError`` naming ``path``."""
+    """Return what a task did, from an object with ``actions`` and ``state``. Raise ``FormatError`` naming ``path``."""
     actions = tuple(
         _get_action(a, f"{path}.actions[{i}]") for i, a in enumerate(get_list(obj["actions"], f"{path}.actions"))
     )
@@ -461,19 +452,19 @@ def _refuse_constant(name: str) -> NoReturn:
 
 
 def load_trace(path: Path) -> Trace:
-    """Read and parse a trace file; raise ``TraceError`` (path ``$``) for unreadable or non-JSON files."""
+    """Read and parse a trace file; raise ``FormatError`` (path ``$``) for unreadable or non-JSON files."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise TraceError("$", f"cannot read the file: {exc}") from None
+        raise FormatError("$", f"cannot read the file: {exc}") from None
     try:
         document = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
-        raise TraceError("$", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise FormatError("$", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except ValueError as exc:
-        raise TraceError("$", f"not valid JSON: {exc}") from None
+        raise FormatError("$", f"not valid JSON: {exc}") from None
     except RecursionError:
-        raise TraceError("$", "not valid JSON: nested too deeply") from None
+        raise FormatError("$", "not valid JSON: nested too deeply") from None
     return parse_trace(document)
 
 

@@ -35,6 +35,7 @@ from dialcheck.conformance.trace import NewTasksStep, Step, Trace, load_trace, t
 from dialcheck.reference.dialstate import Dialstate
 from dialcheck.spec.execution import Execution, ExecutionInput
 from dialcheck.spec.model import Config, ConnFlag, Node, NodeID, Profile, Task, get_task_snapshot
+from dialcheck.spec.verdicts import BadInput
 
 __all__ = [
     "GENERATOR",
@@ -62,7 +63,7 @@ DEFAULT_STEPS = 50
 _COVERS = re.compile(r"^Covers ([A-Z0-9_, -]+?)[.(]")
 
 
-class VectorError(Exception):
+class VectorError(BadInput):
     """The corpus cannot be generated: a scenario disagrees with the reference, or a path is unusable."""
 
 

@@ -6,7 +6,7 @@ Theory of operation
 dialcheck writes a request to the implementation's stdin and reads exactly one
 answer from its stdout, in order.  Values use the trace format's encodings
 (:mod:`conformance.trace`), so this module builds on its validators and raises
-the same :class:`~conformance.trace.TraceError` (a JSON path and what is wrong)
+the same :class:`~dialcheck.spec.verdicts.FormatError` (a JSON path and what is wrong)
 for a message of the wrong shape.
 
 Both sides live here: the client (:mod:`conformance.wire_adapter`) builds
@@ -45,7 +45,6 @@ from typing import NoReturn, Optional, Union
 
 from dialcheck.conformance.trace import (
     EXECUTION_INPUT_KEYS,
-    TraceError,
     config_to_json,
     describe_json,
     execution_input_to_json,
@@ -68,6 +67,7 @@ from dialcheck.conformance.trace import (
 )
 from dialcheck.spec.execution import Execution, ExecutionInput
 from dialcheck.spec.model import Config, ConnFlag, Node, NodeID, Profile, Task
+from dialcheck.spec.verdicts import FormatError
 
 __all__ = [
     "PROTOCOL",
@@ -231,15 +231,15 @@ def get_answer(
 ) -> Union[Mapping[str, object], Refusal]:
     """Return a successful answer with the ``required`` keys (plus ``ok``), or the refusal it carries."""
     if not isinstance(value, dict):
-        raise TraceError("$", f"expected an answer object, got {describe_json(value)}")
+        raise FormatError("$", f"expected an answer object, got {describe_json(value)}")
     ok = value.get("ok")
     if not isinstance(ok, bool):
-        raise TraceError("$.ok", 'is missing or not true/false; every answer has "ok"')
+        raise FormatError("$.ok", 'is missing or not true/false; every answer has "ok"')
     if not ok:
         obj = get_object(value, "$", {"ok", "error"}, {"unsupported"})
         unsupported = obj.get("unsupported", False)
         if not isinstance(unsupported, bool):
-            raise TraceError("$.unsupported", f"expected true or false, got {describe_json(unsupported)}")
+            raise FormatError("$.unsupported", f"expected true or false, got {describe_json(unsupported)}")
         return Refusal(get_str(obj["error"], "$.error"), unsupported)
     return get_object(value, "$", {"ok"} | required, set(optional))
 
@@ -272,9 +272,9 @@ def get_tasks_answer(answer: Mapping[str, object]) -> list[tuple[int, Task]]:
     for i, item in enumerate(get_list(answer["tasks"], "$.tasks")):
         path = f"$.tasks[{i}]"
         if not isinstance(item, dict):
-            raise TraceError(path, f"expected a task object, got {describe_json(item)}")
+            raise FormatError(path, f"expected a task object, got {describe_json(item)}")
         if "handle" not in item:
-            raise TraceError(f"{path}.handle", "is missing (every task carries the handle that names it)")
+            raise FormatError(f"{path}.handle", "is missing (every task carries the handle that names it)")
         handle = get_int(item["handle"], f"{path}.handle", 0, MAX_HANDLE)
         task = get_task({k: v for k, v in item.items() if k != "handle"}, path)
         pairs.append((handle, task))
@@ -354,9 +354,9 @@ _OPS = ", ".join(f'"{op.value}"' for op in Op)
 
 
 def get_request(value: object) -> Request:
-    """Return the request ``value`` describes; raise ``TraceError`` naming the first problem."""
+    """Return the request ``value`` describes; raise ``FormatError`` naming the first problem."""
     if not isinstance(value, dict):
-        raise TraceError("$", f"expected a request object, got {describe_json(value)}")
+        raise FormatError("$", f"expected a request object, got {describe_json(value)}")
     op = value.get("op")
     if op == Op.HELLO.value:
         obj = get_object(value, "$", {"op", "protocol"}, set())
@@ -392,7 +392,7 @@ def get_request(value: object) -> Request:
     if op == Op.EXECUTE.value:
         obj = get_object(value, "$", {"op", "handle", "now"}, EXECUTION_INPUT_KEYS - {"now"})
         return ExecuteRequest(get_int(obj["handle"], "$.handle", 0, MAX_HANDLE), get_execution_input(obj, "$"))
-    raise TraceError("$.op", f"expected one of {_OPS}, got {describe_json(op)}")
+    raise FormatError("$.op", f"expected one of {_OPS}, got {describe_json(op)}")
 
 
 # -- answers (server side) ----------------------------------------------------------

@@ -26,8 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Optional, Union
 
-from dialcheck.conformance.process import FaultKind, ImplementationProcess, WireFault, quote_line, split_command
-from dialcheck.conformance.trace import TraceError
+from dialcheck.conformance.process import ImplementationProcess, WireFault, quote_line, split_command
 from dialcheck.conformance.wire import (
     EXECUTION_KEYS,
     EXTENSION_EXECUTE,
@@ -53,6 +52,7 @@ from dialcheck.conformance.wire import (
 )
 from dialcheck.spec.execution import Execution, ExecutionInput
 from dialcheck.spec.model import Config, ConnFlag, DialTask, Node, NodeID, Profile, Task, get_task_key
+from dialcheck.spec.verdicts import FormatError, Verdict
 
 __all__ = ["DEFAULT_TIMEOUT", "WireSession", "WireDialstate", "WireExecutingDialstate"]
 
@@ -82,19 +82,19 @@ class WireSession:
         answer = self.request(make_hello_request(), "hello", HELLO_KEYS, HELLO_OPTIONAL_KEYS)
         try:
             hello = get_hello_answer(answer) if not isinstance(answer, Refusal) else None
-        except TraceError as exc:
+        except FormatError as exc:
             raise self.shape_fault("hello", exc) from None
         # WIRE-2: "dialcheck MUST refuse before running a command that does not answer hello
         # with protocol 1" (the caller checks the profile).
         if hello is None or hello.protocol != PROTOCOL:
             said = f"protocol {hello.protocol}" if hello is not None else "a refusal"
             raise self.fault(
-                FaultKind.UNSUPPORTED, f"it answered hello with {said}; dialcheck speaks protocol {PROTOCOL}"
+                Verdict.WIRE_UNSUPPORTED, f"it answered hello with {said}; dialcheck speaks protocol {PROTOCOL}"
             )
         self.hello = hello
         return hello
 
-    def fault(self, kind: FaultKind, message: str) -> WireFault:
+    def fault(self, kind: Verdict, message: str) -> WireFault:
         assert self.process is not None
         return self.process.fault(kind, message)
 
@@ -108,16 +108,16 @@ class WireSession:
         try:
             value = decode(line)
         except ValueError as exc:
-            raise self.fault(FaultKind.NOT_JSON, f"its answer to {what} is {exc}: {quote_line(line)}") from None
+            raise self.fault(Verdict.WIRE_NOT_JSON, f"its answer to {what} is {exc}: {quote_line(line)}") from None
         try:
             return get_answer(value, keys, optional)
-        except TraceError as exc:
+        except FormatError as exc:
             raise self.shape_fault(what, exc) from None
 
-    def shape_fault(self, what: str, error: TraceError) -> WireFault:
+    def shape_fault(self, what: str, error: FormatError) -> WireFault:
         """Return the fault for an answer of the wrong shape, quoting the last answer line."""
         return self.fault(
-            FaultKind.BAD_SHAPE, f"its answer to {what} has the wrong shape: {error}: {quote_line(self.last_line)}"
+            Verdict.WIRE_BAD_SHAPE, f"its answer to {what} has the wrong shape: {error}: {quote_line(self.last_line)}"
         )
 
     def call(
@@ -126,7 +126,7 @@ class WireSession:
         """Send one request and return the successful answer; a refusal is a fault."""
         answer = self.request(message, what, keys, optional)
         if isinstance(answer, Refusal):
-            kind = FaultKind.UNSUPPORTED if answer.unsupported else FaultKind.REFUSED
+            kind = Verdict.WIRE_UNSUPPORTED if answer.unsupported else Verdict.WIRE_REFUSED
             raise self.fault(kind, f"it refused {what}: {answer.error}")
         return answer
 
@@ -153,7 +153,7 @@ class WireSession:
         left = process.finish()
         if left is not None:
             return WireFault(
-                FaultKind.LEFT_CHILD, f"it left processes running after bye: {left}", tuple(process.stderr_tail)
+                Verdict.WIRE_LEFT_CHILD, f"it left processes running after bye: {left}", tuple(process.stderr_tail)
             )
         return None
 
@@ -190,7 +190,7 @@ class WireDialstate:
         answer = self.session.call(make_new_tasks_request(now, running, peers, table), what, {"tasks"})
         try:
             pairs = get_tasks_answer(answer)
-        except TraceError as exc:
+        except FormatError as exc:
             raise self.session.shape_fault(what, exc) from None
         seen: set[int] = set()
         tasks = []
@@ -199,7 +199,7 @@ class WireDialstate:
             if handle in self.outstanding or handle in seen:
                 where = "twice in one answer" if handle in seen else "while its task is still outstanding"
                 raise self.session.fault(
-                    FaultKind.DUPLICATE_HANDLE,
+                    Verdict.WIRE_DUPLICATE_HANDLE,
                     f"its answer to {what} uses handle {handle} {where}; a handle names one task until task_done",
                 )
             seen.add(handle)
@@ -227,7 +227,7 @@ class WireDialstate:
         answer = self.session.request(make_task_done_request(now, handle, results), what, set())
         # WIRE-4: "task_done of an outstanding handle MUST be accepted".
         if isinstance(answer, Refusal):
-            kind = FaultKind.UNSUPPORTED if answer.unsupported else FaultKind.UNKNOWN_HANDLE
+            kind = Verdict.WIRE_UNSUPPORTED if answer.unsupported else Verdict.WIRE_UNKNOWN_HANDLE
             raise self.session.fault(
                 kind, f"it refused {what}, a handle it returned and has not seen finish: {answer.error}"
             )
@@ -257,5 +257,5 @@ class WireExecutingDialstate(WireDialstate):
         answer = self.session.call(make_execute_request(handle, inputs), what, EXECUTION_KEYS, frozenset({"state"}))
         try:
             return get_execution_answer(answer)
-        except TraceError as exc:
+        except FormatError as exc:
             raise self.session.shape_fault(what, exc) from None

@@ -12,10 +12,10 @@ from dialcheck.conformance.execution_checks import (
     describe_bad_execution,
     supports_execution,
 )
-from dialcheck.conformance.invariants import Check
 from dialcheck.reference.dialstate import Dialstate
 from dialcheck.spec.execution import Connect, DialState, Execution, ExecutionInput, Lookup, Resolve, Sleep
 from dialcheck.spec.model import SECOND, ConnFlag, DialTask, DiscoverTask, Node, WaitTask
+from dialcheck.spec.verdicts import Verdict
 
 S = SECOND
 INCOMPLETE = node(1, ip=None)
@@ -25,7 +25,7 @@ MOVED = Node(nid(1), "10.0.0.101", 30304, 0)
 
 def _judge(
     checker: ExecutionChecker, task: DialTask | DiscoverTask | WaitTask, inputs: ExecutionInput, got: Execution
-) -> set[Check]:
+) -> set[Verdict]:
     dest = task.dest if isinstance(task, DialTask) else None
     return {v.check for v in checker.on_execute(task, dest, inputs, got)}
 
@@ -37,7 +37,7 @@ def test_an_incomplete_node_is_resolved_first_and_not_dialed_when_that_fails_INC
     assert _judge(ExecutionChecker(), task, inputs, right) == set()
     dialed = Execution((Connect(INCOMPLETE, True),), DialState(0, None, INCOMPLETE))
     assert _judge(ExecutionChecker(), DialTask(ConnFlag.DYN, INCOMPLETE), inputs, dialed) == {
-        Check.INCOMPLETE_NEEDS_RESOLVE
+        Verdict.INCOMPLETE_NEEDS_RESOLVE
     }
 
 
@@ -48,9 +48,9 @@ def test_a_failed_static_dial_resolves_and_dials_again_STATIC_RETRY() -> None:
     )
     assert _judge(ExecutionChecker(), DialTask(ConnFlag.STATIC, FOUND), inputs, retried) == set()
     gave_up = Execution((Connect(FOUND, False),), DialState(0, None, FOUND))
-    assert _judge(ExecutionChecker(), DialTask(ConnFlag.STATIC, FOUND), inputs, gave_up) == {Check.STATIC_RETRY}
+    assert _judge(ExecutionChecker(), DialTask(ConnFlag.STATIC, FOUND), inputs, gave_up) == {Verdict.STATIC_RETRY}
     # A dynamic task must not retry.
-    assert _judge(ExecutionChecker(), DialTask(ConnFlag.DYN, FOUND), inputs, retried) == {Check.STATIC_RETRY}
+    assert _judge(ExecutionChecker(), DialTask(ConnFlag.DYN, FOUND), inputs, retried) == {Verdict.STATIC_RETRY}
 
 
 def test_a_resolve_within_the_delay_is_skipped_RESOLVE_THROTTLE() -> None:
@@ -63,23 +63,23 @@ def test_a_resolve_within_the_delay_is_skipped_RESOLVE_THROTTLE() -> None:
     )
     again = ExecutionInput(100 * S, resolved=FOUND, connects=(True,))
     eager = Execution((Resolve(nid(1), FOUND), Connect(FOUND, True)), DialState(60 * S, 100 * S, FOUND))
-    assert _judge(checker, task, again, eager) == {Check.RESOLVE_THROTTLE}
+    assert _judge(checker, task, again, eager) == {Verdict.RESOLVE_THROTTLE}
 
 
 def test_the_delay_doubles_from_60_s_and_is_reported_RESOLVE_BACKOFF() -> None:
     task = DialTask(ConnFlag.DYN, INCOMPLETE)
     inputs = ExecutionInput(1 * S, resolved=None)
     flat = Execution((Resolve(nid(1), None),), DialState(60 * S, 1 * S, INCOMPLETE))
-    assert _judge(ExecutionChecker(), task, inputs, flat) == {Check.RESOLVE_BACKOFF}
+    assert _judge(ExecutionChecker(), task, inputs, flat) == {Verdict.RESOLVE_BACKOFF}
 
 
 def test_a_resolve_records_its_time_and_a_success_its_node_EX_RESOLVE_4() -> None:
     task = DialTask(ConnFlag.DYN, INCOMPLETE)
     inputs = ExecutionInput(1 * S, resolved=None)
     unrecorded = Execution((Resolve(nid(1), None),), DialState(120 * S, None, INCOMPLETE))
-    assert _judge(ExecutionChecker(), task, inputs, unrecorded) == {Check.EX_RESOLVE_4}
+    assert _judge(ExecutionChecker(), task, inputs, unrecorded) == {Verdict.EX_RESOLVE_4}
     missing = Execution((Resolve(nid(1), None),))
-    assert _judge(ExecutionChecker(), DialTask(ConnFlag.DYN, INCOMPLETE), inputs, missing) == {Check.EX_RESOLVE_4}
+    assert _judge(ExecutionChecker(), DialTask(ConnFlag.DYN, INCOMPLETE), inputs, missing) == {Verdict.EX_RESOLVE_4}
 
 
 def test_nothing_resolves_without_discovery_EX_RESOLVE_1() -> None:
@@ -87,20 +87,22 @@ def test_nothing_resolves_without_discovery_EX_RESOLVE_1() -> None:
     inputs = ExecutionInput(1 * S, discovery=False, resolved=FOUND, connects=(True,))
     assert _judge(ExecutionChecker(), task, inputs, Execution((), DialState(0, None, INCOMPLETE))) == set()
     resolved = Execution((Resolve(nid(1), FOUND), Connect(FOUND, True)), DialState(60 * S, 1 * S, FOUND))
-    assert _judge(ExecutionChecker(), DialTask(ConnFlag.DYN, INCOMPLETE), inputs, resolved) == {Check.EX_RESOLVE_1}
+    assert _judge(ExecutionChecker(), DialTask(ConnFlag.DYN, INCOMPLETE), inputs, resolved) == {Verdict.EX_RESOLVE_1}
 
 
 def test_a_lookup_waits_until_4_s_after_the_previous_one_LOOKUP_SPACING() -> None:
     inputs = ExecutionInput(10 * S, lookup=(FOUND,), last_lookup=8 * S)
     assert _judge(ExecutionChecker(), DiscoverTask(), inputs, Execution((Sleep(2 * S), Lookup((FOUND,))))) == set()
-    assert _judge(ExecutionChecker(), DiscoverTask(), inputs, Execution((Lookup((FOUND,)),))) == {Check.LOOKUP_SPACING}
+    assert _judge(ExecutionChecker(), DiscoverTask(), inputs, Execution((Lookup((FOUND,)),))) == {
+        Verdict.LOOKUP_SPACING
+    }
 
 
 def test_a_wait_sleeps_its_duration_and_never_a_negative_one_EX_WAIT_1() -> None:
     inputs = ExecutionInput(0)
     assert _judge(ExecutionChecker(), WaitTask(5 * S), inputs, Execution((Sleep(5 * S),))) == set()
     assert _judge(ExecutionChecker(), WaitTask(-5), inputs, Execution((Sleep(0),))) == set()
-    assert _judge(ExecutionChecker(), WaitTask(-5), inputs, Execution((Sleep(-5),))) == {Check.EX_WAIT_1}
+    assert _judge(ExecutionChecker(), WaitTask(-5), inputs, Execution((Sleep(-5),))) == {Verdict.EX_WAIT_1}
 
 
 def test_the_reference_has_the_capability_and_answers_are_checked_for_shape_AD_5() -> None:

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dialcheck.conformance.cli import main
-from dialcheck.conformance.trace import TraceError, parse_trace
+from dialcheck.conformance.trace import parse_trace
+from dialcheck.spec.verdicts import FormatError
 
 VALID: dict[str, Any] = {
     "format": "dialcheck-trace/1",
@@ -137,7 +138,7 @@ MALFORMED: list[tuple[str, Mutation, str, str]] = [
 @pytest.mark.parametrize(("label", "mutate", "path", "message"), MALFORMED, ids=[m[0] for m in MALFORMED])
 def test_a_malformed_trace_names_the_json_path(label: str, mutate: Mutation, path: str, message: str) -> None:
     document = mutate(copy.deepcopy(VALID))
-    with pytest.raises(TraceError) as caught:
+    with pytest.raises(FormatError) as caught:
         parse_trace(document)
     assert caught.value.path == path
     assert message in caught.value.message
@@ -221,12 +222,12 @@ def test_any_mutation_of_a_valid_trace_parses_or_raises_trace_error(data: st.Dat
     target[path[-1]] = replacement
     try:
         parse_trace(document)
-    except TraceError as exc:
+    except FormatError as exc:
         assert exc.path.startswith("$")
 
 
 @settings(max_examples=200, deadline=None)
 @given(_JSON)
 def test_arbitrary_json_parses_or_raises_trace_error(document: object) -> None:
-    with pytest.raises(TraceError):
+    with pytest.raises(FormatError):
         parse_trace(document)

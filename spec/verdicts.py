@@ -1,0 +1,168 @@
+"""Every verdict a run or a replay can give, and the one root of dialcheck's errors.
+
+Theory of operation
+-------------------
+A verdict names what went wrong with an implementation.  Its value is the name
+users see in output, saved file names and JSON reports, and each named check
+is a requirement ID of ``spec/dialstate.md``:
+
+==========================  ============================================================
+kind                        verdicts
+==========================  ============================================================
+comparison                  ``STRICT`` (an answer differs from the reference's, AD-2)
+contract                    ``IMPLEMENTATION_ERROR`` (it raised, AD-4), ``BAD_ANSWER``
+                            (not tasks, AD-4), ``MISSING_TASK`` (a trace names a task it
+                            never returned), ``EXECUTION_UNSUPPORTED`` (AD-5),
+                            ``NONDETERMINISTIC`` (WIRE-3)
+invariant (section 9)       ``NO_DOUBLE_DIAL`` ... ``KNOWN_CANDIDATE``
+execution rule (section 10) ``INCOMPLETE_NEEDS_RESOLVE`` ... ``EX-WAIT-1``
+wire fault (section 11a)    ``WIRE_CANNOT_START`` ... ``WIRE_LEFT_CHILD``
+==========================  ============================================================
+
+Errors form one tree under :class:`DialcheckError`; ``exit_code`` is how the
+``dialcheck`` command ends when one reaches it:
+
+* :class:`BadInput` (exit 2): what the user gave cannot be used: a malformed
+  trace or wire message (:class:`FormatError`), a wrong command line, an
+  ``--impl`` that cannot be loaded;
+* :class:`ImplementationFault` (exit 1): the implementation misbehaved; it
+  carries the verdict and is reported at the step where it happened;
+* :class:`HarnessError` (exit 2): dialcheck itself failed (a bug in the suite).
+"""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = [
+    "Verdict",
+    "VerdictKind",
+    "DialcheckError",
+    "BadInput",
+    "FormatError",
+    "ImplementationFault",
+    "HarnessError",
+]
+
+
+class VerdictKind(enum.Enum):
+    """Which part of dialcheck gives a verdict."""
+
+    COMPARISON = "comparison with the reference"
+    CONTRACT = "the adapter contract"
+    INVARIANT = "a named invariant (spec section 9)"
+    EXECUTION = "a task execution rule (spec section 10)"
+    WIRE = "a wire fault (spec section 11a)"
+
+
+class Verdict(str, enum.Enum):
+    """A reason an implementation is not conformant; the value is its name in every output."""
+
+    STRICT = "STRICT"
+    IMPLEMENTATION_ERROR = "IMPLEMENTATION_ERROR"
+    BAD_ANSWER = "BAD_ANSWER"
+    MISSING_TASK = "MISSING_TASK"
+    EXECUTION_UNSUPPORTED = "EXECUTION_UNSUPPORTED"
+    NONDETERMINISTIC = "NONDETERMINISTIC"
+    # The named invariants (section 9).
+    NO_DOUBLE_DIAL = "NO_DOUBLE_DIAL"
+    DYN_BUDGET = "DYN_BUDGET"
+    HISTORY_EXPIRY = "HISTORY_EXPIRY"
+    BOOTNODE_ROTATION = "BOOTNODE_ROTATION"
+    NEVER_SELF = "NEVER_SELF"
+    NETRESTRICT = "NETRESTRICT"
+    SINGLE_LOOKUP = "SINGLE_LOOKUP"
+    WAIT_EXPIRE = "WAIT_EXPIRE"
+    RANDOM_HALF = "RANDOM_HALF"
+    STATIC_REDIAL = "STATIC_REDIAL"
+    KNOWN_CANDIDATE = "KNOWN_CANDIDATE"
+    # The task execution rules (section 10).
+    INCOMPLETE_NEEDS_RESOLVE = "INCOMPLETE_NEEDS_RESOLVE"
+    STATIC_RETRY = "STATIC_RETRY"
+    RESOLVE_THROTTLE = "RESOLVE_THROTTLE"
+    RESOLVE_BACKOFF = "RESOLVE_BACKOFF"
+    LOOKUP_SPACING = "LOOKUP_SPACING"
+    EX_RESOLVE_1 = "EX-RESOLVE-1"
+    EX_RESOLVE_4 = "EX-RESOLVE-4"
+    EX_WAIT_1 = "EX-WAIT-1"
+    # Wire faults (section 11a): how an implementation process misbehaved.
+    WIRE_CANNOT_START = "WIRE_CANNOT_START"
+    WIRE_EXITED = "WIRE_EXITED"
+    WIRE_HUNG = "WIRE_HUNG"
+    WIRE_NOT_JSON = "WIRE_NOT_JSON"
+    WIRE_BAD_SHAPE = "WIRE_BAD_SHAPE"
+    WIRE_REFUSED = "WIRE_REFUSED"
+    WIRE_UNSUPPORTED = "WIRE_UNSUPPORTED"
+    WIRE_DUPLICATE_HANDLE = "WIRE_DUPLICATE_HANDLE"
+    WIRE_UNKNOWN_HANDLE = "WIRE_UNKNOWN_HANDLE"
+    WIRE_LEFT_CHILD = "WIRE_LEFT_CHILD"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    @property
+    def kind(self) -> VerdictKind:
+        """Return which part of dialcheck gives this verdict."""
+        return _KINDS.get(self, VerdictKind.CONTRACT)
+
+
+_INVARIANTS = (
+    "NO_DOUBLE_DIAL DYN_BUDGET HISTORY_EXPIRY BOOTNODE_ROTATION NEVER_SELF NETRESTRICT SINGLE_LOOKUP WAIT_EXPIRE "
+    "RANDOM_HALF STATIC_REDIAL KNOWN_CANDIDATE"
+).split()
+_EXECUTION_RULES = (
+    "INCOMPLETE_NEEDS_RESOLVE STATIC_RETRY RESOLVE_THROTTLE RESOLVE_BACKOFF LOOKUP_SPACING EX-RESOLVE-1 "
+    "EX-RESOLVE-4 EX-WAIT-1"
+).split()
+_KINDS: dict[Verdict, VerdictKind] = {
+    Verdict.STRICT: VerdictKind.COMPARISON,
+    **{Verdict(name): VerdictKind.INVARIANT for name in _INVARIANTS},
+    **{Verdict(name): VerdictKind.EXECUTION for name in _EXECUTION_RULES},
+    **{v: VerdictKind.WIRE for v in Verdict if v.value.startswith("WIRE_")},
+}
+
+
+class DialcheckError(Exception):
+    """The root of every error dialcheck raises on purpose; ``exit_code`` is how the command ends."""
+
+    exit_code = 2
+
+
+class BadInput(DialcheckError):
+    """What the user gave cannot be used; the message names what and where, and how to fix it."""
+
+    exit_code = 2
+
+
+class FormatError(BadInput, ValueError):
+    """A trace or wire message does not have its format's shape; ``path`` is the JSON path of the offending value."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
+class ImplementationFault(DialcheckError):
+    """The implementation misbehaved during a call; reported as ``verdict`` at the step of the call.
+
+    ``aborts_run`` means no further example can be tried (the implementation hung), so a
+    run stops at once without shrinking.
+    """
+
+    exit_code = 1
+
+    def __init__(self, verdict: Verdict, message: str, aborts_run: bool = False) -> None:
+        super().__init__(message)
+        self.verdict = verdict
+        self.message = message
+        self.aborts_run = aborts_run
+
+
+class HarnessError(DialcheckError):
+    """dialcheck itself failed (a bug in the suite, never the implementation's fault)."""
+
+    exit_code = 2
