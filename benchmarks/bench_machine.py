@@ -24,7 +24,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dialcheck.conformance.machine import DialMachine, Level, RunContext  # noqa: E402
+from dialcheck.conformance.machine import DialMachine, RunContext  # noqa: E402
+from dialcheck.conformance.session import Level  # noqa: E402
 from dialcheck.conformance.wire_adapter import WireSession  # noqa: E402
 from dialcheck.reference.dialstate import create_dialstate  # noqa: E402
 from dialcheck.spec.model import Profile  # noqa: E402

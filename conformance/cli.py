@@ -22,7 +22,7 @@ from typing import Iterator, NoReturn, Optional
 
 from dialcheck.conformance.execution_checks import supports_execution
 from dialcheck.conformance.loader import REFERENCE_SPEC, get_new_spelling, load_factory
-from dialcheck.conformance.machine import Level, RunContext
+from dialcheck.conformance.machine import RunContext
 from dialcheck.conformance.mutants import (
     format_matrix_header,
     format_row,
@@ -43,6 +43,7 @@ from dialcheck.conformance.runner import (
     run_conformance,
 )
 from dialcheck.conformance.serve import get_served_profiles, serve
+from dialcheck.conformance.session import Level
 from dialcheck.conformance.trace import Trace, load_trace
 from dialcheck.conformance.vectors import DEFAULT_COUNT as DEFAULT_VECTOR_COUNT
 from dialcheck.conformance.vectors import DEFAULT_SEED as DEFAULT_VECTOR_SEED

@@ -2,11 +2,12 @@
 
 Theory of operation
 -------------------
-:func:`explore_trace` plays the same events as :class:`conformance.machine.DialMachine`
-(the clock moves, also to the instants geth measures from; dials connect or
-fail; lookups return; peers come and go; statics are added and removed; the
-table changes) but draws them from a ``random.Random`` seeded by the caller
-instead of from Hypothesis.  Python's seeded ``random`` gives the same
+:func:`explore_trace` plays the same events of the same
+:class:`~dialcheck.conformance.world.World` as the state machine (the clock
+moves, also to the instants geth measures from; dials connect or fail; lookups
+return; peers come and go; statics are added and removed; the table changes)
+but draws them through a :class:`~dialcheck.conformance.world.RandomChooser`
+seeded by the caller instead of from Hypothesis.  Python's seeded ``random`` gives the same
 sequence on every version and platform, so the same seed always gives the
 same trace: this is what makes ``dialcheck vectors generate`` reproducible to
 the byte, independent of the Hypothesis release.
@@ -22,35 +23,37 @@ covers (:data:`COVERS_BY_SITUATION`).
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
-from dialcheck.conformance.execution_checks import ExecutionChecker, get_lookup_start
-from dialcheck.conformance.invariants import InvariantChecker, Situation
-from dialcheck.conformance.machine import NODE_POOL, UNIVERSE, get_resolve_answers, uint_id
-from dialcheck.conformance.trace import (
-    AddStaticStep,
-    ExecuteStep,
-    NewTasksStep,
-    RemoveStaticStep,
-    Step,
-    TaskDoneStep,
-    TaskRef,
-    Trace,
+from dialcheck.conformance.invariants import Situation
+from dialcheck.conformance.session import Nonconformance, Outstanding, Session, get_task_ref
+from dialcheck.conformance.trace import Trace
+from dialcheck.conformance.world import (
+    BACKWARDS,
+    BOUNDARIES,
+    LONGEST_ADVANCE,
+    NODE_POOL,
+    START_TIMES,
+    UNIVERSE,
+    WALK_BOOTNODE_POOL,
+    Chooser,
+    RandomChooser,
+    World,
+    draw_config,
+    get_resolve_answers,
 )
 from dialcheck.reference.dialstate import Dialstate
 from dialcheck.spec.execution import Connect, Execution, ExecutionInput, Resolve
 from dialcheck.spec.model import (
-    SECOND,
-    Config,
+    DIAL_HISTORY_EXPIRATION,
+    FALLBACK_INTERVAL,
     ConnFlag,
     DialTask,
     DiscoverTask,
     Node,
-    NodeID,
     Profile,
     Task,
-    get_task_snapshot,
 )
 from dialcheck.spec.verdicts import HarnessError
 
@@ -82,26 +85,9 @@ COVERS_BY_SITUATION: dict[Situation, tuple[str, ...]] = {
 #: What every explored trace covers: answers compared as multisets, the checks, the history.
 ALWAYS_COVERED = ("DS-TASKS-1", "DS-TASKS-2", "DS-CHECK-1", "DS-HIST-1", "NO_DOUBLE_DIAL", *ADAPTER_COVERED)
 
-_NETRESTRICTS: tuple[Optional[tuple[str, ...]], ...] = (
-    None,
-    None,
-    (),
-    ("10.0.0.0/24",),
-    ("10.0.0.0/29", "192.168.0.11/32"),
-)
-_ADVANCES = (
-    0,
-    1,
-    4 * SECOND,
-    16 * SECOND,
-    20 * SECOND,
-    20 * SECOND + 1,
-    30 * SECOND,
-    30 * SECOND + 1,
-    -1,
-    -20 * SECOND,
-)
-#: Events and their weights: (name, weight).
+#: Clock moves drawn as one of a list: the boundaries and two of the backward moves.
+_ADVANCES = BOUNDARIES + BACKWARDS[:2]
+#: Events and their weights.
 _EVENTS = (
     ("new_tasks", 10),
     ("progress", 6),
@@ -116,119 +102,60 @@ _EVENTS = (
 
 @dataclass
 class _Walk:
-    """The world of one walk: clock, peers, table, outstanding tasks, and the recorded steps."""
+    """The choices of one walk over a world whose implementation is the reference."""
 
-    rng: random.Random
-    config: Config
-    reference: Dialstate
-    checker: InvariantChecker
-    now: int
-    table: list[Node]
-    called: bool = False
-    first_call: Optional[int] = None
-    last_dial_done: Optional[int] = None
-    discovery: bool = True
-    last_lookup: Optional[int] = None
-    peers: dict[NodeID, ConnFlag] = field(default_factory=dict)
-    outstanding: list[Task] = field(default_factory=list)
-    steps: list[Step] = field(default_factory=list)
-    executions: ExecutionChecker = field(default_factory=ExecutionChecker)
-    covers: set[str] = field(default_factory=set)
+    chooser: Chooser
+    world: World
 
-    def on_new_tasks(self) -> None:
-        if self.called:
-            self.now = self._get_next_time()
-        self.called = True
-        if self.first_call is None and self.now != 0:
-            self.first_call = self.now
-        if self.rng.random() < 0.25:
-            self.table = self.draw_nodes(1, 6)
-        running = len(self.outstanding)
-        answer = tuple(self.reference.new_tasks(running, dict(self.peers), self.now, list(self.table)))
-        violations = self.checker.on_new_tasks(running, dict(self.peers), self.now, tuple(self.table), answer)
-        if violations:  # pragma: no cover - the reference breaking an invariant is a bug in dialcheck
-            raise HarnessError(f"the reference broke {violations[0].check}: {violations[0].message}")
-        snapshot = tuple(map(get_task_snapshot, answer))
-        self.steps.append(NewTasksStep(self.now, running, tuple(self.peers.items()), tuple(self.table), snapshot))
-        self.outstanding.extend(answer)
+    def ask(self) -> None:
+        world = self.world
+        if world.called:
+            world.now = self._get_next_time()
+        if self.chooser.chance(1, 4):
+            world.table = self.chooser.nodes(NODE_POOL, 1, 6)
+        world.ask()
 
     def _get_next_time(self) -> int:
-        roll = self.rng.random()
-        if roll < 0.15 and self.first_call is not None:
-            return max(self.now, self.first_call + 20 * SECOND + self.rng.choice((0, 1)))
-        if roll < 0.3 and self.last_dial_done is not None:
-            return max(self.now, self.last_dial_done + 30 * SECOND + self.rng.choice((0, 1)))
+        world, chooser = self.world, self.chooser
+        roll = chooser.fraction()
+        if roll < 0.15 and world.first_call is not None:
+            return max(world.now, world.first_call + FALLBACK_INTERVAL + chooser.choice((0, 1)))
+        if roll < 0.3 and world.last_dial_done is not None:
+            return max(world.now, world.last_dial_done + DIAL_HISTORY_EXPIRATION + chooser.choice((0, 1)))
         if roll < 0.5:
-            return self.now + self.rng.randint(0, 40 * SECOND)
-        return self.now + self.rng.choice(_ADVANCES)
+            return world.now + chooser.integer(0, LONGEST_ADVANCE)
+        return world.now + chooser.choice(_ADVANCES)
 
-    def draw_nodes(self, low: int, high: int) -> list[Node]:
-        """Draw from ``low`` to ``high`` nodes of the pool, repeats allowed."""
-        return [self.rng.choice(NODE_POOL) for _ in range(self.rng.randint(low, high))]
+    def progress(self, everything: bool) -> None:
+        outstanding = self.world.session.outstanding
+        for entry in list(outstanding) if everything else [self.chooser.choice(outstanding)]:
+            self._finish(entry)
 
-    def on_progress(self, everything: bool) -> None:
-        picked = list(self.outstanding) if everything else [self.rng.choice(self.outstanding)]
-        for task in picked:
-            self._finish(task)
+    def _finish(self, entry: Outstanding) -> None:
+        world, chooser = self.world, self.chooser
+        named = world.session.find(get_task_ref(entry.task))
+        assert named is not None
+        results: list[Node] = []
+        if isinstance(named.task, DialTask):
+            connects = (chooser.chance(3, 5), chooser.coin())
+            world.dial(named, chooser.choice(get_resolve_answers(named.task.dest.id)), connects)
+        elif isinstance(named.task, DiscoverTask):
+            results = chooser.nodes(NODE_POOL, 0, 5)
+        world.finish(named, results)
 
-    def _finish(self, task: Task) -> None:
-        if isinstance(task, DialTask):
-            node_id = task.dest.id
-            task = next(t for t in self.outstanding if isinstance(t, DialTask) and t.dest.id == node_id)
-            answers = get_resolve_answers(node_id)
-            connects = (self.rng.random() < 0.6, self.rng.random() < 0.5)
-            inputs = ExecutionInput(self.now, self.discovery, self.rng.choice(answers), connects)
-            execution = self._execute(task, TaskRef("dial", node_id), inputs)
-            connected = any(isinstance(a, Connect) and a.connected for a in execution.actions)
-            if connected and node_id not in self.peers and node_id != self.config.self_id:
-                self.peers[node_id] = task.flag
-            ref, results = TaskRef("dial", node_id), tuple[Node, ...]()
-            self.last_dial_done = self.now
-        elif isinstance(task, DiscoverTask):
-            task = next(t for t in self.outstanding if isinstance(t, DiscoverTask))
-            ref, results = TaskRef("discover"), tuple(self.draw_nodes(0, 5))
-            inputs = ExecutionInput(self.now, self.discovery, lookup=results, last_lookup=self.last_lookup)
-            self._execute(task, ref, inputs)
-            self.last_lookup = get_lookup_start(inputs)
-        else:
-            task = next(t for t in self.outstanding if not isinstance(t, (DialTask, DiscoverTask)))
-            ref, results = TaskRef("wait"), ()
-            self._execute(task, ref, ExecutionInput(self.now, self.discovery))
-        self.outstanding.remove(task)
-        self.reference.task_done(task, self.now, list(results))
-        self.checker.on_task_done(task, self.now, results)
-        self.steps.append(TaskDoneStep(self.now, ref, results))
-
-    def _execute(self, task: Task, ref: TaskRef, inputs: ExecutionInput) -> Execution:
-        """Execute ``task`` with the reference, judge it, record the step, and note what it covers."""
-        dest = task.dest if isinstance(task, DialTask) else None
-        execution = self.reference.execute(task, inputs)
-        violations = self.executions.on_execute(task, dest, inputs, execution)
-        if violations:  # pragma: no cover - the reference breaking a rule is a bug in dialcheck
-            raise HarnessError(f"the reference broke {violations[0].check}: {violations[0].message}")
-        self.checker.on_execute(task, dest, execution)
-        self.steps.append(ExecuteStep(ref, inputs, execution))
-        self.covers.update(("AD-5", *_get_execution_covers(task, dest, inputs, execution)))
-        return execution
-
-    def on_static(self, add: bool) -> None:
-        node = self.rng.choice(NODE_POOL)
+    def change_statics(self, add: bool) -> None:
+        node = self.chooser.choice(NODE_POOL)
         if add:
-            self.reference.add_static(node)
-            self.checker.on_add_static(node)
-            self.steps.append(AddStaticStep(node))
+            self.world.session.add_static(node)
         else:
-            self.reference.remove_static(node)
-            self.checker.on_remove_static(node)
-            self.steps.append(RemoveStaticStep(node))
+            self.world.session.remove_static(node)
 
-    def on_peers(self, inbound: bool) -> None:
+    def change_peers(self, inbound: bool) -> None:
+        world = self.world
         if inbound:
-            node = self.rng.choice(UNIVERSE)
-            if node.id not in self.peers and node.id != self.config.self_id:
-                self.peers[node.id] = ConnFlag.INBOUND | (ConnFlag.TRUSTED if self.rng.random() < 0.5 else ConnFlag(0))
-        elif self.peers:
-            del self.peers[self.rng.choice(sorted(self.peers))]
+            world.connect_inbound(self.chooser.choice(UNIVERSE), self.chooser.coin)
+        elif world.peers:
+            del world.peers[self.chooser.choice(sorted(world.peers))]
 
 
 def _get_execution_covers(
@@ -257,54 +184,45 @@ def _get_execution_covers(
     return tuple(covers)
 
 
-def _get_config(rng: random.Random) -> Config:
-    return Config(
-        self_id=uint_id(rng.choice((0, 0, 0, 3, 11))),
-        max_dyn_dials=rng.randint(0, 12),
-        static=tuple(rng.choice(NODE_POOL) for _ in range(rng.randint(0, 3))),
-        bootnodes=tuple(rng.choice(UNIVERSE[1:]) for _ in range(rng.randint(0, 3))),
-        netrestrict=rng.choice(_NETRESTRICTS),
-    )
-
-
 def explore_trace(seed: int, profile: Profile, steps: int, name: str) -> tuple[Trace, tuple[str, ...]]:
     """Return the trace of the walk seeded by ``seed`` and the requirement IDs it covers, sorted."""
-    rng = random.Random(seed)
-    config = _get_config(rng)
-    discovery = rng.random() < 0.75
-    walk = _Walk(
-        rng=rng,
-        config=config,
-        reference=Dialstate(config, profile),
-        checker=InvariantChecker(config, profile),
-        now=rng.choice((0, 0, 1 * SECOND, 1000 * SECOND)),
-        table=[rng.choice(NODE_POOL) for _ in range(rng.randint(0, 3))],
-        discovery=discovery,
-    )
-    names = [event for event, _ in _EVENTS]
-    weights = [weight for _, weight in _EVENTS]
-    walk.on_new_tasks()
-    while len(walk.steps) < steps:
-        event = rng.choices(names, weights)[0]
-        if event == "new_tasks":
-            walk.on_new_tasks()
-        elif event in ("progress", "all_finish") and walk.outstanding:
-            walk.on_progress(everything=event == "all_finish")
-        elif event in ("add_static", "remove_static"):
-            walk.on_static(add=event == "add_static")
-        elif event in ("peer_drops", "inbound"):
-            walk.on_peers(inbound=event == "inbound")
-        elif event == "table":
-            walk.table = walk.draw_nodes(0, 5)
-    covers = set(ALWAYS_COVERED) | walk.covers
-    for situation, count in walk.checker.situations.items():
+    chooser = RandomChooser(random.Random(seed))
+    config = draw_config(chooser, WALK_BOOTNODE_POOL)
+    discovery = chooser.chance(3, 4)
+    start = chooser.choice(START_TIMES)
+    table = chooser.nodes(NODE_POOL, 0, 3)
+    session = Session(Dialstate(config, profile), config, profile)
+    covers: set[str] = set()
+
+    def note(task: Task, dest: Optional[Node], inputs: ExecutionInput, execution: Execution) -> None:
+        covers.update(("AD-5", *_get_execution_covers(task, dest, inputs, execution)))
+
+    walk = _Walk(chooser, World(session, discovery, start, table, on_execute=note))
+    try:
+        walk.ask()
+        while len(session.steps) < steps:
+            event = chooser.weighted(_EVENTS)
+            if event == "new_tasks":
+                walk.ask()
+            elif event in ("progress", "all_finish") and session.outstanding:
+                walk.progress(everything=event == "all_finish")
+            elif event in ("add_static", "remove_static"):
+                walk.change_statics(add=event == "add_static")
+            elif event in ("peer_drops", "inbound"):
+                walk.change_peers(inbound=event == "inbound")
+            elif event == "table":
+                walk.world.table = chooser.nodes(NODE_POOL, 0, 5)
+    except Nonconformance as failure:  # pragma: no cover - the reference failing a check is a bug in dialcheck
+        raise HarnessError(f"the reference broke {failure.check}: {failure.message}") from None
+    covers |= set(ALWAYS_COVERED)
+    for situation, count in session.checker.situations.items():
         if count:
             covers.update(COVERS_BY_SITUATION[situation])
     trace = Trace(
         name=name,
         profile=profile,
         config=config,
-        steps=tuple(walk.steps),
+        steps=tuple(session.steps),
         description=f"Explored by a seeded random walk (seed {seed}); expectations are the reference's.",
     )
     return trace, tuple(sorted(covers))

@@ -7,9 +7,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from dialcheck.conformance.invariants import Situation
-from dialcheck.conformance.machine import Nonconformance
 from dialcheck.conformance.render import format_node, format_node_id, format_step, format_tasks
 from dialcheck.conformance.runner import RunReport
+from dialcheck.conformance.session import Nonconformance
 from dialcheck.conformance.trace import NewTasksStep, Trace, trace_to_json
 from dialcheck.spec.verdicts import Verdict
 

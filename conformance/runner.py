@@ -43,8 +43,9 @@ from hypothesis.errors import Flaky
 from hypothesis.stateful import run_state_machine_as_test
 
 from dialcheck.conformance.invariants import Situation
-from dialcheck.conformance.machine import DialMachine, Level, Nonconformance, RunAborted, RunContext
+from dialcheck.conformance.machine import DialMachine, RunAborted, RunContext
 from dialcheck.conformance.replay import replay_trace
+from dialcheck.conformance.session import Level, Nonconformance
 from dialcheck.conformance.trace import dump_trace
 from dialcheck.spec.contract import DialstateFactory
 from dialcheck.spec.model import Profile

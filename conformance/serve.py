@@ -8,9 +8,11 @@ one line, flushed, until ``bye`` or the end of input.  A request it cannot
 read or carry out gets ``ok: false`` with the reason; the server itself never
 stops on bad input, so a third party can diff its own harness against it.
 
-Handles are numbered from 1 in the order tasks are first seen; a task object
-the implementation returns again (geth reuses static dial tasks) keeps its
-handle.  ``init`` forgets everything, handles included.
+Each ``init`` makes a fresh :class:`~dialcheck.conformance.session.Session`
+that judges nothing but shapes; every other request is one of its steps.
+Handles are the session's: numbered from 1 in the order tasks are first seen;
+a task object the implementation returns again (geth reuses static dial
+tasks) keeps its handle.  ``init`` forgets everything, handles included.
 """
 
 from __future__ import annotations
@@ -18,9 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import BinaryIO, Optional
 
-from dialcheck.conformance.execution_checks import describe_bad_execution, supports_execution
-from dialcheck.conformance.loader import check_dialstate
-from dialcheck.conformance.replay import describe_bad_answer
+from dialcheck.conformance.session import Nonconformance, Session
 from dialcheck.conformance.wire import (
     PROTOCOL,
     ByeRequest,
@@ -42,8 +42,8 @@ from dialcheck.conformance.wire import (
     make_ok_answer,
     make_tasks_answer,
 )
-from dialcheck.spec.contract import Dialstate, DialstateFactory
-from dialcheck.spec.model import Profile, Task
+from dialcheck.spec.contract import DialstateFactory
+from dialcheck.spec.model import Profile
 from dialcheck.spec.verdicts import FormatError
 
 __all__ = ["WireServer", "serve", "get_served_profiles"]
@@ -58,10 +58,7 @@ class WireServer:
     def __init__(self, factory: DialstateFactory, hello: Hello) -> None:
         self.factory = factory
         self.hello = hello
-        self.impl: Optional[Dialstate] = None
-        self.next_handle = 1
-        self.tasks: dict[int, Task] = {}
-        self.handles: dict[int, tuple[Task, int]] = {}
+        self.session: Optional[Session] = None
 
     def on_line(self, line: bytes) -> tuple[_Answer, bool]:
         """Return the answer to one request line, and whether the server should stop after it."""
@@ -81,7 +78,9 @@ class WireServer:
             return make_ok_answer(), True
         try:
             return self._on_request(request), False
-        except Exception as exc:  # the served implementation failed: say so, keep serving
+        except Nonconformance as failure:  # the served implementation failed: say so, keep serving
+            return make_error_answer(failure.message), False
+        except Exception as exc:
             return make_error_answer(f"the implementation raised {type(exc).__name__}: {exc}"), False
 
     def _on_request(self, request: object) -> _Answer:
@@ -94,53 +93,33 @@ class WireServer:
             if profile is None or profile.value not in self.hello.profiles:
                 offered = ", ".join(self.hello.profiles)
                 return make_error_answer(f"profile {request.profile!r} is not served (only {offered})", True)
-            self.impl = None
-            self.tasks.clear()
-            self.handles.clear()
-            self.impl = check_dialstate(self.factory(request.config, profile), "the served factory")
+            self.session = None
+            self.session = Session.create(
+                self.factory, request.config, profile, origin="the served factory", level=None
+            )
             return make_ok_answer()
-        if self.impl is None:
+        session = self.session
+        if session is None:
             return make_error_answer("no dialstate yet: send init first")
         if isinstance(request, NewTasksRequest):
-            answer = self.impl.new_tasks(request.running, request.peers, request.now, list(request.table))
-            problem = describe_bad_answer(answer)
-            if problem is not None:
-                return make_error_answer(problem)
-            return make_tasks_answer([(self._get_handle(task), task) for task in answer])
-        if isinstance(request, ExecuteRequest):
-            task = self.tasks.get(request.handle)
-            if task is None:
-                return make_error_answer(f"unknown handle {request.handle}: no outstanding task has it")
-            if not supports_execution(self.impl):
-                return make_error_answer("the served implementation cannot execute tasks", unsupported=True)
-            execution = self.impl.execute(task, request.inputs)
-            problem = describe_bad_execution(execution)
-            if problem is not None:
-                return make_error_answer(problem)
-            return make_execution_answer(execution)
-        if isinstance(request, TaskDoneRequest):
-            task = self.tasks.pop(request.handle, None)
-            if task is None:
-                return make_error_answer(f"unknown handle {request.handle}: no outstanding task has it")
-            self.impl.task_done(task, request.now, list(request.results))
+            entries = session.new_tasks(request.running, request.peers, request.now, request.table)
+            return make_tasks_answer([(entry.handle, entry.task) for entry in entries])
+        if isinstance(request, StaticRequest):
+            if request.add:
+                session.add_static(request.node)
+            else:
+                session.remove_static(request.node)
             return make_ok_answer()
-        assert isinstance(request, StaticRequest)
-        if request.add:
-            self.impl.add_static(request.node)
-        else:
-            self.impl.remove_static(request.node)
-        return make_ok_answer()
-
-    def _get_handle(self, task: Task) -> int:
-        known = self.handles.get(id(task))
-        if known is not None and known[0] is task:
-            handle = known[1]
-        else:
-            handle = self.next_handle
-            self.next_handle += 1
-            self.handles[id(task)] = (task, handle)
-        self.tasks[handle] = task
-        return handle
+        assert isinstance(request, (ExecuteRequest, TaskDoneRequest))
+        entry = session.find_handle(request.handle)
+        if entry is None:
+            return make_error_answer(f"unknown handle {request.handle}: no outstanding task has it")
+        if isinstance(request, TaskDoneRequest):
+            session.task_done(entry, request.now, request.results)
+            return make_ok_answer()
+        if not session.executes:
+            return make_error_answer("the served implementation cannot execute tasks", unsupported=True)
+        return make_execution_answer(session.execute(entry, request.inputs))
 
 
 def serve(factory: DialstateFactory, hello: Hello, stdin: BinaryIO, stdout: BinaryIO) -> int:

@@ -9,8 +9,8 @@ SEEDED = "dialcheck.conformance.zoo:dials_self"
 
 def test_the_plugin_choices_mirror_the_suite() -> None:
     from dialcheck.conformance import pytest_plugin
-    from dialcheck.conformance.machine import Level
     from dialcheck.conformance.runner import HYPOTHESIS_PROFILES
+    from dialcheck.conformance.session import Level
 
     assert pytest_plugin.LEVELS == tuple(level.value for level in Level)
     assert pytest_plugin.HYPOTHESIS_PROFILES == HYPOTHESIS_PROFILES

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from dialcheck.conformance.cli import main
-from dialcheck.conformance.machine import Level
 from dialcheck.conformance.runner import RunOptions, run_conformance
+from dialcheck.conformance.session import Level
 from dialcheck.reference.dialstate import create_dialstate
 from dialcheck.spec.model import Profile
 
@@ -203,4 +203,4 @@ def test_a_trace_with_execute_steps_fails_an_implementation_without_the_capabili
     from dialcheck.conformance.trace import load_trace
 
     result = replay_trace(load_trace(TRACES / "execution-lookup-wait.json"), _WithoutExecute)
-    assert result.failure is not None and result.failure.check == "EXECUTION_UNSUPPORTED"
+    assert result.failure is not None and result.failure.verdict == "EXECUTION_UNSUPPORTED"

@@ -89,7 +89,7 @@ def test_an_implementation_that_raises_is_reported_and_the_server_keeps_serving(
 
     server = WireServer(broken, HELLO)  # type: ignore[arg-type]
     answer = _ask(server, make_init_request(Profile.GETH_1_7, Config("00", 0)))
-    assert answer == {"ok": False, "error": "the implementation raised RuntimeError: boom"}
+    assert answer == {"ok": False, "error": "the factory raised RuntimeError: boom"}
     assert _ask(server, {"op": "hello", "protocol": 1})["ok"] is True
 
 

@@ -13,10 +13,10 @@ import pytest
 
 from dialcheck.conformance.cli import main
 from dialcheck.conformance.invariants import Situation
-from dialcheck.conformance.machine import Level
 from dialcheck.conformance.mutants import Row, is_gap, run_mutants
 from dialcheck.conformance.replay import replay_trace
 from dialcheck.conformance.runner import RunOptions, RunReport, run_conformance
+from dialcheck.conformance.session import Level
 from dialcheck.conformance.zoo import MEMBERS, Member, get_member
 from dialcheck.reference.dialstate import create_dialstate
 from dialcheck.spec.model import Profile
@@ -73,7 +73,7 @@ def _assert_replays_to_the_same_failure(row: Row) -> None:
     assert row.counterexample is not None
     result = replay_trace(row.counterexample, row.member.create)
     assert result.failure is not None and result.failure.index == len(row.counterexample.steps) - 1, result.failure
-    assert result.failure.check == row.check, (result.failure.check, row.check)
+    assert result.failure.verdict == row.check, (result.failure.verdict, row.check)
 
 
 @pytest.mark.slow

@@ -1,0 +1,421 @@
+"""The session core: one implementation driven step by step, judged at every step, recorded as a trace.
+
+Theory of operation
+-------------------
+A :class:`Session` owns one implementation made by a factory (AD-1) and,
+when judging at ``strict`` level, the reference beside it (its *twin*, given
+the very same calls).  Every step a driver takes goes through one method:
+
+=================  ===========================================================
+method             what it does
+=================  ===========================================================
+``new_tasks``      asks for tasks; checks the answer's shape (AD-4), judges it
+                   against the twin's (STRICT), the trace's ``expect`` and the
+                   named invariants; the tasks become *outstanding*
+``execute``        executes an outstanding task (AD-5); judges what it did
+                   against the twin, ``expect`` and the rules of section 10
+``task_done``      finishes an outstanding task, handing back the very object
+                   the implementation returned (AD-3)
+``add_static``,    change the static nodes
+``remove_static``
+``apply``          applies one recorded trace step: the same methods, with the
+                   task named by its :class:`TaskRef`
+=================  ===========================================================
+
+The first problem raises :class:`Nonconformance` carrying a :class:`Failure`
+(the verdict, the step and its index, what was expected and what came back,
+every named check the answer broke) and the trace recorded up to and
+including that step.  Every driver uses this one core: the state machine and
+the explorer (through :mod:`dialcheck.conformance.world`), replay and serve.
+A session made with ``judge=False`` (serve) only checks shapes.
+
+Outstanding tasks are kept in the order they were returned; a ``TaskRef``
+names the oldest of its kind and destination.  The machine picks among them
+in a canonical order instead (:meth:`Session.get_canonical_outstanding`), so
+that an implementation answering the same multiset in another order sees
+the same later choices (DS-TASKS-2).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NoReturn, Optional
+
+from dialcheck.conformance.answers import compare_tasks, describe_bad_answer, get_order_key
+from dialcheck.conformance.execution_checks import (
+    ExecutionChecker,
+    compare_executions,
+    describe_bad_execution,
+    supports_execution,
+)
+from dialcheck.conformance.invariants import InvariantChecker, Violation
+from dialcheck.conformance.loader import check_dialstate
+from dialcheck.conformance.trace import (
+    AddStaticStep,
+    ExecuteStep,
+    NewTasksStep,
+    RemoveStaticStep,
+    Step,
+    TaskDoneStep,
+    TaskRef,
+    Trace,
+)
+from dialcheck.reference.dialstate import Dialstate as ReferenceDialstate
+from dialcheck.spec.contract import Dialstate, DialstateFactory
+from dialcheck.spec.execution import Execution, ExecutionInput
+from dialcheck.spec.model import (
+    Config,
+    ConnFlag,
+    DialTask,
+    DiscoverTask,
+    Node,
+    NodeID,
+    Profile,
+    Task,
+    WaitTask,
+    get_task_key,
+    get_task_snapshot,
+)
+from dialcheck.spec.verdicts import ImplementationFault, Verdict
+
+__all__ = ["Level", "Failure", "Nonconformance", "Outstanding", "Session", "get_task_ref"]
+
+
+class Level(enum.Enum):
+    """How an implementation is judged."""
+
+    STRICT = "strict"
+    INVARIANTS = "invariants"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a session failed: the verdict and where (``index`` 0-based into the steps; ``None``: construction)."""
+
+    verdict: Verdict
+    message: str
+    index: Optional[int] = None
+    step: Optional[Step] = None
+    expected: Optional[tuple[Task, ...]] = None
+    got: Optional[tuple[Task, ...]] = None
+    #: Every named check the step broke (with STRICT, all of them; otherwise the first is ``verdict``).
+    violations: tuple[Violation, ...] = ()
+    #: The run cannot try another example (the implementation hung).
+    aborts_run: bool = False
+
+    @property
+    def also(self) -> tuple[Verdict, ...]:
+        """Return the other named checks the step broke."""
+        names = tuple(v.check for v in self.violations)
+        return names if self.verdict is Verdict.STRICT else names[1:]
+
+
+class Nonconformance(AssertionError):
+    """The implementation broke a check; carries the failure and the trace up to that step."""
+
+    def __init__(self, failure: Failure, trace: Trace) -> None:
+        super().__init__(f"{failure.verdict}: {failure.message}")
+        self.failure = failure
+        self.trace = trace
+
+    @property
+    def check(self) -> Verdict:
+        """Return the verdict."""
+        return self.failure.verdict
+
+    @property
+    def message(self) -> str:
+        """Return why, in words."""
+        return self.failure.message
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:
+        """Return every named check the failing step broke."""
+        return self.failure.violations
+
+    @property
+    def expected(self) -> Optional[tuple[Task, ...]]:
+        """Return the answer expected at the failing step, when it was compared."""
+        return self.failure.expected
+
+    @property
+    def got(self) -> Optional[tuple[Task, ...]]:
+        """Return the implementation's answer at the failing step, when it gave one."""
+        return self.failure.got
+
+
+@dataclass(eq=False)
+class Outstanding:
+    """A task the implementation returned and that is not done yet."""
+
+    task: Task
+    #: The reference's task with the same comparison key (strict level), given the same calls.
+    twin: Optional[Task]
+    #: Which answer returned it (0 for the first), and its name on the wire.
+    answer: int
+    handle: int
+    executed: bool = False
+
+
+def get_task_ref(task: Task) -> TaskRef:
+    """Return the reference that names ``task`` in a trace."""
+    if isinstance(task, DialTask):
+        return TaskRef("dial", task.dest.id)
+    return TaskRef("discover") if isinstance(task, DiscoverTask) else TaskRef("wait")
+
+
+def _is_named_by(task: Task, ref: TaskRef) -> bool:
+    if ref.kind == "dial":
+        return isinstance(task, DialTask) and task.dest.id == ref.dest
+    return isinstance(task, DiscoverTask) if ref.kind == "discover" else isinstance(task, WaitTask)
+
+
+def _describe_raise(exc: Exception, what: str) -> str:
+    return f"the implementation raised {type(exc).__name__} in {what}: {exc}"
+
+
+@dataclass
+class Session:
+    """One implementation (and its reference twin, when strict) driven step by step, judged and recorded."""
+
+    subject: Dialstate
+    config: Config
+    profile: Profile
+    twin: Optional[ReferenceDialstate] = None
+    judge: bool = True
+    #: The description of the trace a failure carries.
+    description: Optional[str] = None
+    outstanding: list[Outstanding] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    #: Calls into the implementation so far (the factory's included), and tasks executed.
+    calls: int = 1
+    executions: int = 0
+
+    def __post_init__(self) -> None:
+        self.checker = InvariantChecker(self.config, self.profile)
+        self.rules = ExecutionChecker()
+        self.executes = supports_execution(self.subject)
+        self._answers = 0
+        self._handles: dict[int, tuple[Task, int]] = {}
+        self._last_handle = 0
+
+    @classmethod
+    def create(
+        cls,
+        factory: DialstateFactory,
+        config: Config,
+        profile: Profile,
+        *,
+        origin: str = "the factory",
+        level: Optional[Level] = Level.STRICT,
+        description: Optional[str] = None,
+    ) -> Session:
+        """Make the implementation with ``factory`` (AD-1) and a session around it.
+
+        ``level`` ``STRICT`` adds the reference twin; ``None`` judges nothing but shapes (serve).
+        A factory that raises is a failure at construction; one that returns an object
+        without the contract's methods is bad input (``ImplementationError``).
+        """
+        try:
+            # AD-1
+            created = factory(config, profile)
+        except ImplementationFault as fault:
+            failure = Failure(fault.verdict, fault.message, aborts_run=fault.aborts_run)
+            raise Nonconformance(failure, Trace("counterexample", profile, config, (), description)) from None
+        except Exception as exc:
+            failure = Failure(Verdict.IMPLEMENTATION_ERROR, f"the factory raised {type(exc).__name__}: {exc}")
+            raise Nonconformance(failure, Trace("counterexample", profile, config, (), description)) from None
+        subject = check_dialstate(created, origin)
+        twin = ReferenceDialstate(config, profile) if level is Level.STRICT else None
+        return cls(subject, config, profile, twin, level is not None, description)
+
+    # -- reading -----------------------------------------------------------------
+
+    def get_trace(self, name: str = "counterexample") -> Trace:
+        """Return the steps so far as a trace (each answer recorded as the twin's, or as given)."""
+        return Trace(name, self.profile, self.config, tuple(self.steps), self.description)
+
+    def find(self, ref: TaskRef) -> Optional[Outstanding]:
+        """Return the oldest outstanding task ``ref`` names, or ``None``."""
+        return next((e for e in self.outstanding if _is_named_by(e.task, ref)), None)
+
+    def find_handle(self, handle: int) -> Optional[Outstanding]:
+        """Return the outstanding task with wire handle ``handle``, or ``None``."""
+        return next((e for e in self.outstanding if e.handle == handle), None)
+
+    def get_canonical_outstanding(self) -> list[Outstanding]:
+        """Return the outstanding tasks answer by answer, each answer's in a canonical order (DS-TASKS-2)."""
+        return sorted(self.outstanding, key=lambda e: (e.answer, get_order_key(e.task)))
+
+    # -- steps -------------------------------------------------------------------
+
+    def new_tasks(
+        self,
+        running: int,
+        peers: Mapping[NodeID, ConnFlag],
+        now: int,
+        table: Sequence[Node],
+        expect: Optional[tuple[Task, ...]] = None,
+    ) -> list[Outstanding]:
+        """Ask for new tasks and judge the answer; return the new outstanding entries."""
+        peers, table = dict(peers), list(table)
+        step = NewTasksStep(now, running, tuple(peers.items()), tuple(table))
+        answer = self._call(step, "new_tasks", lambda: self.subject.new_tasks(running, dict(peers), now, list(table)))
+        problem = describe_bad_answer(answer)
+        if problem is not None:
+            self._fail(step, Verdict.BAD_ANSWER, problem)
+        assert isinstance(answer, Sequence)
+        got = tuple(answer)
+        if self.twin is not None:
+            expect = tuple(self.twin.new_tasks(running, peers, now, table))
+        violations = self.checker.on_new_tasks(running, peers, now, table, got) if self.judge else []
+        recorded = expect if expect is not None else got
+        step = NewTasksStep(now, running, step.peers, step.table, tuple(map(get_task_snapshot, recorded)))
+        if expect is not None:
+            difference = compare_tasks(expect, got, self.config.self_id)
+            if difference is not None:
+                self._fail(step, Verdict.STRICT, difference, violations, expect, got)
+        if violations:
+            self._fail(step, violations[0].check, violations[0].message, violations, None, got)
+        self.steps.append(step)
+        return self._remember(got, expect if self.twin is not None else None)
+
+    def execute(self, entry: Outstanding, inputs: ExecutionInput, expect: Optional[Execution] = None) -> Execution:
+        """Execute an outstanding task (AD-5) and judge what it did against the twin, ``expect`` and section 10."""
+        step = ExecuteStep(get_task_ref(entry.task), inputs)
+        if not self.executes:
+            reason = "the trace executes a task, but the implementation has no execute method (AD-5)"
+            self._fail(step, Verdict.EXECUTION_UNSUPPORTED, reason)
+        entry.executed = True
+        self.executions += 1
+        subject = self.subject
+        assert supports_execution(subject)
+        dest = entry.task.dest if isinstance(entry.task, DialTask) else None
+        got = self._call(step, "execute", lambda: subject.execute(entry.task, inputs))
+        problem = describe_bad_execution(got)
+        if problem is not None:
+            self._fail(step, Verdict.BAD_ANSWER, problem)
+        assert isinstance(got, Execution)
+        if self.twin is not None and entry.twin is not None:
+            expect = self.twin.execute(entry.twin, inputs)
+        violations = self.rules.on_execute(entry.task, dest, inputs, got) if self.judge else []
+        step = ExecuteStep(step.ref, inputs, expect if expect is not None else got)
+        if expect is not None:
+            difference = compare_executions(expect, got)
+            if difference is not None:
+                self._fail(step, Verdict.STRICT, difference, violations)
+        if violations:
+            self._fail(step, violations[0].check, violations[0].message, violations)
+        self.steps.append(step)
+        if self.judge:
+            self.checker.on_execute(entry.task, dest, got)
+        return got
+
+    def task_done(self, entry: Outstanding, now: int, results: Sequence[Node] = ()) -> None:
+        """Finish an outstanding task, handing back the object the implementation returned (AD-3)."""
+        self.outstanding.remove(entry)
+        results = tuple(results)
+        step = TaskDoneStep(now, get_task_ref(entry.task), results)
+        # AD-3
+        self._call(step, "task_done", lambda: self.subject.task_done(entry.task, now, list(results)))
+        self.steps.append(step)
+        if self.twin is not None and entry.twin is not None:
+            self.twin.task_done(entry.twin, now, list(results))
+        if self.judge:
+            self.checker.on_task_done(entry.task, now, results)
+
+    def add_static(self, node: Node) -> None:
+        """Add ``node`` as a static node."""
+        step = AddStaticStep(node)
+        self._call(step, "add_static", lambda: self.subject.add_static(node))
+        self.steps.append(step)
+        if self.twin is not None:
+            self.twin.add_static(node)
+        if self.judge:
+            self.checker.on_add_static(node)
+
+    def remove_static(self, node: Node) -> None:
+        """Remove ``node`` from the static nodes."""
+        step = RemoveStaticStep(node)
+        self._call(step, "remove_static", lambda: self.subject.remove_static(node))
+        self.steps.append(step)
+        if self.twin is not None:
+            self.twin.remove_static(node)
+        if self.judge:
+            self.checker.on_remove_static(node)
+
+    def apply(self, step: Step) -> None:
+        """Apply one recorded trace step, judging its answer against the step's ``expect``."""
+        if isinstance(step, NewTasksStep):
+            self.new_tasks(step.running, dict(step.peers), step.now, step.table, step.expect)
+        elif isinstance(step, AddStaticStep):
+            self.add_static(step.node)
+        elif isinstance(step, RemoveStaticStep):
+            self.remove_static(step.node)
+        else:
+            entry = self.find(step.ref)
+            if entry is None:
+                ref = step.ref
+                what = ref.kind if ref.dest is None else f"dial task for {ref.dest}"
+                reason = f"no outstanding {what}: the implementation never returned one, or it is already done"
+                self._fail(step, Verdict.MISSING_TASK, reason)
+            if isinstance(step, ExecuteStep):
+                self.execute(entry, step.inputs, step.expect)
+            else:
+                self.task_done(entry, step.now, step.results)
+
+    # -- plumbing ----------------------------------------------------------------
+
+    def _call(self, step: Step, what: str, thunk: Callable[[], object]) -> object:
+        """Run one call into the implementation; an exception is a verdict, not a crash (AD-4)."""
+        self.calls += 1
+        try:
+            return thunk()
+        except ImplementationFault as fault:
+            self._fail(step, fault.verdict, fault.message, aborts_run=fault.aborts_run)
+        except Exception as exc:
+            self._fail(step, Verdict.IMPLEMENTATION_ERROR, _describe_raise(exc, what))
+
+    def _fail(
+        self,
+        step: Step,
+        verdict: Verdict,
+        message: str,
+        violations: Sequence[Violation] = (),
+        expected: Optional[tuple[Task, ...]] = None,
+        got: Optional[tuple[Task, ...]] = None,
+        aborts_run: bool = False,
+    ) -> NoReturn:
+        """Record ``step`` and raise the failure it shows."""
+        self.steps.append(step)
+        failure = Failure(verdict, message, len(self.steps) - 1, step, expected, got, tuple(violations), aborts_run)
+        raise Nonconformance(failure, self.get_trace())
+
+    def _remember(self, got: tuple[Task, ...], expected: Optional[tuple[Task, ...]]) -> list[Outstanding]:
+        """Add the answer's tasks to the outstanding list, each with its twin and handle."""
+        twins = list(expected) if expected is not None else []
+        paired: list[Optional[Task]] = [None] * len(got)
+        # DS-TASKS-2: pair tasks with twins in a canonical order, never the answer's.
+        for index in sorted(range(len(got)), key=lambda i: get_order_key(got[i])):
+            twin = next((t for t in twins if get_task_key(t) == get_task_key(got[index])), None)
+            if twin is not None:
+                twins.remove(twin)
+            paired[index] = twin
+        entries = [
+            Outstanding(task, twin, self._answers, self._get_handle(task))
+            for task, twin in zip(got, paired, strict=True)
+        ]
+        self._answers += 1
+        self.outstanding.extend(entries)
+        return entries
+
+    def _get_handle(self, task: Task) -> int:
+        """Return the wire handle of ``task``: a task object returned again keeps its handle."""
+        known = self._handles.get(id(task))
+        if known is not None and known[0] is task:
+            return known[1]
+        self._last_handle += 1
+        self._handles[id(task)] = (task, self._last_handle)
+        return self._last_handle

@@ -1,0 +1,330 @@
+"""One world: geth's server loop and the network around a session, and every distribution drawn from.
+
+Theory of operation
+-------------------
+Two sources of choices drive implementations through the same events: the
+state machine (:mod:`dialcheck.conformance.machine`, choices from Hypothesis)
+and the explorer (:mod:`dialcheck.conformance.explore`, choices from a seeded
+``random.Random``).  Both reach their choices through one small interface,
+:class:`Chooser`, and draw from the values defined here once: the node
+universe, the configurations, the start times, the instants geth measures
+from (in terms of the spec's constants), lookup results and resolve answers.
+
+:class:`World` is the state of the server loop around one
+:class:`~dialcheck.conformance.session.Session`: the clock, the peers, the
+discovery table, when the first non-zero call and the last finished dial
+happened, when the last lookup started.  Its methods are the events (ask for
+tasks, a dial runs, a task finishes, a peer connects or drops); every call
+into the implementation goes through the session.
+
+Where the two sources draw differently (the machine weights boundaries as a
+list Hypothesis can shrink, the explorer rolls thresholds; the explorer never
+makes our own ID a bootnode), each difference is a named value here, so that
+the committed vector corpus and the zoo's derandomized kills stay exactly as
+they were measured.  Changing one changes the corpus or the kill matrix: run
+``dialcheck vectors generate`` or ``dialcheck mutants`` again.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Optional, Protocol, TypeVar
+
+from dialcheck.conformance.execution_checks import get_lookup_start
+from dialcheck.conformance.session import Outstanding, Session
+from dialcheck.spec.execution import Connect, Execution, ExecutionInput
+from dialcheck.spec.model import (
+    DIAL_HISTORY_EXPIRATION,
+    FALLBACK_INTERVAL,
+    SECOND,
+    Config,
+    ConnFlag,
+    DialTask,
+    DiscoverTask,
+    Node,
+    NodeID,
+    Task,
+)
+
+__all__ = [
+    "Chooser",
+    "RandomChooser",
+    "World",
+    "Edge",
+    "uint_id",
+    "UNIVERSE",
+    "NODE_POOL",
+    "BOOTNODE_POOL",
+    "WALK_BOOTNODE_POOL",
+    "NETRESTRICTS",
+    "SELF_INDICES",
+    "START_TIMES",
+    "BOUNDARIES",
+    "BACKWARDS",
+    "LONGEST_ADVANCE",
+    "TABLE_READS",
+    "draw_config",
+    "get_resolve_answers",
+]
+
+T = TypeVar("T")
+
+
+# -- the choosers --------------------------------------------------------------
+
+
+class Chooser(Protocol):
+    """Where choices come from: Hypothesis's data (``machine.HypothesisChooser``) or a seeded ``random.Random``."""
+
+    def choice(self, options: Sequence[T]) -> T:
+        """Return one of ``options``."""
+        ...
+
+    def integer(self, low: int, high: int) -> int:
+        """Return a whole number from ``low`` to ``high``, both included."""
+        ...
+
+    def nodes(self, pool: Sequence[Node], low: int, high: int) -> list[Node]:
+        """Return from ``low`` to ``high`` nodes of ``pool``, repeats allowed."""
+        ...
+
+    def coin(self) -> bool:
+        """Return the toss of a fair coin."""
+        ...
+
+    def chance(self, numerator: int, denominator: int) -> bool:
+        """Return ``True`` with probability ``numerator / denominator``."""
+        ...
+
+    def fraction(self) -> float:
+        """Return a number from 0 (included) to 1 (excluded)."""
+        ...
+
+    def weighted(self, options: Sequence[tuple[T, int]]) -> T:
+        """Return one of ``options``' values, each as likely as its whole-number weight."""
+        ...
+
+
+class RandomChooser:
+    """Choices drawn from a seeded ``random.Random``: the same seed gives the same choices everywhere."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+
+    def choice(self, options: Sequence[T]) -> T:
+        """Return one of ``options``."""
+        return self._rng.choice(options)
+
+    def integer(self, low: int, high: int) -> int:
+        """Return a whole number from ``low`` to ``high``, both included."""
+        return self._rng.randint(low, high)
+
+    def nodes(self, pool: Sequence[Node], low: int, high: int) -> list[Node]:
+        """Return from ``low`` to ``high`` nodes of ``pool``, repeats allowed."""
+        return [self._rng.choice(pool) for _ in range(self._rng.randint(low, high))]
+
+    def coin(self) -> bool:
+        """Return the toss of a fair coin."""
+        return self._rng.random() < 0.5
+
+    def chance(self, numerator: int, denominator: int) -> bool:
+        """Return ``True`` with probability ``numerator / denominator``."""
+        return self._rng.random() < numerator / denominator
+
+    def fraction(self) -> float:
+        """Return a number from 0 (included) to 1 (excluded)."""
+        return self._rng.random()
+
+    def weighted(self, options: Sequence[tuple[T, int]]) -> T:
+        """Return one of ``options``' values, each as likely as its whole-number weight."""
+        return self._rng.choices([value for value, _ in options], [weight for _, weight in options])[0]
+
+
+# -- the universe --------------------------------------------------------------
+
+
+def uint_id(i: int) -> NodeID:
+    """Return the 64-byte node ID of ``i``, like geth's test helper ``uintID(i)`` (prints as ``n<i>``)."""
+    return f"{i:0128x}"
+
+
+def _node(i: int, ip: Optional[str], tcp: int = 30303) -> Node:
+    return Node(uint_id(i), ip, tcp, tcp)
+
+
+#: The node universe: n1..n10 in 10.0.0.0/24, n11 and n12 in 192.168.0.0/24 (restricted by every
+#: CIDR drawn but one), n0 outside both (our own ID when self is "outside").
+UNIVERSE: tuple[Node, ...] = tuple(
+    _node(i, f"10.0.0.{i}" if 1 <= i <= 10 else ("10.0.0.100" if i == 0 else f"192.168.0.{i}")) for i in range(13)
+)
+_INCOMPLETE = (_node(4, None), _node(9, None))
+_MOVED = (_node(1, "10.0.0.101", 30304),)
+#: Nodes that appear as table entries, lookup results and statics: the universe, two incomplete
+#: nodes (no IP) and one node that moved to another endpoint.
+NODE_POOL: tuple[Node, ...] = UNIVERSE + _INCOMPLETE + _MOVED
+#: Bootnodes the machine draws: mostly n1..n12, now and then n0 (our own ID in some configs).
+BOOTNODE_POOL: tuple[Node, ...] = UNIVERSE[1:] * 3 + UNIVERSE[:1]
+#: Bootnodes the explorer draws: never n0 (kept: the committed corpus was generated with it).
+WALK_BOOTNODE_POOL: tuple[Node, ...] = UNIVERSE[1:]
+#: Restrictions: none (twice as likely), the empty list, one CIDR, two CIDRs (one a single host).
+NETRESTRICTS: tuple[Optional[tuple[str, ...]], ...] = (
+    None,
+    None,
+    (),
+    ("10.0.0.0/24",),
+    ("10.0.0.0/29", "192.168.0.11/32"),
+)
+#: Our own ID: n0 (outside every CIDR) most of the time, or a node of the universe.
+SELF_INDICES = (0, 0, 0, 3, 11)
+#: When the server starts: the zero instant (twice as likely), or later.
+START_TIMES = (0, 0, 1 * SECOND, 1000 * SECOND)
+
+
+def draw_config(chooser: Chooser, bootnodes: Sequence[Node]) -> Config:
+    """Draw a configuration: our ID, the dynamic budget, statics, bootnodes from ``bootnodes``, netrestrict."""
+    return Config(
+        self_id=uint_id(chooser.choice(SELF_INDICES)),
+        max_dyn_dials=chooser.integer(0, 12),
+        static=tuple(chooser.nodes(NODE_POOL, 0, 3)),
+        bootnodes=tuple(chooser.nodes(bootnodes, 0, 3)),
+        netrestrict=chooser.choice(NETRESTRICTS),
+    )
+
+
+def get_resolve_answers(node_id: NodeID) -> tuple[Optional[Node], ...]:
+    """Return what discovery may answer for ``node_id``: nothing, or a complete node of that ID."""
+    return (None, *(n for n in NODE_POOL if n.id == node_id and n.ip is not None))
+
+
+def _make_table_reads(count: int, seed: int) -> tuple[Optional[tuple[Node, ...]], ...]:
+    """Return ``None`` (the table answers as before) three times, then ``count`` random reads fixed at import."""
+    rng = random.Random(seed)
+    reads = [tuple(rng.choice(NODE_POOL) for _ in range(rng.randint(1, 6))) for _ in range(count)]
+    return (None, None, None, *reads)
+
+
+#: What the discovery table's ReadRandomNodes returns at a new_tasks call, for the machine: geth's
+#: table answers with different random nodes every call, so most calls keep the last answer and
+#: some get a fresh one (one draw per call).
+TABLE_READS = _make_table_reads(24, seed=20171)
+
+
+# -- time ----------------------------------------------------------------------
+
+
+class Edge(enum.Enum):
+    """An instant geth measures from an earlier event the world saw."""
+
+    FALLBACK = "exactly the fallback interval after the first non-zero call"
+    PAST_FALLBACK = "the fallback interval + 1 ns after the first non-zero call"
+    EXPIRY = "exactly the history expiration after the last finished dial"
+    PAST_EXPIRY = "the history expiration + 1 ns after the last finished dial"
+
+
+#: Clock moves that matter on their own: none, 1 ns, a few seconds, and geth's two intervals
+#: exactly and 1 ns past (DS-FALLBACK-1, DS-HIST-3).
+BOUNDARIES = (
+    0,
+    1,
+    4 * SECOND,
+    16 * SECOND,
+    FALLBACK_INTERVAL,
+    FALLBACK_INTERVAL + 1,
+    DIAL_HISTORY_EXPIRATION,
+    DIAL_HISTORY_EXPIRATION + 1,
+)
+#: Clock moves backwards (DS-TIME-1).
+BACKWARDS = (-1, -FALLBACK_INTERVAL, -DIAL_HISTORY_EXPIRATION)
+#: The longest move drawn as "anything": twice the fallback interval.
+LONGEST_ADVANCE = 2 * FALLBACK_INTERVAL
+
+
+# -- the world -----------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """The server loop and the network around one session."""
+
+    session: Session
+    discovery: bool
+    now: int
+    table: list[Node]
+    peers: dict[NodeID, ConnFlag] = field(default_factory=dict)
+    called: bool = False
+    first_call: Optional[int] = None
+    last_dial_done: Optional[int] = None
+    last_lookup: Optional[int] = None
+    #: Told of every execution, with the task's destination before it ran (the explorer's coverage).
+    on_execute: Optional[Callable[[Task, Optional[Node], ExecutionInput, Execution], None]] = None
+
+    def get_instant(self, edge: Edge) -> Optional[int]:
+        """Return the instant ``edge`` names, or ``None`` if the event it is measured from has not happened."""
+        if edge in (Edge.FALLBACK, Edge.PAST_FALLBACK):
+            base, interval = self.first_call, FALLBACK_INTERVAL
+        else:
+            base, interval = self.last_dial_done, DIAL_HISTORY_EXPIRATION
+        past = 1 if edge in (Edge.PAST_FALLBACK, Edge.PAST_EXPIRY) else 0
+        return None if base is None else base + interval + past
+
+    def move_to(self, edge: Edge) -> None:
+        """Move the clock forward to the instant ``edge`` names, if that is later than now."""
+        instant = self.get_instant(edge)
+        if instant is not None:
+            self.now = max(self.now, instant)
+
+    def ask(self) -> list[Outstanding]:
+        """Ask for new tasks now, as the server loop does; return the new outstanding tasks."""
+        self.called = True
+        if self.first_call is None and self.now != 0:
+            self.first_call = self.now
+        return self.session.new_tasks(len(self.session.outstanding), self.peers, self.now, self.table)
+
+    def needs_execution(self, entry: Outstanding) -> bool:
+        """Return whether ``entry`` is to be executed before it finishes (the implementation can, AD-5)."""
+        return self.session.executes and not entry.executed
+
+    def dial(self, entry: Outstanding, found: Optional[Node], connects: tuple[bool, bool]) -> None:
+        """The dial of ``entry`` runs; the peer joins if it connected.
+
+        Executed when it needs to be, with discovery answering ``found`` and the attempts
+        connecting as ``connects`` says; otherwise it connects as ``connects[0]`` says.
+        """
+        task = entry.task
+        assert isinstance(task, DialTask)
+        connected = connects[0]
+        if self.needs_execution(entry):
+            execution = self._execute(entry, ExecutionInput(self.now, self.discovery, found, connects))
+            connected = any(isinstance(a, Connect) and a.connected for a in execution.actions)
+        node_id = task.dest.id
+        if connected and node_id not in self.peers and node_id != self.session.config.self_id:
+            self.peers[node_id] = task.flag
+
+    def finish(self, entry: Outstanding, results: Sequence[Node] = ()) -> None:
+        """Finish ``entry`` (a lookup returning ``results``), executing a lookup or wait first when needed."""
+        task = entry.task
+        if self.needs_execution(entry) and not isinstance(task, DialTask):
+            if isinstance(task, DiscoverTask):
+                inputs = ExecutionInput(self.now, self.discovery, lookup=tuple(results), last_lookup=self.last_lookup)
+                self._execute(entry, inputs)
+                self.last_lookup = get_lookup_start(inputs)
+            else:
+                self._execute(entry, ExecutionInput(self.now, self.discovery))
+        if isinstance(task, DialTask):
+            self.last_dial_done = self.now
+        self.session.task_done(entry, self.now, results)
+
+    def connect_inbound(self, node: Node, trusted: Callable[[], bool]) -> None:
+        """``node`` connects to us, unless already connected or our own ID; ``trusted()`` says how."""
+        if node.id not in self.peers and node.id != self.session.config.self_id:
+            self.peers[node.id] = ConnFlag.INBOUND | (ConnFlag.TRUSTED if trusted() else ConnFlag(0))
+
+    def _execute(self, entry: Outstanding, inputs: ExecutionInput) -> Execution:
+        dest = entry.task.dest if isinstance(entry.task, DialTask) else None
+        execution = self.session.execute(entry, inputs)
+        if self.on_execute is not None:
+            self.on_execute(entry.task, dest, inputs, execution)
+        return execution
