@@ -30,10 +30,10 @@ from __future__ import annotations
 import enum
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Optional, TypeVar
+from typing import Optional, Protocol, TypeVar
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
@@ -62,10 +62,16 @@ __all__ = ["RunAborted", "RunContext", "DialMachine", "HypothesisChooser", "ADVA
 T = TypeVar("T")
 
 
+class _Draw(Protocol):
+    """A composite's ``draw`` or a ``st.data()`` object's ``draw``."""
+
+    def __call__(self, strategy: st.SearchStrategy[T], /) -> T: ...
+
+
 class HypothesisChooser:
     """Choices drawn from Hypothesis, which can shrink them (each primitive is one strategy)."""
 
-    def __init__(self, draw: Callable[[st.SearchStrategy[Any]], Any]) -> None:
+    def __init__(self, draw: _Draw) -> None:
         self._draw = draw
 
     def choice(self, options: Sequence[T]) -> T:
