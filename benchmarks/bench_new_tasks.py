@@ -58,7 +58,7 @@ class _ScanningHistory(DialHistory):
 
 def _prepare_history(size: int, history: DialHistory) -> tuple[Dialstate, dict[NodeID, ConnFlag]]:
     ds = _base()
-    ds._hist = history
+    ds.hist = history
     for i in range(size - len(_TABLE)):
         ds.task_done(DialTask(ConnFlag.DYN, _node(i)), NOW, [])
     for node in _TABLE:  # last, so that a scan has to walk past every other entry

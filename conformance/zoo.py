@@ -14,12 +14,13 @@ mutants`` runs the default suite on every member and prints the kill matrix.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Optional
 
-from dialcheck.reference.dialstate import DialError, Dialstate, _Call, _go_div
+from dialcheck.reference.dialstate import Call, DialError, Dialstate, go_div
 from dialcheck.reference.history import DialHistory
+from dialcheck.spec.contract import DialstateFactory
 from dialcheck.spec.execution import Connect, DialState, Execution, ExecutionInput, Resolve, Sleep
 from dialcheck.spec.model import (
     DIAL_HISTORY_EXPIRATION,
@@ -39,6 +40,7 @@ from dialcheck.spec.model import (
     compute_duration,
     get_task_snapshot,
 )
+from dialcheck.spec.verdicts import Verdict
 
 __all__ = ["Member", "MEMBERS", "get_member"]
 
@@ -52,7 +54,7 @@ class _DialsConnectedPeers(Dialstate):
 
 
 class _DialsTwiceInOneAnswer(Dialstate):
-    def _add_dial(self, call: _Call, flag: ConnFlag, node: Node) -> bool:
+    def add_dial(self, call: Call, flag: ConnFlag, node: Node) -> bool:
         if self.check_dial(node, call.peers) is not None:
             return False
         call.tasks.append(DialTask(flag=flag, dest=node))  # marked dialing only after the call
@@ -62,13 +64,13 @@ class _DialsTwiceInOneAnswer(Dialstate):
         tasks = super().new_tasks(running, peers, now, table)
         for task in tasks:
             if isinstance(task, DialTask):
-                self._dialing[task.dest.id] = task.flag
+                self.dialing[task.dest.id] = task.flag
         return tasks
 
 
 class _StaticDialedAsDynamic(Dialstate):
-    def _add_static_dials(self, call: _Call) -> None:
-        super()._add_static_dials(call)
+    def add_static_dials(self, call: Call) -> None:
+        super().add_static_dials(call)
         call.tasks[:] = [
             DialTask(ConnFlag.DYN, t.dest) if isinstance(t, DialTask) and t.flag is ConnFlag.STATIC else t
             for t in call.tasks
@@ -82,11 +84,11 @@ class _DialsSelf(Dialstate):
 
 
 class _StaticSelfDialed(Dialstate):
-    def _add_static_dials(self, call: _Call) -> None:
-        for node_id, task in list(self._static.items()):
+    def add_static_dials(self, call: Call) -> None:
+        for node_id, task in list(self.static.items()):
             error = self.check_dial(task.dest, call.peers)
             if error is None or error is DialError.SELF:
-                self._dialing[node_id] = task.flag
+                self.dialing[node_id] = task.flag
                 call.tasks.append(task)
 
 
@@ -97,13 +99,13 @@ class _AdmitsIncompleteNodes(Dialstate):
 
 
 class _StaticIgnoresNetrestrict(Dialstate):
-    def _add_static_dials(self, call: _Call) -> None:
-        for node_id, task in list(self._static.items()):
+    def add_static_dials(self, call: Call) -> None:
+        for node_id, task in list(self.static.items()):
             error = self.check_dial(task.dest, call.peers)
             if error is DialError.SELF:
-                del self._static[node_id]
+                del self.static[node_id]
             elif error is None or error is DialError.NOT_WHITELISTED:
-                self._dialing[node_id] = task.flag
+                self.dialing[node_id] = task.flag
                 call.tasks.append(task)
 
 
@@ -111,33 +113,33 @@ class _EmptyNetrestrictAdmitsAll(Dialstate):
     def __init__(self, config: Config, profile: Profile) -> None:
         super().__init__(config, profile)
         if config.netrestrict == ():
-            self._netrestrict = None
+            self.netrestrict = None
 
 
 # -- need and budget -------------------------------------------------------------
 
 
 class _BudgetForgetsInFlightDials(Dialstate):
-    def _compute_need(self, peers: Mapping[NodeID, ConnFlag]) -> int:
-        return self._max_dyn_dials - sum(1 for flags in peers.values() if ConnFlag.DYN in flags)
+    def compute_need(self, peers: Mapping[NodeID, ConnFlag]) -> int:
+        return self.max_dyn_dials - sum(1 for flags in peers.values() if ConnFlag.DYN in flags)
 
 
 class _BudgetCountsStaticPeers(Dialstate):
-    def _compute_need(self, peers: Mapping[NodeID, ConnFlag]) -> int:
+    def compute_need(self, peers: Mapping[NodeID, ConnFlag]) -> int:
         static_peers = sum(1 for flags in peers.values() if flags == ConnFlag.STATIC)
-        return super()._compute_need(peers) - static_peers
+        return super().compute_need(peers) - static_peers
 
 
 class _BudgetCountsInboundPeers(Dialstate):
-    def _compute_need(self, peers: Mapping[NodeID, ConnFlag]) -> int:
+    def compute_need(self, peers: Mapping[NodeID, ConnFlag]) -> int:
         inbound = sum(1 for flags in peers.values() if ConnFlag.INBOUND in flags)
-        return super()._compute_need(peers) - inbound
+        return super().compute_need(peers) - inbound
 
 
 class _StaticDialsUseTheBudget(Dialstate):
-    def _add_static_dials(self, call: _Call) -> None:
+    def add_static_dials(self, call: Call) -> None:
         before = len(call.tasks)
-        super()._add_static_dials(call)
+        super().add_static_dials(call)
         call.need -= len(call.tasks) - before
 
 
@@ -152,7 +154,7 @@ class _InclusiveHistory(DialHistory):
 class _HistoryInclusiveExpiry(Dialstate):
     def __init__(self, config: Config, profile: Profile) -> None:
         super().__init__(config, profile)
-        self._hist = _InclusiveHistory()
+        self.hist = _InclusiveHistory()
 
 
 class _HistoryOf29Seconds(Dialstate):
@@ -162,37 +164,37 @@ class _HistoryOf29Seconds(Dialstate):
 
 class _HistoryExpiredAfterTheChecks(Dialstate):
     def new_tasks(self, running: int, peers: Mapping[NodeID, ConnFlag], now: int, table: Sequence[Node]) -> list[Task]:
-        self._record_start(now)
-        call = _Call(peers=peers, now=now, need=self._compute_need(peers))
-        self._add_static_dials(call)
-        self._add_fallback_dial(call)
-        self._add_random_dials(call, table)
-        self._add_lookup_dials(call)
-        self._add_discover(call)
-        self._hist.expire(now)  # too late: the checks above saw entries that have expired
-        self._add_wait(call, running)
+        self.record_start(now)
+        call = Call(peers=peers, now=now, need=self.compute_need(peers))
+        self.add_static_dials(call)
+        self.add_fallback_dial(call)
+        self.add_random_dials(call, table)
+        self.add_lookup_dials(call)
+        self.add_discover(call)
+        self.hist.expire(now)  # too late: the checks above saw entries that have expired
+        self.add_wait(call, running)
         return call.tasks
 
 
 class _DialingNeverCleared(Dialstate):
     def task_done(self, task: Task, now: int, results: Sequence[Node]) -> None:
-        flag = self._dialing.get(task.dest.id) if isinstance(task, DialTask) else None
+        flag = self.dialing.get(task.dest.id) if isinstance(task, DialTask) else None
         super().task_done(task, now, results)
         if isinstance(task, DialTask) and flag is not None and task.flag is ConnFlag.STATIC:
-            self._dialing[task.dest.id] = flag
+            self.dialing[task.dest.id] = flag
 
 
 # -- time and fallback -------------------------------------------------------------
 
 
 class _FallbackAtExactly20s(Dialstate):
-    def _add_fallback_dial(self, call: _Call) -> None:
-        if compute_duration(call.now, self._start) == FALLBACK_INTERVAL:
-            self._start -= 1
-            super()._add_fallback_dial(call)
-            self._start += 1
+    def add_fallback_dial(self, call: Call) -> None:
+        if compute_duration(call.now, self.start) == FALLBACK_INTERVAL:
+            self.start -= 1
+            super().add_fallback_dial(call)
+            self.start += 1
         else:
-            super()._add_fallback_dial(call)
+            super().add_fallback_dial(call)
 
 
 class _StartRecordedAtZero(Dialstate):
@@ -200,42 +202,42 @@ class _StartRecordedAtZero(Dialstate):
         super().__init__(config, profile)
         self._started = False
 
-    def _record_start(self, now: int) -> None:
+    def record_start(self, now: int) -> None:
         if not self._started:
             self._started = True
-            self._start = now
+            self.start = now
 
 
 class _RotationStallsOnRejection(Dialstate):
-    def _add_fallback_dial(self, call: _Call) -> None:
-        before = list(self._bootnodes)
+    def add_fallback_dial(self, call: Call) -> None:
+        before = list(self.bootnodes)
         dialed = len(call.tasks)
-        super()._add_fallback_dial(call)
-        if before != self._bootnodes and len(call.tasks) == dialed:
-            self._bootnodes = before
+        super().add_fallback_dial(call)
+        if before != self.bootnodes and len(call.tasks) == dialed:
+            self.bootnodes = before
 
 
 class _FallbackIgnoresInboundPeers(Dialstate):
-    def _add_fallback_dial(self, call: _Call) -> None:
+    def add_fallback_dial(self, call: Call) -> None:
         dynamic_peers = any(ConnFlag.DYN in flags for flags in call.peers.values())
         if (
             not dynamic_peers
-            and self._bootnodes
+            and self.bootnodes
             and call.need > 0
-            and compute_duration(call.now, self._start) > FALLBACK_INTERVAL
+            and compute_duration(call.now, self.start) > FALLBACK_INTERVAL
         ):
-            bootnode = self._bootnodes.pop(0)
-            self._bootnodes.append(bootnode)
-            if self._add_dial(call, ConnFlag.DYN, bootnode):
+            bootnode = self.bootnodes.pop(0)
+            self.bootnodes.append(bootnode)
+            if self.add_dial(call, ConnFlag.DYN, bootnode):
                 call.need -= 1
 
 
 class _FallbackWithoutNeed(Dialstate):
-    def _add_fallback_dial(self, call: _Call) -> None:
-        if not call.peers and self._bootnodes and compute_duration(call.now, self._start) > FALLBACK_INTERVAL:
-            bootnode = self._bootnodes.pop(0)
-            self._bootnodes.append(bootnode)
-            if self._add_dial(call, ConnFlag.DYN, bootnode):
+    def add_fallback_dial(self, call: Call) -> None:
+        if not call.peers and self.bootnodes and compute_duration(call.now, self.start) > FALLBACK_INTERVAL:
+            bootnode = self.bootnodes.pop(0)
+            self.bootnodes.append(bootnode)
+            if self.add_dial(call, ConnFlag.DYN, bootnode):
                 call.need -= 1
 
 
@@ -254,36 +256,36 @@ class _MonotonicClock(Dialstate):
 
 class _RandomBeforeFallback(Dialstate):
     def new_tasks(self, running: int, peers: Mapping[NodeID, ConnFlag], now: int, table: Sequence[Node]) -> list[Task]:
-        self._record_start(now)
-        call = _Call(peers=peers, now=now, need=self._compute_need(peers))
-        self._hist.expire(now)
-        self._add_static_dials(call)
-        candidates = max(0, _go_div(call.need, 2))
-        self._add_fallback_dial(call)
-        for node in table[: min(candidates, len(table), self._random_buf_len)]:
-            if self._add_dial(call, ConnFlag.DYN, node):
+        self.record_start(now)
+        call = Call(peers=peers, now=now, need=self.compute_need(peers))
+        self.hist.expire(now)
+        self.add_static_dials(call)
+        candidates = max(0, go_div(call.need, 2))
+        self.add_fallback_dial(call)
+        for node in table[: min(candidates, len(table), self.random_buf_len)]:
+            if self.add_dial(call, ConnFlag.DYN, node):
                 call.need -= 1
-        self._add_lookup_dials(call)
-        self._add_discover(call)
-        self._add_wait(call, running)
+        self.add_lookup_dials(call)
+        self.add_discover(call)
+        self.add_wait(call, running)
         return call.tasks
 
 
 class _RandomFromWholeTable(Dialstate):
-    def _add_random_dials(self, call: _Call, table: Sequence[Node]) -> None:
-        wanted = _go_div(call.need, 2)
+    def add_random_dials(self, call: Call, table: Sequence[Node]) -> None:
+        wanted = go_div(call.need, 2)
         for node in table:
             if wanted <= 0:
                 break
-            if self._add_dial(call, ConnFlag.DYN, node):
+            if self.add_dial(call, ConnFlag.DYN, node):
                 call.need -= 1
                 wanted -= 1
 
 
 class _RandomUsesWholeNeed(Dialstate):
-    def _add_random_dials(self, call: _Call, table: Sequence[Node]) -> None:
-        for node in table[: max(0, min(call.need, self._random_buf_len))]:
-            if self._add_dial(call, ConnFlag.DYN, node):
+    def add_random_dials(self, call: Call, table: Sequence[Node]) -> None:
+        for node in table[: max(0, min(call.need, self.random_buf_len))]:
+            if self.add_dial(call, ConnFlag.DYN, node):
                 call.need -= 1
 
 
@@ -291,37 +293,37 @@ class _RandomUsesWholeNeed(Dialstate):
 
 
 class _LookupBufferReversed(Dialstate):
-    def _add_lookup_dials(self, call: _Call) -> None:
-        self._lookup_buf.reverse()
-        super()._add_lookup_dials(call)
-        self._lookup_buf.reverse()
+    def add_lookup_dials(self, call: Call) -> None:
+        self.lookup_buf.reverse()
+        super().add_lookup_dials(call)
+        self.lookup_buf.reverse()
 
 
 class _LookupBufferNotConsumed(Dialstate):
-    def _add_lookup_dials(self, call: _Call) -> None:
-        kept = list(self._lookup_buf)
-        super()._add_lookup_dials(call)
-        self._lookup_buf[:] = kept
+    def add_lookup_dials(self, call: Call) -> None:
+        kept = list(self.lookup_buf)
+        super().add_lookup_dials(call)
+        self.lookup_buf[:] = kept
 
 
 class _LookupBufferCleared(Dialstate):
-    def _add_lookup_dials(self, call: _Call) -> None:
-        super()._add_lookup_dials(call)
-        self._lookup_buf.clear()
+    def add_lookup_dials(self, call: Call) -> None:
+        super().add_lookup_dials(call)
+        self.lookup_buf.clear()
 
 
 class _LookupDropsOnlyDialed(Dialstate):
-    def _add_lookup_dials(self, call: _Call) -> None:
+    def add_lookup_dials(self, call: Call) -> None:
         kept: list[Node] = []
-        for index, node in enumerate(self._lookup_buf):
+        for index, node in enumerate(self.lookup_buf):
             if call.need <= 0:
-                kept.extend(self._lookup_buf[index:])
+                kept.extend(self.lookup_buf[index:])
                 break
-            if self._add_dial(call, ConnFlag.DYN, node):
+            if self.add_dial(call, ConnFlag.DYN, node):
                 call.need -= 1
             else:
                 kept.append(node)
-        self._lookup_buf[:] = kept
+        self.lookup_buf[:] = kept
 
 
 class _LookupResultsDeduplicated(Dialstate):
@@ -331,15 +333,15 @@ class _LookupResultsDeduplicated(Dialstate):
 
 
 class _ConcurrentLookups(Dialstate):
-    def _add_discover(self, call: _Call) -> None:
-        self._lookup_running = False
-        super()._add_discover(call)
+    def add_discover(self, call: Call) -> None:
+        self.lookup_running = False
+        super().add_discover(call)
 
 
 class _DiscoverWhenBufferSuffices(Dialstate):
-    def _add_discover(self, call: _Call) -> None:
-        if len(self._lookup_buf) <= call.need and not self._lookup_running:
-            self._lookup_running = True
+    def add_discover(self, call: Call) -> None:
+        if len(self.lookup_buf) <= call.need and not self.lookup_running:
+            self.lookup_running = True
             call.tasks.append(DiscoverTask())
 
 
@@ -347,32 +349,32 @@ class _DiscoverWhenBufferSuffices(Dialstate):
 
 
 class _WaitsWhileTasksRun(Dialstate):
-    def _add_wait(self, call: _Call, running: int) -> None:
-        super()._add_wait(call, 0)
+    def add_wait(self, call: Call, running: int) -> None:
+        super().add_wait(call, 0)
 
 
 class _WaitOneSecondLong(Dialstate):
-    def _add_wait(self, call: _Call, running: int) -> None:
-        super()._add_wait(call, running)
+    def add_wait(self, call: Call, running: int) -> None:
+        super().add_wait(call, running)
         call.tasks[:] = [WaitTask(t.duration + SECOND) if isinstance(t, WaitTask) else t for t in call.tasks]
 
 
 class _WaitForLatestExpiry(Dialstate):
-    def _add_wait(self, call: _Call, running: int) -> None:
-        if running == 0 and not call.tasks and len(self._hist) > 0:
-            latest = max(entry[0] for entry in self._hist._heap)
+    def add_wait(self, call: Call, running: int) -> None:
+        if running == 0 and not call.tasks and len(self.hist) > 0:
+            latest = max(expiry for expiry, _ in self.hist.get_entries())
             call.tasks.append(WaitTask(compute_duration(latest, call.now)))
 
 
 class _WaitDoneDropsItsEntry(Dialstate):
     def task_done(self, task: Task, now: int, results: Sequence[Node]) -> None:
         super().task_done(task, now, results)
-        if isinstance(task, WaitTask) and len(self._hist) > 0:
-            self._hist.remove(self._hist._heap[0][2])
+        if isinstance(task, WaitTask) and len(self.hist) > 0:
+            self.hist.remove(self.hist.get_entries()[0][1])
 
 
 class _NeverWaits(Dialstate):
-    def _add_wait(self, call: _Call, running: int) -> None:
+    def add_wait(self, call: Call, running: int) -> None:
         return None
 
 
@@ -383,18 +385,18 @@ class _StaticDialedOnce(Dialstate):
     def task_done(self, task: Task, now: int, results: Sequence[Node]) -> None:
         super().task_done(task, now, results)
         if isinstance(task, DialTask) and task.flag is ConnFlag.STATIC:
-            self._static.pop(task.dest.id, None)
+            self.static.pop(task.dest.id, None)
 
 
 class _AddStaticKeepsOldEndpoint(Dialstate):
     def add_static(self, node: Node) -> None:
-        if node.id not in self._static:
+        if node.id not in self.static:
             super().add_static(node)
 
 
 class _RemoveStaticKeepsHistory(Dialstate):
     def remove_static(self, node: Node) -> None:
-        self._static.pop(node.id, None)
+        self.static.pop(node.id, None)
 
 
 class _RemoveStaticForgotten(Dialstate):
@@ -405,7 +407,7 @@ class _RemoveStaticForgotten(Dialstate):
 class _RemoveStaticClearsHistory(Dialstate):
     def remove_static(self, node: Node) -> None:
         super().remove_static(node)
-        self._hist.remove(node.id)
+        self.hist.remove(node.id)
 
 
 # -- task execution (section 10) ---------------------------------------------------------------
@@ -453,8 +455,8 @@ class _LookupsNotSpaced(Dialstate):
 
 
 class _StaticTaskIdentityLost(Dialstate):
-    def _add_static_dials(self, call: _Call) -> None:
-        super()._add_static_dials(call)
+    def add_static_dials(self, call: Call) -> None:
+        super().add_static_dials(call)
         call.tasks[:] = [get_task_snapshot(t) for t in call.tasks]  # fresh copies: identity lost
 
 
@@ -496,7 +498,7 @@ class Member:
     name: str
     requirement: str
     description: str
-    checks: tuple[str, ...]
+    checks: tuple[Verdict, ...]
     implementation: type[Dialstate]
     profile: Profile = Profile.GETH_1_7
     strict_only_because: str = ""
@@ -516,57 +518,57 @@ MEMBERS: tuple[Member, ...] = (
         "dials_connected_peers",
         "DS-CHECK-1",
         "checkDial forgets the already-connected check.",
-        ("NO_DOUBLE_DIAL",),
+        (Verdict.NO_DOUBLE_DIAL,),
         _DialsConnectedPeers,
     ),
     Member(
         "dials_twice_in_one_answer",
         "NO_DOUBLE_DIAL",
         "a node met twice in one call (table and lookup, or duplicated) is dialed twice.",
-        ("NO_DOUBLE_DIAL", "DYN_BUDGET"),
+        (Verdict.NO_DOUBLE_DIAL, Verdict.DYN_BUDGET),
         _DialsTwiceInOneAnswer,
     ),
     Member(
         "static_dialed_as_dynamic",
         "DS-TASKS-1",
         "static dial tasks carry the dyn flag.",
-        ("DYN_BUDGET", "STATIC_REDIAL", "KNOWN_CANDIDATE"),
+        (Verdict.DYN_BUDGET, Verdict.STATIC_REDIAL, Verdict.KNOWN_CANDIDATE),
         _StaticDialedAsDynamic,
     ),
-    Member("dials_self", "NEVER_SELF", "checkDial forgets the is-self check.", ("NEVER_SELF",), _DialsSelf),
+    Member("dials_self", "NEVER_SELF", "checkDial forgets the is-self check.", (Verdict.NEVER_SELF,), _DialsSelf),
     Member(
         "static_self_dialed",
         "DS-STATIC-2",
         "a static node for our own ID is kept and dialed.",
-        ("NEVER_SELF",),
+        (Verdict.NEVER_SELF,),
         _StaticSelfDialed,
     ),
     Member(
         "admits_incomplete_nodes",
         "DS-NET-1",
         "a node without an IP passes netrestrict.",
-        ("NETRESTRICT",),
+        (Verdict.NETRESTRICT,),
         _AdmitsIncompleteNodes,
     ),
     Member(
         "static_ignores_netrestrict",
         "DS-STATIC-2",
         "restricted static nodes are kept and dialed.",
-        ("NETRESTRICT",),
+        (Verdict.NETRESTRICT,),
         _StaticIgnoresNetrestrict,
     ),
     Member(
         "empty_netrestrict_admits_all",
         "DS-NET-1",
         "an empty restriction list is taken as no restriction.",
-        ("NETRESTRICT",),
+        (Verdict.NETRESTRICT,),
         _EmptyNetrestrictAdmitsAll,
     ),
     Member(
         "budget_forgets_in_flight_dials",
         "DS-NEED-1",
         "need ignores outstanding dynamic dials.",
-        ("DYN_BUDGET", "RANDOM_HALF"),
+        (Verdict.DYN_BUDGET, Verdict.RANDOM_HALF),
         _BudgetForgetsInFlightDials,
     ),
     Member(
@@ -589,98 +591,98 @@ MEMBERS: tuple[Member, ...] = (
         "static_dials_use_the_budget",
         "DS-STATIC-1",
         "static dials decrease the dynamic need.",
-        ("BOOTNODE_ROTATION",),
+        (Verdict.BOOTNODE_ROTATION,),
         _StaticDialsUseTheBudget,
     ),
     Member(
         "history_inclusive_expiry",
         "DS-HIST-3",
         "a history entry stops blocking at its expiry (<= for <).",
-        ("HISTORY_EXPIRY", "WAIT_EXPIRE"),
+        (Verdict.HISTORY_EXPIRY, Verdict.WAIT_EXPIRE),
         _HistoryInclusiveExpiry,
     ),
     Member(
         "history_of_29_seconds",
         "DS-HIST-1",
         "finished dials block their node for 29 s, not 30 s.",
-        ("HISTORY_EXPIRY", "WAIT_EXPIRE"),
+        (Verdict.HISTORY_EXPIRY, Verdict.WAIT_EXPIRE),
         _HistoryOf29Seconds,
     ),
     Member(
         "history_expired_after_the_checks",
         "DS-HIST-2",
         "the history is expired at the end of newTasks, after the checks.",
-        ("STATIC_REDIAL", "WAIT_EXPIRE", "BOOTNODE_ROTATION"),
+        (Verdict.STATIC_REDIAL, Verdict.WAIT_EXPIRE, Verdict.BOOTNODE_ROTATION),
         _HistoryExpiredAfterTheChecks,
     ),
     Member(
         "dialing_never_cleared",
         "DS-HIST-1",
         "a finished static dial leaves its node marked as dialing.",
-        ("STATIC_REDIAL",),
+        (Verdict.STATIC_REDIAL,),
         _DialingNeverCleared,
     ),
     Member(
         "fallback_at_exactly_20s",
         "DS-FALLBACK-1",
         "the bootnode fallback fires when exactly 20 s have passed (>= for >).",
-        ("BOOTNODE_ROTATION",),
+        (Verdict.BOOTNODE_ROTATION,),
         _FallbackAtExactly20s,
     ),
     Member(
         "start_recorded_at_zero",
         "DS-TIME-2",
         "a call at the zero instant records it as the start.",
-        ("BOOTNODE_ROTATION",),
+        (Verdict.BOOTNODE_ROTATION,),
         _StartRecordedAtZero,
     ),
     Member(
         "rotation_stalls_on_rejection",
         "BOOTNODE_ROTATION",
         "a rejected bootnode keeps its turn in the rotation.",
-        ("BOOTNODE_ROTATION",),
+        (Verdict.BOOTNODE_ROTATION,),
         _RotationStallsOnRejection,
     ),
     Member(
         "fallback_ignores_inbound_peers",
         "DS-FALLBACK-1",
         "the fallback counts only dynamic peers as peers.",
-        ("BOOTNODE_ROTATION", "RANDOM_HALF"),
+        (Verdict.BOOTNODE_ROTATION, Verdict.RANDOM_HALF),
         _FallbackIgnoresInboundPeers,
     ),
     Member(
         "fallback_without_need",
         "DS-FALLBACK-1",
         "the fallback fires even when the dynamic budget is used up.",
-        ("DYN_BUDGET", "BOOTNODE_ROTATION"),
+        (Verdict.DYN_BUDGET, Verdict.BOOTNODE_ROTATION),
         _FallbackWithoutNeed,
     ),
     Member(
         "monotonic_clock",
         "DS-TIME-1",
         "times that go backwards are replaced by the latest time seen.",
-        ("WAIT_EXPIRE", "HISTORY_EXPIRY", "STATIC_REDIAL"),
+        (Verdict.WAIT_EXPIRE, Verdict.HISTORY_EXPIRY, Verdict.STATIC_REDIAL),
         _MonotonicClock,
     ),
     Member(
         "random_before_fallback",
         "DS-RANDOM-1",
         "random candidates are computed before the bootnode step.",
-        ("RANDOM_HALF", "DYN_BUDGET"),
+        (Verdict.RANDOM_HALF, Verdict.DYN_BUDGET),
         _RandomBeforeFallback,
     ),
     Member(
         "random_from_whole_table",
         "DS-RANDOM-1",
         "table nodes are tried past the first need/2 until need/2 are dialed.",
-        ("RANDOM_HALF",),
+        (Verdict.RANDOM_HALF,),
         _RandomFromWholeTable,
     ),
     Member(
         "random_uses_whole_need",
         "RANDOM_HALF",
         "the whole need, not half of it, is dialed from the table.",
-        ("RANDOM_HALF",),
+        (Verdict.RANDOM_HALF,),
         _RandomUsesWholeNeed,
     ),
     Member(
@@ -695,7 +697,7 @@ MEMBERS: tuple[Member, ...] = (
         "lookup_buffer_not_consumed",
         "DS-LOOKUP-1",
         "tried lookup results stay in the buffer and are tried again.",
-        ("KNOWN_CANDIDATE",),
+        (Verdict.KNOWN_CANDIDATE,),
         _LookupBufferNotConsumed,
     ),
     Member(
@@ -726,7 +728,7 @@ MEMBERS: tuple[Member, ...] = (
         "concurrent_lookups",
         "SINGLE_LOOKUP",
         "a discover task starts while one is running.",
-        ("SINGLE_LOOKUP",),
+        (Verdict.SINGLE_LOOKUP,),
         _ConcurrentLookups,
     ),
     Member(
@@ -741,71 +743,71 @@ MEMBERS: tuple[Member, ...] = (
         "waits_while_tasks_run",
         "DS-WAIT-1",
         "a wait task is returned while other tasks run.",
-        ("WAIT_EXPIRE",),
+        (Verdict.WAIT_EXPIRE,),
         _WaitsWhileTasksRun,
     ),
     Member(
         "wait_one_second_long",
         "WAIT_EXPIRE",
         "the wait lasts one second longer than the earliest expiry.",
-        ("WAIT_EXPIRE",),
+        (Verdict.WAIT_EXPIRE,),
         _WaitOneSecondLong,
     ),
     Member(
         "wait_for_latest_expiry",
         "DS-WAIT-1",
         "the wait lasts until the latest expiry, not the earliest.",
-        ("WAIT_EXPIRE",),
+        (Verdict.WAIT_EXPIRE,),
         _WaitForLatestExpiry,
     ),
-    Member("never_waits", "DS-WAIT-1", "no wait task is ever returned.", ("WAIT_EXPIRE",), _NeverWaits),
+    Member("never_waits", "DS-WAIT-1", "no wait task is ever returned.", (Verdict.WAIT_EXPIRE,), _NeverWaits),
     Member(
         "static_dialed_once",
         "STATIC_REDIAL",
         "a static node is forgotten after its first dial.",
-        ("STATIC_REDIAL",),
+        (Verdict.STATIC_REDIAL,),
         _StaticDialedOnce,
     ),
     Member(
         "add_static_keeps_old_endpoint",
         "DS-STATIC-4",
         "adding a known static node keeps its old task and endpoint.",
-        ("STATIC_REDIAL",),
+        (Verdict.STATIC_REDIAL,),
         _AddStaticKeepsOldEndpoint,
     ),
     Member(
         "resolve_ignores_throttle",
         "RESOLVE_THROTTLE",
         "a dial task resolves whenever it needs to, however recently it resolved.",
-        ("RESOLVE_THROTTLE",),
+        (Verdict.RESOLVE_THROTTLE,),
         _ResolveIgnoresThrottle,
     ),
     Member(
         "backoff_never_doubles",
         "RESOLVE_BACKOFF",
         "a failed resolve leaves the delay at 60 s instead of doubling it.",
-        ("RESOLVE_BACKOFF",),
+        (Verdict.RESOLVE_BACKOFF,),
         _BackoffNeverDoubles,
     ),
     Member(
         "no_static_retry",
         "STATIC_RETRY",
         "a static dial whose connection failed is not resolved and dialed again.",
-        ("STATIC_RETRY",),
+        (Verdict.STATIC_RETRY,),
         _NoStaticRetry,
     ),
     Member(
         "dials_incomplete_nodes",
         "INCOMPLETE_NEEDS_RESOLVE",
         "a destination without an IP is dialed as it is, without resolving it.",
-        ("INCOMPLETE_NEEDS_RESOLVE",),
+        (Verdict.INCOMPLETE_NEEDS_RESOLVE,),
         _DialsIncompleteNodes,
     ),
     Member(
         "lookups_not_spaced",
         "LOOKUP_SPACING",
         "a lookup starts at once, however recently the previous one started.",
-        ("LOOKUP_SPACING",),
+        (Verdict.LOOKUP_SPACING,),
         _LookupsNotSpaced,
     ),
     Member(
@@ -820,42 +822,42 @@ MEMBERS: tuple[Member, ...] = (
         "failed_resolve_not_recorded",
         "EX-RESOLVE-4",
         "a failed resolve does not record its time, so the next dial resolves again at once.",
-        ("EX-RESOLVE-4", "RESOLVE_THROTTLE"),
+        (Verdict.EX_RESOLVE_4, Verdict.RESOLVE_THROTTLE),
         _FailedResolveNotRecorded,
     ),
     Member(
         "resolves_without_discovery",
         "EX-RESOLVE-1",
         "a dial task resolves even when the server has no discovery table.",
-        ("EX-RESOLVE-1",),
+        (Verdict.EX_RESOLVE_1,),
         _ResolvesWithoutDiscovery,
     ),
     Member(
         "wait_sleeps_full_expiration",
         "EX-WAIT-1",
         "a wait task sleeps the whole 30 s history expiration instead of its duration.",
-        ("EX-WAIT-1",),
+        (Verdict.EX_WAIT_1,),
         _WaitSleepsFullExpiration,
     ),
     Member(
         "wait_done_drops_its_entry",
         "DS-DONE-1",
         "a finished wait task drops the history entry it waited for, expired or not.",
-        ("HISTORY_EXPIRY", "WAIT_EXPIRE", "STATIC_REDIAL"),
+        (Verdict.HISTORY_EXPIRY, Verdict.WAIT_EXPIRE, Verdict.STATIC_REDIAL),
         _WaitDoneDropsItsEntry,
     ),
     Member(
         "remove_static_forgotten",
         "DS-STATIC-4",
         "remove_static does nothing, so the node is still dialed as static.",
-        ("KNOWN_CANDIDATE",),
+        (Verdict.KNOWN_CANDIDATE,),
         _RemoveStaticForgotten,
     ),
     Member(
         "remove_static_keeps_history",
         "DS-STATIC-5",
         "under geth-1.8, remove_static leaves the node's history entry.",
-        ("STATIC_REDIAL", "WAIT_EXPIRE"),
+        (Verdict.STATIC_REDIAL, Verdict.WAIT_EXPIRE),
         _RemoveStaticKeepsHistory,
         Profile.GETH_1_8,
     ),
@@ -863,7 +865,7 @@ MEMBERS: tuple[Member, ...] = (
         "remove_static_clears_history_1_7",
         "DS-STATIC-5",
         "under geth-1.7, remove_static also clears the node's history.",
-        ("HISTORY_EXPIRY", "WAIT_EXPIRE"),
+        (Verdict.HISTORY_EXPIRY, Verdict.WAIT_EXPIRE),
         _RemoveStaticClearsHistory,
     ),
 )
@@ -877,14 +879,20 @@ def get_member(name: str) -> Member:
     raise KeyError(name)
 
 
-def _factory(member: Member) -> Callable[[Config, Profile], Dialstate]:
+def __getattr__(name: str) -> DialstateFactory:
+    """Return the factory of the member called ``name``: ``--impl dialcheck.conformance.zoo:<name>``."""
+    try:
+        member = get_member(name)
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
     def create(config: Config, profile: Profile) -> Dialstate:
         return member.create(config, profile)
 
-    create.__name__ = member.name
+    create.__name__ = create.__qualname__ = member.name
     create.__doc__ = f"Create the zoo member {member.name}: {member.description}"
     return create
 
 
-for _member in MEMBERS:
-    globals()[_member.name] = _factory(_member)
+def __dir__() -> list[str]:
+    return sorted([*__all__, *(member.name for member in MEMBERS)])

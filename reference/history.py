@@ -44,6 +44,10 @@ class DialHistory:
         # DS-HIST-4: "deciding membership MUST NOT take time that grows with the entries".
         return self._count[node_id] > 0
 
+    def get_entries(self) -> list[tuple[int, NodeID]]:
+        """Return every entry as (expiry, node ID), earliest first (equal expiries in the order added)."""
+        return [(expiry, node_id) for expiry, _, node_id in sorted(self._heap)]
+
     def get_min_expiry(self) -> int:
         """Return the earliest expiry; the history must not be empty."""
         return self._heap[0][0]

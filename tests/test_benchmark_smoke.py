@@ -35,5 +35,5 @@ def test_a_prepared_history_call_refuses_every_candidate_and_changes_nothing_DS_
         before = copy.deepcopy(ds.__dict__)
         assert ds.new_tasks(1, peers, bench.NOW, bench._TABLE) == []
         after = ds.__dict__
-        assert len(after["_hist"]) == len(before["_hist"]) == 50
-        assert after["_dialing"] == before["_dialing"] and after["_lookup_buf"] == before["_lookup_buf"]
+        assert len(after["hist"]) == len(before["hist"]) == 50
+        assert after["dialing"] == before["dialing"] and after["lookup_buf"] == before["lookup_buf"]

@@ -41,15 +41,15 @@ class TestCheckDial:
 
     def test_refuses_in_geths_order(self) -> None:
         ds = Dialstate(config(max_dyn_dials=4, netrestrict=["10.0.0.0/24"]))
-        ds._dialing[SELF] = ConnFlag.DYN
-        ds._hist.add(SELF, 100 * S)
+        ds.dialing[SELF] = ConnFlag.DYN
+        ds.hist.add(SELF, 100 * S)
         me = node(255)
         assert ds.check_dial(me, {SELF: ConnFlag.INBOUND}) is DialError.ALREADY_DIALING
-        del ds._dialing[SELF]
+        del ds.dialing[SELF]
         assert ds.check_dial(me, {SELF: ConnFlag.INBOUND}) is DialError.ALREADY_CONNECTED
         assert ds.check_dial(node(255, ip="192.168.0.1"), {}) is DialError.SELF
         assert ds.check_dial(node(3, ip="192.168.0.1"), {}) is DialError.NOT_WHITELISTED
-        ds._hist.add(nid(3), 100 * S)
+        ds.hist.add(nid(3), 100 * S)
         assert ds.check_dial(node(3), {}) is DialError.RECENTLY_DIALED
         assert ds.check_dial(node(4), {}) is None
 
@@ -65,9 +65,9 @@ class TestCheckDial:
     def test_a_static_entry_for_self_that_is_connected_is_kept_DS_STATIC_2(self) -> None:
         ds = Dialstate(config(static=[node(255)]))
         assert ds.new_tasks(0, peers(n255=ConnFlag.INBOUND), 1 * S, []) == []
-        assert SELF in ds._static
+        assert SELF in ds.static
         assert ds.new_tasks(0, {}, 2 * S, []) == []
-        assert SELF not in ds._static
+        assert SELF not in ds.static
 
 
 class TestNeed:
@@ -97,11 +97,11 @@ class TestNeed:
         ds.new_tasks(0, {}, 1 * S, [])
         discover = ds.new_tasks(0, {}, 1 * S, [])
         assert discover == []
-        ds._lookup_running = False
-        ds._lookup_buf = [node(5), node(6)]
+        ds.lookup_running = False
+        ds.lookup_buf = [node(5), node(6)]
         crowded = peers(n1=ConnFlag.DYN, n2=ConnFlag.DYN, n3=ConnFlag.DYN)
         assert ds.new_tasks(1, crowded, 2 * S, [node(7)]) == []
-        assert ds._lookup_buf == [node(5), node(6)]
+        assert ds.lookup_buf == [node(5), node(6)]
 
     def test_outstanding_dynamic_dials_count_until_done(self) -> None:
         ds = Dialstate(config(max_dyn_dials=2))
@@ -118,9 +118,9 @@ class TestStartAndFallback:
     def test_a_call_at_the_zero_instant_leaves_start_unset(self) -> None:
         ds = Dialstate(config(max_dyn_dials=2, bootnodes=[node(1)]))
         ds.new_tasks(1, {}, 0, [])
-        assert ds._start == 0
+        assert ds.start == 0
         ds.new_tasks(1, {}, 15 * S, [])
-        assert ds._start == 15 * S
+        assert ds.start == 15 * S
 
     def test_fallback_needs_strictly_more_than_twenty_seconds(self) -> None:
         ds = Dialstate(config(max_dyn_dials=2, bootnodes=[node(1)]))
@@ -146,9 +146,9 @@ class TestStartAndFallback:
     def test_a_rejected_bootnode_still_rotates(self) -> None:
         ds = Dialstate(config(max_dyn_dials=2, bootnodes=[node(1), node(2)]))
         ds.new_tasks(1, {}, 1 * S, [])
-        ds._hist.add(nid(1), 100 * S)
+        ds.hist.add(nid(1), 100 * S)
         assert ds.new_tasks(1, {}, 30 * S, []) == []
-        assert ds._bootnodes == [node(2), node(1)]
+        assert ds.bootnodes == [node(2), node(1)]
         assert keys(ds.new_tasks(1, {}, 31 * S, [])) == keys([dyn(2)])
 
     def test_random_candidates_are_computed_after_the_fallback_DS_RANDOM_1(self) -> None:
@@ -190,9 +190,9 @@ class TestLookups:
         ds = Dialstate(config(max_dyn_dials=2))
         [discover] = ds.new_tasks(0, {}, 1 * S, [])
         ds.task_done(discover, 2 * S, [node(255), node(1), node(1), node(2), node(3)])
-        assert ds._lookup_buf == [node(255), node(1), node(1), node(2), node(3)]
+        assert ds.lookup_buf == [node(255), node(1), node(1), node(2), node(3)]
         assert keys(ds.new_tasks(0, {}, 3 * S, [])) == keys([dyn(1), dyn(2)])
-        assert ds._lookup_buf == [node(3)]
+        assert ds.lookup_buf == [node(3)]
 
     def test_only_one_lookup_runs_at_a_time(self) -> None:
         ds = Dialstate(config(max_dyn_dials=2))
@@ -229,9 +229,9 @@ class TestWait:
         [dial] = ds.new_tasks(0, {}, 1 * S, [])
         ds.task_done(dial, 2 * S, [])
         [wait] = ds.new_tasks(0, {}, 3 * S, [])
-        before = (dict(ds._dialing), list(ds._lookup_buf), ds._lookup_running, len(ds._hist))
+        before = (dict(ds.dialing), list(ds.lookup_buf), ds.lookup_running, len(ds.hist))
         ds.task_done(wait, 32 * S, [])
-        assert (dict(ds._dialing), list(ds._lookup_buf), ds._lookup_running, len(ds._hist)) == before
+        assert (dict(ds.dialing), list(ds.lookup_buf), ds.lookup_running, len(ds.hist)) == before
 
     def test_a_wait_duration_saturates_like_go(self) -> None:
         ds = Dialstate(config(static=[node(1)]))
@@ -255,10 +255,10 @@ class TestStatics:
 
     def test_add_static_replaces_the_task_object(self) -> None:
         ds = Dialstate(config(static=[node(1)]))
-        old = ds._static[nid(1)]
+        old = ds.static[nid(1)]
         ds.add_static(node(1, tcp=1))
-        assert ds._static[nid(1)] is not old
-        assert ds._static[nid(1)].dest == node(1, tcp=1)
+        assert ds.static[nid(1)] is not old
+        assert ds.static[nid(1)].dest == node(1, tcp=1)
 
     def test_a_static_resolved_outside_netrestrict_is_deleted(self) -> None:
         ds = Dialstate(config(static=[node(1)], netrestrict=["10.0.0.0/8"]))
@@ -267,22 +267,22 @@ class TestStatics:
         task.dest = node(1, ip="192.168.1.1")
         ds.task_done(task, 2 * S, [])
         assert ds.new_tasks(1, {}, 40 * S, []) == []
-        assert nid(1) not in ds._static
+        assert nid(1) not in ds.static
 
     def test_an_incomplete_static_is_deleted_under_any_restriction(self) -> None:
         ds = Dialstate(config(static=[node(1, ip=None)], netrestrict=["0.0.0.0/0"]))
         assert ds.new_tasks(0, {}, 1 * S, []) == []
-        assert ds._static == {}
+        assert ds.static == {}
 
     def test_a_static_refused_for_other_reasons_is_kept(self) -> None:
         ds = Dialstate(config(static=[node(1)]))
         assert ds.new_tasks(0, peers(n1=ConnFlag.INBOUND), 1 * S, []) == []
-        assert nid(1) in ds._static
+        assert nid(1) in ds.static
 
     def test_remove_static_of_an_unknown_node_is_harmless(self) -> None:
         ds = Dialstate(config(), Profile.GETH_1_8)
         ds.remove_static(node(7))
-        assert ds._static == {}
+        assert ds.static == {}
 
     @pytest.mark.parametrize(
         ("profile", "expected"),
@@ -312,15 +312,15 @@ class TestTaskDone:
     def test_a_finished_dial_enters_history_whatever_its_outcome(self) -> None:
         ds = Dialstate(config(max_dyn_dials=2))
         [task, _] = ds.new_tasks(0, {}, 1 * S, [node(1)])
-        assert ds._dialing == {nid(1): ConnFlag.DYN}
+        assert ds.dialing == {nid(1): ConnFlag.DYN}
         ds.task_done(task, 5 * S, [])
-        assert nid(1) not in ds._dialing
-        assert ds._hist.contains(nid(1)) and ds._hist.get_min_expiry() == 35 * S
+        assert nid(1) not in ds.dialing
+        assert ds.hist.contains(nid(1)) and ds.hist.get_min_expiry() == 35 * S
 
     def test_a_finished_lookup_appends_all_results_unfiltered(self) -> None:
         ds = Dialstate(config(max_dyn_dials=2))
         [discover] = ds.new_tasks(0, {}, 1 * S, [])
-        ds._lookup_buf = [node(9)]
+        ds.lookup_buf = [node(9)]
         ds.task_done(discover, 2 * S, [node(255), node(1), node(1, ip=None)])
-        assert not ds._lookup_running
-        assert ds._lookup_buf == [node(9), node(255), node(1), node(1, ip=None)]
+        assert not ds.lookup_running
+        assert ds.lookup_buf == [node(9), node(255), node(1), node(1, ip=None)]

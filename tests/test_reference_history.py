@@ -71,3 +71,10 @@ def test_membership_never_scans_the_history_DS_HIST_4() -> None:
     hist.add("ffff", 5000)
     hist.expire(10)
     assert not hist.contains("0001") and hist.contains("0010") and hist.contains("ffff")
+
+
+def test_the_entries_are_listed_earliest_first_and_equal_expiries_in_the_order_added() -> None:
+    hist = DialHistory()
+    for node_id, expiry in [("03", 50), ("01", 10), ("02", 50), ("04", 10)]:
+        hist.add(node_id, expiry)
+    assert hist.get_entries() == [(10, "01"), (10, "04"), (50, "03"), (50, "02")]

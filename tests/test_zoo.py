@@ -145,3 +145,14 @@ def test_the_default_run_reaches_every_listed_situation(default_runs: dict[tuple
         if profile is Profile.GETH_1_7:
             missing.discard(Situation.REMOVE_STATIC_CLEARED_HISTORY)
         assert not missing, (profile, level, sorted(s.name for s in missing))
+
+
+def test_the_zoo_finds_members_by_name_through_its_registry() -> None:
+    import dialcheck.conformance.zoo as zoo
+
+    assert zoo.dials_self.__name__ == "dials_self" and get_member("dials_self").description in str(
+        zoo.dials_self.__doc__
+    )
+    assert "dials_self" in dir(zoo)
+    with pytest.raises(AttributeError, match="no_such_member"):
+        zoo.no_such_member  # noqa: B018
