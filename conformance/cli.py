@@ -11,37 +11,25 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.metadata
 import os
 import shlex
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, NoReturn, Optional
+from typing import TYPE_CHECKING, Iterator, NoReturn, Optional
 
 from dialcheck.conformance.execution_checks import supports_execution
 from dialcheck.conformance.loader import REFERENCE_SPEC, get_new_spelling, load_factory
-from dialcheck.conformance.machine import RunContext
-from dialcheck.conformance.mutants import (
-    format_matrix_header,
-    format_row,
-    format_summary,
-    is_gap,
-    run_mutants,
-    write_matrix_json,
-)
-from dialcheck.conformance.process import WireFault
-from dialcheck.conformance.replay import format_failure, replay_trace
-from dialcheck.conformance.report import format_failure_report, format_stats, format_verdict, write_json, write_junit
-from dialcheck.conformance.runner import (
+from dialcheck.conformance.options import (
     DEFAULT_EXAMPLES,
     DEFAULT_STEPS,
     HYPOTHESIS_PROFILES,
     RunOptions,
     get_default_hypothesis_profile,
-    run_conformance,
 )
+from dialcheck.conformance.process import WireFault
+from dialcheck.conformance.replay import format_failure, replay_trace
 from dialcheck.conformance.serve import get_served_profiles, serve
 from dialcheck.conformance.session import Level
 from dialcheck.conformance.trace import Trace, load_trace
@@ -51,10 +39,12 @@ from dialcheck.conformance.vectors import DEFAULT_STEPS as DEFAULT_VECTOR_STEPS
 from dialcheck.conformance.vectors import INDEX, VectorError, generate_vectors
 from dialcheck.conformance.wire import EXTENSION_EXECUTE, PROTOCOL, Hello
 from dialcheck.conformance.wire_adapter import DEFAULT_TIMEOUT, WireSession
-from dialcheck.conformance.zoo import MEMBERS
 from dialcheck.spec.contract import DialstateFactory
 from dialcheck.spec.model import Config, Profile
 from dialcheck.spec.verdicts import BadInput, DialcheckError, FormatError
+
+if TYPE_CHECKING:
+    from dialcheck.conformance.machine import RunContext
 
 __all__ = ["main", "EXIT_OK", "EXIT_FAIL", "EXIT_USAGE"]
 
@@ -361,11 +351,11 @@ def _run_replay(args: argparse.Namespace) -> int:
     return EXIT_FAIL if failed else EXIT_OK
 
 
-def _make_progress() -> Callable[[RunContext, float], None]:
+def _make_progress() -> Callable[["RunContext", float], None]:
     """Return a progress printer for a terminal: examples, steps and elapsed time, twice a second."""
     last = [-1.0]
 
-    def show(context: RunContext, elapsed: float) -> None:
+    def show(context: "RunContext", elapsed: float) -> None:
         if elapsed - last[0] >= 0.5:
             last[0] = elapsed
             line = f"dialcheck run: {context.examples:,} examples, {context.steps:,} steps, {elapsed:.0f}s"
@@ -382,6 +372,16 @@ def _write_report(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def _run_run(args: argparse.Namespace) -> int:
+    # The run needs Hypothesis; serve and replay start without it.
+    from dialcheck.conformance.report import (
+        format_failure_report,
+        format_stats,
+        format_verdict,
+        write_json,
+        write_junit,
+    )
+    from dialcheck.conformance.runner import run_conformance
+
     profile = Profile(args.profile)
     with _open_subject(args, [profile]) as subject:
         options = RunOptions(
@@ -424,6 +424,16 @@ def _run_run(args: argparse.Namespace) -> int:
 
 
 def _run_mutants(args: argparse.Namespace) -> int:
+    from dialcheck.conformance.mutants import (
+        format_matrix_header,
+        format_row,
+        format_summary,
+        is_gap,
+        run_mutants,
+        write_matrix_json,
+    )
+    from dialcheck.conformance.zoo import MEMBERS
+
     names = {m.name for m in MEMBERS}
     unknown = sorted(set(args.member or ()) - names)
     if unknown:
@@ -477,6 +487,8 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 
 def _get_version() -> str:
+    import importlib.metadata
+
     try:
         return importlib.metadata.version("dialcheck")
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from typing import Optional
 
 from dialcheck.conformance.render import format_node_id, format_time
-from dialcheck.reference.netrestrict import Netlist
 from dialcheck.spec.execution import Execution
 from dialcheck.spec.model import (
     DIAL_HISTORY_EXPIRATION,
@@ -50,6 +49,7 @@ from dialcheck.spec.model import (
     WaitTask,
     compute_duration,
 )
+from dialcheck.spec.netrestrict import Netlist
 from dialcheck.spec.verdicts import Verdict
 
 __all__ = ["Violation", "Situation", "InvariantChecker"]

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from dialcheck.conformance.runner import RunOptions, RunReport, run_conformance
+from dialcheck.conformance.options import RunOptions
+from dialcheck.conformance.runner import RunReport, run_conformance
 from dialcheck.conformance.session import Level
 from dialcheck.conformance.trace import Trace
 from dialcheck.conformance.zoo import MEMBERS, Member

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from dialcheck.conformance.loader import ImplementationError, load_factory
+from dialcheck.conformance.options import RunOptions, get_default_hypothesis_profile
 from dialcheck.conformance.report import format_failure_report, format_verdict
-from dialcheck.conformance.runner import RunOptions, get_default_hypothesis_profile, run_conformance
+from dialcheck.conformance.runner import run_conformance
 from dialcheck.conformance.session import Level
 from dialcheck.spec.model import Profile
 

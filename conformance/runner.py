@@ -28,7 +28,6 @@ its own example database, so results never mix.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import time
 from collections.abc import Callable
@@ -44,26 +43,16 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from dialcheck.conformance.invariants import Situation
 from dialcheck.conformance.machine import DialMachine, RunAborted, RunContext
+from dialcheck.conformance.options import RunOptions
 from dialcheck.conformance.replay import replay_trace
-from dialcheck.conformance.session import Level, Nonconformance
+from dialcheck.conformance.session import Nonconformance
 from dialcheck.conformance.trace import dump_trace
-from dialcheck.spec.contract import DialstateFactory
-from dialcheck.spec.model import Profile
 from dialcheck.spec.verdicts import ImplementationFault
 
 __all__ = [
-    "DEFAULT_EXAMPLES",
-    "DEFAULT_STEPS",
-    "HYPOTHESIS_PROFILES",
-    "RunOptions",
     "RunReport",
     "run_conformance",
-    "get_default_hypothesis_profile",
 ]
-
-DEFAULT_EXAMPLES = 2000
-DEFAULT_STEPS = 100
-_THOROUGH_FACTOR = 10
 
 _COMMON = settings(
     deadline=None,
@@ -75,49 +64,9 @@ _COMMON = settings(
 settings.register_profile("dialcheck-ci", _COMMON, derandomize=True, database=None)
 settings.register_profile("dialcheck-default", _COMMON)
 settings.register_profile("dialcheck-thorough", _COMMON)
-#: The Hypothesis profile names ``--hypothesis-profile`` accepts, without the ``dialcheck-`` prefix.
-HYPOTHESIS_PROFILES = ("ci", "default", "thorough")
-
-
 #: Hypothesis types its first parameter as a machine class in some releases and not at all in
 #: others; it accepts any factory, so call it through a signature that holds in both.
 _run_machine: Callable[..., None] = run_state_machine_as_test
-
-
-def get_default_hypothesis_profile() -> str:
-    """Return ``ci`` when the ``CI`` environment variable is set, else ``default``."""
-    return "ci" if os.environ.get("CI") else "default"
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """What ``dialcheck run`` was asked to do."""
-
-    factory: DialstateFactory
-    origin: str
-    profile: Profile = Profile.GETH_1_7
-    level: Level = Level.STRICT
-    examples: Optional[int] = None
-    steps: int = DEFAULT_STEPS
-    seed: Optional[int] = None
-    hypothesis_profile: str = "default"
-    database_root: Path = Path(".hypothesis") / "dialcheck"
-    save_dir: Path = Path("dialcheck-failures")
-    #: Shrink a failure to a minimal counterexample (off: stop at the first failure found).
-    shrink: bool = True
-    #: How to name the implementation on dialcheck's command line (default ``--impl ORIGIN``).
-    subject: Optional[str] = None
-
-    def get_subject(self) -> str:
-        """Return the command-line options that select this implementation, for reproduce hints."""
-        return self.subject if self.subject is not None else f"--impl {self.origin}"
-
-    def get_examples(self) -> int:
-        """Return the number of examples: as given, or the profile's default."""
-        if self.examples is not None:
-            return self.examples
-        factor = _THOROUGH_FACTOR if self.hypothesis_profile == "thorough" else 1
-        return DEFAULT_EXAMPLES * factor
 
 
 @dataclass

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn, Optional, Union
 
-from dialcheck.reference.netrestrict import parse_cidr, parse_ip
 from dialcheck.spec.execution import Action, Connect, DialState, Execution, ExecutionInput, Lookup, Resolve, Sleep
 from dialcheck.spec.model import (
     FLAG_NAMES,
@@ -40,6 +39,7 @@ from dialcheck.spec.model import (
     get_dial_flag_names,
     is_node_id,
 )
+from dialcheck.spec.netrestrict import parse_cidr, parse_ip
 from dialcheck.spec.verdicts import FormatError
 
 __all__ = [

@@ -46,7 +46,6 @@ from typing import Optional
 
 from dialcheck.reference.execution import execute_with_input
 from dialcheck.reference.history import DialHistory
-from dialcheck.reference.netrestrict import Netlist
 from dialcheck.spec.execution import Execution, ExecutionInput
 from dialcheck.spec.model import (
     DIAL_HISTORY_EXPIRATION,
@@ -63,6 +62,7 @@ from dialcheck.spec.model import (
     WaitTask,
     compute_duration,
 )
+from dialcheck.spec.netrestrict import Netlist
 
 __all__ = ["Dialstate", "DialError", "Call", "go_div", "create_dialstate"]
 

@@ -279,3 +279,15 @@ def test_the_packages_install_under_the_dialcheck_namespace_only(tmp_path: Path)
     done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[True, True, True]"
     assert importlib.util.find_spec("dialcheck.conformance.cli") is not None
+
+
+@pytest.mark.parametrize("command", [["replay", str(STATIC_TRACE)], ["serve"]])
+def test_serve_and_replay_start_without_hypothesis_or_the_zoo(command: list[str]) -> None:
+    probe = (
+        "import sys; from dialcheck.conformance.cli import main; code = main(sys.argv[1:]); "
+        "print(code, 'hypothesis' in sys.modules, 'dialcheck.conformance.zoo' in sys.modules, file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *command], input="", capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.stderr.strip().splitlines()[-1] == "0 False False"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from dialcheck.conformance.runner import RunOptions, run_conformance
+from dialcheck.conformance.options import RunOptions
+from dialcheck.conformance.runner import run_conformance
 from dialcheck.conformance.session import Level
 from dialcheck.reference.dialstate import create_dialstate
 from dialcheck.spec.model import Profile

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from dialcheck.reference.history import DialHistory
-from dialcheck.reference.netrestrict import Netlist
+from dialcheck.spec.netrestrict import Netlist
 
 _V4_IN_V6 = bytes(10) + b"\xff\xff"
 

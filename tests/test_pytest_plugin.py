@@ -9,7 +9,7 @@ SEEDED = "dialcheck.conformance.zoo:dials_self"
 
 def test_the_plugin_choices_mirror_the_suite() -> None:
     from dialcheck.conformance import pytest_plugin
-    from dialcheck.conformance.runner import HYPOTHESIS_PROFILES
+    from dialcheck.conformance.options import HYPOTHESIS_PROFILES
     from dialcheck.conformance.session import Level
 
     assert pytest_plugin.LEVELS == tuple(level.value for level in Level)

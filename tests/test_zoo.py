@@ -14,8 +14,9 @@ import pytest
 from dialcheck.conformance.cli import main
 from dialcheck.conformance.invariants import Situation
 from dialcheck.conformance.mutants import Row, is_gap, run_mutants
+from dialcheck.conformance.options import RunOptions
 from dialcheck.conformance.replay import replay_trace
-from dialcheck.conformance.runner import RunOptions, RunReport, run_conformance
+from dialcheck.conformance.runner import RunReport, run_conformance
 from dialcheck.conformance.session import Level
 from dialcheck.conformance.zoo import MEMBERS, Member, get_member
 from dialcheck.reference.dialstate import create_dialstate

@@ -7,7 +7,11 @@ of every network in turn.  Go folds IPv4-mapped IPv6 addresses (``::ffff:a.b.c.d
 to IPv4 on *both* sides: an address ``::ffff:10.0.0.1`` is inside ``10.0.0.0/8``,
 and a network ``::ffff:10.0.0.0/104`` is the IPv4 network ``10.0.0.0/8``.
 Python's :mod:`ipaddress` does neither, so this module does the folding itself.
-A node without an IP is inside no network.  This module implements DS-NET-1.
+A node without an IP is inside no network.  This module is the one definition
+of DS-NET-1: the reference dials by it, the named invariants judge by it and
+the trace format parses addresses with it; its own tests (``tests/spec``,
+including a property test against a byte-level model of Go's algorithm) check
+it apart from all three.
 """
 
 from __future__ import annotations

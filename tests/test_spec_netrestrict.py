@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialcheck.reference.netrestrict import Netlist, parse_cidr, parse_ip
+from dialcheck.spec.netrestrict import Netlist, parse_cidr, parse_ip
 
 
 @pytest.mark.parametrize(

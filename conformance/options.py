@@ -1,0 +1,57 @@
+"""What ``dialcheck run`` is asked to do, and its defaults: readable without importing Hypothesis."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from dialcheck.conformance.session import Level
+from dialcheck.spec.contract import DialstateFactory
+from dialcheck.spec.model import Profile
+
+__all__ = ["DEFAULT_EXAMPLES", "DEFAULT_STEPS", "HYPOTHESIS_PROFILES", "RunOptions", "get_default_hypothesis_profile"]
+
+DEFAULT_EXAMPLES = 2000
+DEFAULT_STEPS = 100
+_THOROUGH_FACTOR = 10
+#: The Hypothesis profile names ``--hypothesis-profile`` accepts, without the ``dialcheck-`` prefix
+#: (registered by the runner).
+HYPOTHESIS_PROFILES = ("ci", "default", "thorough")
+
+
+def get_default_hypothesis_profile() -> str:
+    """Return ``ci`` when the ``CI`` environment variable is set, else ``default``."""
+    return "ci" if os.environ.get("CI") else "default"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What ``dialcheck run`` was asked to do."""
+
+    factory: DialstateFactory
+    origin: str
+    profile: Profile = Profile.GETH_1_7
+    level: Level = Level.STRICT
+    examples: Optional[int] = None
+    steps: int = DEFAULT_STEPS
+    seed: Optional[int] = None
+    hypothesis_profile: str = "default"
+    database_root: Path = Path(".hypothesis") / "dialcheck"
+    save_dir: Path = Path("dialcheck-failures")
+    #: Shrink a failure to a minimal counterexample (off: stop at the first failure found).
+    shrink: bool = True
+    #: How to name the implementation on dialcheck's command line (default ``--impl ORIGIN``).
+    subject: Optional[str] = None
+
+    def get_subject(self) -> str:
+        """Return the command-line options that select this implementation, for reproduce hints."""
+        return self.subject if self.subject is not None else f"--impl {self.origin}"
+
+    def get_examples(self) -> int:
+        """Return the number of examples: as given, or the profile's default."""
+        if self.examples is not None:
+            return self.examples
+        factor = _THOROUGH_FACTOR if self.hypothesis_profile == "thorough" else 1
+        return DEFAULT_EXAMPLES * factor
