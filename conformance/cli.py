@@ -12,10 +12,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import shlex
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, NoReturn, Optional
 
@@ -28,18 +26,17 @@ from dialcheck.conformance.options import (
     RunOptions,
     get_default_hypothesis_profile,
 )
-from dialcheck.conformance.process import WireFault
 from dialcheck.conformance.replay import format_failure, replay_trace
 from dialcheck.conformance.serve import get_served_profiles, serve
 from dialcheck.conformance.session import Level
+from dialcheck.conformance.subject import Subject, open_subject
 from dialcheck.conformance.trace import Trace, load_trace
 from dialcheck.conformance.vectors import DEFAULT_COUNT as DEFAULT_VECTOR_COUNT
 from dialcheck.conformance.vectors import DEFAULT_SEED as DEFAULT_VECTOR_SEED
 from dialcheck.conformance.vectors import DEFAULT_STEPS as DEFAULT_VECTOR_STEPS
 from dialcheck.conformance.vectors import INDEX, VectorError, generate_vectors
 from dialcheck.conformance.wire import EXTENSION_EXECUTE, PROTOCOL, Hello
-from dialcheck.conformance.wire_adapter import DEFAULT_TIMEOUT, WireSession
-from dialcheck.spec.contract import DialstateFactory
+from dialcheck.conformance.wire_adapter import DEFAULT_TIMEOUT
 from dialcheck.spec.model import Config, Profile
 from dialcheck.spec.verdicts import BadInput, DialcheckError, FormatError
 
@@ -275,53 +272,15 @@ def _load_all(paths: Sequence[Path]) -> list[tuple[Path, Trace]]:
     return loaded
 
 
-@dataclass
-class _Subject:
-    """The implementation a command judges: how to make one, and how to name it."""
-
-    factory: DialstateFactory
-    origin: str
-    selector: str
-    session: Optional[WireSession] = None
-
-    def close(self) -> Optional[WireFault]:
-        """End a --cmd process with bye; return what it did wrong on the way out, if anything."""
-        return None if self.session is None else self.session.close()
-
-
 @contextlib.contextmanager
-def _open_subject(args: argparse.Namespace, profiles: Sequence[Profile]) -> Iterator[_Subject]:
+def _open_subject(args: argparse.Namespace, profiles: Sequence[Profile]) -> Iterator[Subject]:
     """Load --impl, or start --cmd and check that it serves ``profiles``; always end the process."""
-    if args.cmd is None:
-        new = get_new_spelling(args.impl)
-        if new is not None:
-            print(f"dialcheck: --impl {args.impl} is now spelled --impl {new}; using that", file=sys.stderr)
-            args.impl = new
-        yield _Subject(load_factory(args.impl), args.impl, f"--impl {args.impl}")
-        return
-    where = f"dialcheck {args.command} --cmd {args.cmd!r}"
-    try:
-        session = WireSession(args.cmd, args.timeout)
-    except ValueError as exc:
-        raise UsageError(f"dialcheck {args.command}: {exc}") from None
-    try:
-        try:
-            hello = session.start()
-        except WireFault as fault:
-            raise UsageError(
-                f"{where}: the implementation could not be started and greeted ({fault.verdict}): {fault.message}"
-            ) from None
-        # WIRE-2: "dialcheck MUST refuse before running a command that does not list the
-        # requested profile".
-        missing = [p.value for p in profiles if p.value not in hello.profiles]
-        if missing:
-            raise UsageError(
-                f"{where}: {hello.name} {hello.version} does not serve profile {', '.join(missing)} (its hello "
-                f"lists {', '.join(hello.profiles) or 'none'}); choose one of those with --profile"
-            )
-        yield _Subject(session.create, args.cmd, f"--cmd {shlex.quote(args.cmd)}", session)
-    finally:
-        session.kill()
+    new = None if args.cmd is not None else get_new_spelling(args.impl)
+    if new is not None:
+        print(f"dialcheck: --impl {args.impl} is now spelled --impl {new}; using that", file=sys.stderr)
+        args.impl = new
+    with open_subject(args.impl, args.cmd, args.timeout, profiles, f"dialcheck {args.command}") as subject:
+        yield subject
 
 
 def _run_replay(args: argparse.Namespace) -> int:

@@ -14,13 +14,14 @@ import pytest
 
 from dialcheck.spec.model import Profile
 
-__all__ = ["pytest_addoption", "pytest_collection_modifyitems", "LEVELS", "HYPOTHESIS_PROFILES"]
+__all__ = ["pytest_addoption", "pytest_collection_modifyitems", "LEVELS", "HYPOTHESIS_PROFILES", "DEFAULT_TIMEOUT"]
 
 # The plugin loads in every pytest session of an environment that has dialcheck installed, so it
 # imports nothing heavy at start-up (no Hypothesis, no reference model); these mirror
-# conformance.machine.Level and conformance.runner.HYPOTHESIS_PROFILES (a test keeps them equal).
+# session.Level, options.HYPOTHESIS_PROFILES and wire_adapter.DEFAULT_TIMEOUT (a test keeps them equal).
 LEVELS = ("strict", "invariants")
 HYPOTHESIS_PROFILES = ("ci", "default", "thorough")
+DEFAULT_TIMEOUT = 10.0
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -30,7 +31,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--dialcheck-impl", metavar="MODULE:FACTORY", help="implementation to check, made as FACTORY(config, profile)"
     )
     group.addoption(
-        "--dialcheck-cmd", metavar="COMMAND", help="implementation speaking dialcheck-wire/1 (not available yet)"
+        "--dialcheck-cmd",
+        metavar="COMMAND",
+        help="implementation speaking dialcheck-wire/1 on stdin/stdout (split like a shell would)",
+    )
+    group.addoption(
+        "--dialcheck-timeout",
+        type=float,
+        metavar="SECONDS",
+        default=DEFAULT_TIMEOUT,
+        help=f"with --dialcheck-cmd: the most time one answer may take (default {DEFAULT_TIMEOUT:g})",
     )
     group.addoption(
         "--dialcheck-profile",
@@ -45,18 +55,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--dialcheck-hypothesis-profile", choices=HYPOTHESIS_PROFILES, help="ci, default or thorough")
 
 
+class _TestsModule(pytest.Module):
+    """The plugin's test module, taken from the installed package rather than imported again by its path.
+
+    Importing it by path would give it a top-level name of its folder (``conformance``) and a
+    second copy of dialcheck's modules under that name.
+    """
+
+    def _getobj(self) -> object:
+        from dialcheck.conformance import pytest_tests
+
+        return pytest_tests
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """Add the conformance tests when an implementation is named."""
-    if config.getoption("dialcheck_cmd"):
-        raise pytest.UsageError(
-            "--dialcheck-cmd: the subprocess (dialcheck-wire/1) adapter is not available in this version; "
-            "use --dialcheck-impl MODULE:FACTORY"
-        )
-    if not config.getoption("dialcheck_impl"):
+    if config.getoption("dialcheck_impl") and config.getoption("dialcheck_cmd"):
+        raise pytest.UsageError("--dialcheck-impl and --dialcheck-cmd name two implementations; give one")
+    if config.getoption("dialcheck_timeout") <= 0:
+        raise pytest.UsageError("--dialcheck-timeout must be a number of seconds above 0")
+    if not (config.getoption("dialcheck_impl") or config.getoption("dialcheck_cmd")):
         return
     from dialcheck.conformance import pytest_tests
 
-    module = pytest.Module.from_parent(session, path=Path(pytest_tests.__file__))
+    module = _TestsModule.from_parent(session, path=Path(pytest_tests.__file__))
     for node in module.collect():
         if isinstance(node, pytest.Item):
             items.append(node)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from dialcheck.conformance.loader import ImplementationError, load_factory
 from dialcheck.conformance.options import RunOptions, get_default_hypothesis_profile
 from dialcheck.conformance.report import format_failure_report, format_verdict
 from dialcheck.conformance.runner import run_conformance
 from dialcheck.conformance.session import Level
+from dialcheck.conformance.subject import open_subject
 from dialcheck.spec.model import Profile
+from dialcheck.spec.verdicts import BadInput
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -21,25 +22,41 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def test_dialstate_conforms(dialcheck_profile: str, pytestconfig: pytest.Config) -> None:
-    """The implementation named by --dialcheck-impl conforms to geth's dialstate."""
-    spec = pytestconfig.getoption("dialcheck_impl")
-    try:
-        factory = load_factory(spec)
-    except ImplementationError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    options = RunOptions(
-        factory=factory,
-        origin=spec,
-        profile=Profile(dialcheck_profile),
-        level=Level(pytestconfig.getoption("dialcheck_level")),
-        examples=pytestconfig.getoption("dialcheck_examples"),
-        hypothesis_profile=pytestconfig.getoption("dialcheck_hypothesis_profile") or get_default_hypothesis_profile(),
+    """The implementation named by --dialcheck-impl or --dialcheck-cmd conforms to geth's dialstate."""
+    profile = Profile(dialcheck_profile)
+    opened = open_subject(
+        pytestconfig.getoption("dialcheck_impl"),
+        pytestconfig.getoption("dialcheck_cmd"),
+        pytestconfig.getoption("dialcheck_timeout"),
+        [profile],
+        "pytest --dialcheck",
     )
-    report = run_conformance(options)
+    try:
+        with opened as subject:
+            options = RunOptions(
+                factory=subject.factory,
+                origin=subject.origin,
+                subject=subject.selector,
+                profile=profile,
+                level=Level(pytestconfig.getoption("dialcheck_level")),
+                examples=pytestconfig.getoption("dialcheck_examples"),
+                hypothesis_profile=pytestconfig.getoption("dialcheck_hypothesis_profile")
+                or get_default_hypothesis_profile(),
+            )
+            report = run_conformance(options)
+            report.after_run = subject.close()
+    except BadInput as exc:  # the implementation cannot be loaded or started: one paragraph, no traceback
+        pytest.fail(str(exc), pytrace=False)
     if report.failure is not None:
         pytest.fail(format_failure_report(report) + "\n" + format_verdict(report), pytrace=False)
     if report.flaky is not None:
         pytest.fail(report.flaky + "\n" + format_verdict(report), pytrace=False)
+    if report.after_run is not None:
+        after = report.after_run
+        pytest.fail(
+            f"FAILED {after.verdict} (after the last example)\n  {after.message}\n{format_verdict(report)}",
+            pytrace=False,
+        )
 
 
 test_dialstate_conforms.is_hypothesis_test = True  # type: ignore[attr-defined]

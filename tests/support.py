@@ -8,7 +8,10 @@ from typing import Optional
 
 from dialcheck.spec.model import Config, ConnFlag, DialTask, Node, NodeID, Task, get_task_key
 
-TRACES = Path(__file__).resolve().parents[1] / "conformance" / "scenarios"
+#: The repository, and the programs the wire tests start.
+ROOT = Path(__file__).resolve().parents[1]
+PROGRAMS = ROOT / "tests" / "wire_programs"
+TRACES = ROOT / "conformance" / "scenarios"
 SELF = "000000ff"
 
 

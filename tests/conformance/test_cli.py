@@ -268,7 +268,7 @@ def test_an_old_module_spelling_still_loads_and_names_the_new_one(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(Path(__file__).parents[1]))])
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(Path(__file__).parents[2]))])
     code, out, err = _run(["replay", "--impl", "conformance.zoo:dials_self", str(STATIC_TRACE)], capsys)
     assert "--impl conformance.zoo:dials_self is now spelled --impl dialcheck.conformance.zoo:dials_self" in err
     assert code == 0 and "PASS" in out

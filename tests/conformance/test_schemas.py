@@ -20,7 +20,7 @@ from dialcheck.conformance.vectors import CORPUS_DIR
 from dialcheck.conformance.wire import Refusal, get_answer, get_hello_answer, get_tasks_answer
 from dialcheck.spec.verdicts import FormatError
 
-PROGRAMS = Path(__file__).parent / "wire_programs"
+PROGRAMS = Path(__file__).resolve().parents[1] / "wire_programs"
 _SCHEMAS = load_schemas()
 _REGISTRY: Registry[Any] = Registry().with_resources(
     (uri, Resource.from_contents(schema)) for uri, schema in _SCHEMAS.items()

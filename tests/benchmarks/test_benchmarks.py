@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_new_tasks.py"
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_new_tasks.py"
 
 
 def _load() -> ModuleType:

@@ -18,7 +18,7 @@ from dialcheck.conformance.vectors import CORPUS_DIR, GENERATOR, INDEX, SCENARIO
 from dialcheck.conformance.zoo import MEMBERS
 from dialcheck.spec.model import Profile
 
-SPEC = Path(__file__).resolve().parents[1] / "spec" / "dialstate.md"
+SPEC = Path(__file__).resolve().parents[2] / "spec" / "dialstate.md"
 _REQUIREMENT = re.compile(r"^\*\*([A-Z][A-Z0-9_]*(?:-[A-Z0-9]+)*)\.\*\*", re.MULTILINE)
 #: Requirements no dialcheck-trace/1 scenario can show, and why.
 NOT_IN_TRACES = {
