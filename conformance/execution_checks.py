@@ -53,7 +53,7 @@ __all__ = ["ExecutionChecker", "get_lookup_start", "supports_execution", "descri
 
 def supports_execution(impl: object) -> TypeGuard[ExecutingDialstate]:
     """Return whether an implementation has the optional task-execution capability (AD-5)."""
-    # AD-5: "an implementation MAY provide the task-execution capability, execute(task, inputs)".
+    # AD-5: "An implementation MAY provide the task-execution capability".
     return callable(getattr(impl, "execute", None))
 
 
@@ -98,8 +98,8 @@ class _Expected:
 
 def get_lookup_start(inputs: ExecutionInput) -> int:
     """Return when a lookup run at ``inputs.now`` starts: no earlier than 4 s after the previous one."""
-    # LOOKUP_SPACING: "a discover task MUST NOT start its lookup earlier than 4 s after the
-    # previous lookup started".
+    # LOOKUP_SPACING: "A discover task MUST NOT start its lookup earlier than 4 s after the previous lookup started: it
+    # sleeps until then, and the server records the lookup's start".
     if inputs.last_lookup is None:
         return inputs.now
     return max(inputs.now, inputs.last_lookup + LOOKUP_INTERVAL)
@@ -128,7 +128,7 @@ class ExecutionChecker:
             if list(got.actions) != expected:
                 return [_violation(Verdict.LOOKUP_SPACING, "the lookup", got.actions, expected, inputs)]
             return []
-        # EX-WAIT-1: "a wait task MUST sleep for its duration; a negative duration returns at once".
+        # EX-WAIT-1: "A wait task MUST sleep for its duration; a negative duration returns at once".
         expected = [Sleep(max(0, task.duration))]
         if list(got.actions) != expected:
             return [
@@ -162,8 +162,8 @@ class ExecutionChecker:
                 Violation(Verdict.EX_RESOLVE_4, f"{what} reported no dial state (delay, last resolve, destination)")
             ]
         if state.resolve_delay != after.resolve_delay:
-            # RESOLVE_BACKOFF: "the delay MUST start at 60 s, double after every failed resolve, be
-            # capped at 1 h" (and return to 60 s after a success, EX-RESOLVE-4).
+            # RESOLVE_BACKOFF: "A task's delay MUST start at 60 s when it first tries to resolve, double after every
+            # failed resolve, and be capped at 1 h" (and return to 60 s after a success, EX-RESOLVE-4).
             return [
                 Violation(
                     Verdict.RESOLVE_BACKOFF,
@@ -172,7 +172,8 @@ class ExecutionChecker:
                 )
             ]
         if state.last_resolved != after.last_resolved or state.dest != after.dest:
-            # EX-RESOLVE-4: "a resolve MUST record the time; a successful one replaces the destination".
+            # EX-RESOLVE-4: "A successful resolve MUST reset the delay to 60 s, record the time, and replace the task's
+            # destination with the resolved node".
             return [
                 Violation(
                     Verdict.EX_RESOLVE_4,
@@ -228,22 +229,24 @@ def _name_difference(
     """Return the check a first difference at ``index`` breaks."""
     action = got[index] if index < len(got) else None
     if isinstance(action, Resolve):
-        # EX-RESOLVE-1: "without a discovery table a task MUST NOT resolve".
+        # EX-RESOLVE-1: "Without a discovery table a task MUST NOT resolve (the attempt fails and leaves the task's
+        # delay untouched)".
         if not inputs.discovery:
             return Verdict.EX_RESOLVE_1
-        # RESOLVE_THROTTLE: "a resolve MUST be skipped while less than the task's current delay has
-        # passed since its last resolve".
+        # RESOLVE_THROTTLE: "A resolve MUST be skipped (and fail) while less than the task's current delay has passed
+        # since its last resolve".
         delay = before.resolve_delay or INITIAL_RESOLVE_DELAY
         if before.last_resolved is not None and compute_duration(inputs.now, before.last_resolved) < delay:
             return Verdict.RESOLVE_THROTTLE
     if expected.retry_from is not None and index >= expected.retry_from:
-        # STATIC_RETRY: "a static task whose connection attempt failed MUST resolve once more and,
-        # if that found the node, dial again, once; a dynamic task MUST NOT retry".
+        # STATIC_RETRY: "A static dial task whose connection attempt failed MUST resolve once more and, if that found
+        # the node, dial again, once".
         return Verdict.STATIC_RETRY
     if expected.retry_from is None and any(isinstance(a, Connect) for a in got[:index]):
         return Verdict.STATIC_RETRY
-    # INCOMPLETE_NEEDS_RESOLVE: "a destination without an IP MUST be resolved first, and not
-    # dialed if that fails; a complete destination MUST be dialed at once".
+    # INCOMPLETE_NEEDS_RESOLVE: "A dial task whose destination has no IP MUST resolve it first, and MUST NOT dial if
+    # that fails (throttled resolves fail); a task whose destination is complete MUST dial it at once, without
+    # resolving".
     return Verdict.INCOMPLETE_NEEDS_RESOLVE
 
 

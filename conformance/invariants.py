@@ -222,7 +222,7 @@ class InvariantChecker:
         for task in dials:
             node_id = task.dest.id
             name = self._name(node_id)
-            # NO_DOUBLE_DIAL: "a dial task MUST NOT be returned for a node that is being dialed
+            # NO_DOUBLE_DIAL: "A dial task MUST NOT be returned for a node that is being dialed (returned and not done)
             # or connected, and one answer MUST NOT contain two dial tasks for one node".
             if node_id in seen:
                 found.append(Violation(Verdict.NO_DOUBLE_DIAL, f"{name} is dialed twice in one answer"))
@@ -231,7 +231,7 @@ class InvariantChecker:
             elif node_id in peers:
                 found.append(Violation(Verdict.NO_DOUBLE_DIAL, f"{name} is dialed while connected"))
             seen.add(node_id)
-            # NEVER_SELF: "a node whose ID is self MUST NOT be dialed".
+            # NEVER_SELF: "A node whose ID is `self` MUST NOT be dialed".
             if node_id == self._config.self_id:
                 found.append(Violation(Verdict.NEVER_SELF, "our own node is dialed"))
             # NETRESTRICT: "a node whose IP the list does not admit MUST NOT be dialed".
@@ -239,8 +239,8 @@ class InvariantChecker:
                 found.append(
                     Violation(Verdict.NETRESTRICT, f"{name} at {task.dest.ip or 'no IP'} is dialed but not whitelisted")
                 )
-            # HISTORY_EXPIRY: "a node MUST NOT be dialed at a call whose now is not after its
-            # history entry's expiry".
+            # HISTORY_EXPIRY: "A node MUST NOT be dialed at a call whose `now` is not after its history entry's expiry,
+            # i.e. within 30 s of the `task_done` of its last dial".
             expiry = self._expiry_of(node_id)
             if expiry is not None:
                 found.append(
@@ -257,7 +257,8 @@ class InvariantChecker:
 
     def _check_budget(self, dials: Sequence[DialTask], need: int) -> list[Violation]:
         dynamic = sum(1 for t in dials if t.flag is ConnFlag.DYN)
-        # DYN_BUDGET: "the number of dyn dial tasks in one answer MUST be at most max(0, need)".
+        # DYN_BUDGET: "The number of `dyn` dial tasks in one answer MUST be at most `max(0, max_dyn_dials − dynamic
+        # peers − outstanding dynamic dials)`".
         if dynamic > max(0, need):
             return [
                 Violation(
@@ -281,8 +282,8 @@ class InvariantChecker:
         statics = frozenset(t.dest.id for t in dials if t.flag is ConnFlag.STATIC)
         if not (due_but_for_time and elapsed > FALLBACK_INTERVAL):
             return False, []
-        # BOOTNODE_ROTATION: "fallback dials MUST follow the bootnode list cyclically, one step
-        # per fallback (a rejected bootnode still consumes its step)".
+        # BOOTNODE_ROTATION: "Fallback dials MUST follow the bootnode list cyclically, one step per fallback (a rejected
+        # bootnode still consumes its step)".
         expected = bootnodes[self._rotation % len(bootnodes)]
         self._rotation += 1
         if not self._is_dialable(expected, peers, statics):
@@ -328,7 +329,8 @@ class InvariantChecker:
                 self.situations[Situation.LOOKUP_RESULT_DIALED] += 1
                 continue
             name = self._name(node_id)
-            # RANDOM_HALF: "table dials MUST come from the table's first min(need/2, max_dyn_dials/2)".
+            # RANDOM_HALF: "The number of table nodes dialed in one answer MUST be at most `need / 2` (after the
+            # fallback step) and at most `max_dyn_dials / 2`".
             if any(n.id == node_id for n in table):
                 found.append(
                     Violation(
@@ -347,8 +349,8 @@ class InvariantChecker:
                     )
                 )
             else:
-                # KNOWN_CANDIDATE: "every dynamic dial MUST be of the fallback bootnode, a table
-                # node or a lookup result not yet used".
+                # KNOWN_CANDIDATE: "Every dynamic dial MUST be of the bootnode the fallback rule tries, a node from the
+                # table's first `min(need/2, max_dyn_dials/2)` entries, or a lookup result not yet used by a dial".
                 found.append(
                     Violation(
                         Verdict.KNOWN_CANDIDATE,
@@ -361,7 +363,7 @@ class InvariantChecker:
         started = sum(1 for t in answer if isinstance(t, DiscoverTask))
         if started:
             self.situations[Situation.DISCOVER_STARTED] += 1
-        # SINGLE_LOOKUP: "at most one discover task MUST be outstanding at any time".
+        # SINGLE_LOOKUP: "At most one discover task MUST be outstanding at any time".
         if started and self._lookups + started > 1:
             return [
                 Violation(
@@ -376,8 +378,8 @@ class InvariantChecker:
         others = len(answer) - len(waits)
         earliest = min((e for _, e in self._history), default=None)
         expected = None if earliest is None else compute_duration(earliest, now)
-        # WAIT_EXPIRE: "a wait task MUST be returned only when running is 0 and nothing else is
-        # returned, and then its duration MUST be the earliest history expiry minus now".
+        # WAIT_EXPIRE: "A wait task MUST be returned only when `running` is 0 and nothing else is returned, and then its
+        # duration MUST be the earliest history expiry minus `now`".
         if not waits:
             if running == 0 and others == 0 and expected is not None:
                 return [
@@ -414,8 +416,8 @@ class InvariantChecker:
                 self.situations[Situation.STATIC_RESTRICTED] += 1
             if node.id in static_dialed:
                 self.situations[Situation.STATIC_DIALED] += 1
-            # STATIC_REDIAL: "a static node that is not connected, not being dialed, not in the
-            # history, not self and admitted MUST be dialed (flag static) at the next call".
+            # STATIC_REDIAL: "A static node that is not connected, not being dialed, not in the history, not self and
+            # admitted by `netrestrict` MUST be dialed (flag `static`) at the next `new_tasks` call".
             elif self._is_dialable(node, peers):
                 found.append(
                     Violation(

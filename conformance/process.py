@@ -131,7 +131,7 @@ class ImplementationProcess:
                     line, self._buffer = self._buffer[:newline], self._buffer[newline + 1 :]
                     return line
                 remaining = deadline - time.monotonic()
-                # WIRE-5: "every answer MUST arrive within the timeout".
+                # WIRE-5: "Every answer MUST arrive within the timeout (default 10 s".
                 if remaining <= 0:
                     raise self.fault(
                         Verdict.WIRE_HUNG,
@@ -228,8 +228,9 @@ class ImplementationProcess:
         except subprocess.TimeoutExpired:
             self.kill()
             return f"the implementation (pid {self.pid}) did not exit within {wait:g} s of bye"
-        # WIRE-5: "dialcheck MUST report a process of the group still running after the
-        # implementation exited on bye".
+        # WIRE-5: "`WIRE_HUNG`, which stops the run unshrunk). dialcheck MUST end the implementation's whole process
+        # group after any fault and at the end of a run, and MUST report a process of the group still running after the
+        # implementation exited on `bye` (`WIRE_LEFT_CHILD`)".
         left = get_group_members(self.pid)
         self.kill()
         if left:

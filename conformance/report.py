@@ -90,7 +90,8 @@ def format_verdict(report: RunReport) -> str:
     if report.after_run is not None:
         reasons.append(report.after_run.verdict)
     outcome = f"NOT CONFORMANT ({', '.join(reasons)})" if reasons else "CONFORMANT"
-    # AD-5: "the suite MUST say in its verdict when the implementation lacks the capability".
+    # AD-5: "it MUST still run an implementation without the capability, and MUST say in its verdict that the execution
+    # checks were not run".
     execution = (
         "; execution checks NOT run: the implementation has no execute capability"
         if report.execution_skipped

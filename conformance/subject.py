@@ -60,8 +60,8 @@ def open_subject(
             raise BadInput(
                 f"{where}: the implementation could not be started and greeted ({fault.verdict}): {fault.message}"
             ) from None
-        # WIRE-2: "dialcheck MUST refuse before running a command that does not list the
-        # requested profile".
+        # WIRE-2: "The first request is `hello`. dialcheck MUST refuse before running (exit 2) a command that cannot be
+        # started, does not answer `hello` with protocol 1, or does not list the requested profile".
         missing = [p.value for p in profiles if p.value not in hello.profiles]
         if missing:
             raise BadInput(

@@ -84,8 +84,9 @@ class WireSession:
             hello = get_hello_answer(answer) if not isinstance(answer, Refusal) else None
         except FormatError as exc:
             raise self.shape_fault("hello", exc) from None
-        # WIRE-2: "dialcheck MUST refuse before running a command that does not answer hello
-        # with protocol 1" (the caller checks the profile).
+        # WIRE-2: "The first request is `hello`. dialcheck MUST refuse before running (exit 2) a command that cannot be
+        # started, does not answer `hello` with protocol 1, or does not list the requested profile" (the caller checks
+        # the profile).
         if hello is None or hello.protocol != PROTOCOL:
             said = f"protocol {hello.protocol}" if hello is not None else "a refusal"
             raise self.fault(
@@ -104,7 +105,8 @@ class WireSession:
         """Send one request and return the answer, checked for shape; raise ``WireFault`` on any fault."""
         assert self.process is not None
         line = self.last_line = self.process.exchange(encode(message), what)
-        # WIRE-1: "dialcheck MUST report a line that is not JSON or not of the answer's shape".
+        # WIRE-1: "dialcheck MUST report a line that is not JSON (`WIRE_NOT_JSON`) or not of the answer's shape
+        # (`WIRE_BAD_SHAPE`), quoting it, at the step of the request".
         try:
             value = decode(line)
         except ValueError as exc:
@@ -195,7 +197,8 @@ class WireDialstate:
         seen: set[int] = set()
         tasks = []
         for handle, task in pairs:
-            # WIRE-4: "a handle MUST NOT appear twice in one answer nor again while outstanding".
+            # WIRE-4: "it MUST NOT appear twice in one answer nor again while outstanding (`WIRE_DUPLICATE_HANDLE`), and
+            # `task_done` of an outstanding handle MUST be accepted (`WIRE_UNKNOWN_HANDLE`)".
             if handle in self.outstanding or handle in seen:
                 where = "twice in one answer" if handle in seen else "while its task is still outstanding"
                 raise self.session.fault(

@@ -115,15 +115,15 @@ class Dialstate:
         self.lookup_running = False
         self.dialing: dict[NodeID, ConnFlag] = {}
         self.lookup_buf: list[Node] = []
-        # DS-RANDOM-2: "at most max_dyn_dials/2 (integer division) nodes MUST be read
-        # from the table per call".
+        # DS-RANDOM-2: "A read MUST take at most `max_dyn_dials / 2` (integer division) nodes, the first of `table`".
         self.random_buf_len = self.max_dyn_dials // 2
         self.static: dict[NodeID, DialTask] = {}
         self.hist = DialHistory()
         self.start = ZERO_TIME
-        # DS-INIT-2: "the bootnode list MUST be a private copy".
+        # DS-INIT-2: "The bootnode list MUST be a private copy of the configured list, in order".
         self.bootnodes = list(config.bootnodes)
-        # DS-INIT-3: "each configured static node MUST be added as by add_static, in order".
+        # DS-INIT-3: "Each configured static node MUST be added, in order, exactly as `add_static` adds it
+        # (DS-STATIC-4)".
         for node in config.static:
             self.add_static(node)
 
@@ -131,15 +131,16 @@ class Dialstate:
 
     def add_static(self, node: Node) -> None:
         """Store a fresh static dial task for ``node``, replacing any earlier one."""
-        # DS-STATIC-4: "add_static MUST store a new task object, replacing any task for that ID".
+        # DS-STATIC-4: "`add_static(node)` MUST store a new static task (flag `static`, destination `node`) for the
+        # node's ID, replacing any earlier task for that ID".
         self.static[node.id] = DialTask(flag=ConnFlag.STATIC, dest=node)
 
     def remove_static(self, node: Node) -> None:
         """Forget the static task for ``node`` (and, in geth-1.8, one history entry)."""
-        # DS-STATIC-4: "remove_static MUST delete the static entry for that ID, if any".
+        # DS-STATIC-4: "`remove_static(node)` MUST delete the entry for the node's ID, if any".
         self.static.pop(node.id, None)
-        # DS-STATIC-5: "under geth-1.8, remove_static MUST also remove one history entry
-        # of that ID; under geth-1.7 it MUST NOT touch the history".
+        # DS-STATIC-5: "Under `geth-1.8`, `remove_static` MUST also remove one history entry for the node's ID, if there
+        # is one; under `geth-1.7` it MUST NOT touch the history".
         if self.profile is Profile.GETH_1_8:
             self.hist.remove(node.id)
 
@@ -147,19 +148,19 @@ class Dialstate:
 
     def check_dial(self, node: Node, peers: Mapping[NodeID, ConnFlag]) -> Optional[DialError]:
         """Return why ``node`` may not be dialed now, or ``None`` if it may."""
-        # DS-CHECK-1: "the checks MUST be made in this order, the first failing one
-        # being the answer".
+        # DS-CHECK-1: "Whether a node may be dialed MUST be decided by these checks in this order, the first that fails
+        # being the answer: (1) *already dialing*: its ID is in `dialing`".
         if node.id in self.dialing:
             return DialError.ALREADY_DIALING
         if node.id in peers:
             return DialError.ALREADY_CONNECTED
-        # NEVER_SELF: "a node whose ID is the local node's MUST NOT be dialed".
+        # NEVER_SELF: "A node whose ID is `self` MUST NOT be dialed".
         if node.id == self.self_id:
             return DialError.SELF
-        # NETRESTRICT: "with a restriction list, a node whose IP is not in it MUST NOT be dialed".
+        # NETRESTRICT: "With a restriction list, a node whose IP the list does not admit MUST NOT be dialed".
         if self.netrestrict is not None and not self.netrestrict.contains(node.ip):
             return DialError.NOT_WHITELISTED
-        # HISTORY_EXPIRY: "a node with a history entry MUST NOT be dialed".
+        # HISTORY_EXPIRY: "A node MUST NOT be dialed at a call whose `now` is not after its history entry's expiry".
         if self.hist.contains(node.id):
             return DialError.RECENTLY_DIALED
         return None
@@ -176,7 +177,8 @@ class Dialstate:
         """Return the tasks to start now, updating the scheduler's state (geth's nine steps)."""
         self.record_start(now)
         call = Call(peers=peers, now=now, need=self.compute_need(peers))
-        # DS-HIST-2: "new_tasks MUST expire the history before any check".
+        # DS-HIST-2: "The history MUST be expired at `now` (DS-HIST-3) on every call, after `need` is computed and
+        # before any check".
         self.hist.expire(now)
         self.add_static_dials(call)
         self.add_fallback_dial(call)
@@ -187,14 +189,15 @@ class Dialstate:
         return call.tasks
 
     def record_start(self, now: int) -> None:
-        # DS-TIME-2: "start MUST be set to now on a call while it is the zero instant;
-        # a call at the zero instant therefore leaves it unset".
+        # DS-TIME-2: "On every `new_tasks` call, if `start` is the zero instant it MUST be set to `now` before anything
+        # else; a call at the zero instant therefore leaves `start` unset and the next call records its own `now`".
         if self.start == ZERO_TIME:
             self.start = now
 
     def compute_need(self, peers: Mapping[NodeID, ConnFlag]) -> int:
-        # DS-NEED-1: "need MUST be max_dyn_dials minus the peers whose flags contain dyn
-        # minus the outstanding dyn dials; it MAY be negative". DYN_BUDGET rests on it.
+        # DS-NEED-1: "`need` MUST be `max_dyn_dials` minus the number of peers whose flags contain `dyn`, minus the
+        # number of entries of `dialing` whose flag contains `dyn`, computed before the history is expired". DYN_BUDGET
+        # rests on it.
         need = self.max_dyn_dials
         need -= sum(1 for flags in peers.values() if ConnFlag.DYN in flags)
         need -= sum(1 for flag in self.dialing.values() if ConnFlag.DYN in flag)
@@ -206,18 +209,18 @@ class Dialstate:
             return False
         # NO_DOUBLE_DIAL: "one answer MUST NOT contain two dial tasks for one node".
         self.dialing[node.id] = flag
-        # DS-TASKS-1: "dynamic dial tasks MUST be new objects whose destination is the
-        # node tried, as given".
+        # DS-TASKS-1: "Dynamic dial tasks (fallback, random, lookup) MUST be new objects whose destination is the node
+        # tried, as given".
         call.tasks.append(DialTask(flag=flag, dest=node))
         return True
 
     def add_static_dials(self, call: Call) -> None:
-        # DS-STATIC-1, DS-STATIC-3, STATIC_REDIAL: "every static task whose destination passes
-        # checkDial MUST be returned, be the very object stored for that node, and be marked
-        # dialing with flag static".
+        # DS-STATIC-1, DS-STATIC-3, STATIC_REDIAL: "Every static task whose destination passes checkDial MUST be
+        # returned, be the very object stored for that node (DS-STATIC-3), and be marked `dialing` with flag `static`".
         for node_id, static_task in list(self.static.items()):
             error = self.check_dial(static_task.dest, call.peers)
-            # DS-STATIC-2: "a static entry refused as self or not whitelisted MUST be deleted".
+            # DS-STATIC-2: "A static entry whose check fails with *is self* or *not whitelisted* MUST be deleted from
+            # `static` (and not returned)".
             if error in _FATAL_FOR_STATIC:
                 del self.static[node_id]
             elif error is None:
@@ -225,9 +228,9 @@ class Dialstate:
                 call.tasks.append(static_task)
 
     def add_fallback_dial(self, call: Call) -> None:
-        # DS-FALLBACK-1: "with no peers at all, a bootnode, need > 0 and now - start
-        # strictly greater than 20 s, the first bootnode MUST be rotated to the back and then
-        # dialed if checkDial passes". BOOTNODE_ROTATION rests on it.
+        # DS-FALLBACK-1: "If `peers` is empty (no peer of any kind), the bootnode list is not empty, `need > 0` and `now
+        # - start` is strictly greater than 20 s, the first bootnode MUST be moved to the back of the list *before* it
+        # is tried, and then dialed with flag `dyn` if it passes checkDial". BOOTNODE_ROTATION rests on it.
         if (
             not call.peers
             and self.bootnodes
@@ -240,8 +243,7 @@ class Dialstate:
                 call.need -= 1
 
     def add_random_dials(self, call: Call, table: Sequence[Node]) -> None:
-        # DS-RANDOM-1: "random candidates MUST be need/2 (truncated) computed after the
-        # fallback step; the first min(candidates, nodes read) table nodes MUST be tried".
+        # DS-RANDOM-1: "`candidates` MUST be `need / 2` truncated toward zero, computed *after* the fallback step".
         # RANDOM_HALF rests on it and on DS-RANDOM-2.
         random_candidates = go_div(call.need, 2)
         if random_candidates > 0:
@@ -251,8 +253,8 @@ class Dialstate:
                     call.need -= 1
 
     def add_lookup_dials(self, call: Call) -> None:
-        # DS-LOOKUP-1: "lookup results MUST be tried in order while need > 0, and every
-        # tried result removed from the buffer, dialed or not".
+        # DS-LOOKUP-1: "The lookup buffer MUST be tried in order, from its oldest entry, while `need > 0`, each entry
+        # dialed with flag `dyn` if it passes checkDial (decreasing `need` by 1)".
         tried = 0
         while tried < len(self.lookup_buf) and call.need > 0:
             if self.add_dial(call, ConnFlag.DYN, self.lookup_buf[tried]):
@@ -261,15 +263,16 @@ class Dialstate:
         del self.lookup_buf[:tried]
 
     def add_discover(self, call: Call) -> None:
-        # SINGLE_LOOKUP / DS-LOOKUP-2: "a discover task MUST be returned iff the buffer holds
-        # fewer than need nodes and no lookup is outstanding".
+        # SINGLE_LOOKUP, DS-LOOKUP-2: "A discover task MUST be returned, and the lookup marked running, iff the buffer
+        # then holds fewer than `need` nodes and no lookup is running".
         if len(self.lookup_buf) < call.need and not self.lookup_running:
             self.lookup_running = True
             call.tasks.append(DiscoverTask())
 
     def add_wait(self, call: Call, running: int) -> None:
-        # DS-WAIT-1, WAIT_EXPIRE: "when running is 0, nothing else is returned and the history is not
-        # empty, a wait task for the earliest expiry minus now MUST be returned".
+        # DS-WAIT-1, WAIT_EXPIRE: "If `running` is 0, no other task was returned by this call and the history is not
+        # empty, a wait task MUST be returned whose duration is the earliest expiry minus `now` (saturating,
+        # DS-TIME-1)".
         if running == 0 and not call.tasks and len(self.hist) > 0:
             call.tasks.append(WaitTask(compute_duration(self.hist.get_min_expiry(), call.now)))
 
@@ -278,16 +281,16 @@ class Dialstate:
     def task_done(self, task: Task, now: int, results: Sequence[Node]) -> None:
         """Record that ``task`` finished at ``now``; ``results`` are a lookup's nodes."""
         if isinstance(task, DialTask):
-            # DS-HIST-1: "a finished dial MUST add (ID, now + 30 s) to the history and end
-            # the dialing mark, whatever its outcome".
+            # DS-HIST-1: "A finished dial task MUST add an entry (its destination's ID, `now` + 30 s) to the history and
+            # remove its ID from `dialing`, whatever the dial's outcome".
             self.hist.add(task.dest.id, now + DIAL_HISTORY_EXPIRATION)
             self.dialing.pop(task.dest.id, None)
         elif isinstance(task, DiscoverTask):
-            # DS-LOOKUP-3: "a finished lookup MUST clear the running mark and append all
-            # its results to the buffer, unfiltered".
+            # DS-LOOKUP-3: "A finished discover task MUST mark the lookup not running and append all its results to the
+            # lookup buffer, in order, unfiltered".
             self.lookup_running = False
             self.lookup_buf.extend(results)
-        # DS-DONE-1: "a finished wait task MUST change nothing".
+        # DS-DONE-1: "A finished wait task MUST change nothing".
 
     # -- task execution (the optional capability, spec section 10) -------------
 

@@ -69,27 +69,29 @@ class Environment:
 
 def _resolve(task: DialTask, env: Environment, actions: list[Action]) -> bool:
     """Resolve the task's destination unless throttled; return whether it was found."""
-    # EX-RESOLVE-1: "without a discovery table a dial task MUST NOT resolve".
+    # EX-RESOLVE-1: "Without a discovery table a task MUST NOT resolve (the attempt fails and leaves the task's delay
+    # untouched)".
     if env.resolver is None:
         return False
-    # RESOLVE_BACKOFF: "a task's delay MUST start at 60 s when it first tries to resolve".
+    # RESOLVE_BACKOFF: "A task's delay MUST start at 60 s when it first tries to resolve, double after every failed
+    # resolve, and be capped at 1 h".
     if task.resolve_delay == 0:
         task.resolve_delay = INITIAL_RESOLVE_DELAY
-    # RESOLVE_THROTTLE: "a resolve MUST be skipped while less than the
-    # current delay has passed since the task's last resolve; a task that never
-    # resolved MUST NOT be throttled".
+    # RESOLVE_THROTTLE: "A resolve MUST be skipped (and fail) while less than the task's current delay has passed since
+    # its last resolve; a task that never resolved MUST NOT be throttled".
     if task.last_resolved is not None and compute_duration(env.now, task.last_resolved) < task.resolve_delay:
         return False
     found = env.resolver(task.dest.id)
-    # EX-RESOLVE-4: "a failed resolve also records the time".
+    # EX-RESOLVE-4: "A failed resolve also records the time".
     task.last_resolved = env.now
     actions.append(Resolve(task.dest.id, found))
     if found is None:
-        # RESOLVE_BACKOFF: "the delay MUST double after every failed resolve, capped at 1 h".
+        # RESOLVE_BACKOFF: "A task's delay MUST start at 60 s when it first tries to resolve, double after every failed
+        # resolve, and be capped at 1 h".
         task.resolve_delay = min(task.resolve_delay * 2, MAX_RESOLVE_DELAY)
         return False
-    # EX-RESOLVE-4: "a successful resolve MUST reset the delay to 60 s and replace the
-    # destination, which sticks for the task's later dials".
+    # EX-RESOLVE-4: "A successful resolve MUST reset the delay to 60 s, record the time, and replace the task's
+    # destination with the resolved node, which then sticks for that task's later dials (DS-STATIC-3)".
     task.resolve_delay = INITIAL_RESOLVE_DELAY
     task.dest = found
     return True
@@ -105,13 +107,13 @@ def _connect(dest: Node, env: Environment, actions: list[Action]) -> bool:
 def execute_dial(task: DialTask, env: Environment) -> list[Action]:
     """Run geth's ``dialTask.Do``: resolve if incomplete, dial, retry a failed static dial once."""
     actions: list[Action] = []
-    # INCOMPLETE_NEEDS_RESOLVE: "a destination without an IP MUST be resolved
-    # first, and not dialed if that fails".
+    # INCOMPLETE_NEEDS_RESOLVE: "A dial task whose destination has no IP MUST resolve it first, and MUST NOT dial if
+    # that fails (throttled resolves fail)".
     if task.dest.is_incomplete() and not _resolve(task, env, actions):
         return actions
     connected = _connect(task.dest, env, actions)
-    # STATIC_RETRY: "a static task whose connection attempt failed MUST resolve
-    # once more and, if the node was found, dial again".
+    # STATIC_RETRY: "A static dial task whose connection attempt failed MUST resolve once more and, if that found the
+    # node, dial again, once".
     if not connected and ConnFlag.STATIC in task.flag and _resolve(task, env, actions):
         _connect(task.dest, env, actions)
     return actions
@@ -120,8 +122,8 @@ def execute_dial(task: DialTask, env: Environment) -> list[Action]:
 def execute_discover(env: Environment) -> list[Action]:
     """Run geth's ``discoverTask.Do``: wait for the lookup interval, then look up."""
     actions: list[Action] = []
-    # LOOKUP_SPACING: "a lookup MUST NOT start earlier than 4 s after the
-    # previous one started".
+    # LOOKUP_SPACING: "A discover task MUST NOT start its lookup earlier than 4 s after the previous lookup started: it
+    # sleeps until then, and the server records the lookup's start".
     start = env.now
     if env.last_lookup is not None:
         earliest = env.last_lookup + LOOKUP_INTERVAL
@@ -135,7 +137,7 @@ def execute_discover(env: Environment) -> list[Action]:
 
 def execute_wait(task: WaitTask) -> list[Action]:
     """Run geth's ``waitExpireTask.Do``: sleep for the duration (a negative one returns at once)."""
-    # EX-WAIT-1: "a wait task MUST sleep for its duration, or not at all if it is negative".
+    # EX-WAIT-1: "A wait task MUST sleep for its duration".
     return [Sleep(max(0, task.duration))]
 
 

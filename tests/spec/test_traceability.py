@@ -21,6 +21,41 @@ def _text(*folders: str, pattern: str = "*.py") -> str:
 
 
 IDS = _requirement_ids()
+_ID = r"[A-Z][A-Z0-9_]*(?:-[A-Z0-9]+)*"
+#: A comment that quotes requirements: ``# ID[, ID]: "text"``, the text running on over comment lines.
+_QUOTING = re.compile(rf'^(\s*)#\s*({_ID}(?:\s*,\s*{_ID})*)\s*:\s*"')
+
+
+def _normalize(text: str) -> str:
+    return " ".join(text.replace("`", "").split())
+
+
+def _paragraphs() -> dict[str, str]:
+    """Return each requirement's paragraph in the spec, whitespace folded."""
+    text = SPEC.read_text(encoding="utf-8")
+    found = re.finditer(rf"^\*\*({_ID})\.\*\*(.*?)(?=\n\n)", text, re.MULTILINE | re.DOTALL)
+    return {m.group(1): _normalize(m.group(2)) for m in found}
+
+
+def _quotes() -> list[tuple[str, list[str], str]]:
+    """Return (where, IDs, quoted text) of every comment in the code that quotes requirements."""
+    quotes = []
+    for path in sorted(p for folder in ("spec", "reference", "conformance") for p in (ROOT / folder).rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for index, line in enumerate(lines):
+            match = _QUOTING.match(line)
+            if match is None:
+                continue
+            text, following = line[match.end() :], index + 1
+            while '"' not in text and following < len(lines) and lines[following].strip().startswith("#"):
+                text += " " + lines[following].strip()[1:].strip()
+                following += 1
+            quotes.append(
+                (f"{path.relative_to(ROOT)}:{index + 1}", re.findall(_ID, match.group(2)), text.split('"')[0])
+            )
+    return quotes
+
+
 CODE = _text("reference", "spec", "conformance")
 TESTS = _text("tests") + _text("conformance/scenarios", pattern="*.json")
 
@@ -49,3 +84,15 @@ def test_every_requirement_sentence_is_normative() -> None:
         start = text.index(f"**{requirement}.**")
         paragraph = text[start : text.find("\n\n", start)]
         assert "MUST" in paragraph, f"{requirement} has no MUST sentence"
+
+
+def test_the_code_quotes_requirements_at_all() -> None:
+    assert len(_quotes()) >= 60
+
+
+@pytest.mark.parametrize(("where", "ids", "quote"), _quotes(), ids=[q[0] for q in _quotes()])
+def test_a_comment_that_quotes_a_requirement_quotes_the_spec_verbatim(where: str, ids: list[str], quote: str) -> None:
+    paragraphs = _paragraphs()
+    assert any(_normalize(quote) in paragraphs.get(i, "") for i in ids), (
+        f"{where}: the quote of {', '.join(ids)} is not the spec's text; quote it verbatim or name only the ID"
+    )
