@@ -41,7 +41,8 @@ class DialHistory:
 
     def contains(self, node_id: NodeID) -> bool:
         """Return whether an entry for ``node_id`` is present."""
-        # DS-HIST-4: "deciding membership MUST NOT take time that grows with the entries".
+        # DS-HIST-4: "Deciding whether the history holds an entry for an ID MUST NOT take time that grows with the
+        # number of entries".
         return self._count[node_id] > 0
 
     def get_entries(self) -> list[tuple[int, NodeID]]:
