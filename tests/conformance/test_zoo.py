@@ -5,8 +5,8 @@ Slow: each case is a default-size ``dialcheck run`` (derandomized ``ci`` profile
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from dialcheck.conformance.invariants import Situation
 from dialcheck.conformance.mutants import Row, is_gap, run_mutants
 from dialcheck.conformance.options import RunOptions
 from dialcheck.conformance.replay import replay_trace
-from dialcheck.conformance.runner import RunReport, run_conformance
+from dialcheck.conformance.runner import run_conformance
 from dialcheck.conformance.session import Level
 from dialcheck.conformance.zoo import MEMBERS, Member, get_member
 from dialcheck.reference.dialstate import create_dialstate
@@ -44,30 +44,11 @@ def test_a_zoo_member_is_usable_as_an_impl_factory() -> None:
         assert callable(factory) and member.description in (factory.__doc__ or "")
 
 
-@pytest.fixture(scope="module")
-def invariant_rows() -> Iterator[dict[str, Row]]:
-    yield {row.member.name: row for row in run_mutants(Level.INVARIANTS, "ci", SEEN_BY_INVARIANTS)}
-
-
-@pytest.fixture(scope="module")
-def strict_rows() -> Iterator[dict[str, Row]]:
-    yield {row.member.name: row for row in run_mutants(Level.STRICT, "ci")}
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("member", MEMBERS, ids=lambda m: m.name)
-def test_every_zoo_member_is_killed_at_strict_level(member: Member, strict_rows: dict[str, Row]) -> None:
-    row = strict_rows[member.name]
-    assert row.killed and not is_gap(row), row
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("member", SEEN_BY_INVARIANTS, ids=lambda m: m.name)
-def test_a_member_whose_bug_breaks_a_named_invariant_is_killed_by_it(
-    member: Member, invariant_rows: dict[str, Row]
-) -> None:
-    row = invariant_rows[member.name]
-    assert row.killed and row.check in member.checks, row
+@functools.cache
+def _row(name: str, level: Level) -> Row:
+    """Return what one derandomized default run finds against a member (each test process runs it once)."""
+    [row] = run_mutants(level, "ci", [get_member(name)])
+    return row
 
 
 def _assert_replays_to_the_same_failure(row: Row) -> None:
@@ -79,18 +60,22 @@ def _assert_replays_to_the_same_failure(row: Row) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("member", MEMBERS, ids=lambda m: m.name)
-def test_every_strict_counterexample_replays_to_the_same_step_and_check(
-    member: Member, strict_rows: dict[str, Row]
+def test_every_zoo_member_is_killed_at_strict_level_and_its_counterexample_replays_to_the_same_step_and_check(
+    member: Member,
 ) -> None:
-    _assert_replays_to_the_same_failure(strict_rows[member.name])
+    row = _row(member.name, Level.STRICT)
+    assert row.killed and not is_gap(row), row
+    _assert_replays_to_the_same_failure(row)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("member", SEEN_BY_INVARIANTS, ids=lambda m: m.name)
-def test_every_invariant_counterexample_replays_to_the_same_step_and_check(
-    member: Member, invariant_rows: dict[str, Row]
+def test_a_member_whose_bug_breaks_a_named_invariant_is_killed_by_it_and_replays_to_the_same_step_and_check(
+    member: Member,
 ) -> None:
-    _assert_replays_to_the_same_failure(invariant_rows[member.name])
+    row = _row(member.name, Level.INVARIANTS)
+    assert row.killed and row.check in member.checks, row
+    _assert_replays_to_the_same_failure(row)
 
 
 _REPLAYED = [
@@ -119,41 +104,16 @@ def test_a_saved_failure_replays_to_the_same_step_and_check(
     assert f"step {steps} ($.steps[{steps - 1}])" in replayed and f"  {check}" in replayed
 
 
-@pytest.fixture(scope="module")
-def default_runs() -> Iterator[dict[tuple[Profile, Level], RunReport]]:
-    yield {
-        (profile, level): run_conformance(
-            RunOptions(create_dialstate, "reference", profile, level, hypothesis_profile="ci")
-        )
-        for profile in Profile
-        for level in Level
-    }
-
-
 @pytest.mark.slow
-def test_the_default_run_on_the_reference_is_conformant_in_both_profiles_and_levels(
-    default_runs: dict[tuple[Profile, Level], RunReport],
+@pytest.mark.parametrize("level", list(Level), ids=lambda lv: lv.value)
+@pytest.mark.parametrize("profile", list(Profile), ids=lambda p: p.value)
+def test_the_default_run_on_the_reference_is_conformant_and_reaches_every_listed_situation(
+    profile: Profile, level: Level
 ) -> None:
-    for key, report in default_runs.items():
-        assert report.conformant, (key, report.failure)
-        assert report.steps >= 20_000, (key, report.steps)
-
-
-@pytest.mark.slow
-def test_the_default_run_reaches_every_listed_situation(default_runs: dict[tuple[Profile, Level], RunReport]) -> None:
-    for (profile, level), report in default_runs.items():
-        missing = {s for s in Situation if report.situations.get(s, 0) == 0}
-        if profile is Profile.GETH_1_7:
-            missing.discard(Situation.REMOVE_STATIC_CLEARED_HISTORY)
-        assert not missing, (profile, level, sorted(s.name for s in missing))
-
-
-def test_the_zoo_finds_members_by_name_through_its_registry() -> None:
-    import dialcheck.conformance.zoo as zoo
-
-    assert zoo.dials_self.__name__ == "dials_self" and get_member("dials_self").description in str(
-        zoo.dials_self.__doc__
-    )
-    assert "dials_self" in dir(zoo)
-    with pytest.raises(AttributeError, match="no_such_member"):
-        zoo.no_such_member  # noqa: B018
+    report = run_conformance(RunOptions(create_dialstate, "reference", profile, level, hypothesis_profile="ci"))
+    assert report.conformant, report.failure
+    assert report.steps >= 20_000, report.steps
+    missing = {s for s in Situation if report.situations.get(s, 0) == 0}
+    if profile is Profile.GETH_1_7:
+        missing.discard(Situation.REMOVE_STATIC_CLEARED_HISTORY)
+    assert not missing, sorted(s.name for s in missing)
