@@ -34,23 +34,21 @@ def test_the_plugin_adds_nothing_without_an_implementation(
     result.assert_outcomes(passed=1)
 
 
+def _run(pytester: pytest.Pytester, request: pytest.FixtureRequest, *args: str) -> pytest.RunResult:
+    """Run pytest with the plugin, derandomized, and ``args``."""
+    return pytester.runpytest_inprocess(*_plugin_args(request), "--dialcheck-hypothesis-profile", "ci", *args)
+
+
+SERVE = f"{shlex.quote(sys.executable)} -m dialcheck.conformance serve"
+
+
 def test_the_plugin_passes_the_reference_for_each_profile(
     pytester: pytest.Pytester, request: pytest.FixtureRequest
 ) -> None:
-    result = pytester.runpytest_inprocess(
-        *_plugin_args(request),
-        "--dialcheck-impl",
-        "dialcheck.reference.dialstate:create_dialstate",
-        "--dialcheck-profile",
-        "geth-1.7",
-        "--dialcheck-profile",
-        "geth-1.8",
-        "--dialcheck-examples",
-        "30",
-        "--dialcheck-hypothesis-profile",
-        "ci",
-        "-v",
-        "--hypothesis-show-statistics",
+    profiles = ["--dialcheck-profile", "geth-1.7", "--dialcheck-profile", "geth-1.8"]
+    impl = ["--dialcheck-impl", "dialcheck.reference.dialstate:create_dialstate"]
+    result = _run(
+        pytester, request, *impl, *profiles, "--dialcheck-examples", "30", "-v", "--hypothesis-show-statistics"
     )
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*test_dialstate_conforms?geth-1.7-strict? PASSED*", "*Hypothesis Statistics*"])
@@ -59,15 +57,7 @@ def test_the_plugin_passes_the_reference_for_each_profile(
 def test_the_plugin_fails_a_seeded_bug_with_the_report(
     pytester: pytest.Pytester, request: pytest.FixtureRequest
 ) -> None:
-    result = pytester.runpytest_inprocess(
-        *_plugin_args(request),
-        "--dialcheck-impl",
-        SEEDED,
-        "--dialcheck-level",
-        "invariants",
-        "--dialcheck-hypothesis-profile",
-        "ci",
-    )
+    result = _run(pytester, request, "--dialcheck-impl", SEEDED, "--dialcheck-level", "invariants")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*FAILED NEVER_SELF*", "*dialcheck run: NOT CONFORMANT (NEVER_SELF)*"])
 
@@ -75,20 +65,8 @@ def test_the_plugin_fails_a_seeded_bug_with_the_report(
 def test_the_plugin_judges_a_wire_program_served_by_dialcheck_serve(
     pytester: pytest.Pytester, request: pytest.FixtureRequest
 ) -> None:
-    result = pytester.runpytest_inprocess(
-        *_plugin_args(request),
-        "--dialcheck-cmd",
-        f"{shlex.quote(sys.executable)} -m dialcheck.conformance serve",
-        "--dialcheck-timeout",
-        "5",
-        "--dialcheck-profile",
-        "geth-1.8",
-        "--dialcheck-examples",
-        "30",
-        "--dialcheck-hypothesis-profile",
-        "ci",
-        "-v",
-    )
+    wire = ["--dialcheck-cmd", SERVE, "--dialcheck-timeout", "5"]
+    result = _run(pytester, request, *wire, "--dialcheck-profile", "geth-1.8", "--dialcheck-examples", "30", "-v")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*test_dialstate_conforms?geth-1.8-strict? PASSED*"])
 
@@ -96,16 +74,7 @@ def test_the_plugin_judges_a_wire_program_served_by_dialcheck_serve(
 def test_the_plugin_fails_a_served_seeded_bug_with_the_report_and_the_wire_reproduce_command(
     pytester: pytest.Pytester, request: pytest.FixtureRequest
 ) -> None:
-    served = f"{shlex.quote(sys.executable)} -m dialcheck.conformance serve --impl {SEEDED}"
-    result = pytester.runpytest_inprocess(
-        *_plugin_args(request),
-        "--dialcheck-cmd",
-        served,
-        "--dialcheck-level",
-        "invariants",
-        "--dialcheck-hypothesis-profile",
-        "ci",
-    )
+    result = _run(pytester, request, "--dialcheck-cmd", f"{SERVE} --impl {SEEDED}", "--dialcheck-level", "invariants")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*FAILED NEVER_SELF*", "*dialcheck replay --cmd*", "*NOT CONFORMANT (NEVER_SELF)*"])
 
@@ -113,9 +82,8 @@ def test_the_plugin_fails_a_served_seeded_bug_with_the_report_and_the_wire_repro
 def test_a_wire_program_that_does_not_serve_the_profile_fails_with_one_paragraph(
     pytester: pytest.Pytester, request: pytest.FixtureRequest
 ) -> None:
-    served = f"{shlex.quote(sys.executable)} -m dialcheck.conformance serve --profile geth-1.7"
-    result = pytester.runpytest_inprocess(
-        *_plugin_args(request), "--dialcheck-cmd", served, "--dialcheck-profile", "geth-1.8"
+    result = _run(
+        pytester, request, "--dialcheck-cmd", f"{SERVE} --profile geth-1.7", "--dialcheck-profile", "geth-1.8"
     )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*does not serve profile geth-1.8*"])
