@@ -112,23 +112,21 @@ class Failure:
         return names if self.verdict is Verdict.STRICT else names[1:]
 
 
-class Nonconformance(AssertionError):
-    """The implementation broke a check; carries the failure and the trace up to that step."""
+class Nonconformance(ImplementationFault):
+    """The implementation broke a check; carries the failure and the trace up to that step (exit 1)."""
 
     def __init__(self, failure: Failure, trace: Trace) -> None:
-        super().__init__(f"{failure.verdict}: {failure.message}")
+        super().__init__(failure.verdict, failure.message, failure.aborts_run)
         self.failure = failure
         self.trace = trace
+
+    def __str__(self) -> str:
+        return f"{self.verdict}: {self.message}"
 
     @property
     def check(self) -> Verdict:
         """Return the verdict."""
         return self.failure.verdict
-
-    @property
-    def message(self) -> str:
-        """Return why, in words."""
-        return self.failure.message
 
     @property
     def violations(self) -> tuple[Violation, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dialcheck.conformance.cli import UsageError
 from dialcheck.conformance.loader import ImplementationError
 from dialcheck.conformance.process import WireFault
+from dialcheck.conformance.session import Nonconformance
 from dialcheck.conformance.vectors import VectorError
 from dialcheck.spec.verdicts import (
     BadInput,
@@ -39,6 +40,7 @@ def test_every_error_dialcheck_raises_has_one_root_and_the_exit_code_of_its_bran
         assert isinstance(bad_input, BadInput) and bad_input.exit_code == 2
     fault = WireFault(Verdict.WIRE_HUNG, "x")
     assert isinstance(fault, ImplementationFault) and fault.exit_code == 1 and fault.aborts_run
+    assert issubclass(Nonconformance, ImplementationFault)
     assert HarnessError("x").exit_code == 2
     assert all(issubclass(c, DialcheckError) for c in (BadInput, ImplementationFault, HarnessError))
     assert FormatError("$.steps[0]", "is missing").args == ("$.steps[0]: is missing",)
