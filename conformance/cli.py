@@ -26,7 +26,7 @@ from dialcheck.conformance.options import (
     RunOptions,
     get_default_hypothesis_profile,
 )
-from dialcheck.conformance.replay import format_failure, replay_trace
+from dialcheck.conformance.replay import format_failure, get_skip_reason, replay_trace
 from dialcheck.conformance.serve import get_served_profiles, serve
 from dialcheck.conformance.session import Level
 from dialcheck.conformance.subject import Subject, open_subject
@@ -69,14 +69,21 @@ def _build_parser() -> argparse.ArgumentParser:
     replay = commands.add_parser(
         "replay",
         help="replay dialcheck-trace/1 files against an implementation",
-        description="Replay trace files (a directory means every *.json below it) and report PASS/FAIL "
-        "per trace. Exit 0 all pass, 1 any fails, 2 bad input.",
+        description="Replay trace files (a directory means every *.json below it) and report PASS, FAIL "
+        "or SKIP (with the reason) per trace. Exit 0 when nothing failed and something ran, 1 otherwise, "
+        "2 bad input.",
     )
     _add_subject(replay)
     replay.add_argument(
         "--profile",
         choices=[p.value for p in Profile],
         help="replay every trace under this profile instead of the trace's own",
+    )
+    replay.add_argument(
+        "--skips-fail",
+        action="store_true",
+        help="count a trace the implementation cannot run (a profile it does not serve, execute steps "
+        "without the capability) as a failure instead of a skip",
     )
     replay.add_argument("paths", nargs="+", metavar="PATH", help="trace files or directories")
 
@@ -286,28 +293,36 @@ def _open_subject(args: argparse.Namespace, profiles: Sequence[Profile]) -> Iter
 def _run_replay(args: argparse.Namespace) -> int:
     profile = None if args.profile is None else Profile(args.profile)
     traces = _load_all(_collect_paths(args.paths))
-    wanted = [profile] if profile is not None else sorted({t.profile for _, t in traces}, key=lambda p: p.value)
-    failed = 0
-    with _open_subject(args, wanted) as subject:
+    passed = failed = skipped = 0
+    # WIRE-2 holds for a profile asked for; a trace's own profile the program lacks is a skip.
+    with _open_subject(args, [profile] if profile is not None else []) as subject:
         for path, trace in traces:
+            reason = get_skip_reason(trace, subject.capabilities, profile)
+            if reason is not None:
+                skipped += 1
+                print(f"SKIP  {trace.name}  ({path}): {reason}")
+                continue
             result = replay_trace(trace, subject.factory, profile, origin=subject.selector)
             if result.passed:
+                passed += 1
                 print(f"PASS  {trace.name}  ({path})")
             else:
                 failed += 1
                 print(f"FAIL  {trace.name}  ({path}, profile {result.profile.value})")
                 print(format_failure(result))
         after = subject.close()
-    passed = len(traces) - failed
     if after is not None:
         failed += 1
         print(f"FAIL  after the last trace: {after.verdict}: {after.message}")
     which = "trace profiles" if profile is None else f"profile {profile.value}"
     print(
         f"dialcheck replay: {len(traces)} trace(s) against {subject.selector} ({which}): "
-        f"{passed} passed, {failed} failed"
+        f"{passed} passed, {failed} failed, {skipped} skipped"
     )
-    return EXIT_FAIL if failed else EXIT_OK
+    if passed == 0 and not failed:
+        print("dialcheck replay: no trace ran, so nothing was shown; replay traces this implementation can run")
+    fails = failed or passed == 0 or (skipped and args.skips_fail)
+    return EXIT_FAIL if fails else EXIT_OK
 
 
 def _make_progress() -> Callable[["RunContext", float], None]:

@@ -24,11 +24,31 @@ from typing import Optional
 
 from dialcheck.conformance.render import format_step, format_tasks
 from dialcheck.conformance.session import Failure, Level, Nonconformance, Session
-from dialcheck.conformance.trace import Trace
+from dialcheck.conformance.trace import ExecuteStep, Trace
 from dialcheck.spec.contract import DialstateFactory
 from dialcheck.spec.model import Profile
 
-__all__ = ["ReplayResult", "replay_trace", "format_failure"]
+__all__ = ["Capabilities", "ReplayResult", "get_skip_reason", "replay_trace", "format_failure"]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an implementation can run: the profiles it serves, whether it executes tasks (AD-5)."""
+
+    profiles: tuple[Profile, ...]
+    execute: bool
+    #: How it said so, for messages (``its hello lists geth-1.7``).
+    source: str = "it serves every profile"
+
+
+def get_skip_reason(trace: Trace, capabilities: Capabilities, profile: Optional[Profile] = None) -> Optional[str]:
+    """Return why an implementation with ``capabilities`` cannot run ``trace`` (under ``profile``), or ``None``."""
+    chosen = profile or trace.profile
+    if chosen not in capabilities.profiles:
+        return f"needs profile {chosen.value}, which the implementation does not serve ({capabilities.source})"
+    if not capabilities.execute and any(isinstance(step, ExecuteStep) for step in trace.steps):
+        return "executes tasks, and the implementation has no execute capability (AD-5: it is optional)"
+    return None
 
 
 @dataclass(frozen=True)

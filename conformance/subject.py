@@ -13,23 +13,36 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Optional
 
+from dialcheck.conformance.execution_checks import supports_execution
 from dialcheck.conformance.loader import load_factory
 from dialcheck.conformance.process import WireFault
+from dialcheck.conformance.replay import Capabilities
+from dialcheck.conformance.wire import EXTENSION_EXECUTE
 from dialcheck.conformance.wire_adapter import WireSession
 from dialcheck.spec.contract import DialstateFactory
-from dialcheck.spec.model import Profile
+from dialcheck.spec.model import Config, Profile
 from dialcheck.spec.verdicts import BadInput
 
 __all__ = ["Subject", "open_subject"]
 
 
+def _can_execute(factory: DialstateFactory) -> bool:
+    """Return whether the implementations ``factory`` makes have the execute capability (AD-5), by making one."""
+    try:
+        probe = factory(Config(self_id="00", max_dyn_dials=0), Profile.GETH_1_7)
+    except Exception:  # the factory's failure is a verdict at the first trace or example, not here
+        return True
+    return supports_execution(probe)
+
+
 @dataclass
 class Subject:
-    """How to make the implementation, and how to name it (``origin``; ``selector`` on a command line)."""
+    """How to make the implementation, how to name it (``origin``; ``selector`` on a command line), what it can do."""
 
     factory: DialstateFactory
     origin: str
     selector: str
+    capabilities: Capabilities
     session: Optional[WireSession] = None
 
     def close(self) -> Optional[WireFault]:
@@ -43,10 +56,13 @@ def open_subject(
 ) -> Iterator[Subject]:
     """Load ``impl``, or start ``cmd`` and check that it serves ``profiles``; always end the process.
 
+    The subject says what it can do: the profiles it serves and whether it executes tasks.
+
     ``where`` names the command in messages (``dialcheck run``); every problem is ``BadInput``.
     """
     if cmd is None:
-        yield Subject(load_factory(impl), impl, f"--impl {impl}")
+        factory = load_factory(impl)
+        yield Subject(factory, impl, f"--impl {impl}", Capabilities(tuple(Profile), _can_execute(factory)))
         return
     try:
         session = WireSession(cmd, timeout)
@@ -63,11 +79,14 @@ def open_subject(
         # WIRE-2: "The first request is `hello`. dialcheck MUST refuse before running (exit 2) a command that cannot be
         # started, does not answer `hello` with protocol 1, or does not list the requested profile".
         missing = [p.value for p in profiles if p.value not in hello.profiles]
+        listed = ", ".join(hello.profiles) or "none"
         if missing:
             raise BadInput(
                 f"{where}: {hello.name} {hello.version} does not serve profile {', '.join(missing)} (its hello "
-                f"lists {', '.join(hello.profiles) or 'none'}); choose one of those with --profile"
+                f"lists {listed}); choose one of those with --profile"
             )
-        yield Subject(session.create, cmd, f"--cmd {shlex.quote(cmd)}", session)
+        served = tuple(p for p in Profile if p.value in hello.profiles)
+        capabilities = Capabilities(served, EXTENSION_EXECUTE in hello.extensions, f"its hello lists {listed}")
+        yield Subject(session.create, cmd, f"--cmd {shlex.quote(cmd)}", capabilities, session)
     finally:
         session.kill()

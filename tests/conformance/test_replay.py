@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shlex
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,7 +33,7 @@ def test_replay_of_the_trace_directory_exits_zero(capsys: pytest.CaptureFixture[
     assert main(["replay", str(TRACES)]) == 0
     out = capsys.readouterr().out
     assert out.count("PASS  ") == len(TRACE_FILES)
-    assert out.splitlines()[-1].endswith(f"{len(TRACE_FILES)} passed, 0 failed")
+    assert out.splitlines()[-1].endswith(f"{len(TRACE_FILES)} passed, 0 failed, 0 skipped")
 
 
 def _checked_steps() -> list[tuple[Path, int]]:
@@ -84,3 +86,64 @@ def test_every_trace_names_the_requirements_it_covers() -> None:
     for path in TRACE_FILES:
         description = load_trace(path).description
         assert description is not None and description.startswith("Covers "), path.name
+
+
+SCHEDULING_ONLY = """
+from dialcheck.reference.dialstate import Dialstate
+
+
+class SchedulingOnly:
+    def __init__(self, config, profile):
+        self._inner = Dialstate(config, profile)
+        self.new_tasks = self._inner.new_tasks
+        self.task_done = self._inner.task_done
+        self.add_static = self._inner.add_static
+        self.remove_static = self._inner.remove_static
+"""
+
+
+@pytest.fixture
+def scheduling_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "scheduling_only_dialer.py").write_text(SCHEDULING_ONLY)
+    return "scheduling_only_dialer:SchedulingOnly"
+
+
+def test_a_scheduling_only_implementation_skips_the_traces_that_execute_and_passes_the_rest(
+    scheduling_only: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["replay", "--impl", scheduling_only, str(TRACES)]) == 0
+    out = capsys.readouterr().out
+    skipped = [line for line in out.splitlines() if line.startswith("SKIP  ")]
+    assert len(skipped) == 2 and all("no execute capability (AD-5" in line for line in skipped)
+    assert out.splitlines()[-1].endswith(f"{len(TRACE_FILES) - 2} passed, 0 failed, 2 skipped")
+
+
+def test_skips_fail_when_asked(scheduling_only: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay", "--skips-fail", "--impl", scheduling_only, str(TRACES)]) == 1
+    assert capsys.readouterr().out.splitlines()[-1].endswith("0 failed, 2 skipped")
+
+
+def test_a_replay_in_which_no_trace_ran_does_not_pass(scheduling_only: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay", "--impl", scheduling_only, str(TRACES / "execution-lookup-wait.json")]) == 1
+    out = capsys.readouterr().out
+    assert "0 passed, 0 failed, 1 skipped" in out and "no trace ran" in out
+
+
+def test_a_program_serving_one_profile_skips_the_traces_of_the_other(capsys: pytest.CaptureFixture[str]) -> None:
+    served = f"{shlex.quote(sys.executable)} -m dialcheck.conformance serve --profile geth-1.7"
+    assert main(["replay", "--cmd", served, str(TRACES)]) == 0
+    out = capsys.readouterr().out
+    [skip] = [line for line in out.splitlines() if line.startswith("SKIP  ")]
+    assert (
+        "static-remove-history-1.8" in skip and "needs profile geth-1.8" in skip and "its hello lists geth-1.7" in skip
+    )
+    assert out.splitlines()[-1].endswith(f"{len(TRACE_FILES) - 1} passed, 0 failed, 1 skipped")
+
+
+def test_a_profile_asked_for_that_the_program_does_not_serve_is_still_refused_WIRE_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    served = f"{shlex.quote(sys.executable)} -m dialcheck.conformance serve --profile geth-1.7"
+    assert main(["replay", "--cmd", served, "--profile", "geth-1.8", str(TRACES)]) == 2
+    assert "does not serve profile geth-1.8" in capsys.readouterr().err
