@@ -62,7 +62,7 @@ def format_failure_report(report: RunReport) -> str:
         lines.append(f"  expected (reference {options.profile.value}): {format_tasks(failure.expected, me)}")
     if failure.got is not None:
         lines.append(f"  got: {format_tasks(failure.got, me)}")
-    how = "not shrunk: the run stopped at once" if report.aborted else "after shrinking"
+    how = "not shrunk: the run stopped at once" if report.aborted else "after shrinking, no step removable"
     lines.append(f"counterexample ({len(failure.trace.steps)} steps, {how}; times in seconds):")
     lines += format_counterexample(failure)
     if report.saved is not None:

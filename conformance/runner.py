@@ -15,8 +15,10 @@ Hypothesis with the run's settings, then classifies what happened:
   out the timeout again);
 * :class:`~conformance.loader.ImplementationError`: a harness error (exit 2).
 
-A failure is then replayed from its saved trace without Hypothesis; if the
-replay passes, the implementation is nondeterministic and the verdict says so.
+A failure is then replayed from its trace without Hypothesis; if the replay
+passes, the implementation is nondeterministic and the verdict says so.
+Otherwise :func:`~dialcheck.conformance.minimize.minimize` removes every step
+the failure does not need before the trace is saved.
 
 Hypothesis settings come from three profiles registered at import:
 ``dialcheck-ci`` (derandomized, no example database), ``dialcheck-default``
@@ -43,6 +45,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from dialcheck.conformance.invariants import Situation
 from dialcheck.conformance.machine import DialMachine, RunAborted, RunContext
+from dialcheck.conformance.minimize import minimize
 from dialcheck.conformance.options import RunOptions
 from dialcheck.conformance.replay import replay_trace
 from dialcheck.conformance.session import Nonconformance
@@ -152,15 +155,17 @@ def run_conformance(options: RunOptions, progress: Optional[Callable[[RunContext
         )
     report.examples = context.examples
     report.steps = context.steps
-    report.seconds = time.monotonic() - started
     report.situations = dict(context.situations)
     report.first_failure = context.first_failure
     report.executions = context.executions
     report.execution_skipped = context.without_execution
     if report.failure is not None:
-        report.saved = _save(report, report.failure)
         if not report.aborted:
             _check_reproduces(report, report.failure)
+            if report.flaky is None and options.shrink:
+                report.failure = minimize(report.failure, options.factory, options.level, options.origin)
+        report.saved = _save(report, report.failure)
+    report.seconds = time.monotonic() - started
     return report
 
 
