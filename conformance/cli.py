@@ -348,6 +348,7 @@ def _write_report(path: Path, write: Callable[[Path], None]) -> None:
 def _run_run(args: argparse.Namespace) -> int:
     # The run needs Hypothesis; serve and replay start without it.
     from dialcheck.conformance.report import (
+        format_after_run,
         format_failure_report,
         format_stats,
         format_verdict,
@@ -386,7 +387,7 @@ def _run_run(args: argparse.Namespace) -> int:
     if report.flaky is not None:
         print(f"FAILED NONDETERMINISTIC\n  {report.flaky}")
     if report.after_run is not None:
-        print(f"FAILED {report.after_run.verdict} (after the last example)\n  {report.after_run.message}")
+        print(format_after_run(report))
     if args.stats:
         print(format_stats(report))
     if args.json is not None:

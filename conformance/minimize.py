@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Optional
 
-from dialcheck.conformance.session import Level, Nonconformance, Session
+from dialcheck.conformance.session import Level, Nonconformance, replay_steps
 from dialcheck.conformance.trace import ExecuteStep, NewTasksStep, Step, Trace
 from dialcheck.spec.contract import DialstateFactory
 
@@ -34,15 +34,10 @@ def get_failure(
     trace: Trace, steps: list[Step], factory: DialstateFactory, level: Level, origin: str
 ) -> Optional[Nonconformance]:
     """Replay ``steps`` of ``trace``'s config and profile in a fresh session; return its failure, if any."""
-    try:
-        session = Session.create(
-            factory, trace.config, trace.profile, origin=origin, level=level, description=trace.description
-        )
-        for step in steps:
-            session.apply(_without_expectation(step))
-    except Nonconformance as failure:
-        return failure
-    return None
+    stripped = [_without_expectation(step) for step in steps]
+    return replay_steps(
+        factory, trace.config, trace.profile, stripped, level=level, origin=origin, description=trace.description
+    )
 
 
 def minimize(failure: Nonconformance, factory: DialstateFactory, level: Level, origin: str) -> Nonconformance:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dialcheck.conformance.options import RunOptions, get_default_hypothesis_profile
-from dialcheck.conformance.report import format_failure_report, format_verdict
+from dialcheck.conformance.report import format_after_run, format_failure_report, format_verdict
 from dialcheck.conformance.runner import run_conformance
 from dialcheck.conformance.session import Level
 from dialcheck.conformance.subject import open_subject
@@ -52,11 +52,7 @@ def test_dialstate_conforms(dialcheck_profile: str, pytestconfig: pytest.Config)
     if report.flaky is not None:
         pytest.fail(report.flaky + "\n" + format_verdict(report), pytrace=False)
     if report.after_run is not None:
-        after = report.after_run
-        pytest.fail(
-            f"FAILED {after.verdict} (after the last example)\n  {after.message}\n{format_verdict(report)}",
-            pytrace=False,
-        )
+        pytest.fail(format_after_run(report) + "\n" + format_verdict(report), pytrace=False)
 
 
 test_dialstate_conforms.is_hypothesis_test = True  # type: ignore[attr-defined]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from dialcheck.conformance.render import format_step, format_tasks
-from dialcheck.conformance.session import Failure, Level, Nonconformance, Session
+from dialcheck.conformance.session import Failure, Level, replay_steps
 from dialcheck.conformance.trace import ExecuteStep, Trace
 from dialcheck.spec.contract import DialstateFactory
 from dialcheck.spec.model import Profile
@@ -74,14 +74,11 @@ def replay_trace(
     Every answer is judged against ``expect`` (when present) and the named invariants.
     """
     chosen = profile or trace.profile
-    try:
-        session = Session.create(factory, trace.config, chosen, origin=origin, level=Level.INVARIANTS)
-        for step in trace.steps:
-            session.apply(step)
-    except Nonconformance as failure:
-        index = failure.failure.index
-        return ReplayResult(trace, chosen, failure.failure, 0 if index is None else index + 1)
-    return ReplayResult(trace, chosen, None, len(trace.steps))
+    failure = replay_steps(factory, trace.config, chosen, trace.steps, level=Level.INVARIANTS, origin=origin)
+    if failure is None:
+        return ReplayResult(trace, chosen, None, len(trace.steps))
+    index = failure.failure.index
+    return ReplayResult(trace, chosen, failure.failure, 0 if index is None else index + 1)
 
 
 def format_failure(result: ReplayResult) -> str:

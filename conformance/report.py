@@ -13,7 +13,7 @@ from dialcheck.conformance.session import Nonconformance
 from dialcheck.conformance.trace import NewTasksStep, Trace, trace_to_json
 from dialcheck.spec.verdicts import Verdict
 
-__all__ = ["format_failure_report", "format_stats", "format_verdict", "write_json", "write_junit"]
+__all__ = ["format_failure_report", "format_after_run", "format_stats", "format_verdict", "write_json", "write_junit"]
 
 
 def _format_config(trace: Trace) -> str:
@@ -44,6 +44,13 @@ def format_counterexample(failure: Nonconformance) -> list[str]:
             text += f"   <== {failure.check}"
         lines.append(text)
     return lines
+
+
+def format_after_run(report: RunReport) -> str:
+    """Return what the implementation did wrong after the last example (a wire process left running)."""
+    after = report.after_run
+    assert after is not None
+    return f"FAILED {after.verdict} (after the last example)\n  {after.message}"
 
 
 def format_failure_report(report: RunReport) -> str:

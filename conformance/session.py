@@ -80,7 +80,7 @@ from dialcheck.spec.model import (
 )
 from dialcheck.spec.verdicts import ImplementationFault, Verdict
 
-__all__ = ["Level", "Failure", "Nonconformance", "Outstanding", "Session", "get_task_ref"]
+__all__ = ["Level", "Failure", "Nonconformance", "Outstanding", "Session", "get_task_ref", "replay_steps"]
 
 
 class Level(enum.Enum):
@@ -417,3 +417,23 @@ class Session:
         self._last_handle += 1
         self._handles[id(task)] = (task, self._last_handle)
         return self._last_handle
+
+
+def replay_steps(
+    factory: DialstateFactory,
+    config: Config,
+    profile: Profile,
+    steps: Sequence[Step],
+    *,
+    level: Optional[Level],
+    origin: str = "the factory",
+    description: Optional[str] = None,
+) -> Optional[Nonconformance]:
+    """Apply recorded ``steps`` to a fresh session from ``factory``; return its failure, or ``None`` if all pass."""
+    try:
+        session = Session.create(factory, config, profile, origin=origin, level=level, description=description)
+        for step in steps:
+            session.apply(step)
+    except Nonconformance as failure:
+        return failure
+    return None
