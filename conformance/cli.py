@@ -37,7 +37,7 @@ from dialcheck.conformance.vectors import DEFAULT_STEPS as DEFAULT_VECTOR_STEPS
 from dialcheck.conformance.vectors import INDEX, VectorError, generate_vectors
 from dialcheck.conformance.wire import EXTENSION_EXECUTE, PROTOCOL, Hello
 from dialcheck.conformance.wire_adapter import DEFAULT_TIMEOUT
-from dialcheck.spec.model import Config, Profile
+from dialcheck.spec.model import ID_WIDTHS, Config, Profile
 from dialcheck.spec.verdicts import BadInput, DialcheckError, FormatError
 
 if TYPE_CHECKING:
@@ -191,6 +191,12 @@ def _build_parser() -> argparse.ArgumentParser:
         help="the in-process implementation to serve (default: the reference)",
     )
     served.add_argument("--profile", choices=[p.value for p in Profile], help="serve only this profile (default: all)")
+    served.add_argument(
+        "--id-bytes",
+        type=int,
+        choices=ID_WIDTHS,
+        help="declare this node ID width in hello and refuse any request with an ID of another width",
+    )
     return parser
 
 
@@ -213,6 +219,13 @@ def _add_subject(command: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         default=DEFAULT_TIMEOUT,
         help=f"with --cmd: the most time one answer may take (default {DEFAULT_TIMEOUT:g})",
+    )
+    command.add_argument(
+        "--id-bytes",
+        type=int,
+        choices=ID_WIDTHS,
+        help="the node ID width the implementation holds: every ID it gets is that wide (a --cmd program's hello "
+        "may say so itself; default: IDs as the trace or the machine has them, 64 bytes for generated ones)",
     )
 
 
@@ -286,7 +299,8 @@ def _open_subject(args: argparse.Namespace, profiles: Sequence[Profile]) -> Iter
     if new is not None:
         print(f"dialcheck: --impl {args.impl} is now spelled --impl {new}; using that", file=sys.stderr)
         args.impl = new
-    with open_subject(args.impl, args.cmd, args.timeout, profiles, f"dialcheck {args.command}") as subject:
+    where = f"dialcheck {args.command}"
+    with open_subject(args.impl, args.cmd, args.timeout, profiles, where, args.id_bytes) as subject:
         yield subject
 
 
@@ -370,6 +384,7 @@ def _run_run(args: argparse.Namespace) -> int:
             seed=args.seed,
             hypothesis_profile=args.hypothesis_profile or get_default_hypothesis_profile(),
             save_dir=args.save_failures,
+            id_bytes=subject.id_bytes,
         )
         tty = sys.stderr.isatty()
         try:
@@ -457,7 +472,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         ) from None
     # WIRE-6: extensions are advertised in hello; the served implementation decides (AD-5).
     extensions = (EXTENSION_EXECUTE,) if supports_execution(probe) else ()
-    hello = Hello(name, _get_version(), PROTOCOL, profiles, extensions)
+    hello = Hello(name, _get_version(), PROTOCOL, profiles, extensions, args.id_bytes)
     return serve(factory, hello, sys.stdin.buffer, sys.stdout.buffer)
 
 

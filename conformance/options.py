@@ -44,6 +44,9 @@ class RunOptions:
     shrink: bool = True
     #: How to name the implementation on dialcheck's command line (default ``--impl ORIGIN``).
     subject: Optional[str] = None
+    #: The node ID width the implementation holds (``factory`` already gives it IDs that wide); a
+    #: saved counterexample is written at that width (ID-1).
+    id_bytes: Optional[int] = None
 
     def get_subject(self) -> str:
         """Return the command-line options that select this implementation, for reproduce hints."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dialcheck.spec.model import Profile
+from dialcheck.spec.model import ID_WIDTHS, Profile
 
 __all__ = ["pytest_addoption", "pytest_collection_modifyitems", "LEVELS", "HYPOTHESIS_PROFILES", "DEFAULT_TIMEOUT"]
 
@@ -53,6 +53,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--dialcheck-examples", type=int, metavar="N", help="examples per profile (default: dialcheck run's)"
     )
     group.addoption("--dialcheck-hypothesis-profile", choices=HYPOTHESIS_PROFILES, help="ci, default or thorough")
+    group.addoption(
+        "--dialcheck-id-bytes",
+        type=int,
+        choices=ID_WIDTHS,
+        help="the node ID width the implementation holds (default: as generated, 64 bytes)",
+    )
 
 
 class _TestsModule(pytest.Module):

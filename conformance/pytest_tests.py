@@ -30,6 +30,7 @@ def test_dialstate_conforms(dialcheck_profile: str, pytestconfig: pytest.Config)
         pytestconfig.getoption("dialcheck_timeout"),
         [profile],
         "pytest --dialcheck",
+        pytestconfig.getoption("dialcheck_id_bytes"),
     )
     try:
         with opened as subject:
@@ -42,6 +43,7 @@ def test_dialstate_conforms(dialcheck_profile: str, pytestconfig: pytest.Config)
                 examples=pytestconfig.getoption("dialcheck_examples"),
                 hypothesis_profile=pytestconfig.getoption("dialcheck_hypothesis_profile")
                 or get_default_hypothesis_profile(),
+                id_bytes=subject.id_bytes,
             )
             report = run_conformance(options)
             report.after_run = subject.close()

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+from dialcheck.conformance.ids import get_unfit_id
 from dialcheck.conformance.render import format_step, format_tasks
 from dialcheck.conformance.session import Failure, Level, replay_steps
 from dialcheck.conformance.trace import ExecuteStep, Trace
@@ -33,12 +34,14 @@ __all__ = ["Capabilities", "ReplayResult", "get_skip_reason", "replay_trace", "f
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What an implementation can run: the profiles it serves, whether it executes tasks (AD-5)."""
+    """What an implementation can run: the profiles it serves, whether it executes tasks (AD-5), its ID width."""
 
     profiles: tuple[Profile, ...]
     execute: bool
     #: How it said so, for messages (``its hello lists geth-1.7``).
     source: str = "it serves every profile"
+    #: The node ID width it holds, in bytes (ID-1), or ``None``: IDs as each trace has them.
+    id_bytes: Optional[int] = None
 
 
 def get_skip_reason(trace: Trace, capabilities: Capabilities, profile: Optional[Profile] = None) -> Optional[str]:
@@ -48,6 +51,11 @@ def get_skip_reason(trace: Trace, capabilities: Capabilities, profile: Optional[
         return f"needs profile {chosen.value}, which the implementation does not serve ({capabilities.source})"
     if not capabilities.execute and any(isinstance(step, ExecuteStep) for step in trace.steps):
         return "executes tasks, and the implementation has no execute capability (AD-5: it is optional)"
+    if capabilities.id_bytes is not None:
+        unfit = get_unfit_id(trace, capabilities.id_bytes)
+        if unfit is not None:
+            # ID-2
+            return f"holds node ID {unfit}, which does not fit in the implementation's {capabilities.id_bytes} bytes"
     return None
 
 

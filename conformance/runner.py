@@ -43,6 +43,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import Flaky
 from hypothesis.stateful import run_state_machine_as_test
 
+from dialcheck.conformance.ids import resize_trace
 from dialcheck.conformance.invariants import Situation
 from dialcheck.conformance.machine import DialMachine, RunAborted, RunContext
 from dialcheck.conformance.minimize import minimize
@@ -118,7 +119,10 @@ def _build_settings(options: RunOptions) -> settings:
 
 
 def _save(report: RunReport, failure: Nonconformance) -> Path:
-    text = dump_trace(failure.trace)
+    trace = failure.trace
+    if report.options.id_bytes is not None:
+        trace = resize_trace(trace, report.options.id_bytes)  # ID-1: what the implementation saw
+    text = dump_trace(trace)
     digest = hashlib.sha256(text.encode()).hexdigest()[:10]
     options = report.options
     path = options.save_dir / f"{failure.check}-{options.profile.value}-{options.level.value}-{digest}.json"

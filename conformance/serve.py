@@ -70,6 +70,11 @@ class WireServer:
         # unsupported: true".
         if isinstance(value, dict) and value.get("op") not in _OPS:
             return make_error_answer(f"op {value.get('op')!r} is not supported", unsupported=True), False
+        wrong = None if self.hello.id_bytes is None else _find_wrong_width(value, 2 * self.hello.id_bytes, "$")
+        if wrong is not None:
+            return make_error_answer(
+                f"bad request: {wrong}, but this server declared id_bytes {self.hello.id_bytes}"
+            ), False
         try:
             request = get_request(value)
         except FormatError as exc:
@@ -120,6 +125,22 @@ class WireServer:
         if not session.executes:
             return make_error_answer("the served implementation cannot execute tasks", unsupported=True)
         return make_execution_answer(session.execute(entry, request.inputs))
+
+
+def _find_wrong_width(value: object, digits: int, path: str) -> Optional[str]:
+    """Return where ``value`` holds a node ID (under ``id`` or ``self``) of other than ``digits`` hex digits."""
+    if isinstance(value, list):
+        wrong = (_find_wrong_width(item, digits, f"{path}[{i}]") for i, item in enumerate(value))
+        return next((w for w in wrong if w is not None), None)
+    if not isinstance(value, dict):
+        return None
+    for key, item in value.items():
+        if key in ("id", "self") and isinstance(item, str) and len(item) != digits:
+            return f"{path}.{key} is a node ID of {len(item) // 2} bytes"
+        found = _find_wrong_width(item, digits, f"{path}.{key}")
+        if found is not None:
+            return found
+    return None
 
 
 def serve(factory: DialstateFactory, hello: Hello, stdin: BinaryIO, stdout: BinaryIO) -> int:

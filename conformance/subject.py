@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from dialcheck.conformance.execution_checks import supports_execution
+from dialcheck.conformance.ids import resize_factory
 from dialcheck.conformance.loader import load_factory
 from dialcheck.conformance.process import WireFault
 from dialcheck.conformance.replay import Capabilities
@@ -45,6 +46,11 @@ class Subject:
     capabilities: Capabilities
     session: Optional[WireSession] = None
 
+    @property
+    def id_bytes(self) -> Optional[int]:
+        """Return the node ID width the implementation holds, or ``None`` (IDs as given)."""
+        return self.capabilities.id_bytes
+
     def close(self) -> Optional[WireFault]:
         """End a --cmd process with bye; return what it did wrong on the way out, if anything."""
         return None if self.session is None else self.session.close()
@@ -52,17 +58,26 @@ class Subject:
 
 @contextlib.contextmanager
 def open_subject(
-    impl: str, cmd: Optional[str], timeout: float, profiles: Sequence[Profile], where: str
+    impl: str,
+    cmd: Optional[str],
+    timeout: float,
+    profiles: Sequence[Profile],
+    where: str,
+    id_bytes: Optional[int] = None,
 ) -> Iterator[Subject]:
     """Load ``impl``, or start ``cmd`` and check that it serves ``profiles``; always end the process.
 
-    The subject says what it can do: the profiles it serves and whether it executes tasks.
+    The subject says what it can do: the profiles it serves, whether it executes tasks, and
+    the node ID width it holds (``id_bytes``, or its hello's); its factory gives it IDs of
+    that width (ID-1).
 
     ``where`` names the command in messages (``dialcheck run``); every problem is ``BadInput``.
     """
+    width = "" if id_bytes is None else f" --id-bytes {id_bytes}"
     if cmd is None:
         factory = load_factory(impl)
-        yield Subject(factory, impl, f"--impl {impl}", Capabilities(tuple(Profile), _can_execute(factory)))
+        capabilities = Capabilities(tuple(Profile), _can_execute(factory), id_bytes=id_bytes)
+        yield Subject(resize_factory(factory, id_bytes), impl, f"--impl {impl}{width}", capabilities)
         return
     try:
         session = WireSession(cmd, timeout)
@@ -85,8 +100,17 @@ def open_subject(
                 f"{where}: {hello.name} {hello.version} does not serve profile {', '.join(missing)} (its hello "
                 f"lists {listed}); choose one of those with --profile"
             )
+        if id_bytes is not None and hello.id_bytes is not None and id_bytes != hello.id_bytes:
+            raise BadInput(
+                f"{where}: --id-bytes {id_bytes} contradicts the implementation's hello, which declares "
+                f"id_bytes {hello.id_bytes}; drop --id-bytes (a program's hello decides)"
+            )
+        chosen = hello.id_bytes if hello.id_bytes is not None else id_bytes
+        width = "" if id_bytes is None else width
         served = tuple(p for p in Profile if p.value in hello.profiles)
-        capabilities = Capabilities(served, EXTENSION_EXECUTE in hello.extensions, f"its hello lists {listed}")
-        yield Subject(session.create, cmd, f"--cmd {shlex.quote(cmd)}", capabilities, session)
+        execute = EXTENSION_EXECUTE in hello.extensions
+        capabilities = Capabilities(served, execute, f"its hello lists {listed}", chosen)
+        factory = resize_factory(session.create, chosen)
+        yield Subject(factory, cmd, f"--cmd {shlex.quote(cmd)}{width}", capabilities, session)
     finally:
         session.kill()

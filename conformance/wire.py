@@ -41,7 +41,7 @@ import enum
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import NoReturn, Optional, Union
+from typing import NoReturn, Optional, Union, cast
 
 from dialcheck.conformance.trace import (
     EXECUTION_INPUT_KEYS,
@@ -66,7 +66,7 @@ from dialcheck.conformance.trace import (
     task_to_json,
 )
 from dialcheck.spec.execution import Execution, ExecutionInput
-from dialcheck.spec.model import Config, ConnFlag, Node, NodeID, Profile, Task
+from dialcheck.spec.model import ID_WIDTHS, Config, ConnFlag, Node, NodeID, Profile, Task
 from dialcheck.spec.verdicts import FormatError
 
 __all__ = [
@@ -138,6 +138,8 @@ class Hello:
     protocol: int
     profiles: tuple[str, ...]
     extensions: tuple[str, ...] = ()
+    #: The node ID width it holds, in bytes (ID-1), or ``None``: IDs as the trace or machine has them.
+    id_bytes: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -247,22 +249,26 @@ def get_answer(
 #: The keys of a successful ``hello`` answer, and the optional ones. WIRE-6: "an extension MUST be
 #: a new op, advertised in hello's optional extensions list".
 HELLO_KEYS = {"name", "version", "protocol", "profiles"}
-HELLO_OPTIONAL_KEYS = frozenset({"extensions"})
+HELLO_OPTIONAL_KEYS = frozenset({"extensions", "id_bytes"})
 
 
 def get_hello_answer(answer: Mapping[str, object]) -> Hello:
     """Return what a successful ``hello`` answer says."""
-    obj = get_object(answer, "$", {"ok", "name", "version", "protocol", "profiles"}, {"extensions"})
+    obj = get_object(answer, "$", {"ok", *HELLO_KEYS}, set(HELLO_OPTIONAL_KEYS))
     profiles = tuple(get_str(p, f"$.profiles[{i}]") for i, p in enumerate(get_list(obj["profiles"], "$.profiles")))
     extensions = tuple(
         get_str(e, f"$.extensions[{i}]") for i, e in enumerate(get_list(obj.get("extensions", []), "$.extensions"))
     )
+    id_bytes = obj.get("id_bytes")
+    if id_bytes is not None and (get_int(id_bytes, "$.id_bytes", 0) not in ID_WIDTHS):
+        raise FormatError("$.id_bytes", f"expected one of {', '.join(map(str, ID_WIDTHS))} (bytes), got {id_bytes}")
     return Hello(
         name=get_str(obj["name"], "$.name"),
         version=get_str(obj["version"], "$.version"),
         protocol=get_int(obj["protocol"], "$.protocol", 0),
         profiles=profiles,
         extensions=extensions,
+        id_bytes=cast(Optional[int], id_bytes),
     )
 
 
@@ -422,6 +428,8 @@ def make_hello_answer(hello: Hello) -> dict[str, object]:
     }
     if hello.extensions:
         answer["extensions"] = list(hello.extensions)
+    if hello.id_bytes is not None:
+        answer["id_bytes"] = hello.id_bytes
     return answer
 
 

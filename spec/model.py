@@ -38,6 +38,7 @@ __all__ = [
     "FALLBACK_INTERVAL",
     "INITIAL_RESOLVE_DELAY",
     "MAX_RESOLVE_DELAY",
+    "ID_WIDTHS",
     "MAX_ACTIVE_DIAL_TASKS",
     "NodeID",
     "Node",
@@ -79,6 +80,10 @@ MAX_ACTIVE_DIAL_TASKS = 16
 
 #: A node ID: lowercase hex digits, even length.
 NodeID = str
+
+#: The node ID widths, in bytes, an implementation may declare (ID-1): geth's ``enode.ID`` (v1.8.17 on)
+#: and its ``discover.NodeID`` public keys (before).
+ID_WIDTHS = (32, 64)
 
 _NODE_ID = re.compile(r"(?:[0-9a-f]{2})+")
 

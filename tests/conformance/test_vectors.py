@@ -26,8 +26,9 @@ NOT_IN_TRACES = {
     "DS-HIST-4": "a cost bound, not behaviour: tests/test_reference_history.py and benchmarks/ measure it",
     "AD-4": "about a failing implementation: tests/test_cli.py and the zoo show it",
 }
-#: The wire adapter's requirements are about misbehaving programs (tests/test_wire_*.py show them).
-_EXECUTION = re.compile(r"^WIRE-")
+#: The wire adapter's requirements are about misbehaving programs (tests/test_wire_*.py show them);
+#: the ID width's are about how any trace is given (tests/conformance/test_ids.py shows them).
+_EXECUTION = re.compile(r"^(WIRE|ID)-")
 
 
 def _tree(root: Path) -> dict[str, bytes]:
