@@ -1,6 +1,6 @@
 // Package main is a small dialstate written from dialcheck's spec/dialstate.md (not copied from
-// geth) and served over dialcheck-wire/1 (main.go). Requirement IDs of the spec stand beside the
-// lines that implement them.
+// geth) and served over dialcheck-wire/1 through dialcheck's Go kit (main.go). Requirement IDs of
+// the spec stand beside the lines that implement them.
 package main
 
 import (
@@ -45,13 +45,12 @@ const (
 	flagStatic Flag = "static"
 )
 
-// Task is a dial, discover or wait task. Handle names it on the wire.
-type Task interface{ handle() int64 }
+// Task is a dial, discover or wait task (*dialTask, *discoverTask, *waitTask).
+type Task interface{ isTask() }
 
 type dialTask struct {
 	flag Flag
 	dest Node
-	h    int64
 	// Execution state (spec section 10): the current resolve delay (0: never tried), and when
 	// the task last resolved, if it ever did.
 	resolveDelay time.Duration
@@ -59,16 +58,13 @@ type dialTask struct {
 	resolvedOnce bool
 }
 
-type discoverTask struct{ h int64 }
+type discoverTask struct{}
 
-type waitTask struct {
-	duration int64
-	h        int64
-}
+type waitTask struct{ duration int64 }
 
-func (t *dialTask) handle() int64     { return t.h }
-func (t *discoverTask) handle() int64 { return t.h }
-func (t *waitTask) handle() int64     { return t.h }
+func (*dialTask) isTask()     {}
+func (*discoverTask) isTask() {}
+func (*waitTask) isTask()     {}
 
 // history is a min-heap of (expiry, order, id) with a count per ID for O(1) membership (DS-HIST-4).
 type histEntry struct {
@@ -174,7 +170,7 @@ func newDialstate(cfg Config, geth18 bool) (*dialstate, error) {
 }
 
 // DS-STATIC-4: addStatic stores a new task, replacing any for that ID.
-func (s *dialstate) addStatic(n Node) { s.static[n.ID] = &dialTask{flag: flagStatic, dest: n, h: -1} }
+func (s *dialstate) addStatic(n Node) { s.static[n.ID] = &dialTask{flag: flagStatic, dest: n} }
 
 // DS-STATIC-4, DS-STATIC-5: removeStatic deletes the entry; geth-1.8 also drops one history entry.
 func (s *dialstate) removeStatic(n Node) {
@@ -249,7 +245,7 @@ func (s *dialstate) newTasks(running int, peers map[string][]Flag, nowNs int64, 
 			return false
 		}
 		s.dialing[n.ID] = flag
-		tasks = append(tasks, &dialTask{flag: flag, dest: n, h: -1})
+		tasks = append(tasks, &dialTask{flag: flag, dest: n})
 		return true
 	}
 	// DS-NEED-1: need may be negative.

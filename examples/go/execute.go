@@ -1,9 +1,13 @@
 package main
 
-// Task execution, the optional "execute" extension of dialcheck-wire/1 (spec section 10): what a
-// task's Do does, against the environment's answers the suite sends.
+// Task execution, the optional execute capability (spec section 10): what a task's Do does,
+// against the environment the kit's Env answers for dialcheck.
 
-import "time"
+import (
+	"time"
+
+	"dialcheck/gokit"
+)
 
 const (
 	initialResolveDelay = 60 * time.Second
@@ -11,92 +15,63 @@ const (
 	lookupInterval      = 4 * time.Second
 )
 
-// env is what the environment answers during one execution.
-type env struct {
-	now        int64
-	discovery  bool
-	resolved   *Node
-	connects   []bool
-	lookup     []Node
-	lastLookup *int64
-	attempts   int
-}
-
-// action is one thing a task did, in its wire form.
-type action = map[string]any
-
-func (e *env) connect(dest Node, actions *[]action) bool {
-	ok := e.attempts < len(e.connects) && e.connects[e.attempts]
-	e.attempts++
-	*actions = append(*actions, action{"type": "connect", "dest": dest, "connected": ok})
-	return ok
-}
-
 // resolve asks discovery for the task's node unless throttled (EX-RESOLVE-1, RESOLVE_THROTTLE,
 // RESOLVE_BACKOFF, EX-RESOLVE-4).
-func (t *dialTask) resolve(e *env, actions *[]action) bool {
-	if !e.discovery {
+func (t *dialTask) resolve(e *gokit.Env) bool {
+	if !e.Discovery {
 		return false
 	}
 	if t.resolveDelay == 0 {
 		t.resolveDelay = initialResolveDelay
 	}
-	if t.resolvedOnce && toTime(e.now).Sub(toTime(t.lastResolved)) < t.resolveDelay {
+	if t.resolvedOnce && e.Now.Sub(toTime(t.lastResolved)) < t.resolveDelay {
 		return false
 	}
-	t.resolvedOnce, t.lastResolved = true, e.now
-	var found any
-	if e.resolved != nil {
-		found = *e.resolved
-	}
-	*actions = append(*actions, action{"type": "resolve", "id": t.dest.ID, "found": found})
-	if e.resolved == nil {
+	t.resolvedOnce, t.lastResolved = true, gokit.Nanos(e.Now)
+	found := e.Resolve(fromNode(t.dest).ID)
+	if found == nil {
 		t.resolveDelay *= 2
 		if t.resolveDelay > maxResolveDelay {
 			t.resolveDelay = maxResolveDelay
 		}
 		return false
 	}
-	t.resolveDelay, t.dest = initialResolveDelay, *e.resolved
+	t.resolveDelay, t.dest = initialResolveDelay, toNode(*found)
 	return true
 }
 
-// execute runs a task's Do and returns its actions and, for a dial task, its state.
-func execute(t Task, e *env) ([]action, any) {
-	actions := []action{}
+// execute runs a task's Do and returns, for a dial task, the state it leaves in the task.
+func execute(t Task, e *gokit.Env) *gokit.DialState {
 	switch t := t.(type) {
 	case *dialTask:
 		// INCOMPLETE_NEEDS_RESOLVE: resolve an incomplete destination first; no dial if that fails.
-		if t.dest.IP != nil || t.resolve(e, &actions) {
+		if t.dest.IP != nil || t.resolve(e) {
 			// STATIC_RETRY: a failed static dial resolves once more and dials again if found.
-			if !e.connect(t.dest, &actions) && t.flag == flagStatic && t.resolve(e, &actions) {
-				e.connect(t.dest, &actions)
+			if !e.Connect(fromNode(t.dest)) && t.flag == flagStatic && t.resolve(e) {
+				e.Connect(fromNode(t.dest))
 			}
 		}
-		var last any
+		state := &gokit.DialState{ResolveDelay: t.resolveDelay, Dest: fromNode(t.dest)}
 		if t.resolvedOnce {
-			last = t.lastResolved
+			last := toTime(t.lastResolved)
+			state.LastResolved = &last
 		}
-		return actions, map[string]any{"resolve_delay": int64(t.resolveDelay), "last_resolved": last, "dest": t.dest}
+		return state
 	case *discoverTask:
 		// LOOKUP_SPACING: no lookup earlier than 4 s after the previous one started.
-		if e.lastLookup != nil {
-			if next := toTime(*e.lastLookup).Add(lookupInterval); toTime(e.now).Before(next) {
-				actions = append(actions, action{"type": "sleep", "duration": int64(next.Sub(toTime(e.now)))})
+		if e.LastLookup != nil {
+			if next := e.LastLookup.Add(lookupInterval); e.Now.Before(next) {
+				e.Sleep(next.Sub(e.Now))
 			}
 		}
-		results := e.lookup
-		if results == nil {
-			results = []Node{}
-		}
-		return append(actions, action{"type": "lookup", "results": results}), nil
+		e.Lookup()
 	case *waitTask:
 		// EX-WAIT-1: sleep for the duration; a negative one returns at once.
-		d := t.duration
+		d := time.Duration(t.duration)
 		if d < 0 {
 			d = 0
 		}
-		return append(actions, action{"type": "sleep", "duration": d}), nil
+		e.Sleep(d)
 	}
-	return actions, nil
+	return nil
 }

@@ -1,4 +1,4 @@
-"""examples/go, a Go dialstate speaking dialcheck-wire/1, conforms: the whole path from the protocol to a verdict.
+"""examples/go, a Go dialstate served through the Go kit (gokit/), conforms: the path from the protocol to a verdict.
 
 CI installs Go (Debian's golang-go, see .ci/run); there a missing toolchain fails these tests
 instead of skipping them.  Elsewhere they are skipped with the reason.
@@ -18,39 +18,73 @@ import pytest
 from dialcheck.conformance.cli import main
 from dialcheck.conformance.vectors import CORPUS_DIR
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "go"
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "go"
+KIT = ROOT / "gokit"
 BOUND = 600
 
 
 @pytest.fixture(scope="session")
-def go_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build examples/go once per session and return the binary."""
-    go = shutil.which("go")
-    if go is None:
+def go_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Return an environment for the go command with its caches in a scratch directory (skip without Go)."""
+    if shutil.which("go") is None:
         if os.environ.get("CI"):
             pytest.fail("Go is not installed, but CI must run the Go example: .ci/run installs golang-go")
         pytest.skip("Go is not installed (Debian: apt-get install golang-go); CI runs these tests")
     root = tmp_path_factory.mktemp("go")
-    env = {
+    return {
         **os.environ,
         "GOCACHE": str(root / "cache"),
         "GOPATH": str(root / "gopath"),
         "GOTOOLCHAIN": "local",
-        "GOFLAGS": "-buildvcs=false",
+        "GOFLAGS": "-buildvcs=false -mod=mod",
+        "GOPROXY": "off",
     }
-    binary = root / "dialstate"
-    built = subprocess.run(
-        [go, "build", "-o", str(binary), "."], cwd=EXAMPLE, env=env, capture_output=True, text=True, timeout=BOUND
-    )
-    assert built.returncode == 0, built.stderr
-    vetted = subprocess.run([go, "vet", "."], cwd=EXAMPLE, env=env, capture_output=True, text=True, timeout=BOUND)
-    assert vetted.returncode == 0, vetted.stderr
+
+
+def _go(env: dict[str, str], where: Path, *args: str) -> str:
+    done = subprocess.run(["go", *args], cwd=where, env=env, capture_output=True, text=True, timeout=BOUND)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def go_binary(go_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build examples/go (with the kit, from this checkout, no network) once per session and return the binary."""
+    binary = tmp_path_factory.mktemp("bin") / "dialstate"
+    _go(go_env, EXAMPLE, "build", "-o", str(binary), ".")
+    _go(go_env, EXAMPLE, "vet", ".")
     return binary
 
 
-def test_the_go_example_passes_every_vector_of_the_corpus(go_binary: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["replay", "--cmd", str(go_binary), str(CORPUS_DIR)]) == 0
-    assert " 0 failed" in capsys.readouterr().out
+def test_the_go_kit_is_vetted_and_its_own_tests_pass(go_env: dict[str, str]) -> None:
+    _go(go_env, KIT, "vet", "./...")
+    assert "ok" in _go(go_env, KIT, "test", "-count=1", "./...")
+
+
+def test_the_go_kit_and_the_example_need_only_the_standard_library(go_env: dict[str, str]) -> None:
+    for where, own in ((KIT, {"dialcheck/gokit"}), (EXAMPLE, {"dialcheck.example/dialstate", "dialcheck/gokit"})):
+        imported = _go(go_env, where, "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", ".")
+        assert set(imported.split()) == own, f"{where} imports more than the standard library: {imported}"
+
+
+@pytest.mark.parametrize("width", ["0", "32", "64"])
+def test_the_go_example_passes_every_vector_of_the_corpus(
+    go_binary: Path, width: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["replay", "--cmd", f"{go_binary} -id-bytes {width}", str(CORPUS_DIR)]) == 0
+    assert " 0 failed, 0 skipped" in capsys.readouterr().out
+
+
+def test_the_go_example_scheduling_only_with_32_byte_ids_replays_the_corpus_with_every_skip_explained(
+    go_binary: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["replay", "--cmd", f"{go_binary} -id-bytes 32 -no-execute", str(CORPUS_DIR)]) == 0
+    out = capsys.readouterr().out
+    skips = [line for line in out.splitlines() if line.startswith("SKIP")]
+    assert skips and " 0 failed" in out
+    assert all("no execute capability (AD-5: it is optional)" in line for line in skips)
+    assert main(["replay", "--skips-fail", "--cmd", f"{go_binary} -no-execute", str(CORPUS_DIR)]) == 1
 
 
 @pytest.mark.parametrize("level", ["strict", "invariants"])
@@ -59,7 +93,7 @@ def test_a_short_run_of_the_go_example_is_conformant(go_binary: Path, level: str
         [
             "run",
             "--cmd",
-            str(go_binary),
+            f"{go_binary} -id-bytes 32",
             "--level",
             level,
             "--examples",

@@ -1,0 +1,3 @@
+module dialcheck/gokit
+
+go 1.19
