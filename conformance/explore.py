@@ -184,14 +184,20 @@ def _get_execution_covers(
     return tuple(covers)
 
 
-def explore_trace(seed: int, profile: Profile, steps: int, name: str) -> tuple[Trace, tuple[str, ...]]:
-    """Return the trace of the walk seeded by ``seed`` and the requirement IDs it covers, sorted."""
+def explore_trace(
+    seed: int, profile: Profile, steps: int, name: str, execute: bool = True
+) -> tuple[Trace, tuple[str, ...]]:
+    """Return the trace of the walk seeded by ``seed`` and the requirement IDs it covers, sorted.
+
+    ``execute`` ``False`` makes a scheduling-only walk: no task is executed (AD-5).
+    """
     chooser = RandomChooser(random.Random(seed))
     config = draw_config(chooser, WALK_BOOTNODE_POOL)
     discovery = chooser.chance(3, 4)
     start = chooser.choice(START_TIMES)
     table = chooser.nodes(NODE_POOL, 0, 3)
     session = Session(Dialstate(config, profile), config, profile)
+    session.executes = execute
     covers: set[str] = set()
 
     def note(task: Task, dest: Optional[Node], inputs: ExecutionInput, execution: Execution) -> None:
@@ -223,6 +229,7 @@ def explore_trace(seed: int, profile: Profile, steps: int, name: str) -> tuple[T
         profile=profile,
         config=config,
         steps=tuple(session.steps),
-        description=f"Explored by a seeded random walk (seed {seed}); expectations are the reference's.",
+        description=f"Explored by a seeded random walk (seed {seed}{'' if execute else ', scheduling only'}); "
+        "expectations are the reference's.",
     )
     return trace, tuple(sorted(covers))

@@ -53,13 +53,14 @@ __all__ = [
 
 #: Names the generator and its output format; changes when the bytes it writes for the same
 #: arguments change.
-GENERATOR = "dialcheck-vectors/1"
+GENERATOR = "dialcheck-vectors/2"
 INDEX = "index.json"
 CORPUS_DIR = Path(__file__).parent / "corpus"
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 DEFAULT_SEED = 1
 DEFAULT_COUNT = 16
 DEFAULT_STEPS = 50
+_SCHEDULING_SEEDS = 500_000
 _COVERS = re.compile(r"^Covers ([A-Z0-9_, -]+?)[.(]")
 
 
@@ -130,6 +131,11 @@ def _expect_reference(trace: Trace, profile: Profile) -> Trace:
     return replace(trace, profile=profile, steps=tuple(steps))
 
 
+def _is_profile_specific(stem: str) -> bool:
+    """Return whether a scenario is written for one profile and has a sibling for each other (``…-1.7``)."""
+    return any(stem.endswith(p.value.removeprefix("geth")) for p in Profile)
+
+
 def _drop_expectations(trace: Trace) -> Trace:
     steps = tuple(replace(s, expect=None) if isinstance(s, NewTasksStep) else s for s in trace.steps)
     return replace(trace, steps=steps)
@@ -162,7 +168,7 @@ def generate_vectors(
 def _generate(
     out: Path, seed: int, count: int, profile: Optional[Profile], steps: int, scenarios: Path
 ) -> list[VectorEntry]:
-    for stale in ("scenarios", "explored"):
+    for stale in ("scenarios", "explored", "scheduling"):
         shutil.rmtree(out / stale, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     entries = []
@@ -171,14 +177,28 @@ def _generate(
         trace = load_trace(path)
         chosen = profile or trace.profile
         expected = _expect_reference(trace, chosen)
-        entries.append(
-            _write(out, f"scenarios/{path.stem}{suffix}.json", expected, "scenario", get_scenario_covers(trace))
-        )
+        covers = get_scenario_covers(trace)
+        entries.append(_write(out, f"scenarios/{path.stem}{suffix}.json", expected, "scenario", covers))
+        if profile is not None or _is_profile_specific(path.stem):
+            continue
+        # Every scenario also under every other profile, so that an implementation serving one
+        # profile replays all of them.
+        for other in (p for p in Profile if p is not trace.profile):
+            answered = _expect_reference(trace, other)
+            answered = replace(
+                answered,
+                name=f"{trace.name}@{other.value}",
+                description=f"Under {other.value}, with the reference's answers (written for "
+                f"{trace.profile.value}). {trace.description}",
+            )
+            entries.append(_write(out, f"scenarios/{path.stem}@{other.value}.json", answered, "scenario", covers))
     for i in range(count):
         chosen = profile or (Profile.GETH_1_7, Profile.GETH_1_8)[i % 2]
-        name = f"explored-{seed}-{i:03d}"
-        trace, covers = explore_trace(seed * 1_000_003 + i, chosen, steps, name)
-        entries.append(_write(out, f"explored/{name}{suffix}.json", trace, "explored", covers))
+        # Walks that execute every task they finish, and scheduling-only walks (AD-5) on other seeds.
+        for folder, execute, offset in (("explored", True, 0), ("scheduling", False, _SCHEDULING_SEEDS)):
+            name = f"{folder}-{seed}-{i:03d}"
+            trace, covers = explore_trace(seed * 1_000_003 + offset + i, chosen, steps, name, execute)
+            entries.append(_write(out, f"{folder}/{name}{suffix}.json", trace, "explored", covers))
     vectors = [
         {
             "file": e.file,

@@ -13,7 +13,7 @@ import pytest
 
 from dialcheck.conformance.cli import main
 from dialcheck.conformance.replay import replay_trace
-from dialcheck.conformance.trace import load_trace
+from dialcheck.conformance.trace import ExecuteStep, load_trace
 from dialcheck.conformance.vectors import CORPUS_DIR, GENERATOR, INDEX, SCENARIO_DIR, VectorError, generate_vectors
 from dialcheck.conformance.zoo import MEMBERS
 from dialcheck.spec.model import Profile
@@ -96,6 +96,27 @@ def test_every_requirement_a_trace_can_show_has_a_scenario() -> None:
     assert not set(NOT_IN_TRACES) & by_scenarios, "an exemption is out of date: a scenario now covers it"
 
 
+#: What a trace can cover only by executing tasks (spec section 10 and AD-5).
+_NEEDS_EXECUTION = re.compile(
+    r"^(EX-.*|AD-5|INCOMPLETE_NEEDS_RESOLVE|STATIC_RETRY|RESOLVE_THROTTLE|RESOLVE_BACKOFF|LOOKUP_SPACING)$"
+)
+
+
+@pytest.mark.parametrize("profile", [p.value for p in Profile])
+def test_every_requirement_execution_does_not_need_has_a_scheduling_only_trace_under_every_profile(
+    profile: str,
+) -> None:
+    covered: dict[bool, set[str]] = {True: set(), False: set()}
+    for entry in _index(CORPUS_DIR)["vectors"]:
+        trace = load_trace(CORPUS_DIR / entry["file"])
+        executes = any(isinstance(step, ExecuteStep) for step in trace.steps)
+        if entry["profile"] == profile:
+            covered[executes].update(entry["covers"])
+    needed = {c for c in covered[True] | covered[False] if not _NEEDS_EXECUTION.match(c)}
+    assert needed - covered[False] == set()
+    assert len(covered[False]) >= 35
+
+
 def test_the_reference_passes_the_whole_corpus(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["replay", str(CORPUS_DIR)]) == 0
     out = capsys.readouterr().out
@@ -105,7 +126,7 @@ def test_the_reference_passes_the_whole_corpus(capsys: pytest.CaptureFixture[str
 def test_a_profile_puts_every_trace_under_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["vectors", "generate", "--out", str(tmp_path), "--count", "2", "--profile", "geth-1.8"]) == 0
     traces = [load_trace(p) for p in tmp_path.rglob("*.json") if p.name != INDEX]
-    assert len(traces) == len(list(SCENARIO_DIR.glob("*.json"))) + 2
+    assert len(traces) == len(list(SCENARIO_DIR.glob("*.json"))) + 2 * 2  # walks that execute, and do not
     assert {t.profile for t in traces} == {Profile.GETH_1_8}
     assert main(["replay", str(tmp_path)]) == 0
 
