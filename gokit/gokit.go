@@ -56,6 +56,33 @@ func (n Node) String() string {
 	return fmt.Sprintf("%s@%s", id, net.JoinHostPort(n.IP.String(), fmt.Sprint(n.TCP)))
 }
 
+// bits are geth's connFlag values of the flags (dynDialedConn = 1 << 0, ...).
+var bits = []Flag{Dyn, Static, Inbound, Trusted}
+
+// Bits returns flags as geth's connFlag bits: Dyn 1, Static 2, Inbound 4, Trusted 8.
+func Bits(flags []Flag) int {
+	out := 0
+	for i, f := range bits {
+		for _, g := range flags {
+			if g == f {
+				out |= 1 << i
+			}
+		}
+	}
+	return out
+}
+
+// FromBits returns the flags of geth's connFlag bits, in bit order (unknown bits are dropped).
+func FromBits(b int) []Flag {
+	out := []Flag{}
+	for i, f := range bits {
+		if b&(1<<i) != 0 {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // Peer is a connected peer: its node ID and its connection flags.
 type Peer struct {
 	ID    []byte

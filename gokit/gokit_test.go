@@ -284,3 +284,12 @@ func TestARefReturnedAfterItsTaskDoneKeepsItsHandleAndAnOutstandingOneDoesNot(t 
 		t.Fatalf("handles %v %v %v", handle(1), handle(3), handle(4))
 	}
 }
+
+func TestBitsAreGethsConnFlagValuesBothWays(t *testing.T) {
+	if Bits([]Flag{Dyn}) != 1 || Bits([]Flag{Static, Trusted}) != 10 || Bits(nil) != 0 || Bits([]Flag{Inbound}) != 4 {
+		t.Fatal("Bits")
+	}
+	if got := FromBits(10); len(got) != 2 || got[0] != Static || got[1] != Trusted || len(FromBits(16)) != 0 {
+		t.Fatalf("FromBits: %v", got)
+	}
+}

@@ -160,3 +160,32 @@ def test_the_default_run_of_dialcheck_serve_over_the_wire_is_conformant(level: s
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "CONFORMANT - " in done.stdout.splitlines()[-1] and "dialcheck.conformance serve" in done.stdout
+
+
+def _get_go_quick_start() -> list[str]:
+    """Return the commands of the README's Go quick start."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text[text.index("**In Go**") :].split("```")[1]
+    return [line for line in block.strip().splitlines()]
+
+
+@pytest.mark.slow
+def test_the_readme_starts_a_go_user_on_the_kit_in_three_commands(go_env: dict[str, str], tmp_path: Path) -> None:
+    commands = _get_go_quick_start()
+    assert len(commands) == 3 and commands[0] == "python -m pip install ."
+    for folder in ("examples", "gokit", "conformance/corpus"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    dialcheck = f"{shlex.quote(sys.executable)} -m dialcheck.conformance"
+    env = {**go_env, "CI": "1"}
+    for command in commands[1:]:  # the package is installed already
+        done = subprocess.run(
+            command.replace("dialcheck ", f"{dialcheck} "),
+            shell=True,
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=BOUND,
+        )
+        assert done.returncode == 0, command + "\n" + done.stdout[-3000:] + done.stderr[-3000:]
+    assert "CONFORMANT - " in done.stdout and " 0 failed, 0 skipped" in done.stdout
