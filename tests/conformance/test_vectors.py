@@ -107,7 +107,9 @@ def test_every_requirement_execution_does_not_need_has_a_scheduling_only_trace_u
     profile: str,
 ) -> None:
     covered: dict[bool, set[str]] = {True: set(), False: set()}
-    for entry in _index(CORPUS_DIR)["vectors"]:
+    vectors = _index(CORPUS_DIR)["vectors"]
+    assert isinstance(vectors, list)
+    for entry in vectors:
         trace = load_trace(CORPUS_DIR / entry["file"])
         executes = any(isinstance(step, ExecuteStep) for step in trace.steps)
         if entry["profile"] == profile:
