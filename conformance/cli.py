@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, NoReturn, Optional
 
@@ -35,6 +37,7 @@ from dialcheck.conformance.vectors import DEFAULT_COUNT as DEFAULT_VECTOR_COUNT
 from dialcheck.conformance.vectors import DEFAULT_SEED as DEFAULT_VECTOR_SEED
 from dialcheck.conformance.vectors import DEFAULT_STEPS as DEFAULT_VECTOR_STEPS
 from dialcheck.conformance.vectors import INDEX, VectorError, generate_vectors
+from dialcheck.conformance.waivers import load_waivers
 from dialcheck.conformance.wire import EXTENSION_EXECUTE, PROTOCOL, Hello
 from dialcheck.conformance.wire_adapter import DEFAULT_TIMEOUT
 from dialcheck.spec.model import ID_WIDTHS, Config, Profile
@@ -42,6 +45,7 @@ from dialcheck.spec.verdicts import BadInput, DialcheckError, FormatError
 
 if TYPE_CHECKING:
     from dialcheck.conformance.machine import RunContext
+    from dialcheck.conformance.matrix import Entrant
 
 __all__ = ["main", "EXIT_OK", "EXIT_FAIL", "EXIT_USAGE"]
 
@@ -121,6 +125,42 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", metavar="FILE", type=Path, help="also write the report as JSON")
     run.add_argument("--junit", metavar="FILE", type=Path, help="also write the report as JUnit XML")
     run.add_argument("--stats", action="store_true", help="print how often each situation occurred")
+    run.add_argument(
+        "--waivers",
+        metavar="FILE",
+        type=Path,
+        help="expected failures (dialcheck-waivers/1): waived checks of this profile and level are noted, not failed; "
+        "the run fails if one has expired or never fails",
+    )
+
+    matrix = commands.add_parser(
+        "matrix",
+        help="run several implementations across profiles and levels and write one report",
+        description="Run every implementation (--impl LABEL=MODULE:FACTORY, --cmd LABEL=COMMAND; at least one) "
+        "under every profile and level asked for, and write DIR/matrix.md, DIR/matrix.json and the failing "
+        "traces under DIR/traces/LABEL/. Exit 0 when no cell fails (a profile an implementation does not serve "
+        "is not a failure), 1 otherwise, 2 bad input.",
+    )
+    matrix.add_argument("--impl", action="append", default=[], metavar="LABEL=MODULE:FACTORY")
+    matrix.add_argument("--cmd", action="append", default=[], metavar="LABEL=COMMAND")
+    matrix.add_argument("--id-bytes", action="append", default=[], metavar="LABEL=32|64")
+    matrix.add_argument(
+        "--waivers", action="append", default=[], metavar="LABEL=FILE", help="that implementation's waivers file"
+    )
+    matrix.add_argument(
+        "--profile", action="append", choices=[p.value for p in Profile], help="repeatable (default: every profile)"
+    )
+    matrix.add_argument(
+        "--level", action="append", choices=[lv.value for lv in Level], help="repeatable (default: both)"
+    )
+    matrix.add_argument(
+        "--examples", type=_positive, metavar="N", help=f"examples per cell (default {DEFAULT_EXAMPLES})"
+    )
+    matrix.add_argument("--steps", type=_positive, metavar="N", default=DEFAULT_STEPS)
+    matrix.add_argument("--seed", type=int, metavar="N")
+    matrix.add_argument("--hypothesis-profile", choices=HYPOTHESIS_PROFILES, default=None)
+    matrix.add_argument("--timeout", type=_positive_seconds, metavar="SECONDS", default=DEFAULT_TIMEOUT)
+    matrix.add_argument("--out", metavar="DIR", type=Path, default=Path("dialcheck-matrix"))
 
     mutants = commands.add_parser(
         "mutants",
@@ -366,12 +406,14 @@ def _run_run(args: argparse.Namespace) -> int:
         format_failure_report,
         format_stats,
         format_verdict,
+        format_waivers,
         write_json,
         write_junit,
     )
     from dialcheck.conformance.runner import run_conformance
 
     profile = Profile(args.profile)
+    waivers = () if args.waivers is None else load_waivers(args.waivers)
     with _open_subject(args, [profile]) as subject:
         options = RunOptions(
             factory=subject.factory,
@@ -385,6 +427,7 @@ def _run_run(args: argparse.Namespace) -> int:
             hypothesis_profile=args.hypothesis_profile or get_default_hypothesis_profile(),
             save_dir=args.save_failures,
             id_bytes=subject.id_bytes,
+            waivers=waivers,
         )
         tty = sys.stderr.isatty()
         try:
@@ -403,6 +446,8 @@ def _run_run(args: argparse.Namespace) -> int:
         print(f"FAILED NONDETERMINISTIC\n  {report.flaky}")
     if report.after_run is not None:
         print(format_after_run(report))
+    if report.waived or report.waiver_problems:
+        print(format_waivers(report))
     if args.stats:
         print(format_stats(report))
     if args.json is not None:
@@ -411,6 +456,67 @@ def _run_run(args: argparse.Namespace) -> int:
         _write_report(args.junit, lambda path: write_junit(report, path))
     print(format_verdict(report))
     return EXIT_OK if report.conformant else EXIT_FAIL
+
+
+def _get_entrants(args: argparse.Namespace) -> list["Entrant"]:
+    """Return the implementations a ``matrix`` command names, with their widths and waivers."""
+    from dialcheck.conformance.matrix import Entrant, parse_labelled
+
+    entrants: dict[str, Entrant] = {}
+    for option, values in (("--impl", args.impl), ("--cmd", args.cmd)):
+        for text in values:
+            label, value = parse_labelled(text, option)
+            if label in entrants:
+                raise UsageError(f"dialcheck matrix: the label {label!r} names two implementations; give each its own")
+            entrants[label] = Entrant(label, value, None) if option == "--impl" else Entrant(label, None, value)
+    if not entrants:
+        raise UsageError("dialcheck matrix: name at least one implementation with --impl LABEL=... or --cmd LABEL=...")
+    for option, values in (("--id-bytes", args.id_bytes), ("--waivers", args.waivers)):
+        for text in values:
+            label, value = parse_labelled(text, option)
+            if label not in entrants:
+                raise UsageError(
+                    f"dialcheck matrix: {option} {text!r} names no implementation (labels: {', '.join(entrants)})"
+                )
+            if option == "--id-bytes":
+                if value not in ("32", "64"):
+                    raise UsageError(f"dialcheck matrix: --id-bytes {text!r}: the width is 32 or 64")
+                entrants[label] = replace(entrants[label], id_bytes=int(value))
+            else:
+                entrants[label] = replace(entrants[label], waivers=load_waivers(Path(value)))
+    return list(entrants.values())
+
+
+def _run_matrix(args: argparse.Namespace) -> int:
+    from dialcheck.conformance.matrix import MatrixOptions, format_markdown, get_matrix_json, is_passing, run_matrix
+
+    entrants = _get_entrants(args)
+    profiles = [Profile(p) for p in dict.fromkeys(args.profile or [p.value for p in Profile])]
+    levels = [Level(lv) for lv in dict.fromkeys(args.level or [lv.value for lv in Level])]
+    options = MatrixOptions(
+        examples=args.examples,
+        steps=args.steps,
+        seed=args.seed,
+        hypothesis_profile=args.hypothesis_profile or get_default_hypothesis_profile(),
+        timeout=args.timeout,
+        out=args.out,
+    )
+    cells = run_matrix(entrants, profiles, levels, options)
+    markdown = format_markdown(cells, entrants)
+    document = json.dumps(get_matrix_json(cells, entrants), indent=2, sort_keys=True) + "\n"
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "matrix.md").write_text(markdown, encoding="utf-8")
+        (args.out / "matrix.json").write_text(document, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"dialcheck matrix: cannot write to {args.out}: {exc.strerror or exc}") from None
+    print(markdown, end="")
+    failed = sum(1 for c in cells if c.verdict not in ("conformant", "not served"))
+    print(
+        f"dialcheck matrix: {len(entrants)} implementation(s), {len(cells)} cell(s), {failed} failed; "
+        f"written to {args.out / 'matrix.md'} and {args.out / 'matrix.json'}"
+    )
+    return EXIT_OK if is_passing(cells) else EXIT_FAIL
 
 
 def _run_mutants(args: argparse.Namespace) -> int:
@@ -493,6 +599,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _run_run(args)
         if args.command == "mutants":
             return _run_mutants(args)
+        if args.command == "matrix":
+            return _run_matrix(args)
         if args.command == "serve":
             return _run_serve(args)
         if args.command == "vectors":

@@ -40,6 +40,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 
 from dialcheck.conformance.invariants import Situation
 from dialcheck.conformance.session import Level, Nonconformance, Outstanding, Session, get_task_ref
+from dialcheck.conformance.trace import Trace
 from dialcheck.conformance.world import (
     BACKWARDS,
     BOOTNODE_POOL,
@@ -56,6 +57,7 @@ from dialcheck.conformance.world import (
 )
 from dialcheck.spec.contract import DialstateFactory
 from dialcheck.spec.model import Config, DialTask, DiscoverTask, Node, Profile
+from dialcheck.spec.verdicts import Verdict
 
 __all__ = ["RunAborted", "RunContext", "DialMachine", "HypothesisChooser", "ADVANCES"]
 
@@ -146,6 +148,15 @@ class RunContext:
     #: Tasks executed (the optional capability, AD-5), and whether an implementation lacked it.
     executions: int = 0
     without_execution: bool = False
+    #: Checks that note instead of failing (waivers), how often each failed, and its first trace.
+    waived: frozenset[Verdict] = frozenset()
+    waived_hits: Counter[Verdict] = field(default_factory=Counter)
+    waived_traces: dict[Verdict, Trace] = field(default_factory=dict)
+
+    def on_waived(self, check: Verdict, trace: Trace) -> None:
+        """Count one waived failure; keep the first trace that shows it."""
+        self.waived_hits[check] += 1
+        self.waived_traces.setdefault(check, trace)
 
 
 class RunAborted(BaseException):
@@ -212,7 +223,14 @@ class DialMachine(RuleBasedStateMachine):
         with self._judged():
             try:
                 session = Session.create(
-                    run.factory, config, run.profile, origin=run.origin, level=run.level, description=description
+                    run.factory,
+                    config,
+                    run.profile,
+                    origin=run.origin,
+                    level=run.level,
+                    description=description,
+                    waived=run.waived,
+                    on_waived=run.on_waived,
                 )
             except Nonconformance:
                 run.steps += 1

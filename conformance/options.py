@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 from dialcheck.conformance.session import Level
+from dialcheck.conformance.waivers import Waiver, select_waivers
 from dialcheck.spec.contract import DialstateFactory
 from dialcheck.spec.model import Profile
 
@@ -47,6 +49,14 @@ class RunOptions:
     #: The node ID width the implementation holds (``factory`` already gives it IDs that wide); a
     #: saved counterexample is written at that width (ID-1).
     id_bytes: Optional[int] = None
+    #: Expected failures (``conformance/waivers.py``); those of this profile and level apply.
+    waivers: tuple[Waiver, ...] = ()
+    #: The date waivers expire against (default: today).
+    today: Optional[datetime.date] = None
+
+    def get_waivers(self) -> tuple[Waiver, ...]:
+        """Return the waivers that apply to this run's profile and level."""
+        return select_waivers(self.waivers, self.profile, self.level)
 
     def get_subject(self) -> str:
         """Return the command-line options that select this implementation, for reproduce hints."""

@@ -13,7 +13,15 @@ from dialcheck.conformance.session import Nonconformance
 from dialcheck.conformance.trace import NewTasksStep, Trace, trace_to_json
 from dialcheck.spec.verdicts import Verdict
 
-__all__ = ["format_failure_report", "format_after_run", "format_stats", "format_verdict", "write_json", "write_junit"]
+__all__ = [
+    "format_failure_report",
+    "format_after_run",
+    "format_waivers",
+    "format_stats",
+    "format_verdict",
+    "write_json",
+    "write_junit",
+]
 
 
 def _format_config(trace: Trace) -> str:
@@ -78,6 +86,16 @@ def format_failure_report(report: RunReport) -> str:
     return "\n".join(lines)
 
 
+def format_waivers(report: RunReport) -> str:
+    """Return what the waivers did: each waived check that failed, where, and why the waivers fail the run."""
+    lines = []
+    for check, count in sorted(report.waived.items()):
+        saved = report.waived_saved.get(check)
+        lines.append(f"WAIVED {check.value}: failed {count:,} time(s), as the waivers expect; first seen in {saved}")
+    lines += [f"FAILED WAIVER: {problem}" for problem in report.waiver_problems]
+    return "\n".join(lines)
+
+
 def format_stats(report: RunReport) -> str:
     """Return how often each situation occurred during the run."""
     width = max(len(s.value) for s in Situation)
@@ -91,12 +109,16 @@ def format_stats(report: RunReport) -> str:
 def format_verdict(report: RunReport) -> str:
     """Return the one-line verdict printed last."""
     options = report.options
-    reasons = [report.failure.check] if report.failure is not None else []
+    reasons: list[str] = [report.failure.check.value] if report.failure is not None else []
     if report.flaky is not None:
-        reasons.append(Verdict.NONDETERMINISTIC)
+        reasons.append(Verdict.NONDETERMINISTIC.value)
     if report.after_run is not None:
-        reasons.append(report.after_run.verdict)
+        reasons.append(report.after_run.verdict.value)
+    if report.waiver_problems:
+        reasons.append("WAIVERS")
     outcome = f"NOT CONFORMANT ({', '.join(reasons)})" if reasons else "CONFORMANT"
+    if report.waived:
+        outcome += f" (waived: {', '.join(sorted(c.value for c in report.waived))})"
     # AD-5: "it MUST still run an implementation without the capability, and MUST say in its verdict that the execution
     # checks were not run".
     execution = (
@@ -129,6 +151,11 @@ def _as_dict(report: RunReport) -> dict[str, object]:
         if report.after_run is None
         else {"check": report.after_run.verdict, "message": report.after_run.message},
         "situations": {s.name: report.situations.get(s, 0) for s in Situation},
+        "waived": {
+            check.value: {"failures": count, "saved": str(report.waived_saved[check])}
+            for check, count in sorted(report.waived.items())
+        },
+        "waiver_problems": list(report.waiver_problems),
         "failure": None,
     }
     if failure is not None:
@@ -174,4 +201,6 @@ def write_junit(report: RunReport, path: Path) -> None:
         ET.SubElement(case, "failure", message=report.flaky)
     elif report.after_run is not None:
         ET.SubElement(case, "failure", message=f"{report.after_run.verdict}: {report.after_run.message}")
+    elif report.waiver_problems:
+        ET.SubElement(case, "failure", message="; ".join(report.waiver_problems))
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)

@@ -29,6 +29,7 @@ its own example database, so results never mix.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 import time
@@ -50,8 +51,9 @@ from dialcheck.conformance.minimize import minimize
 from dialcheck.conformance.options import RunOptions
 from dialcheck.conformance.replay import replay_trace
 from dialcheck.conformance.session import Nonconformance
-from dialcheck.conformance.trace import dump_trace
-from dialcheck.spec.verdicts import ImplementationFault
+from dialcheck.conformance.trace import Trace, dump_trace
+from dialcheck.conformance.waivers import get_waiver_problems
+from dialcheck.spec.verdicts import ImplementationFault, Verdict
 
 __all__ = [
     "RunReport",
@@ -93,11 +95,16 @@ class RunReport:
     #: Tasks executed and judged (AD-5); ``execution_skipped``: the implementation lacks the capability.
     executions: int = 0
     execution_skipped: bool = False
+    #: Waived checks that failed, how often, and where the first occurrence of each is saved.
+    waived: dict[Verdict, int] = field(default_factory=dict)
+    waived_saved: dict[Verdict, Path] = field(default_factory=dict)
+    #: Why the waivers fail the run: expired, or a waived divergence that never occurred.
+    waiver_problems: list[str] = field(default_factory=list)
 
     @property
     def conformant(self) -> bool:
         """Return whether no check failed and the implementation behaved deterministically."""
-        return self.failure is None and self.flaky is None and self.after_run is None
+        return self.failure is None and self.flaky is None and self.after_run is None and not self.waiver_problems
 
 
 def _database_path(options: RunOptions) -> Path:
@@ -119,13 +126,16 @@ def _build_settings(options: RunOptions) -> settings:
 
 
 def _save(report: RunReport, failure: Nonconformance) -> Path:
-    trace = failure.trace
+    return _save_trace(report, failure.trace, failure.check.value)
+
+
+def _save_trace(report: RunReport, trace: Trace, label: str) -> Path:
     if report.options.id_bytes is not None:
         trace = resize_trace(trace, report.options.id_bytes)  # ID-1: what the implementation saw
     text = dump_trace(trace)
     digest = hashlib.sha256(text.encode()).hexdigest()[:10]
     options = report.options
-    path = options.save_dir / f"{failure.check}-{options.profile.value}-{options.level.value}-{digest}.json"
+    path = options.save_dir / f"{label}-{options.profile.value}-{options.level.value}-{digest}.json"
     options.save_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
@@ -133,7 +143,9 @@ def _save(report: RunReport, failure: Nonconformance) -> Path:
 
 def run_conformance(options: RunOptions, progress: Optional[Callable[[RunContext, float], None]] = None) -> RunReport:
     """Run the machine against ``options.factory`` and return the verdict."""
+    waivers = options.get_waivers()
     context = RunContext(options.factory, options.profile, options.level, options.origin)
+    context.waived = frozenset(w.check for w in waivers)
     started = context.started
 
     def make_machine() -> DialMachine:
@@ -169,6 +181,12 @@ def run_conformance(options: RunOptions, progress: Optional[Callable[[RunContext
             if report.flaky is None and options.shrink:
                 report.failure = minimize(report.failure, options.factory, options.level, options.origin)
         report.saved = _save(report, report.failure)
+    report.waived = dict(context.waived_hits)
+    for check, trace in context.waived_traces.items():
+        report.waived_saved[check] = _save_trace(report, trace, f"WAIVED-{check.value}")
+    completed = report.failure is None and report.flaky is None
+    today = options.today or datetime.date.today()
+    report.waiver_problems = get_waiver_problems(waivers, report.waived, today, completed)
     report.seconds = time.monotonic() - started
     return report
 

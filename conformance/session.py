@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NoReturn, Optional
 
 from dialcheck.conformance.answers import compare_tasks, describe_bad_answer, get_order_key
@@ -190,6 +190,10 @@ class Session:
     #: Calls into the implementation so far (the factory's included), and tasks executed.
     calls: int = 1
     executions: int = 0
+    #: Checks whose failures do not end the session (waivers); each occurrence is reported to
+    #: ``on_waived`` with the trace up to and including its step.
+    waived: frozenset[Verdict] = frozenset()
+    on_waived: Optional[Callable[[Verdict, Trace], None]] = None
 
     def __post_init__(self) -> None:
         self.checker = InvariantChecker(self.config, self.profile)
@@ -209,6 +213,8 @@ class Session:
         origin: str = "the factory",
         level: Optional[Level] = Level.STRICT,
         description: Optional[str] = None,
+        waived: frozenset[Verdict] = frozenset(),
+        on_waived: Optional[Callable[[Verdict, Trace], None]] = None,
     ) -> Session:
         """Make the implementation with ``factory`` (AD-1) and a session around it.
 
@@ -227,7 +233,9 @@ class Session:
             raise Nonconformance(failure, Trace("counterexample", profile, config, (), description)) from None
         subject = check_dialstate(created, origin)
         twin = ReferenceDialstate(config, profile) if level is Level.STRICT else None
-        return cls(subject, config, profile, twin, level is not None, description)
+        session = cls(subject, config, profile, twin, level is not None, description)
+        session.waived, session.on_waived = waived, on_waived
+        return session
 
     # -- reading -----------------------------------------------------------------
 
@@ -271,12 +279,8 @@ class Session:
         violations = self.checker.on_new_tasks(running, peers, now, table, got) if self.judge else []
         recorded = expect if expect is not None else got
         step = NewTasksStep(now, running, step.peers, step.table, tuple(map(get_task_snapshot, recorded)))
-        if expect is not None:
-            difference = compare_tasks(expect, got, self.config.self_id)
-            if difference is not None:
-                self._fail(step, Verdict.STRICT, difference, violations, expect, got)
-        if violations:
-            self._fail(step, violations[0].check, violations[0].message, violations, None, got)
+        difference = None if expect is None else compare_tasks(expect, got, self.config.self_id)
+        self._judge(step, difference, violations, expect, got)
         self.steps.append(step)
         return self._remember(got, expect if self.twin is not None else None)
 
@@ -300,12 +304,8 @@ class Session:
             expect = self.twin.execute(entry.twin, inputs)
         violations = self.rules.on_execute(entry.task, dest, inputs, got) if self.judge else []
         step = ExecuteStep(step.ref, inputs, expect if expect is not None else got)
-        if expect is not None:
-            difference = compare_executions(expect, got)
-            if difference is not None:
-                self._fail(step, Verdict.STRICT, difference, violations)
-        if violations:
-            self._fail(step, violations[0].check, violations[0].message, violations)
+        difference = None if expect is None else compare_executions(expect, got)
+        self._judge(step, difference, violations)
         self.steps.append(step)
         if self.judge:
             self.checker.on_execute(entry.task, dest, got)
@@ -375,6 +375,29 @@ class Session:
             self._fail(step, fault.verdict, fault.message, aborts_run=fault.aborts_run)
         except Exception as exc:
             self._fail(step, Verdict.IMPLEMENTATION_ERROR, _describe_raise(exc, what))
+
+    def _judge(
+        self,
+        step: Step,
+        difference: Optional[str],
+        violations: Sequence[Violation],
+        expected: Optional[tuple[Task, ...]] = None,
+        got: Optional[tuple[Task, ...]] = None,
+    ) -> None:
+        """Fail at ``step`` with its first check that is not waived; report the waived ones and go on."""
+        found = [(Verdict.STRICT, difference)] if difference is not None else []
+        found += [(v.check, v.message) for v in violations]
+        unwaived = [(check, message) for check, message in found if check not in self.waived]
+        if unwaived:
+            check, message = unwaived[0]
+            if check is Verdict.STRICT:
+                self._fail(step, check, message, violations, expected, got)
+            first = [v for v in violations if v.check is check][:1]
+            self._fail(step, check, message, [*first, *(v for v in violations if v not in first)], None, got)
+        if found and self.on_waived is not None:
+            trace = replace(self.get_trace(), steps=(*self.steps, step))
+            for check in dict.fromkeys(check for check, _ in found):
+                self.on_waived(check, trace)
 
     def _fail(
         self,
