@@ -102,7 +102,7 @@ func (h *history) contains(id string) bool { return h.count[id] > 0 }
 
 // expire drops entries whose expiry is strictly before now (DS-HIST-3: equal still blocks).
 func (h *history) expire(now time.Time) {
-	for h.Len() > 0 && h.entries[0].exp.Before(now) {
+	for h.Len() > 0 && (h.entries[0].exp.Before(now) || has("history-expires-at-30s") && h.entries[0].exp.Equal(now)) {
 		h.forget(heap.Pop(h).(histEntry).id)
 	}
 }
@@ -175,7 +175,7 @@ func (s *dialstate) addStatic(n Node) { s.static[n.ID] = &dialTask{flag: flagSta
 // DS-STATIC-4, DS-STATIC-5: removeStatic deletes the entry; geth-1.8 also drops one history entry.
 func (s *dialstate) removeStatic(n Node) {
 	delete(s.static, n.ID)
-	if s.geth18 {
+	if s.geth18 && !has("remove-static-keeps-history-1.8") {
 		s.hist.remove(n.ID)
 	}
 }
@@ -212,7 +212,7 @@ func (s *dialstate) checkDial(n Node, peers map[string][]Flag) checkError {
 	if _, ok := peers[n.ID]; ok {
 		return alreadyConnected
 	}
-	if n.ID == s.self {
+	if n.ID == s.self && !has("self-dialed") {
 		return isSelf
 	}
 	if s.restricted && !s.whitelisted(n.IP) {
@@ -251,12 +251,12 @@ func (s *dialstate) newTasks(running int, peers map[string][]Flag, nowNs int64, 
 	// DS-NEED-1: need may be negative.
 	need := s.maxDynDials
 	for _, flags := range peers {
-		if hasFlag(flags, flagDyn) {
+		if hasFlag(flags, flagDyn) || has("static-peers-count") && hasFlag(flags, flagStatic) {
 			need--
 		}
 	}
 	for _, flag := range s.dialing {
-		if flag == flagDyn {
+		if flag == flagDyn && !has("need-ignores-dialing") {
 			need--
 		}
 	}
@@ -273,15 +273,17 @@ func (s *dialstate) newTasks(running int, peers map[string][]Flag, nowNs int64, 
 		}
 	}
 	// DS-FALLBACK-1: no peers, a bootnode, need > 0 and more than 20 s since start.
-	if len(peers) == 0 && len(s.bootnodes) > 0 && need > 0 && now.Sub(s.start) > fallbackInterval {
+	if len(peers) == 0 && len(s.bootnodes) > 0 && need > 0 && (now.Sub(s.start) > fallbackInterval || has("fallback-at-20s") && now.Sub(s.start) == fallbackInterval) {
 		b := s.bootnodes[0]
-		s.bootnodes = append(s.bootnodes[1:], b)
+		if !has("bootnodes-not-rotated") {
+			s.bootnodes = append(s.bootnodes[1:], b)
+		}
 		if addDial(flagDyn, b) {
 			need--
 		}
 	}
 	// DS-RANDOM-1, DS-RANDOM-2: need/2 candidates (truncated), at most maxDynDials/2 read.
-	if candidates := need / 2; candidates > 0 {
+	if candidates := need / map[bool]int{false: 2, true: 1}[has("random-takes-whole-need")]; candidates > 0 {
 		read := len(table)
 		if half := s.maxDynDials / 2; half < read {
 			read = half
@@ -302,14 +304,16 @@ func (s *dialstate) newTasks(running int, peers map[string][]Flag, nowNs int64, 
 			need--
 		}
 	}
-	s.lookupBuf = s.lookupBuf[tried:]
+	if !has("lookup-buffer-kept") {
+		s.lookupBuf = s.lookupBuf[tried:]
+	}
 	// DS-LOOKUP-2: one lookup at a time, when the buffer holds fewer than need nodes.
-	if len(s.lookupBuf) < need && !s.lookupRunning {
+	if len(s.lookupBuf) < need && (!s.lookupRunning || has("second-lookup")) {
 		s.lookupRunning = true
 		tasks = append(tasks, &discoverTask{})
 	}
 	// DS-WAIT-1: nothing else to do and nothing running: wait for the earliest expiry.
-	if running == 0 && len(tasks) == 0 && s.hist.Len() > 0 {
+	if (running == 0 || has("wait-while-running")) && len(tasks) == 0 && s.hist.Len() > 0 {
 		tasks = append(tasks, &waitTask{duration: int64(s.hist.entries[0].exp.Sub(now))})
 	}
 	return tasks
@@ -319,11 +323,11 @@ func (s *dialstate) taskDone(t Task, nowNs int64, results []Node) {
 	switch t := t.(type) {
 	case *dialTask:
 		// DS-HIST-1: every finished dial is remembered for 30 s.
-		s.hist.add(t.dest.ID, toTime(nowNs).Add(dialHistoryExpiration))
+		s.hist.add(t.dest.ID, toTime(nowNs).Add(dialHistoryExpiration-time.Duration(map[bool]int{true: 1}[has("short-history")])*time.Second))
 		delete(s.dialing, t.dest.ID)
 	case *discoverTask:
 		// DS-LOOKUP-3: results are appended unfiltered.
-		s.lookupRunning = false
+		s.lookupRunning = has("lookup-mark-kept")
 		s.lookupBuf = append(s.lookupBuf, results...)
 	}
 	// DS-DONE-1: a finished wait changes nothing.

@@ -4,11 +4,14 @@
 //
 //	go build -o dialstate . && dialcheck run --cmd ./dialstate
 //	./dialstate -id-bytes 32 -no-execute   # 32-byte IDs, scheduling only
+//	./dialstate -bug fallback-at-20s        # one seeded bug (bugs.go), for dialcheck's benchmark
 package main
 
 import (
 	"flag"
+	"fmt"
 	"net"
+	"os"
 	"time"
 
 	"dialcheck/gokit"
@@ -80,7 +83,12 @@ func (g glue) Execute(ref any, env *gokit.Env) (*gokit.DialState, error) {
 func main() {
 	idBytes := flag.Int("id-bytes", 0, "declare this node ID width in hello: 32 or 64 (0: take IDs as sent)")
 	noExecute := flag.Bool("no-execute", false, "serve scheduling only: no execute capability")
+	seeded := flag.String("bug", "", "switch on one seeded bug (bugs.go), for dialcheck's own benchmark")
 	flag.Parse()
+	if err := setBug(*seeded); err != nil {
+		fmt.Fprintln(os.Stderr, "dialstate:", err)
+		os.Exit(2)
+	}
 	gokit.Main(gokit.Implementation{
 		Name: "dialstate-go-example", Version: "0.2.0", Profiles: []string{"geth-1.7", "geth-1.8"},
 		IDBytes: *idBytes, Executes: !*noExecute,

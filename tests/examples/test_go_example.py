@@ -189,3 +189,33 @@ def test_the_readme_starts_a_go_user_on_the_kit_in_three_commands(go_env: dict[s
         )
         assert done.returncode == 0, command + "\n" + done.stdout[-3000:] + done.stderr[-3000:]
     assert "CONFORMANT - " in done.stdout and " 0 failed, 0 skipped" in done.stdout
+
+
+def _get_go_bugs() -> list[str]:
+    """Return the names of the Go example's seeded bugs (examples/go/bugs.go)."""
+    import re
+
+    text = (EXAMPLE / "bugs.go").read_text(encoding="utf-8")
+    return re.findall(r'^\t"([a-z0-9.-]+)": ', text, re.MULTILINE)
+
+
+def test_the_go_example_has_a_dozen_seeded_bugs_and_refuses_an_unknown_one(go_binary: Path) -> None:
+    assert len(_get_go_bugs()) >= 12
+    done = subprocess.run([str(go_binary), "-bug", "no-such-bug"], capture_output=True, text=True, timeout=BOUND)
+    assert done.returncode == 2 and "unknown bug" in done.stderr
+
+
+@pytest.mark.parametrize("bug", _get_go_bugs())
+def test_every_seeded_go_bug_fails_at_least_one_vector_of_the_corpus(
+    go_binary: Path, bug: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["replay", "--cmd", f"{go_binary} -bug {bug}", str(CORPUS_DIR)]) == 1
+    assert "FAIL  " in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bug", _get_go_bugs())
+def test_every_seeded_go_bug_is_killed_by_the_default_run(go_binary: Path, bug: str, tmp_path: Path) -> None:
+    args = ["run", "--cmd", f"{go_binary} -bug {bug}", "--hypothesis-profile", "ci", "--save-failures", str(tmp_path)]
+    profile = ["--profile", "geth-1.8"] if bug.endswith("-1.8") else []
+    assert main([*args, *profile]) == 1
