@@ -34,15 +34,28 @@ from typing import Optional, TypeGuard
 from dialcheck.conformance.invariants import Violation
 from dialcheck.conformance.render import format_actions, format_node, format_time
 from dialcheck.spec.contract import ExecutingDialstate
-from dialcheck.spec.execution import Action, Connect, DialState, Execution, ExecutionInput, Lookup, Resolve, Sleep
+from dialcheck.spec.execution import (
+    Action,
+    Connect,
+    DialState,
+    Execution,
+    ExecutionInput,
+    Lookup,
+    Resolve,
+    Sleep,
+    read_nodes,
+)
 from dialcheck.spec.model import (
     INITIAL_RESOLVE_DELAY,
     LOOKUP_INTERVAL,
     MAX_RESOLVE_DELAY,
+    PROFILE_RULES,
     ConnFlag,
     DialTask,
     DiscoverTask,
     Node,
+    Profile,
+    ProfileRules,
     Task,
     compute_duration,
 )
@@ -69,8 +82,25 @@ def describe_bad_execution(value: object) -> Optional[str]:
     return None
 
 
-def compare_executions(expected: Execution, got: Execution) -> Optional[str]:
-    """Return ``None`` if two executions are equal, else what differs, readably."""
+def _get_node_key(node: Node) -> tuple[str, str, int, int]:
+    return (node.id, node.ip or "", node.tcp, node.udp)
+
+
+def _unordered(execution: Execution) -> Execution:
+    """Return ``execution`` with each lookup's results in a canonical order (EX-ITER-1: they carry no order)."""
+    actions = tuple(
+        Lookup(tuple(sorted(a.results, key=_get_node_key))) if isinstance(a, Lookup) else a for a in execution.actions
+    )
+    return Execution(actions, execution.state)
+
+
+def compare_executions(expected: Execution, got: Execution, unordered_lookup: bool = False) -> Optional[str]:
+    """Return ``None`` if two executions are equal, else what differs, readably.
+
+    ``unordered_lookup``: a lookup's results compare as a set (the node iterator, EX-ITER-1).
+    """
+    if unordered_lookup:
+        expected, got = _unordered(expected), _unordered(got)
     if expected == got:
         return None
     if expected.actions != got.actions:
@@ -108,8 +138,9 @@ def get_lookup_start(inputs: ExecutionInput) -> int:
 class ExecutionChecker:
     """Judge each execution an implementation reports against spec section 10."""
 
-    def __init__(self) -> None:
+    def __init__(self, rules: ProfileRules = PROFILE_RULES[Profile.GETH_1_7]) -> None:
         self._states: dict[int, tuple[Task, DialState]] = {}
+        self._rules = rules
 
     def on_execute(self, task: Task, dest: Optional[Node], inputs: ExecutionInput, got: Execution) -> list[Violation]:
         """Judge one execution of ``task``; ``dest`` is a dial task's destination before it ran.
@@ -119,6 +150,14 @@ class ExecutionChecker:
         if isinstance(task, DialTask):
             assert dest is not None
             return self._check_dial(task, dest, inputs, got)
+        if isinstance(task, DiscoverTask) and not self._rules.lookup_spacing:
+            # EX-ITER-1: "Under `geth-1.9.7` a discover task MUST NOT sleep: it reads at most `want` nodes from the node
+            # iterator and returns them without duplicates".
+            read = read_nodes(inputs.lookup, task.want or 0)
+            if compare_executions(Execution((Lookup(read),)), got, unordered_lookup=True) is not None:
+                what = f"the read of {task.want} node(s)"
+                return [_violation(Verdict.EX_ITER_1, what, got.actions, [Lookup(read)], inputs)]
+            return []
         if isinstance(task, DiscoverTask):
             expected: list[Action] = []
             start = get_lookup_start(inputs)

@@ -46,7 +46,6 @@ from dialcheck.conformance.world import (
 from dialcheck.reference.dialstate import Dialstate
 from dialcheck.spec.execution import Connect, Execution, ExecutionInput, Resolve
 from dialcheck.spec.model import (
-    DIAL_HISTORY_EXPIRATION,
     FALLBACK_INTERVAL,
     ConnFlag,
     DialTask,
@@ -54,6 +53,7 @@ from dialcheck.spec.model import (
     Node,
     Profile,
     Task,
+    get_rules,
 )
 from dialcheck.spec.verdicts import HarnessError
 
@@ -75,7 +75,7 @@ COVERS_BY_SITUATION: dict[Situation, tuple[str, ...]] = {
     Situation.STATIC_RESTRICTED: ("DS-STATIC-2", "NETRESTRICT", "DS-NET-1"),
     Situation.RANDOM_DIALED: ("DS-RANDOM-1", "DS-RANDOM-2", "RANDOM_HALF", "KNOWN_CANDIDATE"),
     Situation.LOOKUP_RESULT_DIALED: ("DS-LOOKUP-1", "DS-LOOKUP-3", "KNOWN_CANDIDATE"),
-    Situation.DISCOVER_STARTED: ("DS-LOOKUP-2", "SINGLE_LOOKUP"),
+    Situation.DISCOVER_STARTED: ("DS-LOOKUP-2", "SINGLE_LOOKUP", "DS-ITER-1", "LOOKUP_WANT"),
     Situation.WAIT_EMITTED: ("DS-WAIT-1", "WAIT_EXPIRE"),
     Situation.WAIT_OF_ZERO: ("DS-WAIT-1",),
     Situation.NEGATIVE_NEED: ("DS-NEED-1",),
@@ -121,7 +121,8 @@ class _Walk:
         if roll < 0.15 and world.first_call is not None:
             return max(world.now, world.first_call + FALLBACK_INTERVAL + chooser.choice((0, 1)))
         if roll < 0.3 and world.last_dial_done is not None:
-            return max(world.now, world.last_dial_done + DIAL_HISTORY_EXPIRATION + chooser.choice((0, 1)))
+            expiration = get_rules(world.session.profile).history_expiration
+            return max(world.now, world.last_dial_done + expiration + chooser.choice((0, 1)))
         if roll < 0.5:
             return world.now + chooser.integer(0, LONGEST_ADVANCE)
         return world.now + chooser.choice(_ADVANCES)

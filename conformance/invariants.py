@@ -35,7 +35,6 @@ from typing import Optional
 from dialcheck.conformance.render import format_node_id, format_time
 from dialcheck.spec.execution import Execution
 from dialcheck.spec.model import (
-    DIAL_HISTORY_EXPIRATION,
     FALLBACK_INTERVAL,
     ZERO_TIME,
     Config,
@@ -48,6 +47,7 @@ from dialcheck.spec.model import (
     Task,
     WaitTask,
     compute_duration,
+    get_rules,
 )
 from dialcheck.spec.netrestrict import Netlist
 from dialcheck.spec.verdicts import Verdict
@@ -91,6 +91,7 @@ class InvariantChecker:
     def __init__(self, config: Config, profile: Profile) -> None:
         self._config = config
         self._profile = profile
+        self._rules = get_rules(profile)
         self._netlist = None if config.netrestrict is None else Netlist(config.netrestrict)
         self._dialing: dict[NodeID, ConnFlag] = {}
         self._lookups = 0
@@ -111,7 +112,7 @@ class InvariantChecker:
     def on_remove_static(self, node: Node) -> None:
         """Observe ``remove_static`` (geth-1.8 also drops one history entry)."""
         self._static.pop(node.id, None)
-        if self._profile is Profile.GETH_1_8:
+        if self._rules.remove_static_clears_history:
             for index, (node_id, _) in enumerate(self._history):
                 if node_id == node.id:
                     del self._history[index]
@@ -133,7 +134,7 @@ class InvariantChecker:
     def on_task_done(self, task: Task, now: int, results: Sequence[Node]) -> None:
         """Observe ``task_done`` of a task the implementation returned."""
         if isinstance(task, DialTask):
-            self._history.append((task.dest.id, now + DIAL_HISTORY_EXPIRATION))
+            self._history.append((task.dest.id, now + self._rules.history_expiration))
             self._dialing.pop(task.dest.id, None)
         elif isinstance(task, DiscoverTask):
             self._lookups -= 1
@@ -157,6 +158,7 @@ class InvariantChecker:
         violations += fallback_violations
         violations += self._check_sources(dials, table, need - (1 if fallback_dialed else 0), fallback_dialed)
         violations += self._check_lookup(answer)
+        violations += self._check_want(answer, need - sum(1 for t in dials if t.flag is ConnFlag.DYN))
         violations += self._check_wait(answer, running, now)
         violations += self._check_statics(dials, peers)
 
@@ -240,7 +242,8 @@ class InvariantChecker:
                     Violation(Verdict.NETRESTRICT, f"{name} at {task.dest.ip or 'no IP'} is dialed but not whitelisted")
                 )
             # HISTORY_EXPIRY: "A node MUST NOT be dialed at a call whose `now` is not after its history entry's expiry,
-            # i.e. within 30 s of the `task_done` of its last dial".
+            # i.e. within the profile's history lifetime (30 s, or 35 s from `geth-1.9`) of the `task_done` of its last
+            # dial".
             expiry = self._expiry_of(node_id)
             if expiry is not None:
                 found.append(
@@ -305,7 +308,7 @@ class InvariantChecker:
         bootnodes = self._config.bootnodes
         fallback_id = bootnodes[(self._rotation - 1) % len(bootnodes)].id if fallback_dialed else None
         candidates = max(0, need // 2 if need >= 0 else 0)
-        tried = min(candidates, self._config.max_dyn_dials // 2, len(table))
+        tried = min(candidates, self._config.max_dyn_dials // 2, len(table)) if self._rules.reads_table else 0
         front = {n.id for n in table[:tried]}
         found: list[Violation] = []
         for task in dials:
@@ -331,7 +334,15 @@ class InvariantChecker:
             name = self._name(node_id)
             # RANDOM_HALF: "The number of table nodes dialed in one answer MUST be at most `need / 2` (after the
             # fallback step) and at most `max_dyn_dials / 2`".
-            if any(n.id == node_id for n in table):
+            if any(n.id == node_id for n in table) and not self._rules.reads_table:
+                found.append(
+                    Violation(
+                        Verdict.RANDOM_HALF,
+                        f"{name} is dialed from the table, but {self._profile.value} never reads the table "
+                        "(dynamic candidates come from the node iterator only)",
+                    )
+                )
+            elif any(n.id == node_id for n in table):
                 found.append(
                     Violation(
                         Verdict.RANDOM_HALF,
@@ -350,7 +361,8 @@ class InvariantChecker:
                 )
             else:
                 # KNOWN_CANDIDATE: "Every dynamic dial MUST be of the bootnode the fallback rule tries, a node from the
-                # table's first `min(need/2, max_dyn_dials/2)` entries, or a lookup result not yet used by a dial".
+                # table's first `min(need/2, max_dyn_dials/2)` entries (none under `geth-1.9.7`), or a lookup result not
+                # yet used by a dial".
                 found.append(
                     Violation(
                         Verdict.KNOWN_CANDIDATE,
@@ -372,6 +384,32 @@ class InvariantChecker:
                 )
             ]
         return []
+
+    def _check_want(self, answer: Sequence[Task], need: int) -> list[Violation]:
+        found: list[Violation] = []
+        for task in answer:
+            if not isinstance(task, DiscoverTask):
+                continue
+            # LOOKUP_WANT: "Under `geth-1.9.7` a discover task MUST ask for exactly `need` nodes, `need` counted after
+            # the answer's dynamic dials; under the other profiles it MUST NOT ask for a number".
+            if not self._rules.discover_wants and task.want is not None:
+                found.append(
+                    Violation(
+                        Verdict.LOOKUP_WANT,
+                        f"the discover task asks for {task.want} node(s), but under {self._profile.value} a lookup "
+                        "asks for no number",
+                    )
+                )
+            elif self._rules.discover_wants and task.want != need:
+                asked = "no number" if task.want is None else f"{task.want} node(s)"
+                found.append(
+                    Violation(
+                        Verdict.LOOKUP_WANT,
+                        f"the discover task asks the node iterator for {asked}, but it must ask for {need} "
+                        "(the need left after this answer's dynamic dials; the buffer is empty when a lookup starts)",
+                    )
+                )
+        return found
 
     def _check_wait(self, answer: Sequence[Task], running: int, now: int) -> list[Violation]:
         waits = [t for t in answer if isinstance(t, WaitTask)]

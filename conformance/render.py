@@ -74,12 +74,12 @@ def format_flags(flags: ConnFlag) -> str:
 
 
 def format_task(task: Task, self_id: Optional[NodeID] = None) -> str:
-    """Return ``dial dyn n3@10.0.0.3:30303``, ``discover`` or ``wait 30s``."""
+    """Return ``dial dyn n3@10.0.0.3:30303``, ``discover`` (``discover 3``: asking for 3 nodes) or ``wait 30s``."""
     if isinstance(task, DialTask):
         return f"dial {format_flags(task.flag)} {format_node(task.dest, self_id)}"
     if isinstance(task, WaitTask):
         return f"wait {format_time(task.duration)}"
-    return "discover"
+    return "discover" if task.want is None else f"discover {task.want}"
 
 
 def format_tasks(tasks: Iterable[Task], self_id: Optional[NodeID] = None) -> str:

@@ -75,6 +75,7 @@ from dialcheck.spec.model import (
     Profile,
     Task,
     WaitTask,
+    get_rules,
     get_task_key,
     get_task_snapshot,
 )
@@ -197,7 +198,7 @@ class Session:
 
     def __post_init__(self) -> None:
         self.checker = InvariantChecker(self.config, self.profile)
-        self.rules = ExecutionChecker()
+        self.rules = ExecutionChecker(get_rules(self.profile))
         self.executes = supports_execution(self.subject)
         self._answers = 0
         self._handles: dict[int, tuple[Task, int]] = {}
@@ -304,7 +305,9 @@ class Session:
             expect = self.twin.execute(entry.twin, inputs)
         violations = self.rules.on_execute(entry.task, dest, inputs, got) if self.judge else []
         step = ExecuteStep(step.ref, inputs, expect if expect is not None else got)
-        difference = None if expect is None else compare_executions(expect, got)
+        # EX-ITER-1: the results of a read of the node iterator carry no order.
+        unordered = not get_rules(self.profile).lookup_spacing
+        difference = None if expect is None else compare_executions(expect, got, unordered)
         self._judge(step, difference, violations)
         self.steps.append(step)
         if self.judge:

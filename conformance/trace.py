@@ -283,7 +283,7 @@ def get_task(value: object, path: str) -> Task:
 
     Raise ``FormatError`` naming ``path`` otherwise.
     """
-    obj = get_object(value, path, {"type"}, {"flags", "dest", "duration"})
+    obj = get_object(value, path, {"type"}, {"flags", "dest", "duration", "want"})
     kind = obj["type"]
     if kind == "dial":
         get_object(value, path, {"type", "flags", "dest"}, set())
@@ -295,8 +295,9 @@ def get_task(value: object, path: str) -> Task:
         get_object(value, path, {"type", "duration"}, set())
         return WaitTask(get_int(obj["duration"], f"{path}.duration"))
     if kind == "discover":
-        get_object(value, path, {"type"}, set())
-        return DiscoverTask()
+        get_object(value, path, {"type"}, {"want"})
+        # DS-ITER-1: from geth v1.9.7 a discover task asks the node iterator for a number of nodes.
+        return DiscoverTask(None if "want" not in obj else get_int(obj["want"], f"{path}.want", 0, 2**31 - 1))
     _fail(f"{path}.type", f'expected "dial", "discover" or "wait", got {describe_json(kind)}')
 
 
@@ -482,7 +483,7 @@ def task_to_json(task: Task) -> dict[str, object]:
         return {"type": "dial", "flags": get_dial_flag_names(task.flag), "dest": node_to_json(task.dest)}
     if isinstance(task, WaitTask):
         return {"type": "wait", "duration": task.duration}
-    return {"type": "discover"}
+    return {"type": "discover"} if task.want is None else {"type": "discover", "want": task.want}
 
 
 def config_to_json(config: Config) -> dict[str, object]:

@@ -35,7 +35,7 @@ from typing import Optional, Protocol, TypeVar
 
 from dialcheck.conformance.execution_checks import get_lookup_start
 from dialcheck.conformance.session import Outstanding, Session
-from dialcheck.spec.execution import Connect, Execution, ExecutionInput
+from dialcheck.spec.execution import Connect, Execution, ExecutionInput, read_nodes
 from dialcheck.spec.model import (
     DIAL_HISTORY_EXPIRATION,
     FALLBACK_INTERVAL,
@@ -47,6 +47,7 @@ from dialcheck.spec.model import (
     Node,
     NodeID,
     Task,
+    get_rules,
 )
 
 __all__ = [
@@ -266,7 +267,7 @@ class World:
         if edge in (Edge.FALLBACK, Edge.PAST_FALLBACK):
             base, interval = self.first_call, FALLBACK_INTERVAL
         else:
-            base, interval = self.last_dial_done, DIAL_HISTORY_EXPIRATION
+            base, interval = self.last_dial_done, get_rules(self.session.profile).history_expiration
         past = 1 if edge in (Edge.PAST_FALLBACK, Edge.PAST_EXPIRY) else 0
         return None if base is None else base + interval + past
 
@@ -304,7 +305,11 @@ class World:
             self.peers[node_id] = task.flag
 
     def finish(self, entry: Outstanding, results: Sequence[Node] = ()) -> None:
-        """Finish ``entry`` (a lookup returning ``results``), executing a lookup or wait first when needed."""
+        """Finish ``entry`` (a lookup returning ``results``), executing a lookup or wait first when needed.
+
+        From geth v1.9.7 ``results`` are what the node iterator yields, and the lookup returns
+        what reading ``want`` of them gives (EX-ITER-1).
+        """
         task = entry.task
         if self.needs_execution(entry) and not isinstance(task, DialTask):
             if isinstance(task, DiscoverTask):
@@ -315,6 +320,8 @@ class World:
                 self._execute(entry, ExecutionInput(self.now, self.discovery))
         if isinstance(task, DialTask):
             self.last_dial_done = self.now
+        if isinstance(task, DiscoverTask) and not get_rules(self.session.profile).lookup_spacing:
+            results = read_nodes(results, task.want or 0)
         self.session.task_done(entry, self.now, results)
 
     def connect_inbound(self, node: Node, trusted: Callable[[], bool]) -> None:

@@ -19,9 +19,10 @@ from dataclasses import dataclass, replace
 from typing import Optional
 
 from dialcheck.reference.dialstate import Call, DialError, Dialstate, go_div
+from dialcheck.reference.execution import execute_with_input
 from dialcheck.reference.history import DialHistory
 from dialcheck.spec.contract import DialstateFactory
-from dialcheck.spec.execution import Connect, DialState, Execution, ExecutionInput, Resolve, Sleep
+from dialcheck.spec.execution import Connect, DialState, Execution, ExecutionInput, Lookup, Resolve, Sleep
 from dialcheck.spec.model import (
     DIAL_HISTORY_EXPIRATION,
     FALLBACK_INTERVAL,
@@ -408,6 +409,52 @@ class _RemoveStaticClearsHistory(Dialstate):
     def remove_static(self, node: Node) -> None:
         super().remove_static(node)
         self.hist.remove(node.id)
+
+
+# -- the profiles of geth v1.9 (section 12) ------------------------------------------------------
+
+
+class _History30sIn19(Dialstate):
+    def __init__(self, config: Config, profile: Profile = Profile.GETH_1_7) -> None:
+        super().__init__(config, profile)
+        self.rules = replace(self.rules, history_expiration=30 * SECOND)  # v1.8's lifetime kept
+
+
+class _ReadsTableIn197(Dialstate):
+    def __init__(self, config: Config, profile: Profile = Profile.GETH_1_7) -> None:
+        super().__init__(config, profile)
+        self.rules = replace(self.rules, reads_table=True)  # the random half kept from v1.9.6
+
+
+class _WantIgnoresDials(Dialstate):
+    def compute_need(self, peers: Mapping[NodeID, ConnFlag]) -> int:
+        self.need_at_start = super().compute_need(peers)
+        return self.need_at_start
+
+    def add_discover(self, call: Call) -> None:
+        if len(self.lookup_buf) < call.need and not self.lookup_running:
+            self.lookup_running = True
+            call.tasks.append(DiscoverTask(self.need_at_start if self.rules.discover_wants else None))
+
+
+class _DiscoverWithoutWant(Dialstate):
+    def __init__(self, config: Config, profile: Profile = Profile.GETH_1_7) -> None:
+        super().__init__(config, profile)
+        self.rules = replace(self.rules, discover_wants=False)  # v1.9.6's lookup that asks for no number
+
+
+class _LookupSpacedIn197(Dialstate):
+    def execute(self, task: Task, inputs: ExecutionInput) -> Execution:
+        if isinstance(task, DiscoverTask):
+            return execute_with_input(task, inputs, replace(self.rules, lookup_spacing=True))
+        return super().execute(task, inputs)
+
+
+class _IteratorReadWhole(Dialstate):
+    def execute(self, task: Task, inputs: ExecutionInput) -> Execution:
+        if isinstance(task, DiscoverTask):
+            return Execution((Lookup(tuple(inputs.lookup)),))  # every item read, duplicates and all
+        return super().execute(task, inputs)
 
 
 # -- task execution (section 10) ---------------------------------------------------------------
@@ -860,6 +907,62 @@ MEMBERS: tuple[Member, ...] = (
         (Verdict.STATIC_REDIAL, Verdict.WAIT_EXPIRE),
         _RemoveStaticKeepsHistory,
         Profile.GETH_1_8,
+    ),
+    Member(
+        "history_30s_in_1_9",
+        "DS-HIST-1",
+        "under geth-1.9, a finished dial blocks its node for v1.8's 30 s instead of 35 s.",
+        (Verdict.WAIT_EXPIRE, Verdict.HISTORY_EXPIRY, Verdict.STATIC_REDIAL),
+        _History30sIn19,
+        Profile.GETH_1_9,
+    ),
+    Member(
+        "remove_static_clears_history_1_9",
+        "DS-STATIC-5",
+        "under geth-1.9, remove_static still clears the node's history, as v1.8 did.",
+        (Verdict.HISTORY_EXPIRY, Verdict.WAIT_EXPIRE),
+        _RemoveStaticClearsHistory,
+        Profile.GETH_1_9,
+    ),
+    Member(
+        "reads_table_in_1_9_7",
+        "DS-ITER-1",
+        "under geth-1.9.7, half of the dynamic dials still come from the table.",
+        (Verdict.RANDOM_HALF,),
+        _ReadsTableIn197,
+        Profile.GETH_1_9_7,
+    ),
+    Member(
+        "want_ignores_dials",
+        "DS-ITER-1",
+        "under geth-1.9.7, the discover task asks for the need before this call's dynamic dials.",
+        (Verdict.LOOKUP_WANT,),
+        _WantIgnoresDials,
+        Profile.GETH_1_9_7,
+    ),
+    Member(
+        "discover_without_want",
+        "LOOKUP_WANT",
+        "under geth-1.9.7, the discover task asks the node iterator for no number.",
+        (Verdict.LOOKUP_WANT,),
+        _DiscoverWithoutWant,
+        Profile.GETH_1_9_7,
+    ),
+    Member(
+        "lookup_spaced_in_1_9_7",
+        "EX-ITER-1",
+        "under geth-1.9.7, a lookup still sleeps until 4 s after the previous one.",
+        (Verdict.EX_ITER_1,),
+        _LookupSpacedIn197,
+        Profile.GETH_1_9_7,
+    ),
+    Member(
+        "iterator_read_whole",
+        "EX-ITER-1",
+        "under geth-1.9.7, a lookup returns every node the iterator yields, beyond want and duplicates included.",
+        (Verdict.EX_ITER_1,),
+        _IteratorReadWhole,
+        Profile.GETH_1_9_7,
     ),
     Member(
         "remove_static_clears_history_1_7",

@@ -46,6 +46,29 @@ func (e *Env) Sleep(d time.Duration) {
 	e.actions = append(e.actions, map[string]any{"type": "sleep", "duration": int64(d)})
 }
 
+// ReadNodes reads at most n nodes from the node iterator and returns them without duplicates, a
+// later node of an ID replacing the earlier one (geth v1.9.7 on: enode.ReadNodes(srv.discmix, n)).
+// The iterator yields the nodes dialcheck sent as the lookup, in order.
+func (e *Env) ReadNodes(n int) []Node {
+	seen := map[string]int{}
+	results := []Node{}
+	for i := 0; i < n && i < len(e.lookup); i++ {
+		node := e.lookup[i]
+		if at, ok := seen[HexID(node.ID)]; ok {
+			results[at] = node
+			continue
+		}
+		seen[HexID(node.ID)] = len(results)
+		results = append(results, node)
+	}
+	encoded := []any{}
+	for _, node := range results {
+		encoded = append(encoded, nodeJSON(node))
+	}
+	e.actions = append(e.actions, map[string]any{"type": "lookup", "results": encoded})
+	return results
+}
+
 // Lookup runs a discovery lookup (geth: ntab.Lookup) and returns its results.
 func (e *Env) Lookup() []Node {
 	results := append([]Node(nil), e.lookup...)

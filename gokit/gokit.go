@@ -143,7 +143,10 @@ type Task struct {
 	Flags    []Flag        // a dial task's flags: exactly one of Dyn or Static in geth
 	Dest     Node          // a dial task's destination
 	Duration time.Duration // a wait task's duration
-	Ref      any
+	// Want is how many nodes a discover task asks the node iterator for (geth v1.9.7 on,
+	// profile geth-1.9.7); nil before, where a lookup asks for no number.
+	Want *int
+	Ref  any
 }
 
 // Dial describes a dial task with one flag.
@@ -153,6 +156,9 @@ func Dial(flag Flag, dest Node, ref any) Task {
 
 // Discover describes a discover (lookup) task.
 func Discover(ref any) Task { return Task{Kind: DiscoverKind, Ref: ref} }
+
+// DiscoverWant describes a discover task that asks the node iterator for want nodes (geth v1.9.7 on).
+func DiscoverWant(want int, ref any) Task { return Task{Kind: DiscoverKind, Want: &want, Ref: ref} }
 
 // Wait describes a wait task.
 func Wait(d time.Duration, ref any) Task { return Task{Kind: WaitKind, Duration: d, Ref: ref} }

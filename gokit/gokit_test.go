@@ -293,3 +293,32 @@ func TestBitsAreGethsConnFlagValuesBothWays(t *testing.T) {
 		t.Fatalf("FromBits: %v", got)
 	}
 }
+
+type wanting struct{ fake }
+
+func (w *wanting) NewTasks(int, []Peer, time.Time, []Node) []Task {
+	return []Task{DiscoverWant(2, "lookup"), Discover("plain")}
+}
+
+func (w *wanting) Execute(ref any, env *Env) (*DialState, error) {
+	env.ReadNodes(2)
+	return nil, nil
+}
+
+func TestADiscoverTaskMayAskForANumberAndReadNodesDropsDuplicates(t *testing.T) {
+	impl := Implementation{Name: "w", Version: "1", Profiles: []string{"geth-1.7"}, Executes: true,
+		New: func(string, Config) (Dialstate, error) { return &wanting{}, nil }}
+	a := serve(t, impl, initReq, `{"op":"new_tasks","now":0,"running":0,"peers":[],"table":[]}`,
+		`{"op":"execute","handle":1,"now":1,"lookup":[{"id":"03","ip":"10.0.0.3","tcp":1,"udp":1},{"id":"03","ip":"10.0.0.3","tcp":2,"udp":2},{"id":"04","ip":"10.0.0.4","tcp":1,"udp":1}]}`)
+	tasks := a[1]["tasks"].([]any)
+	if tasks[0].(map[string]any)["want"] != 2.0 {
+		t.Fatalf("want: %v", tasks[0])
+	}
+	if _, ok := tasks[1].(map[string]any)["want"]; ok {
+		t.Fatalf("a plain discover task carries want: %v", tasks[1])
+	}
+	got, _ := json.Marshal(a[2]["actions"])
+	if string(got) != `[{"results":[{"id":"03","ip":"10.0.0.3","tcp":2,"udp":2}],"type":"lookup"}]` {
+		t.Fatalf("read: %s", got)
+	}
+}

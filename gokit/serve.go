@@ -261,6 +261,9 @@ func (s *server) newTasks(req *request) answer {
 			encoded["type"], encoded["flags"], encoded["dest"] = "dial", append([]Flag{}, t.Flags...), nodeJSON(t.Dest)
 		case DiscoverKind:
 			encoded["type"] = "discover"
+			if t.Want != nil {
+				encoded["want"] = *t.Want
+			}
 		case WaitKind:
 			encoded["type"], encoded["duration"] = "wait", int64(t.Duration)
 		default:

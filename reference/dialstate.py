@@ -1,4 +1,4 @@
-"""The reference model of geth's ``dialstate`` (p2p/dial.go, v1.7 and v1.8).
+"""The reference model of geth's ``dialstate`` (p2p/dial.go, v1.7 to v1.9.10).
 
 Theory of operation
 -------------------
@@ -22,7 +22,10 @@ geth's:
 ====================  ========================================================
 
 ``new_tasks`` runs geth's nine steps in geth's order (spec/dialstate.md,
-"newTasks"); every rule carries its requirement ID.  Go's map iteration order
+"newTasks"); every rule carries its requirement ID.  Where the profiles differ
+(spec section 12), the step reads its row of ``spec.model.PROFILE_RULES``
+(``self.rules``): the history's lifetime, whether ``remove_static`` clears
+history, whether the table is read, whether a lookup asks for a count.  Go's map iteration order
 is random, so the order of the returned list carries no meaning: answers are
 compared as multisets (DS-TASKS-2).  The invariants of spec section 9 are
 consequences of these rules; each is named beside the rule it rests on.
@@ -48,7 +51,6 @@ from dialcheck.reference.execution import execute_with_input
 from dialcheck.reference.history import DialHistory
 from dialcheck.spec.execution import Execution, ExecutionInput
 from dialcheck.spec.model import (
-    DIAL_HISTORY_EXPIRATION,
     FALLBACK_INTERVAL,
     ZERO_TIME,
     Config,
@@ -61,6 +63,7 @@ from dialcheck.spec.model import (
     Task,
     WaitTask,
     compute_duration,
+    get_rules,
 )
 from dialcheck.spec.netrestrict import Netlist
 
@@ -109,6 +112,7 @@ class Dialstate:
         if config.max_dyn_dials < 0:
             raise ValueError(f"max_dyn_dials must be >= 0, got {config.max_dyn_dials}")
         self.profile = profile
+        self.rules = get_rules(profile)
         self.self_id = config.self_id
         self.max_dyn_dials = config.max_dyn_dials
         self.netrestrict: Optional[Netlist] = None if config.netrestrict is None else Netlist(config.netrestrict)
@@ -140,8 +144,8 @@ class Dialstate:
         # DS-STATIC-4: "`remove_static(node)` MUST delete the entry for the node's ID, if any".
         self.static.pop(node.id, None)
         # DS-STATIC-5: "Under `geth-1.8`, `remove_static` MUST also remove one history entry for the node's ID, if there
-        # is one; under `geth-1.7` it MUST NOT touch the history".
-        if self.profile is Profile.GETH_1_8:
+        # is one; under every other profile it MUST NOT touch the history".
+        if self.rules.remove_static_clears_history:
             self.hist.remove(node.id)
 
     # -- checkDial ------------------------------------------------------------
@@ -246,7 +250,8 @@ class Dialstate:
         # DS-RANDOM-1: "`candidates` MUST be `need / 2` truncated toward zero, computed *after* the fallback step".
         # RANDOM_HALF rests on it and on DS-RANDOM-2.
         random_candidates = go_div(call.need, 2)
-        if random_candidates > 0:
+        # DS-ITER-1: "Under `geth-1.9.7` the table MUST NOT be read".
+        if random_candidates > 0 and self.rules.reads_table:
             read = min(len(table), self.random_buf_len)
             for node in table[: min(random_candidates, read)]:
                 if self.add_dial(call, ConnFlag.DYN, node):
@@ -267,7 +272,10 @@ class Dialstate:
         # then holds fewer than `need` nodes and no lookup is running".
         if len(self.lookup_buf) < call.need and not self.lookup_running:
             self.lookup_running = True
-            call.tasks.append(DiscoverTask())
+            # DS-ITER-1: "the discover task MUST ask the node iterator for `need` minus the number of nodes then in the
+            # buffer".
+            want = call.need - len(self.lookup_buf) if self.rules.discover_wants else None
+            call.tasks.append(DiscoverTask(want))
 
     def add_wait(self, call: Call, running: int) -> None:
         # DS-WAIT-1, WAIT_EXPIRE: "If `running` is 0, no other task was returned by this call and the history is not
@@ -281,9 +289,9 @@ class Dialstate:
     def task_done(self, task: Task, now: int, results: Sequence[Node]) -> None:
         """Record that ``task`` finished at ``now``; ``results`` are a lookup's nodes."""
         if isinstance(task, DialTask):
-            # DS-HIST-1: "A finished dial task MUST add an entry (its destination's ID, `now` + 30 s) to the history and
-            # remove its ID from `dialing`, whatever the dial's outcome".
-            self.hist.add(task.dest.id, now + DIAL_HISTORY_EXPIRATION)
+            # DS-HIST-1: "A finished dial task MUST add an entry (its destination's ID, `now` plus the profile's history
+            # lifetime) to the history and remove its ID from `dialing`, whatever the dial's outcome".
+            self.hist.add(task.dest.id, now + self.rules.history_expiration)
             self.dialing.pop(task.dest.id, None)
         elif isinstance(task, DiscoverTask):
             # DS-LOOKUP-3: "A finished discover task MUST mark the lookup not running and append all its results to the
@@ -296,7 +304,7 @@ class Dialstate:
 
     def execute(self, task: Task, inputs: ExecutionInput) -> Execution:
         """Run ``task``'s ``Do`` against the environment's answers; the task keeps its dial state."""
-        return execute_with_input(task, inputs)
+        return execute_with_input(task, inputs, self.rules)
 
 
 def create_dialstate(config: Config, profile: Profile) -> Dialstate:

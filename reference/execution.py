@@ -3,7 +3,8 @@
 Theory of operation
 -------------------
 geth's tasks act on the server: ``dialTask.Do`` resolves and dials,
-``discoverTask.Do`` sleeps until 4 s after the previous lookup and looks up,
+``discoverTask.Do`` sleeps until 4 s after the previous lookup and looks up
+(from v1.9.7: reads ``want`` nodes from the node iterator, without sleeping),
 ``waitExpireTask.Do`` sleeps.  Here the server is an :class:`Environment`: the
 current time, a resolver (``None`` when discovery is disabled), a dialer that
 says whether the connection attempt succeeded, a lookup, and the server-wide
@@ -26,7 +27,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from dialcheck.spec.execution import Action, Connect, DialState, Execution, ExecutionInput, Lookup, Resolve, Sleep
+from dialcheck.spec.execution import (
+    Action,
+    Connect,
+    DialState,
+    Execution,
+    ExecutionInput,
+    Lookup,
+    Resolve,
+    Sleep,
+    read_nodes,
+)
 from dialcheck.spec.model import (
     INITIAL_RESOLVE_DELAY,
     LOOKUP_INTERVAL,
@@ -36,9 +47,12 @@ from dialcheck.spec.model import (
     DiscoverTask,
     Node,
     NodeID,
+    Profile,
+    ProfileRules,
     Task,
     WaitTask,
     compute_duration,
+    get_rules,
 )
 
 __all__ = [
@@ -119,9 +133,13 @@ def execute_dial(task: DialTask, env: Environment) -> list[Action]:
     return actions
 
 
-def execute_discover(env: Environment) -> list[Action]:
-    """Run geth's ``discoverTask.Do``: wait for the lookup interval, then look up."""
+def execute_discover(task: DiscoverTask, env: Environment, rules: ProfileRules) -> list[Action]:
+    """Run geth's ``discoverTask.Do``: wait for the lookup interval and look up (from v1.9.7: read the iterator)."""
     actions: list[Action] = []
+    if not rules.lookup_spacing:
+        # EX-ITER-1: "Under `geth-1.9.7` a discover task MUST NOT sleep: it reads at most `want` nodes from the node
+        # iterator and returns them without duplicates".
+        return [Lookup(read_nodes(env.lookup(), task.want if task.want is not None else 0))]
     # LOOKUP_SPACING: "A discover task MUST NOT start its lookup earlier than 4 s after the previous lookup started: it
     # sleeps until then, and the server records the lookup's start".
     start = env.now
@@ -141,16 +159,20 @@ def execute_wait(task: WaitTask) -> list[Action]:
     return [Sleep(max(0, task.duration))]
 
 
-def execute_task(task: Task, env: Environment) -> list[Action]:
-    """Run any task's ``Do`` against ``env`` and return what it did, in order."""
+#: The rules of the profiles whose lookups are spaced (up to v1.9.6); the default.
+_SPACED = get_rules(Profile.GETH_1_7)
+
+
+def execute_task(task: Task, env: Environment, rules: ProfileRules = _SPACED) -> list[Action]:
+    """Run any task's ``Do`` against ``env`` under a profile's ``rules`` and return what it did, in order."""
     if isinstance(task, DialTask):
         return execute_dial(task, env)
     if isinstance(task, DiscoverTask):
-        return execute_discover(env)
+        return execute_discover(task, env, rules)
     return execute_wait(task)
 
 
-def execute_with_input(task: Task, inputs: ExecutionInput) -> Execution:
+def execute_with_input(task: Task, inputs: ExecutionInput, rules: ProfileRules = _SPACED) -> Execution:
     """Run ``task`` against the environment ``inputs`` describes and return what it did and its state."""
     attempts = itertools.count()
     env = Environment(
@@ -160,7 +182,7 @@ def execute_with_input(task: Task, inputs: ExecutionInput) -> Execution:
         lookup=lambda: inputs.lookup,
         last_lookup=inputs.last_lookup,
     )
-    actions = tuple(execute_task(task, env))
+    actions = tuple(execute_task(task, env, rules))
     if isinstance(task, DialTask):
         return Execution(actions, DialState(task.resolve_delay, task.last_resolved, task.dest))
     return Execution(actions)

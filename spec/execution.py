@@ -17,12 +17,23 @@ Nothing here reads a clock; "never" is ``None``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Optional, Union
 
 from dialcheck.spec.model import Node, NodeID
 
-__all__ = ["Resolve", "Connect", "Sleep", "Lookup", "Action", "ExecutionInput", "DialState", "Execution"]
+__all__ = [
+    "Resolve",
+    "Connect",
+    "Sleep",
+    "Lookup",
+    "Action",
+    "ExecutionInput",
+    "DialState",
+    "Execution",
+    "read_nodes",
+]
 
 
 @dataclass(frozen=True)
@@ -95,3 +106,17 @@ class Execution:
 
     actions: tuple[Action, ...]
     state: Optional[DialState] = None
+
+
+def read_nodes(iterator: Sequence[Node], want: int) -> tuple[Node, ...]:
+    """Return what geth's ``enode.ReadNodes(it, want)`` returns when the iterator yields ``iterator``.
+
+    It reads at most ``want`` nodes (duplicates count) and drops duplicates, a later node of an ID
+    replacing the earlier one (their sequence numbers are equal here).  geth returns them in Go's
+    random map order; this returns each ID at the place it was first read (EX-ITER-1: the order
+    carries no meaning).
+    """
+    seen: dict[NodeID, Node] = {}
+    for node in iterator[: max(0, want)]:
+        seen[node.id] = node
+    return tuple(seen.values())

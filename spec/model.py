@@ -39,6 +39,9 @@ __all__ = [
     "INITIAL_RESOLVE_DELAY",
     "MAX_RESOLVE_DELAY",
     "ID_WIDTHS",
+    "ProfileRules",
+    "PROFILE_RULES",
+    "get_rules",
     "MAX_ACTIVE_DIAL_TASKS",
     "NodeID",
     "Node",
@@ -132,10 +135,45 @@ FLAG_NAMES: dict[ConnFlag, str] = {
 
 
 class Profile(enum.Enum):
-    """The geth behaviours dialcheck can hold an implementation to."""
+    """The geth behaviours dialcheck can hold an implementation to (spec section 12)."""
 
     GETH_1_7 = "geth-1.7"
     GETH_1_8 = "geth-1.8"
+    GETH_1_9 = "geth-1.9"
+    GETH_1_9_7 = "geth-1.9.7"
+
+
+@dataclass(frozen=True)
+class ProfileRules:
+    """What differs between the profiles (spec section 12): one row per profile in :data:`PROFILE_RULES`."""
+
+    #: The geth releases whose p2p/dial.go behaves so.
+    releases: str
+    #: How long a finished dial blocks its node (DS-HIST-1): 30 s, then ``inboundThrottleTime + 5 s``.
+    history_expiration: int
+    #: Whether ``remove_static`` also drops the node's history entry (DS-STATIC-5).
+    remove_static_clears_history: bool
+    #: Whether half of the dynamic dials come from the table (DS-RANDOM-1, DS-RANDOM-2).
+    reads_table: bool
+    #: Whether a discover task asks the node iterator for a number of nodes (DS-ITER-1).
+    discover_wants: bool
+    #: Whether a lookup waits 4 s after the previous one (LOOKUP_SPACING); from v1.9.7 the lookup
+    #: reads the iterator (EX-ITER-1).
+    lookup_spacing: bool
+
+
+#: The profiles, as a table (spec section 12).
+PROFILE_RULES: dict[Profile, ProfileRules] = {
+    Profile.GETH_1_7: ProfileRules("v1.0 - v1.7.3, v1.8.0 - v1.8.1", 30 * SECOND, False, True, False, True),
+    Profile.GETH_1_8: ProfileRules("v1.8.2 - v1.8.27", 30 * SECOND, True, True, False, True),
+    Profile.GETH_1_9: ProfileRules("v1.9.0 - v1.9.6", 35 * SECOND, False, True, False, True),
+    Profile.GETH_1_9_7: ProfileRules("v1.9.7 - v1.9.10", 35 * SECOND, False, False, True, False),
+}
+
+
+def get_rules(profile: Profile) -> ProfileRules:
+    """Return what ``profile`` does where the profiles differ."""
+    return PROFILE_RULES[profile]
 
 
 @dataclass(eq=False)
@@ -155,7 +193,13 @@ class DialTask:
 
 @dataclass(eq=False)
 class DiscoverTask:
-    """Run one discovery lookup; its results come back through ``task_done``."""
+    """Run one discovery lookup; its results come back through ``task_done``.
+
+    ``want`` is how many nodes it asks the node iterator for (geth v1.9.7 on, DS-ITER-1);
+    ``None`` before, where a lookup asks for no number.
+    """
+
+    want: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -177,7 +221,7 @@ def get_task_key(task: Task) -> TaskKey:
         return ("dial", task.flag.value, task.dest.id, task.dest.ip, task.dest.tcp, task.dest.udp)
     if isinstance(task, WaitTask):
         return ("wait", task.duration)
-    return ("discover",)
+    return ("discover",) if task.want is None else ("discover", task.want)
 
 
 def get_task_snapshot(task: Task) -> Task:

@@ -12,10 +12,24 @@ import (
 // Times arrive as int64 nanoseconds, 0 being the zero instant (DS-TIME-1, DS-TIME-2). Inside, they
 // are time.Time values counted from the zero time.Time, as geth keeps them: adding 30 s to a time
 // near the end of the int64 range must not wrap around (DS-TIME-1), and Sub saturates.
-const (
-	dialHistoryExpiration = 30 * time.Second
-	fallbackInterval      = 20 * time.Second
-)
+const fallbackInterval = 20 * time.Second
+
+// rules is what differs between the profiles (spec section 12).
+type rules struct {
+	historyExpiration time.Duration // DS-HIST-1
+	removeClears      bool          // DS-STATIC-5
+	readsTable        bool          // DS-RANDOM-1, DS-ITER-1
+	wants             bool          // DS-ITER-1
+	spacing           bool          // LOOKUP_SPACING, EX-ITER-1
+}
+
+// profiles are the profiles this dialstate serves, by name.
+var profiles = map[string]rules{
+	"geth-1.7":   {30 * time.Second, false, true, false, true},
+	"geth-1.8":   {30 * time.Second, true, true, false, true},
+	"geth-1.9":   {35 * time.Second, false, true, false, true},
+	"geth-1.9.7": {35 * time.Second, false, false, true, false},
+}
 
 // toTime returns the instant ns nanoseconds after the zero time.Time.
 func toTime(ns int64) time.Time { return time.Time{}.Add(time.Duration(ns)) }
@@ -58,7 +72,8 @@ type dialTask struct {
 	resolvedOnce bool
 }
 
-type discoverTask struct{}
+// discoverTask asks the node iterator for want nodes under geth-1.9.7 (wants), for no number before.
+type discoverTask struct{ want int }
 
 type waitTask struct{ duration int64 }
 
@@ -127,7 +142,7 @@ func (h *history) forget(id string) {
 
 // dialstate is the scheduler.
 type dialstate struct {
-	geth18        bool
+	rules         rules
 	self          string
 	maxDynDials   int
 	netrestrict   []*net.IPNet
@@ -141,9 +156,9 @@ type dialstate struct {
 	bootnodes     []Node
 }
 
-func newDialstate(cfg Config, geth18 bool) (*dialstate, error) {
+func newDialstate(cfg Config, r rules) (*dialstate, error) {
 	s := &dialstate{
-		geth18:      geth18,
+		rules:       r,
 		self:        cfg.Self,
 		maxDynDials: cfg.MaxDynDials,
 		dialing:     map[string]Flag{},
@@ -175,7 +190,7 @@ func (s *dialstate) addStatic(n Node) { s.static[n.ID] = &dialTask{flag: flagSta
 // DS-STATIC-4, DS-STATIC-5: removeStatic deletes the entry; geth-1.8 also drops one history entry.
 func (s *dialstate) removeStatic(n Node) {
 	delete(s.static, n.ID)
-	if s.geth18 && !has("remove-static-keeps-history-1.8") {
+	if s.rules.removeClears && !has("remove-static-keeps-history-1.8") {
 		s.hist.remove(n.ID)
 	}
 }
@@ -282,8 +297,9 @@ func (s *dialstate) newTasks(running int, peers map[string][]Flag, nowNs int64, 
 			need--
 		}
 	}
-	// DS-RANDOM-1, DS-RANDOM-2: need/2 candidates (truncated), at most maxDynDials/2 read.
-	if candidates := need / map[bool]int{false: 2, true: 1}[has("random-takes-whole-need")]; candidates > 0 {
+	// DS-RANDOM-1, DS-RANDOM-2: need/2 candidates (truncated), at most maxDynDials/2 read; DS-ITER-1:
+	// no table from v1.9.7.
+	if candidates := need / map[bool]int{false: 2, true: 1}[has("random-takes-whole-need")]; candidates > 0 && s.rules.readsTable {
 		read := len(table)
 		if half := s.maxDynDials / 2; half < read {
 			read = half
@@ -310,7 +326,8 @@ func (s *dialstate) newTasks(running int, peers map[string][]Flag, nowNs int64, 
 	// DS-LOOKUP-2: one lookup at a time, when the buffer holds fewer than need nodes.
 	if len(s.lookupBuf) < need && (!s.lookupRunning || has("second-lookup")) {
 		s.lookupRunning = true
-		tasks = append(tasks, &discoverTask{})
+		// DS-ITER-1: from v1.9.7 the lookup asks the node iterator for the need, less the buffer.
+		tasks = append(tasks, &discoverTask{want: need - len(s.lookupBuf)})
 	}
 	// DS-WAIT-1: nothing else to do and nothing running: wait for the earliest expiry.
 	if (running == 0 || has("wait-while-running")) && len(tasks) == 0 && s.hist.Len() > 0 {
@@ -323,7 +340,7 @@ func (s *dialstate) taskDone(t Task, nowNs int64, results []Node) {
 	switch t := t.(type) {
 	case *dialTask:
 		// DS-HIST-1: every finished dial is remembered for 30 s.
-		s.hist.add(t.dest.ID, toTime(nowNs).Add(dialHistoryExpiration-time.Duration(map[bool]int{true: 1}[has("short-history")])*time.Second))
+		s.hist.add(t.dest.ID, toTime(nowNs).Add(s.rules.historyExpiration-time.Duration(map[bool]int{true: 1}[has("short-history")])*time.Second))
 		delete(s.dialing, t.dest.ID)
 	case *discoverTask:
 		// DS-LOOKUP-3: results are appended unfiltered.

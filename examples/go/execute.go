@@ -41,7 +41,7 @@ func (t *dialTask) resolve(e *gokit.Env) bool {
 }
 
 // execute runs a task's Do and returns, for a dial task, the state it leaves in the task.
-func execute(t Task, e *gokit.Env) *gokit.DialState {
+func execute(t Task, e *gokit.Env, r rules) *gokit.DialState {
 	switch t := t.(type) {
 	case *dialTask:
 		// INCOMPLETE_NEEDS_RESOLVE: resolve an incomplete destination first; no dial if that fails.
@@ -58,6 +58,11 @@ func execute(t Task, e *gokit.Env) *gokit.DialState {
 		}
 		return state
 	case *discoverTask:
+		if !r.spacing {
+			// EX-ITER-1: from v1.9.7 the lookup reads want nodes from the node iterator, at once.
+			e.ReadNodes(t.want)
+			return nil
+		}
 		// LOOKUP_SPACING: no lookup earlier than 4 s after the previous one started.
 		if e.LastLookup != nil {
 			if next := e.LastLookup.Add(lookupInterval); e.Now.Before(next) {

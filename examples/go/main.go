@@ -57,7 +57,11 @@ func (g glue) NewTasks(running int, peers []gokit.Peer, now time.Time, table []g
 		case *dialTask:
 			out = append(out, gokit.Dial(gokit.Flag(t.flag), fromNode(t.dest), t))
 		case *discoverTask:
-			out = append(out, gokit.Discover(t))
+			if g.s.rules.wants {
+				out = append(out, gokit.DiscoverWant(t.want, t))
+			} else {
+				out = append(out, gokit.Discover(t))
+			}
 		case *waitTask:
 			out = append(out, gokit.Wait(time.Duration(t.duration), t))
 		}
@@ -77,7 +81,7 @@ func (g glue) AddStatic(n gokit.Node)    { g.s.addStatic(toNode(n)) }
 func (g glue) RemoveStatic(n gokit.Node) { g.s.removeStatic(toNode(n)) }
 
 func (g glue) Execute(ref any, env *gokit.Env) (*gokit.DialState, error) {
-	return execute(ref.(Task), env), nil
+	return execute(ref.(Task), env, g.s.rules), nil
 }
 
 func main() {
@@ -90,7 +94,7 @@ func main() {
 		os.Exit(2)
 	}
 	gokit.Main(gokit.Implementation{
-		Name: "dialstate-go-example", Version: "0.2.0", Profiles: []string{"geth-1.7", "geth-1.8"},
+		Name: "dialstate-go-example", Version: "0.3.0", Profiles: []string{"geth-1.7", "geth-1.8", "geth-1.9", "geth-1.9.7"},
 		IDBytes: *idBytes, Executes: !*noExecute,
 		New: func(profile string, cfg gokit.Config) (gokit.Dialstate, error) {
 			c := Config{Self: gokit.HexID(cfg.Self), MaxDynDials: cfg.MaxDynDials}
@@ -103,7 +107,7 @@ func main() {
 			if cfg.Netrestrict != nil {
 				c.Netrestrict = &cfg.Netrestrict
 			}
-			s, err := newDialstate(c, profile == "geth-1.8")
+			s, err := newDialstate(c, profiles[profile])
 			return glue{s}, err
 		},
 	})

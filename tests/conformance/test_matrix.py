@@ -32,6 +32,10 @@ def test_every_implementation_profile_and_level_gets_a_cell_with_its_verdict_che
         f"served={SERVE_17}",
         "--cmd",
         "gone=/no/such/program",
+        "--profile",
+        "geth-1.7",
+        "--profile",
+        "geth-1.8",
     )
     assert code == 1
     document = json.loads((tmp_path / "m" / "matrix.json").read_text())

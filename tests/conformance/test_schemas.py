@@ -59,7 +59,7 @@ def test_every_bundled_trace_and_vector_matches_the_trace_schema() -> None:
         {
             "format": "dialcheck-trace/1",
             "name": "t",
-            "profile": "geth-1.9",
+            "profile": "geth-0.9",
             "config": {"self": "00", "max_dyn_dials": 0},
             "steps": [],
         },

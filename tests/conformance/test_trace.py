@@ -72,7 +72,7 @@ MALFORMED: list[tuple[str, Mutation, str, str]] = [
     ("wrong format", _set(["format"], "dialcheck-trace/2"), "$.format", "dialcheck-trace/1"),
     ("missing steps", _delete(["steps"]), "$.steps", "missing"),
     ("unknown top key", _set(["expext"], []), "$.expext", "unknown key"),
-    ("unknown profile", _set(["profile"], "geth-1.9"), "$.profile", "geth-1.7"),
+    ("unknown profile", _set(["profile"], "geth-0.9"), "$.profile", "geth-1.7"),
     ("name not a string", _set(["name"], 3), "$.name", "expected a string"),
     ("description not a string", _set(["description"], []), "$.description", "expected a string"),
     ("self uppercase", _set(["config", "self"], "FF"), "$.config.self", "lowercase hex"),

@@ -108,7 +108,7 @@ def test_a_short_run_of_the_go_example_is_conformant(go_binary: Path, level: str
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("profile", ["geth-1.7", "geth-1.8"])
+@pytest.mark.parametrize("profile", ["geth-1.7", "geth-1.8", "geth-1.9", "geth-1.9.7"])
 @pytest.mark.parametrize("level", ["strict", "invariants"])
 def test_the_default_run_of_the_go_example_is_conformant(
     go_binary: Path, level: str, profile: str, tmp_path: Path

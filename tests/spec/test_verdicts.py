@@ -31,8 +31,8 @@ def test_every_verdict_has_the_kind_its_name_says() -> None:
     assert kinds[Verdict.KNOWN_CANDIDATE] is VerdictKind.INVARIANT
     assert kinds[Verdict.EX_WAIT_1] is VerdictKind.EXECUTION
     assert all(kind is VerdictKind.WIRE for v, kind in kinds.items() if v.value.startswith("WIRE_"))
-    assert sum(kind is VerdictKind.INVARIANT for kind in kinds.values()) == 11
-    assert sum(kind is VerdictKind.EXECUTION for kind in kinds.values()) == 8
+    assert sum(kind is VerdictKind.INVARIANT for kind in kinds.values()) == 12
+    assert sum(kind is VerdictKind.EXECUTION for kind in kinds.values()) == 9
 
 
 def test_every_error_dialcheck_raises_has_one_root_and_the_exit_code_of_its_branch() -> None:
