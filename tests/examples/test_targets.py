@@ -13,7 +13,7 @@ from dialcheck.conformance.waivers import load_waivers
 from dialcheck.reference.dialstate import create_dialstate
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-TRACES = sorted((DOCS / "targets").rglob("*.json"))
+TRACES = sorted((DOCS / "targets").rglob("*.json")) + sorted((DOCS / "fidelity").rglob("*.json"))
 
 
 def test_the_report_covers_at_least_six_repositories_besides_go_ethereum() -> None:
@@ -23,10 +23,20 @@ def test_the_report_covers_at_least_six_repositories_besides_go_ethereum() -> No
     assert "ethereum/go-ethereum" in repositories and len(repositories - {"ethereum/go-ethereum"}) >= 6
 
 
-def test_every_trace_the_report_links_is_there() -> None:
-    text = (DOCS / "targets.md").read_text(encoding="utf-8")
-    linked = re.findall(r"\]\((targets/[^)]+\.json)\)", text)
+@pytest.mark.parametrize(("report", "folder"), [("targets.md", "targets"), ("fidelity.md", "fidelity")])
+def test_every_trace_a_report_links_is_there(report: str, folder: str) -> None:
+    text = (DOCS / report).read_text(encoding="utf-8")
+    linked = re.findall(rf"\]\(({folder}/[^)]+\.json)\)", text)
     assert linked and all((DOCS / link).is_file() for link in linked)
+
+
+def test_the_fidelity_report_holds_every_tag_to_every_profile_and_each_is_conformant_only_at_its_own() -> None:
+    text = (DOCS / "fidelity.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if re.match(r"^\| v1\.\d+\.\d+ \| geth-", line)]
+    tags = {row.split(" | ")[0].lstrip("| ") for row in rows}
+    assert {"v1.7.3", "v1.8.16", "v1.8.27", "v1.9.6", "v1.9.10"} <= tags
+    for row in rows:
+        assert row.count("**CONFORMANT**") == 1 and row.count("[STRICT,") == 3, row
 
 
 @pytest.mark.parametrize("path", TRACES, ids=[f"{p.parent.name}/{p.name}" for p in TRACES])
