@@ -488,7 +488,7 @@ def _get_entrants(args: argparse.Namespace) -> list["Entrant"]:
 
 
 def _run_matrix(args: argparse.Namespace) -> int:
-    from dialcheck.conformance.matrix import MatrixOptions, format_markdown, get_matrix_json, is_passing, run_matrix
+    from dialcheck.conformance.matrix import MatrixOptions, count_failed, format_markdown, get_matrix_json, run_matrix
 
     entrants = _get_entrants(args)
     profiles = [Profile(p) for p in dict.fromkeys(args.profile or [p.value for p in Profile])]
@@ -511,12 +511,12 @@ def _run_matrix(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"dialcheck matrix: cannot write to {args.out}: {exc.strerror or exc}") from None
     print(markdown, end="")
-    failed = sum(1 for c in cells if c.verdict not in ("conformant", "not served"))
+    failed = count_failed(cells)
     print(
         f"dialcheck matrix: {len(entrants)} implementation(s), {len(cells)} cell(s), {failed} failed; "
         f"written to {args.out / 'matrix.md'} and {args.out / 'matrix.json'}"
     )
-    return EXIT_OK if is_passing(cells) else EXIT_FAIL
+    return EXIT_OK if failed == 0 else EXIT_FAIL
 
 
 def _run_mutants(args: argparse.Namespace) -> int:

@@ -25,15 +25,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from dialcheck.conformance.options import RunOptions
+from dialcheck.conformance.options import DEFAULT_STEPS, RunOptions
 from dialcheck.conformance.runner import RunReport, run_conformance
 from dialcheck.conformance.session import Level
 from dialcheck.conformance.subject import open_subject
 from dialcheck.conformance.waivers import Waiver
+from dialcheck.conformance.wire_adapter import DEFAULT_TIMEOUT
 from dialcheck.spec.model import Profile
 from dialcheck.spec.verdicts import BadInput
 
-__all__ = ["FORMAT", "Entrant", "Cell", "run_matrix", "format_markdown", "get_matrix_json", "parse_labelled"]
+__all__ = [
+    "FORMAT",
+    "Entrant",
+    "Cell",
+    "run_matrix",
+    "format_markdown",
+    "get_matrix_json",
+    "count_failed",
+    "parse_labelled",
+]
 
 FORMAT = "dialcheck-matrix/1"
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
@@ -89,10 +99,10 @@ class MatrixOptions:
     """What every cell's run shares."""
 
     examples: Optional[int] = None
-    steps: int = 100
+    steps: int = DEFAULT_STEPS
     seed: Optional[int] = None
     hypothesis_profile: str = "ci"
-    timeout: float = 10.0
+    timeout: float = DEFAULT_TIMEOUT
     out: Path = Path("dialcheck-matrix")
     today: Optional[datetime.date] = None
 
@@ -242,6 +252,6 @@ def get_matrix_json(cells: Sequence[Cell], entrants: Sequence[Entrant]) -> dict[
     }
 
 
-def is_passing(cells: Sequence[Cell]) -> bool:
-    """Return whether no cell failed (a profile not served is not a failure)."""
-    return all(c.verdict in (CONFORMANT, NOT_SERVED) for c in cells)
+def count_failed(cells: Sequence[Cell]) -> int:
+    """Return how many cells failed (a profile not served is not a failure)."""
+    return sum(1 for c in cells if c.verdict not in (CONFORMANT, NOT_SERVED))

@@ -106,7 +106,6 @@ def open_subject(
                 f"id_bytes {hello.id_bytes}; drop --id-bytes (a program's hello decides)"
             )
         chosen = hello.id_bytes if hello.id_bytes is not None else id_bytes
-        width = "" if id_bytes is None else width
         served = tuple(p for p in Profile if p.value in hello.profiles)
         execute = EXTENSION_EXECUTE in hello.extensions
         capabilities = Capabilities(served, execute, f"its hello lists {listed}", chosen)

@@ -140,6 +140,20 @@ def _expect_reference(trace: Trace, profile: Profile) -> Trace:
     return replace(trace, profile=profile, steps=tuple(steps))
 
 
+def _answer_under(trace: Trace, profile: Profile) -> Optional[Trace]:
+    """Return ``trace`` answered by the reference under ``profile``; ``None`` if another profile cannot run it.
+
+    Under its own profile a scenario that disagrees with the reference stops generation; under
+    another, its steps may name a task that profile never returns (a dial its history blocks).
+    """
+    try:
+        return _expect_reference(trace, profile)
+    except VectorError:
+        if profile is trace.profile:
+            raise
+        return None
+
+
 def _drop_expectations(trace: Trace) -> Trace:
     steps = tuple(replace(s, expect=None) if isinstance(s, (NewTasksStep, ExecuteStep)) else s for s in trace.steps)
     return replace(trace, steps=steps)
@@ -179,13 +193,9 @@ def _generate(
     suffix = "" if profile is None else f"-{profile.value}"
     for path in sorted(scenarios.glob("*.json")):
         trace = load_trace(path)
-        chosen = profile or trace.profile
-        try:
-            expected = _expect_reference(trace, chosen)
-        except VectorError:
-            if chosen is trace.profile:
-                raise
-            continue  # its steps name a task this profile never returns (a dial its history blocks)
+        expected = _answer_under(trace, profile or trace.profile)
+        if expected is None:
+            continue
         covers = get_scenario_covers(trace)
         entries.append(_write(out, f"scenarios/{path.stem}{suffix}.json", expected, "scenario", covers))
         if profile is not None:
@@ -193,10 +203,9 @@ def _generate(
         # Every scenario also under every other profile, with the reference's answers, so that an
         # implementation serving one profile replays all of them.
         for other in (p for p in Profile if p is not trace.profile):
-            try:
-                answered = _expect_reference(trace, other)
-            except VectorError:
-                continue  # its steps name a task the other profile never returns (a dial its history blocks)
+            answered = _answer_under(trace, other)
+            if answered is None:
+                continue
             answered = replace(
                 answered,
                 name=f"{trace.name}@{other.value}",

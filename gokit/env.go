@@ -61,17 +61,16 @@ func (e *Env) ReadNodes(n int) []Node {
 		seen[HexID(node.ID)] = len(results)
 		results = append(results, node)
 	}
-	encoded := []any{}
-	for _, node := range results {
-		encoded = append(encoded, nodeJSON(node))
-	}
-	e.actions = append(e.actions, map[string]any{"type": "lookup", "results": encoded})
-	return results
+	return e.recordLookup(results)
 }
 
 // Lookup runs a discovery lookup (geth: ntab.Lookup) and returns its results.
 func (e *Env) Lookup() []Node {
-	results := append([]Node(nil), e.lookup...)
+	return e.recordLookup(append([]Node(nil), e.lookup...))
+}
+
+// recordLookup records a lookup action that returned results, and returns them.
+func (e *Env) recordLookup(results []Node) []Node {
 	encoded := []any{}
 	for _, n := range results {
 		encoded = append(encoded, nodeJSON(n))
