@@ -30,7 +30,6 @@ its own example database, so results never mix.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import re
 import time
 from collections.abc import Callable
@@ -51,7 +50,7 @@ from dialcheck.conformance.minimize import minimize
 from dialcheck.conformance.options import RunOptions
 from dialcheck.conformance.replay import replay_trace
 from dialcheck.conformance.session import Nonconformance
-from dialcheck.conformance.trace import Trace, dump_trace
+from dialcheck.conformance.trace import Trace, save_trace
 from dialcheck.conformance.waivers import get_waiver_problems
 from dialcheck.spec.verdicts import ImplementationFault, Verdict
 
@@ -132,13 +131,8 @@ def _save(report: RunReport, failure: Nonconformance) -> Path:
 def _save_trace(report: RunReport, trace: Trace, label: str) -> Path:
     if report.options.id_bytes is not None:
         trace = resize_trace(trace, report.options.id_bytes)  # ID-1: what the implementation saw
-    text = dump_trace(trace)
-    digest = hashlib.sha256(text.encode()).hexdigest()[:10]
     options = report.options
-    path = options.save_dir / f"{label}-{options.profile.value}-{options.level.value}-{digest}.json"
-    options.save_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+    return save_trace(trace, options.save_dir, f"{label}-{options.profile.value}-{options.level.value}")
 
 
 def run_conformance(options: RunOptions, progress: Optional[Callable[[RunContext, float], None]] = None) -> RunReport:

@@ -16,6 +16,7 @@ ignored.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -73,6 +74,7 @@ __all__ = [
     "peers_to_json",
     "load_trace",
     "dump_trace",
+    "save_trace",
     "trace_to_json",
     "task_to_json",
     "node_to_json",
@@ -589,3 +591,13 @@ def trace_to_json(trace: Trace) -> dict[str, object]:
 def dump_trace(trace: Trace) -> str:
     """Return the canonical JSON text of a trace (sorted keys, two-space indent, final newline)."""
     return json.dumps(trace_to_json(trace), indent=2, sort_keys=True) + "\n"
+
+
+def save_trace(trace: Trace, directory: Path, stem: str) -> Path:
+    """Write ``trace`` as ``DIRECTORY/STEM-DIGEST.json`` (the digest of its text: same trace, same name); return it."""
+    text = dump_trace(trace)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:10]
+    path = directory / f"{stem}-{digest}.json"
+    directory.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

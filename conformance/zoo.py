@@ -374,6 +374,13 @@ class _WaitDoneDropsItsEntry(Dialstate):
             self.hist.remove(self.hist.get_entries()[0][1])
 
 
+class _WaitDoneEndsTheLookup(Dialstate):
+    def task_done(self, task: Task, now: int, results: Sequence[Node]) -> None:
+        super().task_done(task, now, results)
+        if isinstance(task, WaitTask):
+            self.lookup_running = False  # every finished task is taken for the lookup
+
+
 class _NeverWaits(Dialstate):
     def add_wait(self, call: Call, running: int) -> None:
         return None
@@ -892,6 +899,13 @@ MEMBERS: tuple[Member, ...] = (
         "a finished wait task drops the history entry it waited for, expired or not.",
         (Verdict.HISTORY_EXPIRY, Verdict.WAIT_EXPIRE, Verdict.STATIC_REDIAL),
         _WaitDoneDropsItsEntry,
+    ),
+    Member(
+        "wait_done_ends_the_lookup",
+        "DS-DONE-1",
+        "a finished wait task marks the lookup not running, so a second lookup starts beside the first.",
+        (Verdict.SINGLE_LOOKUP,),
+        _WaitDoneEndsTheLookup,
     ),
     Member(
         "remove_static_forgotten",

@@ -21,6 +21,16 @@ geth's:
 ``self_id``
 ====================  ========================================================
 
+:meth:`Dialstate.get_snapshot` returns that state as one hashable value, a
+:class:`Snapshot` (bounded exhaustive checking merges event sequences that reach
+equal snapshots): two dialstates with equal snapshots answer every later call
+alike.  It holds everything above except what is derived (``random_buf_len``
+from ``max_dyn_dials``, the rules from the profile), each static task with its
+execution state (EX-RESOLVE-2..4), and the history's entries earliest first.
+The history keeps at most one entry per ID (checkDial refuses a node that is
+being dialed or is in the history, and only a finished dial adds one), so which
+entry ``remove`` drops is determined by the entries alone.
+
 ``new_tasks`` runs geth's nine steps in geth's order (spec/dialstate.md,
 "newTasks"); every rule carries its requirement ID.  Where the profiles differ
 (spec section 12), the step reads its row of ``spec.model.PROFILE_RULES``
@@ -67,7 +77,16 @@ from dialcheck.spec.model import (
 )
 from dialcheck.spec.netrestrict import Netlist
 
-__all__ = ["Dialstate", "DialError", "Call", "go_div", "create_dialstate"]
+__all__ = [
+    "Dialstate",
+    "DialError",
+    "Call",
+    "Snapshot",
+    "StaticState",
+    "get_static_state",
+    "go_div",
+    "create_dialstate",
+]
 
 
 class DialError(enum.Enum):
@@ -100,6 +119,35 @@ class Call:
     tasks: list[Task] = field(default_factory=list)
 
 
+#: A static task as a value: its flag bits, destination, resolve delay and last resolve (EX-RESOLVE-2..4).
+StaticState = tuple[int, Node, int, Optional[int]]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The reference's whole state as a value; equal snapshots answer every later call alike."""
+
+    profile: Profile
+    self_id: NodeID
+    max_dyn_dials: int
+    netrestrict: Optional[tuple[str, ...]]
+    start: int
+    bootnodes: tuple[Node, ...]
+    #: ``dialing`` as (node ID, flag bits), by ID.
+    dialing: tuple[tuple[NodeID, int], ...]
+    #: ``static`` as (node ID, the task's state), by ID.
+    static: tuple[tuple[NodeID, StaticState], ...]
+    #: The history's entries as (expiry, node ID), earliest first.
+    history: tuple[tuple[int, NodeID], ...]
+    lookup_buf: tuple[Node, ...]
+    lookup_running: bool
+
+
+def get_static_state(task: DialTask) -> StaticState:
+    """Return a dial task's flag, destination and execution state as a value."""
+    return (task.flag.value, task.dest, task.resolve_delay, task.last_resolved)
+
+
 class Dialstate:
     """geth's dial scheduler; implements :class:`spec.contract.Dialstate`.
 
@@ -116,6 +164,7 @@ class Dialstate:
         self.self_id = config.self_id
         self.max_dyn_dials = config.max_dyn_dials
         self.netrestrict: Optional[Netlist] = None if config.netrestrict is None else Netlist(config.netrestrict)
+        self._cidrs = config.netrestrict
         self.lookup_running = False
         self.dialing: dict[NodeID, ConnFlag] = {}
         self.lookup_buf: list[Node] = []
@@ -130,6 +179,22 @@ class Dialstate:
         # (DS-STATIC-4)".
         for node in config.static:
             self.add_static(node)
+
+    def get_snapshot(self) -> Snapshot:
+        """Return the whole state as a hashable value (see the theory of operation)."""
+        return Snapshot(
+            profile=self.profile,
+            self_id=self.self_id,
+            max_dyn_dials=self.max_dyn_dials,
+            netrestrict=self._cidrs,
+            start=self.start,
+            bootnodes=tuple(self.bootnodes),
+            dialing=tuple(sorted((node_id, flag.value) for node_id, flag in self.dialing.items())),
+            static=tuple(sorted((node_id, get_static_state(task)) for node_id, task in self.static.items())),
+            history=tuple(self.hist.get_entries()),
+            lookup_buf=tuple(self.lookup_buf),
+            lookup_running=self.lookup_running,
+        )
 
     # -- static nodes ---------------------------------------------------------
 
