@@ -40,6 +40,7 @@ from dialcheck.conformance.vectors import INDEX, VectorError, generate_vectors
 from dialcheck.conformance.waivers import load_waivers
 from dialcheck.conformance.wire import EXTENSION_EXECUTE, PROTOCOL, Hello
 from dialcheck.conformance.wire_adapter import DEFAULT_TIMEOUT
+from dialcheck.spec.contract import DialstateFactory
 from dialcheck.spec.model import ID_WIDTHS, Config, Profile
 from dialcheck.spec.verdicts import BadInput, DialcheckError, FormatError
 
@@ -132,6 +133,38 @@ def _build_parser() -> argparse.ArgumentParser:
         help="expected failures (dialcheck-waivers/1): waived checks of this profile and level are noted, not failed; "
         "the run fails if one has expired or never fails",
     )
+
+    check = commands.add_parser(
+        "check",
+        help="explore every event sequence of a small scope exhaustively: a certificate or the shortest counterexample",
+        description="Bounded exhaustive checking (docs/exhaustive.md): every event of each scope of the preset, "
+        "breadth first up to its depth, every transition judged at strict level; states merge by the reference's "
+        "state. Prints a certificate line per scope, or the shortest counterexample (saved as a trace that "
+        "dialcheck replay reproduces). Exit 0 certified, 1 a divergence, 2 bad input.",
+    )
+    _add_subject(check)
+    check.add_argument(
+        "--exhaustive", action="store_true", help="bounded exhaustive checking (the one checking mode; required)"
+    )
+    check.add_argument("--profile", choices=[p.value for p in Profile], default=Profile.GETH_1_7.value)
+    check.add_argument(
+        "--preset",
+        default="zoo",
+        metavar="NAME",
+        help="the scope: a preset (tiny, zoo, ...) or one of its scopes (zoo/lookups); default zoo",
+    )
+    check.add_argument("--depth", type=_positive, metavar="N", help="explore every scope to this depth instead")
+    check.add_argument(
+        "--jobs", type=_positive, default=1, metavar="N", help="worker processes, each with its own implementation"
+    )
+    check.add_argument(
+        "--save-failures",
+        metavar="DIR",
+        type=Path,
+        default=Path("dialcheck-failures"),
+        help="where a failing trace is saved (default dialcheck-failures/)",
+    )
+    check.add_argument("--json", metavar="FILE", type=Path, help="also write the result as JSON (dialcheck-check/1)")
 
     matrix = commands.add_parser(
         "matrix",
@@ -458,6 +491,59 @@ def _run_run(args: argparse.Namespace) -> int:
     return EXIT_OK if report.conformant else EXIT_FAIL
 
 
+def _run_check(args: argparse.Namespace) -> int:
+    from dialcheck.conformance.exhaustive import CheckOptions, ScopeResult, get_scopes, run_exhaustive
+    from dialcheck.conformance.report import format_check_report, format_check_verdict, write_check_json
+
+    if not args.exhaustive:
+        raise UsageError("dialcheck check: say --exhaustive (bounded exhaustive checking is its one mode)")
+    get_scopes(args.preset)  # bad input before anything starts
+    profile = Profile(args.profile)
+    where = f"dialcheck {args.command}"
+
+    @contextlib.contextmanager
+    def open_for_worker() -> Iterator[DialstateFactory]:
+        with open_subject(args.impl, args.cmd, args.timeout, [profile], where, args.id_bytes) as subject:
+            yield subject.factory
+
+    def show(result: ScopeResult) -> None:
+        depth = len(result.progress.transitions_by_depth)
+        if depth == 1:
+            print(f"scope {result.scope.describe()}")
+        print(
+            f"  depth {depth}: {result.progress.states_by_depth[-1]:,} new states, "
+            f"{result.progress.transitions_by_depth[-1]:,} transitions, {result.seconds:.1f} s",
+            flush=True,
+        )
+
+    with _open_subject(args, [profile]) as subject:
+        options = CheckOptions(
+            factory=subject.factory,
+            origin=subject.origin,
+            profile=profile,
+            preset=args.preset,
+            depth=args.depth,
+            save_dir=args.save_failures,
+            subject=subject.selector,
+            id_bytes=subject.id_bytes,
+            jobs=args.jobs,
+            opener=open_for_worker if args.cmd is not None else None,
+        )
+        try:
+            report = run_exhaustive(options, show)
+        except OSError as exc:
+            raise UsageError(
+                f"dialcheck check: cannot save the failing trace under {options.save_dir}: {exc.strerror or exc}; "
+                "pass a writable --save-failures DIR"
+            ) from None
+        report.after_run = subject.close()
+    print(format_check_report(report))
+    if args.json is not None:
+        _write_report(args.json, lambda path: write_check_json(report, path))
+    print(format_check_verdict(report))
+    return EXIT_OK if report.conformant else EXIT_FAIL
+
+
 def _get_entrants(args: argparse.Namespace) -> list["Entrant"]:
     """Return the implementations a ``matrix`` command names, with their widths and waivers."""
     from dialcheck.conformance.matrix import Entrant, parse_labelled
@@ -601,6 +687,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _run_mutants(args)
         if args.command == "matrix":
             return _run_matrix(args)
+        if args.command == "check":
+            return _run_check(args)
         if args.command == "serve":
             return _run_serve(args)
         if args.command == "vectors":

@@ -62,6 +62,7 @@ from dialcheck.spec.model import (
     FALLBACK_INTERVAL,
     HOUR,
     LOOKUP_INTERVAL,
+    MAX_DURATION,
     SECOND,
     ZERO_TIME,
     Config,
@@ -74,7 +75,7 @@ from dialcheck.spec.model import (
     get_rules,
     get_task_key,
 )
-from dialcheck.spec.verdicts import BadInput, HarnessError, Verdict
+from dialcheck.spec.verdicts import BadInput, HarnessError, ImplementationFault, Verdict
 
 __all__ = [
     "Instant",
@@ -452,8 +453,7 @@ def get_state_key(world: World, slack: int) -> StateKey:
     Once the reference has started, its behaviour depends on differences of times only (spec section
     2: ``start`` and every later time are compared with ``now``), so every time is given relative to
     ``now``, and a time so far in the past that no rule can tell it from any other (the clock can move
-    back by at most ``slack`` ns before the search ends) is given as :data:`_LONG_AGO`; a history entry
-    that has expired that long ago is left out (the next call drops it before any check).  Before the
+    back by at most ``slack`` ns before the search ends) is given as :data:`_LONG_AGO`.  Before the
     start every time is kept as it is: the zero instant means "not started" (DS-TIME-2).
     """
     session = world.session
@@ -474,11 +474,8 @@ def get_state_key(world: World, slack: int) -> StateKey:
         return (task.flag.value, task.dest, task.resolve_delay, since(task.last_resolved, task.resolve_delay))
 
     statics = tuple((node_id, task_state(twin.static[node_id])) for node_id, _ in snapshot.static)
-    history = tuple(
-        (since(expiry, 0) if relative else expiry, node_id)
-        for expiry, node_id in snapshot.history
-        if not relative or expiry >= now - slack
-    )
+    # Every entry expires at or after the last call's now (that call dropped the others): relative, exactly.
+    history = tuple((since(expiry, MAX_DURATION), node_id) for expiry, node_id in snapshot.history)
     entries: list[tuple[object, ...]] = []
     for entry in session.outstanding:
         twin_task = entry.twin
@@ -804,12 +801,13 @@ class _Workers:
     def expand(self, shards: Sequence[Sequence[_Node]], news: Sequence[Digest]) -> list[_Expansion]:
         """Send shard i to worker i, and gather the results in shard order up to the first failure."""
         for connection, shard in zip(self._connections, shards, strict=True):
-            connection.send((list(shard), list(news)))
+            with contextlib.suppress(OSError):  # a worker that ended has said why: read below
+                connection.send((list(shard), list(news)))
         results: list[_Expansion] = []
         for connection in self._connections:
             try:
                 status, payload = connection.recv()
-            except EOFError:
+            except (EOFError, OSError):
                 raise HarnessError("an exhaustive worker process ended without an answer") from None
             if status != "ok":
                 raise HarnessError(f"an exhaustive worker failed: {payload}")
@@ -864,11 +862,13 @@ class CheckReport:
     flaky: Optional[str] = None
     saved: Optional[Path] = None
     seconds: float = 0.0
+    #: What the implementation did wrong after the last transition (a wire process left running).
+    after_run: Optional[ImplementationFault] = None
 
     @property
     def conformant(self) -> bool:
         """Return whether every scope was certified."""
-        return self.failure is None and self.flaky is None
+        return self.failure is None and self.flaky is None and self.after_run is None
 
 
 def run_exhaustive(options: CheckOptions, on_depth: Optional[Callable[[ScopeResult], None]] = None) -> CheckReport:

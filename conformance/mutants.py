@@ -2,7 +2,9 @@
 
 A member is *killed* when the run is not conformant.  At ``strict`` level every member must be
 killed.  At ``invariants`` level a member whose bug no named invariant can see (its ``checks`` are
-empty) is expected to survive, and the matrix says why; any other survivor is a gap.
+empty) is expected to survive, and the matrix says why; so is, at both levels, a member the default run
+cannot reach (``random_run_misses_because``: ``dialcheck check --exhaustive`` kills it).  Any other
+survivor is a gap.
 """
 
 from __future__ import annotations
@@ -40,8 +42,10 @@ class Row:
 
     @property
     def expected_to_survive(self) -> bool:
-        """Return whether this level cannot see the member's bug by design (strict-only at invariants)."""
-        return self.level is Level.INVARIANTS and not self.member.checks
+        """Return whether the run cannot see the member's bug: strict-only at invariants, or out of its reach."""
+        return (self.level is Level.INVARIANTS and not self.member.checks) or bool(
+            self.member.random_run_misses_because
+        )
 
 
 def is_gap(row: Row) -> bool:
@@ -98,6 +102,8 @@ def format_row(row: Row) -> str:
     """Return one line of the kill matrix."""
     if row.killed:
         outcome = "killed"
+    elif row.member.random_run_misses_because:
+        outcome = "exhaustive"
     elif row.expected_to_survive:
         outcome = "strict-only"
     else:
@@ -108,7 +114,7 @@ def format_row(row: Row) -> str:
         f"{row.check or '-':<20} {_seconds(row.first_failure):>8} {steps:>6}"
     )
     if row.expected_to_survive and not row.killed:
-        line += f"  ({row.member.strict_only_because})"
+        line += f"  ({row.member.random_run_misses_because or row.member.strict_only_because})"
     return line
 
 
@@ -154,6 +160,7 @@ def write_matrix_json(rows: Sequence[Row], path: Path) -> None:
             "killed": r.killed,
             "expected_to_survive": r.expected_to_survive,
             "strict_only_because": r.member.strict_only_because or None,
+            "random_run_misses_because": r.member.random_run_misses_because or None,
             "check": r.check,
             "first_failure_seconds": None if r.first_failure is None else round(r.first_failure, 3),
             "counterexample_steps": r.counterexample_steps,

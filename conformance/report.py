@@ -1,20 +1,26 @@
-"""What ``dialcheck run`` prints and writes: the failure report, statistics, verdict, JSON and JUnit."""
+"""What ``dialcheck run`` and ``check`` print and write: the failure report, statistics, verdict, JSON and JUnit."""
 
 from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Optional
 
+from dialcheck.conformance.exhaustive import CheckReport
 from dialcheck.conformance.invariants import Situation
 from dialcheck.conformance.render import format_node, format_node_id, format_step, format_tasks
 from dialcheck.conformance.runner import RunReport
 from dialcheck.conformance.session import Nonconformance
 from dialcheck.conformance.trace import NewTasksStep, Trace, trace_to_json
+from dialcheck.spec.model import Profile
 from dialcheck.spec.verdicts import Verdict
 
 __all__ = [
     "format_failure_report",
+    "format_check_report",
+    "format_check_verdict",
+    "write_check_json",
     "format_after_run",
     "format_waivers",
     "format_stats",
@@ -61,11 +67,8 @@ def format_after_run(report: RunReport) -> str:
     return f"FAILED {after.verdict} (after the last example)\n  {after.message}"
 
 
-def format_failure_report(report: RunReport) -> str:
-    """Return the whole failure report: the check, expected and got, the counterexample, where it is saved."""
-    failure = report.failure
-    assert failure is not None
-    options = report.options
+def _format_failure(failure: Nonconformance, profile: Profile, how: str, saved: Optional[Path], subject: str) -> str:
+    """Return a failure report: the check, expected and got, the counterexample, where it is saved."""
     me = failure.trace.config.self_id
     also = [v.check for v in failure.violations if v.check != failure.check]
     lines = [f"FAILED {failure.check}" + (f" (also breaks {', '.join(also)})" if also else "")]
@@ -74,16 +77,95 @@ def format_failure_report(report: RunReport) -> str:
         for violation in failure.violations:
             lines.append(f"  {violation.check}: {violation.message}")
     if failure.expected is not None:
-        lines.append(f"  expected (reference {options.profile.value}): {format_tasks(failure.expected, me)}")
+        lines.append(f"  expected (reference {profile.value}): {format_tasks(failure.expected, me)}")
     if failure.got is not None:
         lines.append(f"  got: {format_tasks(failure.got, me)}")
-    how = "not shrunk: the run stopped at once" if report.aborted else "after shrinking, no step removable"
     lines.append(f"counterexample ({len(failure.trace.steps)} steps, {how}; times in seconds):")
     lines += format_counterexample(failure)
-    if report.saved is not None:
-        lines.append(f"saved as {report.saved}; reproduce without Hypothesis with:")
-        lines.append(f"  dialcheck replay {options.get_subject()} {report.saved}")
+    if saved is not None:
+        lines.append(f"saved as {saved}; reproduce without Hypothesis with:")
+        lines.append(f"  dialcheck replay {subject} {saved}")
     return "\n".join(lines)
+
+
+def format_failure_report(report: RunReport) -> str:
+    """Return the whole failure report of a run."""
+    failure = report.failure
+    assert failure is not None
+    options = report.options
+    how = "not shrunk: the run stopped at once" if report.aborted else "after shrinking, no step removable"
+    return _format_failure(failure, options.profile, how, report.saved, options.get_subject())
+
+
+def format_check_report(report: CheckReport) -> str:
+    """Return what an exhaustive check found: a certificate per scope checked, or the failure."""
+    options = report.options
+    lines = [result.get_certificate() for result in report.results if result.conformant]
+    if report.failure is not None:
+        failing = report.results[-1]
+        depth = len(failing.progress.transitions_by_depth)
+        how = f"shortest: found at depth {depth} of scope {failing.scope.name}, then no step removable"
+        lines.append(_format_failure(report.failure, options.profile, how, report.saved, options.get_subject()))
+    if report.flaky is not None:
+        lines.append(f"FAILED NONDETERMINISTIC\n  {report.flaky}")
+    if report.after_run is not None:
+        lines.append(f"FAILED {report.after_run.verdict} (after the last transition)\n  {report.after_run.message}")
+    return "\n".join(lines)
+
+
+def format_check_verdict(report: CheckReport) -> str:
+    """Return the one-line verdict of an exhaustive check, printed last."""
+    options = report.options
+    reasons = [report.failure.check.value] if report.failure is not None else []
+    reasons += [Verdict.NONDETERMINISTIC.value] if report.flaky is not None else []
+    reasons += [report.after_run.verdict.value] if report.after_run is not None else []
+    outcome = f"NOT CONFORMANT ({', '.join(reasons)})" if reasons else "CONFORMANT"
+    certified = sum(1 for result in report.results if result.conformant)
+    states = sum(result.progress.states for result in report.results)
+    transitions = sum(result.progress.transitions for result in report.results)
+    return (
+        f"dialcheck check --exhaustive: {outcome} - {options.origin}, profile {options.profile.value}, "
+        f"preset {options.preset}, {certified} scope(s) certified, {states:,} states, {transitions:,} transitions, "
+        f"{report.seconds:.1f}s"
+    )
+
+
+def write_check_json(report: CheckReport, path: Path) -> None:
+    """Write an exhaustive check's result as ``dialcheck-check/1`` JSON."""
+    failure = report.failure
+    document = {
+        "format": "dialcheck-check/1",
+        "conformant": report.conformant,
+        "origin": report.options.origin,
+        "profile": report.options.profile.value,
+        "preset": report.options.preset,
+        "seconds": round(report.seconds, 3),
+        "scopes": [
+            {
+                "name": result.scope.name,
+                "scope": result.scope.describe(),
+                "depth": result.scope.depth,
+                "certified": result.conformant,
+                "certificate": result.get_certificate() if result.conformant else None,
+                "states": result.progress.states,
+                "transitions": result.progress.transitions,
+                "states_by_depth": result.progress.states_by_depth,
+                "transitions_by_depth": result.progress.transitions_by_depth,
+                "seconds": round(result.seconds, 3),
+            }
+            for result in report.results
+        ],
+        "failure": None
+        if failure is None
+        else {
+            "check": failure.check.value,
+            "message": failure.message,
+            "steps": len(failure.trace.steps),
+            "trace": None if report.saved is None else str(report.saved),
+        },
+        "nondeterministic": report.flaky,
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
 def format_waivers(report: RunReport) -> str:

@@ -1,0 +1,357 @@
+"""Bounded exhaustive checking: the reference's snapshot, the events, the search, certificates and counterexamples."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dialcheck.conformance.cli import main
+from dialcheck.conformance.exhaustive import (
+    PRESETS,
+    Ask,
+    CheckOptions,
+    Dial,
+    Finish,
+    Instant,
+    Outcome,
+    Scope,
+    _Explorer,
+    _Root,
+    apply_event,
+    check_scope,
+    get_events,
+    get_scopes,
+    get_state_key,
+    run_exhaustive,
+)
+from dialcheck.conformance.minimize import get_failure
+from dialcheck.conformance.replay import replay_trace
+from dialcheck.conformance.session import Level, Session
+from dialcheck.conformance.trace import dump_trace, load_trace
+from dialcheck.conformance.world import UNIVERSE, World
+from dialcheck.conformance.zoo import MEMBERS, Member, get_member
+from dialcheck.reference.dialstate import Dialstate, create_dialstate
+from dialcheck.spec.contract import DialstateFactory
+from dialcheck.spec.model import SECOND, Config, ConnFlag, DialTask, Node, Profile
+from dialcheck.spec.verdicts import BadInput, HarnessError, Verdict
+
+N = UNIVERSE
+SELF = N[0].id
+CERTIFICATE = re.compile(
+    r"no divergence in scope (\S+) \((geth-[0-9.]+), strict\) up to depth (\d+): "
+    r"([\d,]+) states, ([\d,]+) transitions, [\d.]+ s"
+)
+
+
+def _world(config: Config, start: int = 0) -> World:
+    session = Session.create(create_dialstate, config, Profile.GETH_1_7)
+    return World(session, True, start, [])
+
+
+# -- the snapshot ----------------------------------------------------------------
+
+
+def test_a_snapshot_changes_with_every_part_of_the_reference_state() -> None:
+    config = Config(SELF, 2, static=(N[1],), bootnodes=(N[2], N[3]))
+    state = Dialstate(config)
+    seen = {state.get_snapshot()}
+
+    def changed() -> bool:
+        snapshot = state.get_snapshot()
+        new = snapshot not in seen
+        seen.add(snapshot)
+        return new
+
+    [static, discover] = state.new_tasks(0, {}, SECOND, [])  # start, dialing, lookup running
+    assert changed()
+    state.task_done(discover, SECOND, [N[4], N[5]])  # lookup buffer, lookup not running
+    assert changed()
+    state.task_done(static, SECOND, [])  # history, dialing cleared
+    assert changed()
+    state.new_tasks(0, {}, 30 * SECOND, [])  # bootnodes rotated (fallback), buffer consumed
+    assert changed()
+    assert isinstance(static, DialTask)
+    static.last_resolved, static.resolve_delay = SECOND, 60 * SECOND  # a static task's execution state
+    assert changed()
+    state.remove_static(N[1])
+    assert changed()
+    other = Dialstate(Config(SELF, 2, static=(N[1],), bootnodes=(N[2], N[3]), netrestrict=("10.0.0.0/24",)))
+    assert other.get_snapshot() != Dialstate(config).get_snapshot()
+    assert Dialstate(config, Profile.GETH_1_8).get_snapshot() != Dialstate(config).get_snapshot()
+
+
+_NODES = st.sampled_from(N[1:6])
+
+
+@given(
+    first=st.lists(_NODES, max_size=4, unique=True),
+    order=st.randoms(use_true_random=False),
+    later=st.lists(st.tuples(st.sampled_from(("ask", "done", "add", "remove")), _NODES), max_size=12),
+)
+def test_dialstates_whose_snapshots_are_equal_answer_every_later_call_alike(
+    first: list[Node], order: object, later: list[tuple[str, Node]]
+) -> None:
+    """Statics added in two orders reach equal snapshots; from there every call answers alike."""
+    import random
+
+    assert isinstance(order, random.Random)
+    shuffled = list(first)
+    order.shuffle(shuffled)
+    pair = [Dialstate(Config(SELF, 2)), Dialstate(Config(SELF, 2))]
+    for state, nodes in zip(pair, (first, shuffled), strict=True):
+        for node in nodes:
+            state.add_static(node)
+    assert pair[0].get_snapshot() == pair[1].get_snapshot()
+    now = 0
+    for what, node in later:
+        answers = []
+        for state in pair:
+            if what == "ask":
+                answers.append(sorted(map(repr, state.new_tasks(0, {}, now, [node]))))
+            elif what == "done":
+                state.task_done(DialTask(ConnFlag.DYN, node), now, [])
+            elif what == "add":
+                state.add_static(node)
+            else:
+                state.remove_static(node)
+        assert len(set(map(tuple, answers))) <= 1
+        assert pair[0].get_snapshot() == pair[1].get_snapshot()
+        now += 7 * SECOND
+
+
+def test_the_state_key_is_relative_to_now_once_started_and_absolute_before() -> None:
+    config = Config(SELF, 1, static=(N[1],))
+    early, late = _world(config, SECOND), _world(config, 100 * SECOND)
+    for world in (early, late):
+        apply_event(world, Ask(Instant.NOW))
+    assert get_state_key(early, 5) == get_state_key(late, 5)
+    zero, one = _world(config, 0), _world(config, 1)
+    assert get_state_key(zero, 5) != get_state_key(one, 5)  # not started: the zero instant is special
+
+
+# -- the events ------------------------------------------------------------------
+
+
+def test_the_first_event_asks_at_the_start_and_later_asks_move_the_clock_to_distinct_instants() -> None:
+    scope = Scope("t", 2, (Config(SELF, 1),))
+    world = _world(scope.configs[0], SECOND)
+    events = get_events(world, scope)
+    assert [e for e in events if isinstance(e, Ask)] == [Ask(Instant.NOW)]
+    apply_event(world, Ask(Instant.NOW))
+    asks = [e for e in get_events(world, scope) if isinstance(e, Ask)]
+    targets = []
+    for ask in asks:
+        copy = _world(scope.configs[0], SECOND)
+        apply_event(copy, Ask(Instant.NOW))
+        apply_event(copy, ask)
+        targets.append(copy.now)
+    assert len(set(targets)) == len(targets)  # no two asks with the same effect
+    assert SECOND + 20 * SECOND in targets and SECOND - 1 in targets and SECOND + 3600 * SECOND in targets
+    assert Ask(Instant.EXPIRY) not in asks  # no dial has finished
+
+
+def test_a_dial_is_tried_with_every_resolve_answer_only_when_one_can_matter() -> None:
+    incomplete = Node(N[4].id, None)
+    scope = Scope("t", 2, (Config(SELF, 2, static=(incomplete,)),), lookup_results=((N[2],),))
+    world = _world(scope.configs[0])
+    apply_event(world, Ask(Instant.NOW))  # the static n4? and a lookup
+    dials = [e for e in get_events(world, scope) if isinstance(e, Dial)]
+    # static and incomplete: nothing or n4 found, each outcome, a retry only after a failed attempt
+    assert len(dials) == 2 + 2 * 2
+    finishes = [e for e in get_events(world, scope) if isinstance(e, Finish)]
+    assert [f.results for f in finishes] == [(N[2],)]
+    apply_event(world, finishes[0])
+    apply_event(world, Ask(Instant.NOW))  # dials n2, dynamic and complete
+    dynamic = [e for e in get_events(world, scope) if isinstance(e, Dial) and e.ref.dest == N[2].id]
+    assert [(d.outcome, d.found, d.retry) for d in dynamic] == [
+        (Outcome.CONNECTS, None, False),
+        (Outcome.FAILS, None, False),
+    ]
+
+
+# -- the search ------------------------------------------------------------------
+
+
+def _check(factory: DialstateFactory, profile: Profile, name: str, jobs: int = 1) -> tuple[int, int, str]:
+    report = run_exhaustive(CheckOptions(factory, "t", profile, preset=name, jobs=jobs, save_dir=Path("/nonexistent")))
+    assert report.conformant
+    [result] = report.results
+    return result.progress.states, result.progress.transitions, result.get_certificate()
+
+
+def test_the_reference_is_certified_in_the_tiny_scope_with_a_certificate_naming_it() -> None:
+    states, transitions, certificate = _check(create_dialstate, Profile.GETH_1_8, "tiny")
+    match = CERTIFICATE.fullmatch(certificate)
+    assert match is not None, certificate
+    assert match.group(1, 2, 3) == ("tiny", "geth-1.8", "5")
+    assert int(match.group(4).replace(",", "")) == states > 1000
+    assert int(match.group(5).replace(",", "")) == transitions > states
+    assert "configs [self n0 max 1" in PRESETS["tiny"].scopes[0].describe()
+
+
+def test_merging_by_state_keeps_the_search_far_below_the_number_of_event_sequences() -> None:
+    [scope] = get_scopes("tiny", 4)
+    result = check_scope(_Explorer(create_dialstate, Profile.GETH_1_7, scope, "t"))
+    by_depth = result.progress.states_by_depth
+    assert len(by_depth) == 5 and all(b > a for a, b in zip(by_depth, by_depth[1:], strict=False))
+    # Without merging every transition would reach a new state.
+    assert result.progress.states < result.progress.transitions
+
+
+def test_a_divergence_is_found_at_the_smallest_depth_where_one_exists(tmp_path: Path) -> None:
+    member = get_member("history_of_29_seconds")
+    [scope] = get_scopes("tiny")
+    result = check_scope(_Explorer(member.create, member.profile, scope, member.name))
+    assert result.failure is not None and result.failure.check is Verdict.STRICT
+    depth = len(result.progress.transitions_by_depth)
+    shallower = check_scope(_Explorer(member.create, member.profile, get_scopes("tiny", depth - 1)[0], member.name))
+    assert shallower.conformant
+
+
+def test_a_failure_is_saved_minimized_and_replays_to_the_same_check(tmp_path: Path) -> None:
+    member = get_member("wait_done_ends_the_lookup")
+    options = CheckOptions(member.create, member.name, member.profile, preset="zoo/lookups", save_dir=tmp_path)
+    report = run_exhaustive(options)
+    assert report.failure is not None and report.saved is not None and not report.conformant
+    trace = load_trace(report.saved)
+    assert dump_trace(trace) == dump_trace(report.failure.trace)
+    replayed = replay_trace(trace, member.create)
+    assert replayed.failure is not None and replayed.failure.index == len(trace.steps) - 1
+    for index in range(len(trace.steps)):
+        without = [s for i, s in enumerate(trace.steps) if i != index]
+        again = get_failure(trace, without, member.create, Level.STRICT, member.name)
+        assert again is None or again.check is not report.failure.check
+
+
+def test_two_jobs_give_the_same_certificate_counts_and_counterexample_as_one() -> None:
+    one = _check(create_dialstate, Profile.GETH_1_7, "tiny", jobs=1)
+    two = _check(create_dialstate, Profile.GETH_1_7, "tiny", jobs=2)
+    assert one[:2] == two[:2]
+    member = get_member("lookup_buffer_reversed")
+    found = []
+    for jobs in (1, 2):
+        options = CheckOptions(member.create, member.name, member.profile, preset="tiny", jobs=jobs)
+        report = run_exhaustive(replace_save_dir(options))
+        assert report.failure is not None
+        found.append((dump_trace(report.failure.trace), report.results[-1].progress.transitions))
+    assert found[0] == found[1]
+
+
+def replace_save_dir(options: CheckOptions) -> CheckOptions:
+    import dataclasses
+    import tempfile
+
+    return dataclasses.replace(options, save_dir=Path(tempfile.mkdtemp(prefix="dialcheck-test-")))
+
+
+def test_an_implementation_that_fails_once_and_then_passes_is_reported_nondeterministic(tmp_path: Path) -> None:
+    calls = [0]
+
+    class FailsOnce(Dialstate):
+        def add_static(self, node: Node) -> None:
+            calls[0] += 1
+            if calls[0] == 1:
+                raise RuntimeError("first time only")
+            super().add_static(node)
+
+    def create(config: Config, profile: Profile) -> Dialstate:
+        return FailsOnce(config, profile)
+
+    report = run_exhaustive(CheckOptions(create, "t", preset="tiny", depth=1, save_dir=tmp_path))
+    assert report.failure is not None and report.flaky is not None and not report.conformant
+
+
+def test_a_worker_that_cannot_make_its_implementation_is_a_harness_error() -> None:
+    @contextlib.contextmanager
+    def broken() -> Iterator[DialstateFactory]:
+        raise RuntimeError("no implementation here")
+        yield create_dialstate  # pragma: no cover
+
+    options = CheckOptions(create_dialstate, "t", preset="tiny", jobs=2, opener=broken)
+    with pytest.raises(HarnessError, match="no implementation here"):
+        run_exhaustive(options)
+
+
+def test_an_unknown_scope_is_bad_input_naming_the_presets() -> None:
+    with pytest.raises(BadInput, match="choose one of tiny, zoo, zoo/checks"):
+        get_scopes("huge")
+    assert [s.name for s in get_scopes("zoo/lookups", 3)] == ["zoo/lookups"]
+    assert get_scopes("zoo/lookups", 3)[0].depth == 3
+
+
+# -- the command -----------------------------------------------------------------
+
+
+def test_check_needs_exhaustive_and_a_known_preset(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check"]) == 2
+    assert "say --exhaustive" in capsys.readouterr().err
+    assert main(["check", "--exhaustive", "--preset", "nope"]) == 2
+    assert "no exhaustive scope called 'nope'" in capsys.readouterr().err
+
+
+def test_check_prints_a_certificate_and_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "c.json"
+    assert main(["check", "--exhaustive", "--preset", "zoo/lookups", "--json", str(path)]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[0].startswith("scope zoo/lookups (configs [self n0 max 1")
+    assert CERTIFICATE.fullmatch(out[-2]) is not None
+    assert out[-1].startswith("dialcheck check --exhaustive: CONFORMANT")
+    document = json.loads(path.read_text())
+    assert document["format"] == "dialcheck-check/1" and document["conformant"] is True
+    assert document["scopes"][0]["certificate"] == out[-2]
+
+
+def test_check_over_the_wire_certifies_dialcheck_serve(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["check", "--exhaustive", "--cmd", "dialcheck serve", "--preset", "zoo/lookups", "--jobs", "2"]
+    assert main(args) == 0
+    assert "CONFORMANT - dialcheck serve" in capsys.readouterr().out
+
+
+def test_check_shows_the_shortest_counterexample_and_replay_reproduces_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    impl = "dialcheck.conformance.zoo:wait_done_ends_the_lookup"
+    args = ["check", "--exhaustive", "--impl", impl, "--preset", "zoo/lookups", "--save-failures", str(tmp_path)]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "found at depth 9 of scope zoo/lookups" in out and "NOT CONFORMANT (STRICT)" in out
+    [trace] = tmp_path.glob("STRICT-geth-1.7-exhaustive-*.json")
+    assert main(["replay", "--impl", impl, str(trace)]) == 1
+    assert "STRICT" in capsys.readouterr().out
+
+
+# -- teeth (slow) ----------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("member", MEMBERS, ids=lambda m: m.name)
+def test_the_zoo_preset_kills_every_zoo_member_with_a_counterexample_that_replays(
+    member: Member, tmp_path: Path
+) -> None:
+    report = run_exhaustive(CheckOptions(member.create, member.name, member.profile, preset="zoo", save_dir=tmp_path))
+    assert report.failure is not None and report.flaky is None, member.name
+    assert report.saved is not None
+    replayed = replay_trace(load_trace(report.saved), member.create)
+    assert replayed.failure is not None and replayed.failure.verdict is report.failure.check
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("profile", list(Profile), ids=lambda p: p.value)
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_the_reference_is_certified_in_every_preset_at_every_profile(preset: str, profile: Profile) -> None:
+    report = run_exhaustive(CheckOptions(create_dialstate, "reference", profile, preset=preset))
+    assert report.conformant and len(report.results) == len(PRESETS[preset].scopes)
+
+
+def test_a_root_is_one_configuration_start_and_discovery() -> None:
+    scope = Scope("t", 1, (Config(SELF, 1), Config(SELF, 2)), start_times=(0, SECOND), discovery=(True, False))
+    explorer = _Explorer(create_dialstate, Profile.GETH_1_7, scope, "t")
+    world = explorer.replay(_Root(scope.configs[1], SECOND, False), ())
+    assert world.now == SECOND and not world.discovery and world.session.config.max_dyn_dials == 2
