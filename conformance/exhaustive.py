@@ -36,17 +36,12 @@ first; that is what merging means.
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import hashlib
-import multiprocessing
 import time
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Optional, Protocol, Union
 
@@ -55,6 +50,7 @@ from dialcheck.conformance.minimize import minimize
 from dialcheck.conformance.replay import replay_trace
 from dialcheck.conformance.session import Failure, Level, Nonconformance, Session, get_task_ref
 from dialcheck.conformance.trace import TaskRef, Trace, save_trace
+from dialcheck.conformance.workers import FactoryOpener, Workers, get_shared_opener
 from dialcheck.conformance.world import UNIVERSE, Edge, World, get_resolve_answers, uint_id
 from dialcheck.reference.dialstate import Snapshot
 from dialcheck.spec.contract import DialstateFactory
@@ -75,7 +71,7 @@ from dialcheck.spec.model import (
     get_rules,
     get_task_key,
 )
-from dialcheck.spec.verdicts import BadInput, HarnessError, ImplementationFault, Verdict
+from dialcheck.spec.verdicts import BadInput, ImplementationFault, Verdict
 
 __all__ = [
     "Instant",
@@ -99,7 +95,6 @@ __all__ = [
     "Progress",
     "ScopeResult",
     "check_scope",
-    "FactoryOpener",
     "CheckOptions",
     "CheckReport",
     "run_exhaustive",
@@ -759,72 +754,26 @@ def _get_failure(explorer: _Explorer, root: _Root, path: Sequence[Event]) -> Non
 
 # -- workers -------------------------------------------------------------------
 
-#: Makes the implementation in a worker process: a context manager giving its factory (``--cmd``: one
-#: process per worker, ended when the worker ends).
-FactoryOpener = Callable[[], AbstractContextManager[DialstateFactory]]
 
-
-def _serve_shards(connection: Connection, opener: FactoryOpener, explorer: _Explorer) -> None:
-    """Explore the shards sent over ``connection`` until ``None`` comes (runs in a worker process)."""
-    known: set[Digest] = set()
-    try:
-        with opener() as factory:
-            mine = replace(explorer, factory=factory)
-            while True:
-                request = connection.recv()
-                if request is None:
-                    break
-                shard, news = request
-                known.update(news)
-                connection.send(("ok", mine.expand(shard, known)))
-    except Exception as exc:  # a harness problem in the worker: said in the main process, exit 2
-        connection.send(("error", f"{type(exc).__name__}: {exc}"))
-    finally:
-        connection.close()
-
-
-class _Workers:
+class _InWorkers:
     """Explores each shard in a worker process of its own, with its own implementation (``--jobs N``)."""
 
     def __init__(self, count: int, opener: FactoryOpener, explorer: _Explorer) -> None:
-        context = multiprocessing.get_context("fork")
-        self._connections: list[Connection] = []
-        self._processes: list[BaseProcess] = []
-        for _ in range(count):
-            mine, theirs = context.Pipe()
-            process = context.Process(target=_serve_shards, args=(theirs, opener, explorer), daemon=True)
-            process.start()
-            theirs.close()
-            self._connections.append(mine)
-            self._processes.append(process)
+        known: set[Digest] = set()  # each worker's own copy, once forked
+
+        def serve(factory: DialstateFactory, request: tuple[list[_Node], list[Digest]]) -> _Expansion:
+            shard, news = request
+            known.update(news)
+            return replace(explorer, factory=factory).expand(shard, known)
+
+        self.workers: Workers[tuple[list[_Node], list[Digest]], _Expansion] = Workers(count, opener, serve)
 
     def expand(self, shards: Sequence[Sequence[_Node]], news: Sequence[Digest]) -> list[_Expansion]:
         """Send shard i to worker i, and gather the results in shard order up to the first failure."""
-        for connection, shard in zip(self._connections, shards, strict=True):
-            with contextlib.suppress(OSError):  # a worker that ended has said why: read below
-                connection.send((list(shard), list(news)))
-        results: list[_Expansion] = []
-        for connection in self._connections:
-            try:
-                status, payload = connection.recv()
-            except (EOFError, OSError):
-                raise HarnessError("an exhaustive worker process ended without an answer") from None
-            if status != "ok":
-                raise HarnessError(f"an exhaustive worker failed: {payload}")
-            results.append(payload)
+        answers = self.workers.ask([(list(shard), list(news)) for shard in shards])
+        results = [answer for answer in answers if answer is not None]
         cut = next((i for i, (_, failed) in enumerate(results) if failed is not None), len(results) - 1)
         return results[: cut + 1]
-
-    def close(self) -> None:
-        """Tell every worker to end, and wait for it."""
-        for connection in self._connections:
-            with contextlib.suppress(OSError):
-                connection.send(None)
-        for process in self._processes:
-            process.join(timeout=10)
-            if process.is_alive():
-                process.kill()
-                process.join()
 
 
 # -- the command ---------------------------------------------------------------
@@ -877,15 +826,12 @@ def run_exhaustive(options: CheckOptions, on_depth: Optional[Callable[[ScopeResu
     report = CheckReport(options)
     for scope in get_scopes(options.preset, options.depth):
         explorer = _Explorer(options.factory, options.profile, scope, options.origin)
-        workers = None
-        if options.jobs > 1:
-            opener = options.opener or (lambda: contextlib.nullcontext(options.factory))
-            workers = _Workers(options.jobs, opener, explorer)
-        try:
-            result = check_scope(explorer, workers, options.jobs, on_depth)
-        finally:
-            if workers is not None:
-                workers.close()
+        if options.jobs == 1:
+            result = check_scope(explorer, None, 1, on_depth)
+        else:
+            shards = _InWorkers(options.jobs, options.opener or get_shared_opener(options.factory), explorer)
+            with shards.workers:
+                result = check_scope(explorer, shards, options.jobs, on_depth)
         report.results.append(result)
         if result.failure is not None:
             _settle(report, result.failure)
