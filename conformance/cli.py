@@ -40,6 +40,7 @@ from dialcheck.conformance.vectors import INDEX, VectorError, generate_vectors
 from dialcheck.conformance.waivers import load_waivers
 from dialcheck.conformance.wire import EXTENSION_EXECUTE, PROTOCOL, Hello
 from dialcheck.conformance.wire_adapter import DEFAULT_TIMEOUT
+from dialcheck.conformance.workers import FactoryOpener
 from dialcheck.spec.contract import DialstateFactory
 from dialcheck.spec.model import ID_WIDTHS, Config, Profile
 from dialcheck.spec.verdicts import BadInput, DialcheckError, FormatError
@@ -126,6 +127,14 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", metavar="FILE", type=Path, help="also write the report as JSON")
     run.add_argument("--junit", metavar="FILE", type=Path, help="also write the report as JUnit XML")
     run.add_argument("--stats", action="store_true", help="print how often each situation occurred")
+    run.add_argument(
+        "--jobs",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="worker processes, each with its own implementation; above 1 the examples run in seeded chunks of "
+        "100 and the verdict is the same for a given --seed whatever N (docs/parallel.md)",
+    )
     run.add_argument(
         "--waivers",
         metavar="FILE",
@@ -377,6 +386,20 @@ def _open_subject(args: argparse.Namespace, profiles: Sequence[Profile]) -> Iter
         yield subject
 
 
+def _get_opener(args: argparse.Namespace, profile: Profile) -> Optional[FactoryOpener]:
+    """Return how a worker process (--jobs) starts its own --cmd program; ``None`` for --impl (inherited)."""
+    if args.cmd is None:
+        return None
+
+    @contextlib.contextmanager
+    def open_for_worker() -> Iterator[DialstateFactory]:
+        where = f"dialcheck {args.command}"
+        with open_subject(args.impl, args.cmd, args.timeout, [profile], where, args.id_bytes) as subject:
+            yield subject.factory
+
+    return open_for_worker
+
+
 def _run_replay(args: argparse.Namespace) -> int:
     profile = None if args.profile is None else Profile(args.profile)
     traces = _load_all(_collect_paths(args.paths))
@@ -461,6 +484,8 @@ def _run_run(args: argparse.Namespace) -> int:
             save_dir=args.save_failures,
             id_bytes=subject.id_bytes,
             waivers=waivers,
+            jobs=args.jobs,
+            opener=_get_opener(args, profile),
         )
         tty = sys.stderr.isatty()
         try:
@@ -499,12 +524,6 @@ def _run_check(args: argparse.Namespace) -> int:
         raise UsageError("dialcheck check: say --exhaustive (bounded exhaustive checking is its one mode)")
     get_scopes(args.preset)  # bad input before anything starts
     profile = Profile(args.profile)
-    where = f"dialcheck {args.command}"
-
-    @contextlib.contextmanager
-    def open_for_worker() -> Iterator[DialstateFactory]:
-        with open_subject(args.impl, args.cmd, args.timeout, [profile], where, args.id_bytes) as subject:
-            yield subject.factory
 
     def show(result: ScopeResult) -> None:
         depth = len(result.progress.transitions_by_depth)
@@ -527,7 +546,7 @@ def _run_check(args: argparse.Namespace) -> int:
             subject=subject.selector,
             id_bytes=subject.id_bytes,
             jobs=args.jobs,
-            opener=open_for_worker if args.cmd is not None else None,
+            opener=_get_opener(args, profile),
         )
         try:
             report = run_exhaustive(options, show)

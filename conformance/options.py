@@ -10,6 +10,7 @@ from typing import Optional
 
 from dialcheck.conformance.session import Level
 from dialcheck.conformance.waivers import Waiver, select_waivers
+from dialcheck.conformance.workers import FactoryOpener
 from dialcheck.spec.contract import DialstateFactory
 from dialcheck.spec.model import Profile
 
@@ -53,6 +54,10 @@ class RunOptions:
     waivers: tuple[Waiver, ...] = ()
     #: The date waivers expire against (default: today).
     today: Optional[datetime.date] = None
+    #: Worker processes (``--jobs``); above 1 the examples run in seeded chunks (``runner.py``).
+    jobs: int = 1
+    #: Makes the implementation in each worker (default: ``factory`` itself, inherited).
+    opener: Optional[FactoryOpener] = None
 
     def get_waivers(self) -> tuple[Waiver, ...]:
         """Return the waivers that apply to this run's profile and level."""

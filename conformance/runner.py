@@ -30,10 +30,13 @@ its own example database, so results never mix.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 import re
+import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
@@ -49,9 +52,11 @@ from dialcheck.conformance.machine import DialMachine, RunAborted, RunContext
 from dialcheck.conformance.minimize import minimize
 from dialcheck.conformance.options import RunOptions
 from dialcheck.conformance.replay import replay_trace
-from dialcheck.conformance.session import Nonconformance
-from dialcheck.conformance.trace import Trace, save_trace
+from dialcheck.conformance.session import Failure, Nonconformance, Session
+from dialcheck.conformance.trace import Trace, dump_trace, parse_trace, save_trace
 from dialcheck.conformance.waivers import get_waiver_problems
+from dialcheck.conformance.workers import Workers, get_shared_opener
+from dialcheck.spec.contract import DialstateFactory
 from dialcheck.spec.verdicts import ImplementationFault, Verdict
 
 __all__ = [
@@ -137,6 +142,8 @@ def _save_trace(report: RunReport, trace: Trace, label: str) -> Path:
 
 def run_conformance(options: RunOptions, progress: Optional[Callable[[RunContext, float], None]] = None) -> RunReport:
     """Run the machine against ``options.factory`` and return the verdict."""
+    if options.jobs > 1:
+        return _run_in_chunks(options, progress)
     waivers = options.get_waivers()
     context = RunContext(options.factory, options.profile, options.level, options.origin)
     context.waived = frozenset(w.check for w in waivers)
@@ -196,3 +203,147 @@ def _check_reproduces(report: RunReport, failure: Nonconformance) -> None:
             "the saved counterexample passed when replayed from a fresh start, so the same calls got "
             "different answers (the implementation is nondeterministic)"
         )
+
+
+# -- --jobs N ------------------------------------------------------------------
+
+#: Examples per chunk when the run is spread over worker processes.
+CHUNK_EXAMPLES = 100
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """What one chunk of a parallel run found (picklable: the trace travels as text)."""
+
+    examples: int
+    steps: int
+    seconds: float
+    situations: dict[Situation, int]
+    executions: int
+    execution_skipped: bool
+    first_failure: Optional[float]
+    failure: Optional[str]
+    aborted: bool
+    flaky: Optional[str]
+    waived: dict[Verdict, int]
+    waived_traces: dict[Verdict, str]
+
+
+def get_chunk_seed(seed: int, chunk: int) -> int:
+    """Return the Hypothesis seed of chunk ``chunk`` of a run seeded ``seed``."""
+    return int.from_bytes(hashlib.blake2b(f"{seed}/{chunk}".encode(), digest_size=8).digest(), "big")
+
+
+def _run_chunk(options: RunOptions, factory: DialstateFactory, chunk: tuple[int, int, int]) -> _Chunk:
+    """Run one chunk (index, examples, seed) in a worker, seeded, without an example database."""
+    _, examples, seed = chunk
+    with tempfile.TemporaryDirectory(prefix="dialcheck-chunk-") as folder:
+        mine = replace(options, factory=factory, jobs=1, examples=examples, seed=seed, hypothesis_profile="ci")
+        report = run_conformance(replace(mine, save_dir=Path(folder), opener=None))
+        return _get_chunk(report)
+
+
+def _get_chunk(report: RunReport) -> _Chunk:
+    """Return what a chunk's run found, its traces as text."""
+    failure = report.failure
+    return _Chunk(
+        examples=report.examples,
+        steps=report.steps,
+        seconds=report.seconds,
+        situations=report.situations,
+        executions=report.executions,
+        execution_skipped=report.execution_skipped,
+        first_failure=report.first_failure,
+        failure=None if failure is None else dump_trace(failure.trace),
+        aborted=report.aborted,
+        flaky=report.flaky,
+        waived=report.waived,
+        waived_traces={check: path.read_text(encoding="utf-8") for check, path in report.waived_saved.items()},
+    )
+
+
+def _run_in_chunks(options: RunOptions, progress: Optional[Callable[[RunContext, float], None]]) -> RunReport:
+    """Run the examples in chunks of :data:`CHUNK_EXAMPLES` over ``options.jobs`` workers, a round at a time.
+
+    Chunk j runs with the seed :func:`get_chunk_seed` (``seed``, j); a round gives chunk
+    ``round * jobs + i`` to worker i.  The verdict is the failure of the lowest chunk that fails, found
+    in the round that holds it, so it is the same for a given seed whatever the number of workers.
+    """
+    started = time.monotonic()
+    seed = options.seed if options.seed is not None else 0
+    total = options.get_examples()
+    chunks = [(j, min(CHUNK_EXAMPLES, total - j * CHUNK_EXAMPLES)) for j in range(-(-total // CHUNK_EXAMPLES))]
+    report = RunReport(options)
+    context = RunContext(options.factory, options.profile, options.level, options.origin)
+    found: Optional[tuple[_Chunk, float]] = None
+    waived_traces: dict[Verdict, str] = {}
+    opener = options.opener or get_shared_opener(options.factory)
+
+    def serve(factory: DialstateFactory, chunk: tuple[int, int, int]) -> _Chunk:
+        return _run_chunk(options, factory, chunk)
+
+    with Workers(options.jobs, opener, serve) as workers:
+        for start in range(0, len(chunks), options.jobs):
+            round_started = time.monotonic() - started
+            batch = [(j, n, get_chunk_seed(seed, j)) for j, n in chunks[start : start + options.jobs]]
+            answers = workers.ask([*batch, *([None] * (options.jobs - len(batch)))])
+            for answer in answers:
+                if answer is None:
+                    continue
+                context.examples += answer.examples
+                context.steps += answer.steps
+                context.situations.update(answer.situations)
+                context.executions += answer.executions
+                context.without_execution |= answer.execution_skipped
+                for check, count in answer.waived.items():
+                    context.waived_hits[check] += count
+                for check, text in answer.waived_traces.items():
+                    waived_traces.setdefault(check, text)
+                if found is None and (answer.failure is not None or answer.flaky):
+                    found = (answer, round_started + (answer.first_failure or answer.seconds))
+            if progress is not None:
+                progress(context, time.monotonic() - started)
+            if found is not None:
+                break
+    report.examples, report.steps = context.examples, context.steps
+    report.situations = dict(context.situations)
+    report.executions, report.execution_skipped = context.executions, context.without_execution
+    if found is not None:
+        chunk, report.first_failure = found
+        report.flaky, report.aborted = chunk.flaky, chunk.aborted
+        if chunk.failure is not None:
+            report.failure = _replay_here(options, report, parse_trace(json.loads(chunk.failure)))
+            report.saved = _save(report, report.failure)
+    report.waived = dict(context.waived_hits)
+    for check, text in waived_traces.items():
+        report.waived_saved[check] = _save_trace(report, parse_trace(json.loads(text)), f"WAIVED-{check.value}")
+    completed = report.failure is None and report.flaky is None
+    today = options.today or datetime.date.today()
+    report.waiver_problems = get_waiver_problems(options.get_waivers(), report.waived, today, completed)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _replay_here(options: RunOptions, report: RunReport, trace: Trace) -> Nonconformance:
+    """Replay a worker's minimized counterexample here and return its failure (a pass is nondeterminism)."""
+    waived = frozenset(w.check for w in options.get_waivers())
+    try:
+        session = Session.create(
+            options.factory,
+            trace.config,
+            trace.profile,
+            origin=options.origin,
+            level=options.level,
+            description=trace.description,
+            waived=waived,
+        )
+        for step in trace.steps:
+            session.apply(step)
+    except Nonconformance as failure:
+        return failure
+    report.flaky = report.flaky or (
+        "the counterexample a worker found passed when replayed here from a fresh start, so the same calls got "
+        "different answers (the implementation is nondeterministic)"
+    )
+    failure = Failure(Verdict.NONDETERMINISTIC, report.flaky)
+    return Nonconformance(failure, trace)
