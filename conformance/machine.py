@@ -143,8 +143,9 @@ class RunContext:
     steps: int = 0
     situations: Counter[Situation] = field(default_factory=Counter)
     started: float = field(default_factory=time.monotonic)
-    #: Seconds from the start of the run to the first failure seen, before shrinking.
+    #: Seconds from the start of the run to the first failure seen, before shrinking, and examples run by then.
     first_failure: Optional[float] = None
+    first_failure_examples: Optional[int] = None
     #: Tasks executed (the optional capability, AD-5), and whether an implementation lacked it.
     executions: int = 0
     without_execution: bool = False
@@ -200,6 +201,7 @@ class DialMachine(RuleBasedStateMachine):
         except Nonconformance as failure:
             if self.run.first_failure is None:
                 self.run.first_failure = time.monotonic() - self.run.started
+                self.run.first_failure_examples = self.run.examples
             if failure.failure.aborts_run:
                 raise RunAborted(failure) from None
             raise

@@ -2,26 +2,38 @@
 
 Theory of operation
 -------------------
-Hypothesis shrinks the choices that made a failing example; what remains can
-still carry steps that do not matter to the failure (a static node added
-that is never dialed).  :func:`minimize` replays shorter and shorter step
-lists in fresh sessions at the run's level (at ``strict`` the reference twin
-records each answer anew, so no stale expectation is kept) and keeps a
-shorter list whenever the same verdict still fails, at its last step or
-earlier (then the list ends there).  Runs of steps are tried first, halving
-down to single steps, until no single step can be removed.  It is
-deterministic: the same counterexample and implementation give the same
-result.
+A failing example can carry steps that do not matter to the failure (a static
+node added that is never dialed).  :func:`minimize` replays shorter and
+shorter step lists in fresh sessions at the run's level (at ``strict`` the
+reference twin records each answer anew, so no stale expectation is kept) and
+keeps a shorter list whenever the same verdict still fails, at its last step
+or earlier (then the list ends there).  Runs of steps are tried first, halving
+down to single steps, until no single step can be removed.
+
+Then it simplifies what is left, keeping each change under which the same
+verdict still fails: the configuration (each static node and bootnode
+dropped, no restriction list, a smaller dynamic budget) and the steps' contents
+(each table entry, peer and lookup result dropped, fewer tasks running, a
+step's instant moved to the step before's or down to a whole second), one
+change at a time, each followed by dropping steps again, until no change fails
+alike.  This is the run's only shrinking: Hypothesis's own
+shrink phase replays whole examples, which costs seconds over the wire where
+this pass costs milliseconds (``docs/teeth.md``, "Shrinking").
+
+It is deterministic: the same counterexample and implementation give the
+same result.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Optional
 
 from dialcheck.conformance.session import Level, Nonconformance, replay_steps
-from dialcheck.conformance.trace import ExecuteStep, NewTasksStep, Step, Trace
+from dialcheck.conformance.trace import ExecuteStep, NewTasksStep, Step, TaskDoneStep, Trace
 from dialcheck.spec.contract import DialstateFactory
+from dialcheck.spec.model import SECOND, Config
 
 __all__ = ["minimize", "get_failure"]
 
@@ -41,6 +53,16 @@ def get_failure(
 
 
 def minimize(failure: Nonconformance, factory: DialstateFactory, level: Level, origin: str) -> Nonconformance:
+    """Return ``failure`` with the fewest steps, then the simplest config and contents, that still fail alike."""
+    best = _drop_steps(failure, factory, level, origin)
+    while True:
+        simpler = _simplify_once(best, factory, level, origin)
+        if simpler is None:
+            return best
+        best = _drop_steps(simpler, factory, level, origin)
+
+
+def _drop_steps(failure: Nonconformance, factory: DialstateFactory, level: Level, origin: str) -> Nonconformance:
     """Return ``failure`` with the fewest steps that still fail with the same verdict (none removable)."""
     best = failure
     steps = list(failure.trace.steps)
@@ -59,3 +81,72 @@ def minimize(failure: Nonconformance, factory: DialstateFactory, level: Level, o
             break
         size = max(1, size // 2) if not removed else size
     return best
+
+
+def _get_simpler_configs(config: Config) -> Iterator[Config]:
+    """Yield configurations one change simpler than ``config``, simplest changes first."""
+    for index in range(len(config.static)):
+        yield replace(config, static=config.static[:index] + config.static[index + 1 :])
+    for index in range(len(config.bootnodes)):
+        yield replace(config, bootnodes=config.bootnodes[:index] + config.bootnodes[index + 1 :])
+    if config.netrestrict is not None:
+        yield replace(config, netrestrict=None)
+    for budget in range(config.max_dyn_dials):
+        yield replace(config, max_dyn_dials=budget)
+
+
+def _get_simpler_times(now: int, before: int) -> Iterator[int]:
+    """Yield earlier instants for a step at ``now`` after one at ``before``: that one, then a whole second.
+
+    Only earlier ones, so that simplifying ends: every change makes some part of the trace smaller.
+    """
+    if before < now:
+        yield before
+    whole = now - now % SECOND
+    if whole < now and whole != before:
+        yield whole
+
+
+def _get_simpler_steps(step: Step, before: int) -> Iterator[Step]:
+    """Yield ``step`` one change simpler: an entry, peer or result fewer, fewer running, an earlier or rounder time."""
+    if isinstance(step, NewTasksStep):
+        for index in range(len(step.table)):
+            yield replace(step, table=step.table[:index] + step.table[index + 1 :])
+        for index in range(len(step.peers)):
+            yield replace(step, peers=step.peers[:index] + step.peers[index + 1 :])
+        for running in range(step.running):
+            yield replace(step, running=running)
+        for now in _get_simpler_times(step.now, before):
+            yield replace(step, now=now)
+    elif isinstance(step, TaskDoneStep):
+        for index in range(len(step.results)):
+            yield replace(step, results=step.results[:index] + step.results[index + 1 :])
+        for now in _get_simpler_times(step.now, before):
+            yield replace(step, now=now)
+
+
+def _get_time(step: Step, before: int) -> int:
+    """Return the instant of ``step``, or ``before`` for a step without one."""
+    return step.now if isinstance(step, (NewTasksStep, TaskDoneStep)) else before
+
+
+def _simplify_once(
+    failure: Nonconformance, factory: DialstateFactory, level: Level, origin: str
+) -> Optional[Nonconformance]:
+    """Return ``failure`` after the first simplification of its config or steps that still fails alike, if any."""
+    trace = failure.trace
+    candidates: list[tuple[Trace, list[Step]]] = [
+        (replace(trace, config=config), list(trace.steps)) for config in _get_simpler_configs(trace.config)
+    ]
+    before = 0
+    for index, step in enumerate(trace.steps):
+        candidates += [
+            (trace, [*trace.steps[:index], simpler, *trace.steps[index + 1 :]])
+            for simpler in _get_simpler_steps(step, before)
+        ]
+        before = _get_time(step, before)
+    for candidate, steps in candidates:
+        found = get_failure(candidate, steps, factory, level, origin)
+        if found is not None and found.check is failure.check:
+            return found
+    return None

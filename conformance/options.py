@@ -43,7 +43,7 @@ class RunOptions:
     hypothesis_profile: str = "default"
     database_root: Path = Path(".hypothesis") / "dialcheck"
     save_dir: Path = Path("dialcheck-failures")
-    #: Shrink a failure to a minimal counterexample (off: stop at the first failure found).
+    #: Minimize a failure (``conformance/minimize.py``; off: keep the first failing example as found).
     shrink: bool = True
     #: How to name the implementation on dialcheck's command line (default ``--impl ORIGIN``).
     subject: Optional[str] = None

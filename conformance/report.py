@@ -93,7 +93,7 @@ def format_failure_report(report: RunReport) -> str:
     failure = report.failure
     assert failure is not None
     options = report.options
-    how = "not shrunk: the run stopped at once" if report.aborted else "after shrinking, no step removable"
+    how = "not shrunk: the run stopped at once" if report.aborted else "minimized: no step removable"
     return _format_failure(failure, options.profile, how, report.saved, options.get_subject())
 
 

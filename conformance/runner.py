@@ -6,8 +6,8 @@ Theory of operation
 Hypothesis with the run's settings, then classifies what happened:
 
 * no exception: conformant;
-* :class:`~conformance.machine.Nonconformance` from the final, shrunk example:
-  not conformant, with the counterexample trace it carries;
+* :class:`~conformance.machine.Nonconformance` from the first failing example
+  (Hypothesis's shrink phase is off): not conformant, with the trace it carries;
 * Hypothesis's ``Flaky``: the implementation answered differently when the same
   sequence was replayed, which is a verdict of its own (nondeterminism);
 * :class:`~conformance.machine.RunAborted`: not conformant, and the run stopped
@@ -18,7 +18,12 @@ Hypothesis with the run's settings, then classifies what happened:
 A failure is then replayed from its trace without Hypothesis; if the replay
 passes, the implementation is nondeterministic and the verdict says so.
 Otherwise :func:`~dialcheck.conformance.minimize.minimize` removes every step
-the failure does not need before the trace is saved.
+the failure does not need and simplifies the rest before the trace is saved:
+it does in milliseconds by replaying the trace what Hypothesis's shrinking did
+in seconds by replaying whole examples (``docs/teeth.md``, "Shrinking").
+
+With ``jobs`` above 1 the examples run in seeded chunks over worker processes
+(:func:`_run_in_chunks`, ``docs/parallel.md``).
 
 Hypothesis settings come from three profiles registered at import:
 ``dialcheck-ci`` (derandomized, no example database), ``dialcheck-default``
@@ -91,7 +96,9 @@ class RunReport:
     flaky: Optional[str] = None
     saved: Optional[Path] = None
     situations: dict[Situation, int] = field(default_factory=dict)
+    #: Seconds to the first failure seen (before shrinking), and the examples run by then, that one included.
     first_failure: Optional[float] = None
+    first_failure_examples: Optional[int] = None
     #: The failure stopped the run at once, unshrunk (the implementation hung).
     aborted: bool = False
     #: What the implementation did wrong after the last example (a wire process left running).
@@ -119,7 +126,8 @@ def _database_path(options: RunOptions) -> Path:
 def _build_settings(options: RunOptions) -> settings:
     parent = settings.get_profile(f"dialcheck-{options.hypothesis_profile}")
     database = None if options.hypothesis_profile == "ci" else DirectoryBasedExampleDatabase(_database_path(options))
-    phases = tuple(p for p in Phase if p is not Phase.explain and (options.shrink or p is not Phase.shrink))
+    # Hypothesis's shrink phase replays whole examples; the minimizer does the shrinking (docs/teeth.md).
+    phases = tuple(p for p in Phase if p not in (Phase.explain, Phase.shrink))
     return settings(
         parent,
         max_examples=options.get_examples(),
@@ -174,6 +182,7 @@ def run_conformance(options: RunOptions, progress: Optional[Callable[[RunContext
     report.steps = context.steps
     report.situations = dict(context.situations)
     report.first_failure = context.first_failure
+    report.first_failure_examples = context.first_failure_examples
     report.executions = context.executions
     report.execution_skipped = context.without_execution
     if report.failure is not None:
@@ -222,6 +231,7 @@ class _Chunk:
     executions: int
     execution_skipped: bool
     first_failure: Optional[float]
+    first_failure_examples: Optional[int]
     failure: Optional[str]
     aborted: bool
     flaky: Optional[str]
@@ -254,6 +264,7 @@ def _get_chunk(report: RunReport) -> _Chunk:
         executions=report.executions,
         execution_skipped=report.execution_skipped,
         first_failure=report.first_failure,
+        first_failure_examples=report.first_failure_examples,
         failure=None if failure is None else dump_trace(failure.trace),
         aborted=report.aborted,
         flaky=report.flaky,
@@ -275,7 +286,7 @@ def _run_in_chunks(options: RunOptions, progress: Optional[Callable[[RunContext,
     chunks = [(j, min(CHUNK_EXAMPLES, total - j * CHUNK_EXAMPLES)) for j in range(-(-total // CHUNK_EXAMPLES))]
     report = RunReport(options)
     context = RunContext(options.factory, options.profile, options.level, options.origin)
-    found: Optional[tuple[_Chunk, float]] = None
+    found: Optional[tuple[_Chunk, float, int]] = None
     waived_traces: dict[Verdict, str] = {}
     opener = options.opener or get_shared_opener(options.factory)
 
@@ -287,9 +298,14 @@ def _run_in_chunks(options: RunOptions, progress: Optional[Callable[[RunContext,
             round_started = time.monotonic() - started
             batch = [(j, n, get_chunk_seed(seed, j)) for j, n in chunks[start : start + options.jobs]]
             answers = workers.ask([*batch, *([None] * (options.jobs - len(batch)))])
+            examples_before = context.examples
             for answer in answers:
                 if answer is None:
                     continue
+                if found is None and (answer.failure is not None or answer.flaky):
+                    at = examples_before + (answer.first_failure_examples or answer.examples)
+                    found = (answer, round_started + (answer.first_failure or answer.seconds), at)
+                examples_before += answer.examples
                 context.examples += answer.examples
                 context.steps += answer.steps
                 context.situations.update(answer.situations)
@@ -299,8 +315,6 @@ def _run_in_chunks(options: RunOptions, progress: Optional[Callable[[RunContext,
                     context.waived_hits[check] += count
                 for check, text in answer.waived_traces.items():
                     waived_traces.setdefault(check, text)
-                if found is None and (answer.failure is not None or answer.flaky):
-                    found = (answer, round_started + (answer.first_failure or answer.seconds))
             if progress is not None:
                 progress(context, time.monotonic() - started)
             if found is not None:
@@ -309,7 +323,7 @@ def _run_in_chunks(options: RunOptions, progress: Optional[Callable[[RunContext,
     report.situations = dict(context.situations)
     report.executions, report.execution_skipped = context.executions, context.without_execution
     if found is not None:
-        chunk, report.first_failure = found
+        chunk, report.first_failure, report.first_failure_examples = found
         report.flaky, report.aborted = chunk.flaky, chunk.aborted
         if chunk.failure is not None:
             report.failure = _replay_here(options, report, parse_trace(json.loads(chunk.failure)))

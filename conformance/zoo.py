@@ -835,7 +835,7 @@ MEMBERS: tuple[Member, ...] = (
         "resolve_ignores_throttle",
         "RESOLVE_THROTTLE",
         "a dial task resolves whenever it needs to, however recently it resolved.",
-        (Verdict.RESOLVE_THROTTLE,),
+        (Verdict.RESOLVE_THROTTLE, Verdict.EX_RESOLVE_4),
         _ResolveIgnoresThrottle,
     ),
     Member(

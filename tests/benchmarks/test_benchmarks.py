@@ -37,3 +37,27 @@ def test_a_prepared_history_call_refuses_every_candidate_and_changes_nothing_DS_
         after = ds.__dict__
         assert len(after["hist"]) == len(before["hist"]) == 50
         assert after["dialing"] == before["dialing"] and after["lookup_buf"] == before["lookup_buf"]
+
+
+def _load_verdicts() -> ModuleType:
+    path = BENCH.parent / "bench_verdicts.py"
+    spec = importlib.util.spec_from_file_location("bench_verdicts", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_verdicts"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_verdict_benchmark_reads_the_go_bugs_and_times_both_searches() -> None:
+    bench = _load_verdicts()
+    go = bench.get_go_bugs("./dialstate")
+    assert len(go) >= 12 and go[0].cmd == f"./dialstate -bug {go[0].name}"
+    assert {b.profile.value for b in go} == {"geth-1.7", "geth-1.8"}
+    [bug] = bench.get_zoo_bugs(["dials_self"])
+    random, exhaustive = bench.time_random(bug), bench.time_exhaustive(bug)
+    assert random.killed and exhaustive.killed and random.examples is not None and random.examples >= 1
+    line = bench.summarize("zoo", [random, exhaustive])
+    assert line.startswith("zoo: 2 of 2 killed; time to verdict median") and "examples to it median" in line
+    survived = bench.Timing("x", False, 1.0, None, None, None)
+    assert bench.summarize("zoo", [survived]).endswith("survived: x")

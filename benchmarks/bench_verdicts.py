@@ -1,0 +1,191 @@
+"""Time to verdict on seeded bugs: the zoo in-process, the Go example's bugs over the wire, random and exhaustive.
+
+Run: ``python benchmarks/bench_verdicts.py [--go BINARY] [--jobs N] [--members NAME,...] [--skip-random]``.
+
+For every seeded bug, one derandomized default ``dialcheck run`` (the ``ci`` profile, as the
+kill matrix) and one ``dialcheck check --exhaustive`` (preset ``zoo``) are timed; printed per
+bug and summarized as median, 90th percentile and maximum of the time to verdict (the whole
+command: search, shrinking, minimization), the time to the first failure seen, and the examples
+run until then.  Then the reference (and, with ``--go``, the Go example) is certified in each
+exhaustive preset, and each certificate line is printed.  ``--jobs N`` times the random runs with
+N worker processes as well.  Nothing here asserts a time: timings are printed, never judged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from dialcheck.conformance.exhaustive import PRESETS, CheckOptions, run_exhaustive  # noqa: E402
+from dialcheck.conformance.options import RunOptions  # noqa: E402
+from dialcheck.conformance.runner import run_conformance  # noqa: E402
+from dialcheck.conformance.subject import open_subject  # noqa: E402
+from dialcheck.conformance.zoo import MEMBERS  # noqa: E402
+from dialcheck.spec.contract import DialstateFactory  # noqa: E402
+from dialcheck.spec.model import Profile  # noqa: E402
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "go"
+
+
+@dataclass(frozen=True)
+class Bug:
+    """A seeded bug: its name, the profile it shows under, and how to open the implementation that has it."""
+
+    name: str
+    profile: Profile
+    impl: str
+    cmd: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Timing:
+    """What one search found against one bug."""
+
+    bug: str
+    killed: bool
+    seconds: float
+    first_failure: Optional[float]
+    examples: Optional[int]
+    check: Optional[str]
+
+
+@contextlib.contextmanager
+def _opened(bug: Bug) -> Iterator[DialstateFactory]:
+    with open_subject(bug.impl, bug.cmd, 10.0, [bug.profile], "bench_verdicts") as subject:
+        yield subject.factory
+
+
+def get_go_bugs(binary: str) -> list[Bug]:
+    """Return the Go example's seeded bugs (examples/go/bugs.go), each served by ``binary -bug NAME``."""
+    text = (EXAMPLE / "bugs.go").read_text(encoding="utf-8")
+    block = text.split("var bugs = map[string]string{", 1)[1].split("\n}", 1)[0]
+    names = re.findall(r'^\s*"([^"]+)":', block, re.MULTILINE)
+    return [
+        Bug(name, Profile.GETH_1_8 if name.endswith("-1.8") else Profile.GETH_1_7, "", f"{binary} -bug {name}")
+        for name in names
+    ]
+
+
+def get_zoo_bugs(names: Optional[Sequence[str]] = None) -> list[Bug]:
+    """Return the zoo's members (or those named) as bugs run in-process."""
+    chosen = [m for m in MEMBERS if names is None or m.name in names]
+    return [Bug(m.name, m.profile, f"dialcheck.conformance.zoo:{m.name}") for m in chosen]
+
+
+def time_random(bug: Bug, jobs: int = 1) -> Timing:
+    """Time one derandomized default run against ``bug``."""
+    with _opened(bug) as factory, tempfile.TemporaryDirectory() as folder:
+        opener = None if bug.cmd is None else (lambda: _opened(bug))  # --cmd: a program per worker
+        options = RunOptions(
+            factory, bug.name, bug.profile, hypothesis_profile="ci", save_dir=Path(folder), jobs=jobs, opener=opener
+        )
+        started = time.monotonic()
+        report = run_conformance(options)
+        seconds = time.monotonic() - started
+    check = report.failure.check.value if report.failure is not None else None
+    killed = not report.conformant
+    return Timing(bug.name, killed, seconds, report.first_failure, report.first_failure_examples, check)
+
+
+def time_exhaustive(bug: Bug, preset: str = "zoo") -> Timing:
+    """Time one exhaustive check of ``preset`` against ``bug``."""
+    with _opened(bug) as factory, tempfile.TemporaryDirectory() as folder:
+        started = time.monotonic()
+        report = run_exhaustive(CheckOptions(factory, bug.name, bug.profile, preset=preset, save_dir=Path(folder)))
+        seconds = time.monotonic() - started
+    check = report.failure.check.value if report.failure is not None else None
+    return Timing(bug.name, not report.conformant, seconds, None, None, check)
+
+
+def _percentile(values: Sequence[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def summarize(label: str, timings: Sequence[Timing]) -> str:
+    """Return the summary line: kills, and median / 90th percentile / max of time to verdict and first failure."""
+    seconds = [t.seconds for t in timings]
+    firsts = [t.first_failure for t in timings if t.first_failure is not None]
+    examples = [t.examples for t in timings if t.examples is not None]
+    survivors = [t.bug for t in timings if not t.killed]
+    line = (
+        f"{label}: {len(timings) - len(survivors)} of {len(timings)} killed; time to verdict median "
+        f"{statistics.median(seconds):.1f} s, p90 {_percentile(seconds, 0.9):.1f} s, max {max(seconds):.1f} s"
+    )
+    if firsts:
+        line += (
+            f"; first failure median {statistics.median(firsts):.1f} s, max {max(firsts):.1f} s; examples to it "
+            f"median {statistics.median(examples):g}, p90 {_percentile(examples, 0.9):g}, max {max(examples)}"
+        )
+    if survivors:
+        line += "; survived: " + ", ".join(survivors)
+    return line
+
+
+def _print_rows(timings: Sequence[Timing]) -> None:
+    for t in timings:
+        first = "-" if t.first_failure is None else f"{t.first_failure:.1f}s"
+        print(
+            f"  {t.bug:<36} {'killed' if t.killed else 'SURVIVED':<9} {t.check or '-':<18} "
+            f"{t.seconds:>6.1f}s {first:>7} {t.examples if t.examples is not None else '-':>6}",
+            flush=True,
+        )
+
+
+def certify(label: str, factory_bug: Bug) -> list[str]:
+    """Return the certificate lines of every preset for one implementation."""
+    lines = []
+    for preset in PRESETS:
+        with _opened(factory_bug) as factory, tempfile.TemporaryDirectory() as folder:
+            report = run_exhaustive(
+                CheckOptions(factory, label, factory_bug.profile, preset=preset, save_dir=Path(folder))
+            )
+        lines += [f"  {label}: {result.get_certificate()}" for result in report.results]
+        if report.failure is not None:
+            lines.append(f"  {label}: preset {preset} NOT CERTIFIED: {report.failure.check}")
+    return lines
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the benchmark and print its tables."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--go", metavar="BINARY", help="the Go example, built (its -bug flag switches a bug on)")
+    parser.add_argument("--jobs", type=int, default=1, help="also time the random runs with N worker processes")
+    parser.add_argument("--members", help="only these zoo members (comma-separated)")
+    parser.add_argument("--skip-random", action="store_true", help="time only the exhaustive checks")
+    args = parser.parse_args(argv)
+    groups = [("zoo in-process", get_zoo_bugs(args.members.split(",") if args.members else None))]
+    if args.go:
+        groups.append(("Go bugs over the wire", get_go_bugs(args.go)))
+    for label, bugs in groups:
+        searches = [("exhaustive (zoo preset)", lambda bug: time_exhaustive(bug))]
+        if not args.skip_random:
+            searches.insert(0, ("random, default run", lambda bug: time_random(bug)))
+            if args.jobs > 1:
+                searches.insert(1, (f"random, --jobs {args.jobs}", lambda bug: time_random(bug, args.jobs)))
+        for search, measure in searches:
+            print(f"{label}, {search}:  bug, outcome, check, time to verdict, first failure, examples to it")
+            timings = [measure(bug) for bug in bugs]
+            _print_rows(timings)
+            print(summarize(f"{label}, {search}", timings), flush=True)
+    print("certificates:")
+    reference = Bug("reference", Profile.GETH_1_7, "dialcheck.reference.dialstate:create_dialstate")
+    print("\n".join(certify("reference", reference)))
+    if args.go:
+        print("\n".join(certify("Go example", Bug("go", Profile.GETH_1_7, "", args.go))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
