@@ -20,7 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -169,9 +169,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.go:
         groups.append(("Go bugs over the wire", get_go_bugs(args.go)))
     for label, bugs in groups:
-        searches = [("exhaustive (zoo preset)", lambda bug: time_exhaustive(bug))]
+        searches: list[tuple[str, Callable[[Bug], Timing]]] = [("exhaustive (zoo preset)", time_exhaustive)]
         if not args.skip_random:
-            searches.insert(0, ("random, default run", lambda bug: time_random(bug)))
+            searches.insert(0, ("random, default run", time_random))
             if args.jobs > 1:
                 searches.insert(1, (f"random, --jobs {args.jobs}", lambda bug: time_random(bug, args.jobs)))
         for search, measure in searches:

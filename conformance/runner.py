@@ -359,5 +359,4 @@ def _replay_here(options: RunOptions, report: RunReport, trace: Trace) -> Noncon
         "the counterexample a worker found passed when replayed here from a fresh start, so the same calls got "
         "different answers (the implementation is nondeterministic)"
     )
-    failure = Failure(Verdict.NONDETERMINISTIC, report.flaky)
-    return Nonconformance(failure, trace)
+    return Nonconformance(Failure(Verdict.NONDETERMINISTIC, report.flaky), trace)

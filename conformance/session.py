@@ -390,6 +390,11 @@ class Session:
         """Fail at ``step`` with its first check that is not waived; report the waived ones and go on."""
         found = [(Verdict.STRICT, difference)] if difference is not None else []
         found += [(v.check, v.message) for v in violations]
+        waived = [check for check, _ in found if check in self.waived]
+        if waived and self.on_waived is not None:  # noted even when a check not waived fails here too
+            trace = replace(self.get_trace(), steps=(*self.steps, step))
+            for check in dict.fromkeys(waived):
+                self.on_waived(check, trace)
         unwaived = [(check, message) for check, message in found if check not in self.waived]
         if unwaived:
             check, message = unwaived[0]
@@ -397,10 +402,6 @@ class Session:
                 self._fail(step, check, message, violations, expected, got)
             first = [v for v in violations if v.check is check][:1]
             self._fail(step, check, message, [*first, *(v for v in violations if v not in first)], None, got)
-        if found and self.on_waived is not None:
-            trace = replace(self.get_trace(), steps=(*self.steps, step))
-            for check in dict.fromkeys(check for check, _ in found):
-                self.on_waived(check, trace)
 
     def _fail(
         self,

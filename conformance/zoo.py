@@ -682,7 +682,7 @@ MEMBERS: tuple[Member, ...] = (
         "fallback_at_exactly_20s",
         "DS-FALLBACK-1",
         "the bootnode fallback fires when exactly 20 s have passed (>= for >).",
-        (Verdict.BOOTNODE_ROTATION,),
+        (Verdict.BOOTNODE_ROTATION, Verdict.RANDOM_HALF),
         _FallbackAtExactly20s,
     ),
     Member(

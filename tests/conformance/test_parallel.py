@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from dialcheck.conformance.options import RunOptions
 from dialcheck.conformance.runner import CHUNK_EXAMPLES, get_chunk_seed, run_conformance
 from dialcheck.conformance.session import Level
 from dialcheck.conformance.trace import dump_trace, load_trace
-from dialcheck.conformance.waivers import parse_waivers
+from dialcheck.conformance.waivers import Waiver, parse_waivers
 from dialcheck.reference.dialstate import Dialstate, create_dialstate
 from dialcheck.spec.model import Config, Node, Profile
 from dialcheck.spec.verdicts import Verdict
@@ -22,11 +23,25 @@ from dialcheck.spec.verdicts import Verdict
 MEMBER = "dialcheck.conformance.zoo:dials_self"
 
 
-def _options(factory: str, tmp_path: Path, jobs: int, **changes: object) -> RunOptions:
-    options = RunOptions(
-        load_factory(factory), factory, examples=400, steps=40, hypothesis_profile="ci", save_dir=tmp_path, jobs=jobs
+def _options(
+    factory: str,
+    tmp_path: Path,
+    jobs: int,
+    level: Level = Level.STRICT,
+    examples: int = 400,
+    waivers: Sequence[Waiver] = (),
+) -> RunOptions:
+    return RunOptions(
+        load_factory(factory),
+        factory,
+        level=level,
+        examples=examples,
+        steps=40,
+        hypothesis_profile="ci",
+        save_dir=tmp_path,
+        jobs=jobs,
+        waivers=tuple(waivers),
     )
-    return dataclasses.replace(options, **changes)
 
 
 def test_each_chunk_has_its_own_seed_fixed_by_the_runs_seed() -> None:
@@ -91,7 +106,9 @@ def test_waived_failures_in_workers_are_counted_and_saved_here(tmp_path: Path) -
     )
     member = "dialcheck.conformance.zoo:fallback_at_exactly_20s"
     report = run_conformance(_options(member, tmp_path, 2, waivers=waivers, level=Level.INVARIANTS, examples=1000))
-    assert report.conformant and report.waived.get(Verdict.BOOTNODE_ROTATION, 0) > 0
+    # The member may also break RANDOM_HALF (zoo.py), which is not waived; the waived check never fails the run.
+    assert report.failure is None or report.failure.check is not Verdict.BOOTNODE_ROTATION
+    assert report.waived.get(Verdict.BOOTNODE_ROTATION, 0) > 0 and not report.waiver_problems
     saved = report.waived_saved[Verdict.BOOTNODE_ROTATION]
     assert saved.parent == tmp_path and load_trace(saved).steps
 
