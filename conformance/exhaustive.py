@@ -170,9 +170,12 @@ class Scope:
 
 
 def _name(node: Node) -> str:
+    """Return ``n3`` for a node of the universe, ``n4?`` without an IP, ``n1@10.0.0.101:30304`` elsewhere."""
     index = next((i for i, n in enumerate(UNIVERSE) if n.id == node.id), None)
     base = f"n{index}" if index is not None else node.id[:8]
-    return base if node.ip is not None else f"{base}?"
+    if node.ip is None:
+        return f"{base}?"
+    return base if index is not None and UNIVERSE[index] == node else f"{base}@{node.ip}:{node.tcp}"
 
 
 def _node_names(nodes: Sequence[Node]) -> str:

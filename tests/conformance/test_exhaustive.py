@@ -176,6 +176,22 @@ def test_a_dial_is_tried_with_every_resolve_answer_only_when_one_can_matter() ->
     ]
 
 
+def test_a_dial_that_only_completes_its_handshake_adds_the_peer_and_keeps_running() -> None:
+    scope = Scope("t", 2, (Config(SELF, 0, static=(N[1],)),), outcomes=(Outcome.HANDSHAKE_ONLY,))
+    world = _world(scope.configs[0])
+    apply_event(world, Ask(Instant.NOW))
+    dials = [e for e in get_events(world, scope) if isinstance(e, Dial)]
+    assert {d.outcome for d in dials} == {Outcome.HANDSHAKE_ONLY}
+    apply_event(world, dials[0])
+    assert world.peers == {N[1].id: ConnFlag.STATIC} and len(world.session.outstanding) == 1
+
+
+def test_a_scope_names_every_node_it_holds_unambiguously() -> None:
+    moved = Node(N[1].id, "10.0.0.101", 30304, 30304)
+    text = Scope("t", 1, (Config(SELF, 1, static=(N[1], Node(N[4].id, None))),), statics=(moved,)).describe()
+    assert "static [n1 n4?]" in text and "statics [n1@10.0.0.101:30304]" in text
+
+
 # -- the search ------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from dialcheck.conformance.cli import main
 from dialcheck.conformance.vectors import CORPUS_DIR
+from dialcheck.spec.model import Profile
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "go"
@@ -219,3 +220,25 @@ def test_every_seeded_go_bug_is_killed_by_the_default_run(go_binary: Path, bug: 
     args = ["run", "--cmd", f"{go_binary} -bug {bug}", "--hypothesis-profile", "ci", "--save-failures", str(tmp_path)]
     profile = ["--profile", "geth-1.8"] if bug.endswith("-1.8") else []
     assert main([*args, *profile]) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("profile", list(Profile), ids=lambda p: p.value)
+def test_the_go_example_is_certified_in_every_exhaustive_preset_over_the_wire(
+    go_binary: Path, profile: Profile, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for preset in ("tiny", "zoo"):
+        args = ["check", "--exhaustive", "--cmd", str(go_binary), "--profile", profile.value, "--preset", preset]
+        assert main([*args, "--jobs", "2"]) == 0
+        out = capsys.readouterr().out
+        assert f"CONFORMANT - {go_binary}, profile {profile.value}, preset {preset}" in out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bug", _get_go_bugs())
+def test_every_seeded_go_bug_is_killed_by_the_exhaustive_zoo_preset(go_binary: Path, bug: str, tmp_path: Path) -> None:
+    args = ["check", "--exhaustive", "--cmd", f"{go_binary} -bug {bug}", "--save-failures", str(tmp_path)]
+    profile = ["--profile", "geth-1.8"] if bug.endswith("-1.8") else []
+    assert main([*args, *profile]) == 1
+    [trace] = list(tmp_path.glob("*.json"))
+    assert main(["replay", "--cmd", f"{go_binary} -bug {bug}", str(trace)]) == 1
