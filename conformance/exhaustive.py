@@ -49,7 +49,7 @@ from dialcheck.conformance.ids import resize_trace
 from dialcheck.conformance.minimize import minimize
 from dialcheck.conformance.replay import replay_trace
 from dialcheck.conformance.session import Failure, Level, Nonconformance, Session, get_task_ref
-from dialcheck.conformance.trace import TaskRef, Trace, save_trace
+from dialcheck.conformance.trace import AddStaticStep, RemoveStaticStep, TaskRef, Trace, save_trace
 from dialcheck.conformance.workers import FactoryOpener, Workers, get_shared_opener
 from dialcheck.conformance.world import UNIVERSE, Edge, World, get_resolve_answers, uint_id
 from dialcheck.reference.dialstate import Snapshot
@@ -85,8 +85,6 @@ __all__ = [
     "Finish",
     "Drop",
     "Inbound",
-    "AddStatic",
-    "RemoveStatic",
     "SetTable",
     "Event",
     "get_events",
@@ -328,27 +326,14 @@ class Inbound:
 
 
 @dataclass(frozen=True)
-class AddStatic:
-    """The application adds ``node`` as a static node."""
-
-    node: Node
-
-
-@dataclass(frozen=True)
-class RemoveStatic:
-    """The application removes ``node`` from the static nodes."""
-
-    node: Node
-
-
-@dataclass(frozen=True)
 class SetTable:
     """The discovery table's read returns ``nodes`` from now on."""
 
     nodes: tuple[Node, ...]
 
 
-Event = Union[Ask, Dial, Finish, Drop, Inbound, AddStatic, RemoveStatic, SetTable]
+#: A static added or removed is the trace's own step.
+Event = Union[Ask, Dial, Finish, Drop, Inbound, AddStaticStep, RemoveStaticStep, SetTable]
 
 
 def _get_target(world: World, instant: Instant) -> Optional[int]:
@@ -386,8 +371,8 @@ def get_events(world: World, scope: Scope) -> list[Event]:
     events += [Drop(node_id) for node_id in sorted(world.peers)]
     self_id = session.config.self_id
     events += [Inbound(n) for n in scope.inbound if n.id not in world.peers and n.id != self_id]
-    events += [AddStatic(n) for n in scope.statics]
-    events += [RemoveStatic(n) for n in scope.statics]
+    events += [AddStaticStep(n) for n in scope.statics]
+    events += [RemoveStaticStep(n) for n in scope.statics]
     events += [SetTable(t) for t in scope.tables if t != tuple(world.table)]
     return events
 
@@ -429,10 +414,8 @@ def apply_event(world: World, event: Event) -> None:
         del world.peers[event.node_id]
     elif isinstance(event, Inbound):
         world.connect_inbound(event.node, lambda: False)
-    elif isinstance(event, AddStatic):
-        session.add_static(event.node)
-    elif isinstance(event, RemoveStatic):
-        session.remove_static(event.node)
+    elif isinstance(event, (AddStaticStep, RemoveStaticStep)):
+        session.apply(event)
     else:
         world.table = list(event.nodes)
 

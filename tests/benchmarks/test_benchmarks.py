@@ -11,11 +11,11 @@ from types import ModuleType
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_new_tasks.py"
 
 
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_new_tasks", BENCH)
+def _load(name: str = "bench_new_tasks") -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, BENCH.parent / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_new_tasks"] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
@@ -39,18 +39,8 @@ def test_a_prepared_history_call_refuses_every_candidate_and_changes_nothing_DS_
         assert after["dialing"] == before["dialing"] and after["lookup_buf"] == before["lookup_buf"]
 
 
-def _load_verdicts() -> ModuleType:
-    path = BENCH.parent / "bench_verdicts.py"
-    spec = importlib.util.spec_from_file_location("bench_verdicts", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_verdicts"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_verdict_benchmark_reads_the_go_bugs_and_times_both_searches() -> None:
-    bench = _load_verdicts()
+    bench = _load("bench_verdicts")
     go = bench.get_go_bugs("./dialstate")
     assert len(go) >= 12 and go[0].cmd == f"./dialstate -bug {go[0].name}"
     assert {b.profile.value for b in go} == {"geth-1.7", "geth-1.8"}
@@ -61,3 +51,10 @@ def test_the_verdict_benchmark_reads_the_go_bugs_and_times_both_searches() -> No
     assert line.startswith("zoo: 2 of 2 killed; time to verdict median") and "examples to it median" in line
     survived = bench.Timing("x", False, 1.0, None, None, None)
     assert bench.summarize("zoo", [survived]).endswith("survived: x")
+
+
+def test_the_exhaustive_benchmark_prints_growth_per_depth_and_the_jobs_ratio() -> None:
+    bench = _load("bench_exhaustive")
+    rows = bench.grow(2)
+    assert rows[0].split()[:3] == ["scope", "depth", "new"] and len(rows) == 1 + 2 * 4  # four scopes, two depths
+    assert "--jobs 1" in bench.time_jobs("reference", None, "zoo/lookups")
