@@ -37,7 +37,6 @@ from dialcheck.conformance.world import (
     START_TIMES,
     UNIVERSE,
     WALK_BOOTNODE_POOL,
-    Chooser,
     RandomChooser,
     World,
     draw_config,
@@ -104,7 +103,7 @@ _EVENTS = (
 class _Walk:
     """The choices of one walk over a world whose implementation is the reference."""
 
-    chooser: Chooser
+    chooser: RandomChooser
     world: World
 
     def ask(self) -> None:

@@ -2,23 +2,32 @@
 
 Theory of operation
 -------------------
-:class:`DialMachine` is a Hypothesis ``RuleBasedStateMachine``.  Its rules are
-the events of geth's ``Server.run``: ask for new tasks after the clock moves,
+:class:`DialMachine` is a Hypothesis ``RuleBasedStateMachine`` whose one rule
+plays an :class:`Event` of geth's ``Server.run``: ask for new tasks after the clock moves,
 a dial connects or fails, a lookup returns, a wait ends, a peer drops or
 connects inbound, a static node is added or removed, the discovery table's
 contents change.  ``running`` is the number of outstanding tasks, of all kinds.
 
-The machine only chooses, from the values of :mod:`dialcheck.conformance.world`:
-a rule's arguments are Hypothesis strategies over them (so Hypothesis shrinks
-each event as a unit), and what a rule draws as it runs goes through a
-:class:`HypothesisChooser`, the same interface the explorer draws through.
+Hypothesis makes one draw per event: a 32-bit seed, from which a
+:class:`~dialcheck.conformance.world.RandomChooser` decodes the whole event
+(which event, its arguments, what it draws as it runs) from the values of
+:mod:`dialcheck.conformance.world`, the same interface the explorer draws
+through.  ``configure`` decodes the example's configuration, start, table and
+its *events*: every event but :data:`ALWAYS` is left out of an example with
+probability 1/2 (swarm testing: an example without table changes or inbound
+peers goes deeper into what remains).  One draw per event keeps the machine
+near Hypothesis's own floor (``benchmarks/bench_machine.py``); Hypothesis does
+not shrink these draws (its shrink phase is off), the minimizer shrinks the
+trace (:mod:`dialcheck.conformance.minimize`).  ``docs/teeth.md`` has the
+measurements behind both choices.
+
 Every event is a method of its
 :class:`~dialcheck.conformance.world.World`, and every call into the
 implementation (and the reference beside it, at ``strict`` level) is a step
 of its :class:`~dialcheck.conformance.session.Session`, which judges it.  The
 first problem raises :class:`~dialcheck.conformance.session.Nonconformance`,
-carrying the trace of the example, so the shrunk counterexample can be printed
-and saved as ``dialcheck-trace/1``.
+carrying the trace of the example, so the counterexample can be minimized,
+printed and saved as ``dialcheck-trace/1``.
 
 Choices depend only on the machine's own bookkeeping (the tasks outstanding,
 in a canonical order, its peers, its clock), never on asking the
@@ -28,15 +37,16 @@ implementation, and never on the order of the tasks within one answer.
 from __future__ import annotations
 
 import enum
+import random
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Optional, Protocol, TypeVar
+from typing import Optional
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from dialcheck.conformance.invariants import Situation
 from dialcheck.conformance.session import Level, Nonconformance, Outstanding, Session, get_task_ref
@@ -51,58 +61,16 @@ from dialcheck.conformance.world import (
     TABLE_READS,
     UNIVERSE,
     Edge,
+    RandomChooser,
     World,
     draw_config,
     get_resolve_answers,
 )
 from dialcheck.spec.contract import DialstateFactory
-from dialcheck.spec.model import Config, DialTask, DiscoverTask, Node, Profile
+from dialcheck.spec.model import DialTask, DiscoverTask, Node, Profile
 from dialcheck.spec.verdicts import Verdict
 
-__all__ = ["RunAborted", "RunContext", "DialMachine", "HypothesisChooser", "ADVANCES"]
-
-T = TypeVar("T")
-
-
-class _Draw(Protocol):
-    """A composite's ``draw`` or a ``st.data()`` object's ``draw``."""
-
-    def __call__(self, strategy: st.SearchStrategy[T], /) -> T: ...
-
-
-class HypothesisChooser:
-    """Choices drawn from Hypothesis, which can shrink them (each primitive is one strategy)."""
-
-    def __init__(self, draw: _Draw) -> None:
-        self._draw = draw
-
-    def choice(self, options: Sequence[T]) -> T:
-        """Return one of ``options``."""
-        return self._draw(st.sampled_from(options))
-
-    def integer(self, low: int, high: int) -> int:
-        """Return a whole number from ``low`` to ``high``, both included."""
-        return self._draw(st.integers(low, high))
-
-    def nodes(self, pool: Sequence[Node], low: int, high: int) -> list[Node]:
-        """Return from ``low`` to ``high`` nodes of ``pool``, repeats allowed."""
-        return self._draw(st.lists(st.sampled_from(pool), min_size=low, max_size=high))
-
-    def coin(self) -> bool:
-        """Return the toss of a fair coin."""
-        return self._draw(st.booleans())
-
-    def chance(self, numerator: int, denominator: int) -> bool:
-        """Return ``True`` with probability ``numerator / denominator``."""
-        return self._draw(st.sampled_from((True,) * numerator + (False,) * (denominator - numerator)))
-
-    def fraction(self) -> float:
-        """Return a number from 0 (included) to 1 (excluded)."""
-        return self._draw(st.floats(0, 1, exclude_max=True))
-
-    def weighted(self, options: Sequence[tuple[T, int]]) -> T:
-        """Return one of ``options``' values, each as likely as its whole-number weight."""
-        return self._draw(st.sampled_from([value for value, weight in options for _ in range(weight)]))
+__all__ = ["RunAborted", "RunContext", "DialMachine", "Event", "ALWAYS", "ADVANCES"]
 
 
 class DialOutcome(enum.Enum):
@@ -121,14 +89,6 @@ ANY = "any"
 ADVANCES: tuple[int | str | Edge, ...] = (
     BOUNDARIES * 2 + (ANY,) * 8 + BACKWARDS + (BOUNDARIES[-4:] * 2) + tuple(Edge) * 2
 )
-_NODES = st.sampled_from(NODE_POOL)
-#: Outstanding tasks and peers are picked as ``pick % 16``.
-_PICK = st.integers(0, 15)
-
-
-@st.composite
-def _configs(draw: st.DrawFn) -> Config:
-    return draw_config(HypothesisChooser(draw), BOOTNODE_POOL)
 
 
 @dataclass
@@ -172,6 +132,27 @@ class RunAborted(BaseException):
         self.failure = failure
 
 
+#: What one Hypothesis draw per event is: a seed for the chooser that decodes the whole event.
+_SEEDS = st.integers(0, 2**32 - 1)
+
+
+class Event(enum.Enum):
+    """The events of geth's server loop the machine plays; ``ALWAYS`` are on in every example."""
+
+    NEW_TASKS = "new_tasks"
+    TASK_PROGRESSES = "task_progresses"
+    EVERYTHING_FINISHES = "everything_finishes"
+    PEER_DROPS = "peer_drops"
+    INBOUND_PEER_CONNECTS = "inbound_peer_connects"
+    STATIC_ADDED = "static_added"
+    STATIC_REMOVED = "static_removed"
+    TABLE_CHANGES = "table_changes"
+
+
+#: Events every example has; each other event is left out of an example with probability 1/2 (swarm testing).
+ALWAYS = frozenset({Event.NEW_TASKS, Event.TASK_PROGRESSES})
+
+
 class DialMachine(RuleBasedStateMachine):
     """geth's server loop and network around one implementation (and the reference, when strict)."""
 
@@ -180,18 +161,13 @@ class DialMachine(RuleBasedStateMachine):
         self.run = run
         run.examples += 1
         self._world: Optional[World] = None
+        self._events: tuple[Event, ...] = tuple(Event)
 
     @property
     def world(self) -> World:
         """Return the world ``configure`` made."""
         assert self._world is not None
         return self._world
-
-    def _has_outstanding(self) -> bool:
-        return self._world is not None and bool(self._world.session.outstanding)
-
-    def _has_peers(self) -> bool:
-        return self._world is not None and bool(self._world.peers)
 
     @contextmanager
     def _judged(self) -> Iterator[None]:
@@ -206,20 +182,21 @@ class DialMachine(RuleBasedStateMachine):
                 raise RunAborted(failure) from None
             raise
 
-    # -- rules ------------------------------------------------------------------
+    # -- the two rules ----------------------------------------------------------
 
-    @initialize(
-        config=_configs(),
-        start=st.sampled_from(START_TIMES),
-        table=st.lists(_NODES, max_size=3),
-        discovery=st.sampled_from((True, True, True, False)),
-    )
-    def configure(self, config: Config, start: int, table: list[Node], discovery: bool) -> None:
-        """Make the session for ``config``; the clock starts at ``start``, the table holds ``table``.
+    @initialize(seed=_SEEDS)
+    def configure(self, seed: int) -> None:
+        """Draw the configuration, the start, the table, discovery and the example's events; make the session.
 
         ``discovery`` says whether the server has a discovery table that resolves nodes; it
         matters only when the implementation executes tasks (AD-5).
         """
+        chooser = RandomChooser(random.Random(seed))
+        config = draw_config(chooser, BOOTNODE_POOL)
+        start = chooser.choice(START_TIMES)
+        table = chooser.nodes(NODE_POOL, 0, 3)
+        discovery = chooser.choice((True, True, True, False))
+        self._events = tuple(e for e in Event if e in ALWAYS or chooser.coin())
         run = self.run
         description = f"Found by dialcheck run ({run.level.value}) against {run.origin}."
         with self._judged():
@@ -241,14 +218,44 @@ class DialMachine(RuleBasedStateMachine):
         if not session.executes:
             run.without_execution = True
 
-    @rule(advance=st.sampled_from(ADVANCES), read=st.sampled_from(TABLE_READS), data=st.data())
-    def new_tasks(self, advance: int | str | Edge, read: Optional[tuple[Node, ...]], data: st.DataObject) -> None:
+    @rule(seed=_SEEDS)
+    def step(self, seed: int) -> None:
+        """Play one event of the example's events that can happen now, every choice decoded from ``seed``."""
+        chooser = RandomChooser(random.Random(seed))
+        world = self.world
+        events = [e for e in self._events if self._can_happen(e, world)]
+        event = chooser.choice(events)
+        if event is Event.NEW_TASKS:
+            self.new_tasks(chooser.choice(ADVANCES), chooser.choice(TABLE_READS), chooser)
+        elif event is Event.TASK_PROGRESSES:
+            self.task_progresses(chooser.integer(0, 15), chooser.choice(tuple(DialOutcome)), chooser)
+        elif event is Event.EVERYTHING_FINISHES:
+            self.everything_finishes(chooser.nodes(NODE_POOL, 0, 3), chooser.coin(), chooser)
+        elif event is Event.PEER_DROPS:
+            self.peer_drops(chooser.integer(0, 15))
+        elif event is Event.INBOUND_PEER_CONNECTS:
+            self.inbound_peer_connects(chooser.choice(UNIVERSE), chooser.coin())
+        elif event is Event.STATIC_ADDED:
+            self.static_added(chooser.choice(NODE_POOL))
+        elif event is Event.STATIC_REMOVED:
+            self.static_removed(chooser.choice(NODE_POOL))
+        else:
+            self.table_changes(chooser.nodes(NODE_POOL, 0, 5))
+
+    @staticmethod
+    def _can_happen(event: Event, world: World) -> bool:
+        if event in (Event.TASK_PROGRESSES, Event.EVERYTHING_FINISHES):
+            return bool(world.session.outstanding)
+        return bool(world.peers) if event is Event.PEER_DROPS else True
+
+    # -- the events -------------------------------------------------------------
+
+    def new_tasks(self, advance: int | str | Edge, read: Optional[tuple[Node, ...]], chooser: RandomChooser) -> None:
         """Move the clock by ``advance`` and ask for new tasks, as the server loop does.
 
         The first call happens at the start time itself, as geth's server schedules at once
         when it starts (so a start at the zero instant is a first call at the zero instant).
         """
-        chooser = HypothesisChooser(data.draw)
         world = self.world
         if world.called:
             if advance == ANY:
@@ -263,7 +270,7 @@ class DialMachine(RuleBasedStateMachine):
         with self._judged():
             world.ask()
 
-    def _connect(self, entry: Outstanding, connects: bool, chooser: HypothesisChooser) -> None:
+    def _connect(self, entry: Outstanding, connects: bool, chooser: RandomChooser) -> None:
         """The dial of ``entry`` runs (executed, drawing what discovery answers, when it needs to be)."""
         task = entry.task
         assert isinstance(task, DialTask)
@@ -280,9 +287,7 @@ class DialMachine(RuleBasedStateMachine):
         with self._judged():
             self.world.finish(entry, results)
 
-    @precondition(_has_outstanding)
-    @rule(pick=_PICK, outcome=st.sampled_from(DialOutcome), data=st.data())
-    def task_progresses(self, pick: int, outcome: DialOutcome, data: st.DataObject) -> None:
+    def task_progresses(self, pick: int, outcome: DialOutcome, chooser: RandomChooser) -> None:
         """The outstanding task picked moves on.
 
         A dial connects (the peer joins with the task's flag, then the task is done), fails, or
@@ -292,7 +297,6 @@ class DialMachine(RuleBasedStateMachine):
         restricted nodes included).  A wait ends.  The task finished is always the oldest its
         trace reference names, as replay will find it.
         """
-        chooser = HypothesisChooser(data.draw)
         outstanding = self.world.session.get_canonical_outstanding()
         entry = self.world.session.find(get_task_ref(outstanding[pick % len(outstanding)].task))
         assert entry is not None
@@ -305,11 +309,8 @@ class DialMachine(RuleBasedStateMachine):
         else:
             self._finish(entry)
 
-    @precondition(_has_outstanding)
-    @rule(results=st.lists(_NODES, max_size=3), dials_connect=st.booleans(), data=st.data())
-    def everything_finishes(self, results: list[Node], dials_connect: bool, data: st.DataObject) -> None:
+    def everything_finishes(self, results: list[Node], dials_connect: bool, chooser: RandomChooser) -> None:
         """Every outstanding task finishes, oldest first: dials connect or fail, lookups return ``results``."""
-        chooser = HypothesisChooser(data.draw)
         session = self.world.session
         while session.outstanding:
             entry = session.get_canonical_outstanding()[0]
@@ -319,31 +320,25 @@ class DialMachine(RuleBasedStateMachine):
             else:
                 self._finish(entry, results if isinstance(entry.task, DiscoverTask) else ())
 
-    @precondition(_has_peers)
-    @rule(pick=_PICK)
     def peer_drops(self, pick: int) -> None:
         """The peer picked disconnects."""
         ids = sorted(self.world.peers)
         del self.world.peers[ids[pick % len(ids)]]
 
-    @rule(node=st.sampled_from(UNIVERSE), trusted=st.booleans())
     def inbound_peer_connects(self, node: Node, trusted: bool) -> None:
         """``node`` connects to us (as a trusted peer when ``trusted``), unless already connected."""
         self.world.connect_inbound(node, lambda: trusted)
 
-    @rule(node=_NODES)
     def static_added(self, node: Node) -> None:
         """The application adds ``node`` as a static node."""
         with self._judged():
             self.world.session.add_static(node)
 
-    @rule(node=_NODES)
     def static_removed(self, node: Node) -> None:
         """The application removes ``node`` from the static nodes."""
         with self._judged():
             self.world.session.remove_static(node)
 
-    @rule(nodes=st.lists(_NODES, max_size=5))
     def table_changes(self, nodes: list[Node]) -> None:
         """The discovery table's random read returns ``nodes`` from now on."""
         self.world.table = list(nodes)

@@ -2,13 +2,16 @@
 
 Theory of operation
 -------------------
-Two sources of choices drive implementations through the same events: the
-state machine (:mod:`dialcheck.conformance.machine`, choices from Hypothesis)
-and the explorer (:mod:`dialcheck.conformance.explore`, choices from a seeded
-``random.Random``).  Both reach their choices through one small interface,
-:class:`Chooser`, and draw from the values defined here once: the node
-universe, the configurations, the start times, the instants geth measures
-from (in terms of the spec's constants), lookup results and resolve answers.
+Two sources of random choices drive implementations through the same events:
+the state machine (:mod:`dialcheck.conformance.machine`, a chooser seeded by
+each Hypothesis draw) and the explorer (:mod:`dialcheck.conformance.explore`,
+a chooser seeded by the caller).  Both choose through :class:`RandomChooser`
+(Python's seeded ``random``: the same seed gives the same choices on every
+version and platform) among the values defined here once: the node universe,
+the configurations, the start times, the instants geth measures from (in
+terms of the spec's constants), lookup results and resolve answers.  A third
+source, bounded exhaustive checking (:mod:`dialcheck.conformance.exhaustive`),
+applies every event in turn.
 
 :class:`World` is the state of the server loop around one
 :class:`~dialcheck.conformance.session.Session`: the clock, the peers, the
@@ -17,9 +20,9 @@ happened, when the last lookup started.  Its methods are the events (ask for
 tasks, a dial runs, a task finishes, a peer connects or drops); every call
 into the implementation goes through the session.
 
-Where the two sources draw differently (the machine weights boundaries as a
-list Hypothesis can shrink, the explorer rolls thresholds; the explorer never
-makes our own ID a bootnode), each difference is a named value here, so that
+Where the two random sources draw differently (the machine weights boundaries
+as a list, the explorer rolls thresholds; the explorer never makes our own ID
+a bootnode), each difference is a named value here, so that
 the committed vector corpus and the zoo's derandomized kills stay exactly as
 they were measured.  Changing one changes the corpus or the kill matrix: run
 ``dialcheck vectors generate`` or ``dialcheck mutants`` again.
@@ -31,7 +34,7 @@ import enum
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Optional, Protocol, TypeVar
+from typing import Optional, TypeVar
 
 from dialcheck.conformance.execution_checks import get_lookup_start
 from dialcheck.conformance.session import Outstanding, Session
@@ -51,7 +54,6 @@ from dialcheck.spec.model import (
 )
 
 __all__ = [
-    "Chooser",
     "RandomChooser",
     "World",
     "Edge",
@@ -75,38 +77,6 @@ T = TypeVar("T")
 
 
 # -- the choosers --------------------------------------------------------------
-
-
-class Chooser(Protocol):
-    """Where choices come from: Hypothesis's data (``machine.HypothesisChooser``) or a seeded ``random.Random``."""
-
-    def choice(self, options: Sequence[T]) -> T:
-        """Return one of ``options``."""
-        ...
-
-    def integer(self, low: int, high: int) -> int:
-        """Return a whole number from ``low`` to ``high``, both included."""
-        ...
-
-    def nodes(self, pool: Sequence[Node], low: int, high: int) -> list[Node]:
-        """Return from ``low`` to ``high`` nodes of ``pool``, repeats allowed."""
-        ...
-
-    def coin(self) -> bool:
-        """Return the toss of a fair coin."""
-        ...
-
-    def chance(self, numerator: int, denominator: int) -> bool:
-        """Return ``True`` with probability ``numerator / denominator``."""
-        ...
-
-    def fraction(self) -> float:
-        """Return a number from 0 (included) to 1 (excluded)."""
-        ...
-
-    def weighted(self, options: Sequence[tuple[T, int]]) -> T:
-        """Return one of ``options``' values, each as likely as its whole-number weight."""
-        ...
 
 
 class RandomChooser:
@@ -184,7 +154,7 @@ SELF_INDICES = (0, 0, 0, 3, 11)
 START_TIMES = (0, 0, 1 * SECOND, 1000 * SECOND)
 
 
-def draw_config(chooser: Chooser, bootnodes: Sequence[Node]) -> Config:
+def draw_config(chooser: RandomChooser, bootnodes: Sequence[Node]) -> Config:
     """Draw a configuration: our ID, the dynamic budget, statics, bootnodes from ``bootnodes``, netrestrict."""
     return Config(
         self_id=uint_id(chooser.choice(SELF_INDICES)),

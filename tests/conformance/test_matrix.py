@@ -11,7 +11,7 @@ import pytest
 
 from dialcheck.conformance.cli import main
 
-MEMBER = "dialcheck.conformance.zoo:fallback_at_exactly_20s"
+MEMBER = "dialcheck.conformance.zoo:concurrent_lookups"
 SERVE_17 = f"{shlex.quote(sys.executable)} -m dialcheck.conformance serve --profile geth-1.7 --id-bytes 32"
 
 
@@ -27,7 +27,7 @@ def test_every_implementation_profile_and_level_gets_a_cell_with_its_verdict_che
         "--impl",
         "ref=dialcheck.reference.dialstate:create_dialstate",
         "--impl",
-        f"fb20={MEMBER}",
+        f"cl={MEMBER}",
         "--cmd",
         f"served={SERVE_17}",
         "--cmd",
@@ -47,30 +47,30 @@ def test_every_implementation_profile_and_level_gets_a_cell_with_its_verdict_che
         for p in ("geth-1.7", "geth-1.8")
         for lv in ("strict", "invariants")
     )
-    failed = cells[("fb20", "geth-1.8", "invariants")]
-    assert failed["verdict"] == "not conformant" and failed["check"] == "BOOTNODE_ROTATION"
+    failed = cells[("cl", "geth-1.8", "invariants")]
+    assert failed["verdict"] == "not conformant" and failed["check"] == "SINGLE_LOOKUP"
     assert failed["counterexample_steps"] >= 2 and failed["seconds_to_verdict"] >= 0
-    assert Path(failed["trace"]).is_file() and "/traces/fb20/" in failed["trace"]
+    assert Path(failed["trace"]).is_file() and "/traces/cl/" in failed["trace"]
     assert cells[("served", "geth-1.7", "strict")]["verdict"] == "conformant"
     assert cells[("served", "geth-1.8", "strict")]["verdict"] == "not served"
     assert cells[("gone", "geth-1.7", "strict")]["verdict"] == "error"
     assert "WIRE_CANNOT_START" in cells[("gone", "geth-1.7", "strict")]["message"]
     markdown = (tmp_path / "m" / "matrix.md").read_text()
-    assert "| **fb20** (dialcheck.conformance.zoo:fallback_at_exactly_20s) | FAIL STRICT |" in markdown
-    assert "| fb20 | geth-1.8 | invariants | not conformant | BOOTNODE_ROTATION |" in markdown
+    assert "| **cl** (dialcheck.conformance.zoo:concurrent_lookups) | FAIL STRICT |" in markdown
+    assert "| cl | geth-1.8 | invariants | not conformant | SINGLE_LOOKUP |" in markdown
     out = capsys.readouterr().out
     assert out.splitlines()[-1].startswith("dialcheck matrix: 4 implementation(s), 16 cell(s), 8 failed")
 
 
 def test_a_matrix_with_waivers_passes_when_only_waived_checks_fail(tmp_path: Path) -> None:
     waivers = tmp_path / "w.json"
-    rotation = {"check": "BOOTNODE_ROTATION", "profile": "geth-1.7", "level": "invariants", "reason": "ours"}
+    rotation = {"check": "SINGLE_LOOKUP", "profile": "geth-1.7", "level": "invariants", "reason": "ours"}
     waivers.write_text(json.dumps({"format": "dialcheck-waivers/1", "waivers": [rotation]}))
     args = [
         "--impl",
-        f"fb20={MEMBER}",
+        f"cl={MEMBER}",
         "--waivers",
-        f"fb20={waivers}",
+        f"cl={waivers}",
         "--profile",
         "geth-1.7",
         "--level",
@@ -78,7 +78,7 @@ def test_a_matrix_with_waivers_passes_when_only_waived_checks_fail(tmp_path: Pat
     ]
     assert _matrix(tmp_path, *args[:4], "--profile", "geth-1.7", "--level", "invariants") == 0
     (cell,) = json.loads((tmp_path / "m" / "matrix.json").read_text())["cells"]
-    assert cell["verdict"] == "conformant" and cell["waived"]["BOOTNODE_ROTATION"] > 0
+    assert cell["verdict"] == "conformant" and cell["waived"]["SINGLE_LOOKUP"] > 0
 
 
 def test_a_profile_not_served_is_not_a_failure(tmp_path: Path) -> None:

@@ -63,7 +63,7 @@ def test_a_failure_prints_the_check_the_counterexample_and_saves_a_replayable_tr
     )
     assert code == 1
     assert out.startswith("FAILED NEVER_SELF\n  our own node is dialed")
-    assert "counterexample (" in out and "<== NEVER_SELF" in out and "  config: self n0" in out
+    assert "counterexample (" in out and "<== NEVER_SELF" in out and "  config: self n" in out
     assert (
         out.strip()
         .splitlines()[-1]
