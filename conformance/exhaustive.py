@@ -46,8 +46,7 @@ from pathlib import Path
 from typing import Optional, Protocol, Union
 
 from dialcheck.conformance.ids import resize_trace
-from dialcheck.conformance.minimize import minimize
-from dialcheck.conformance.replay import replay_trace
+from dialcheck.conformance.minimize import settle
 from dialcheck.conformance.session import Failure, Level, Nonconformance, Session, get_task_ref
 from dialcheck.conformance.trace import AddStaticStep, RemoveStaticStep, TaskRef, Trace, save_trace
 from dialcheck.conformance.workers import FactoryOpener, Workers, get_shared_opener
@@ -830,14 +829,7 @@ def _settle(report: CheckReport, failure: Nonconformance) -> None:
     """Check that the failure replays from its trace, remove every step it does not need, save it."""
     options = report.options
     if failure.check is not Verdict.NONDETERMINISTIC:
-        replayed = replay_trace(failure.trace, options.factory, options.profile, options.origin)
-        if replayed.passed:
-            report.flaky = (
-                "the counterexample passed when replayed from a fresh start, so the same calls got different "
-                "answers (the implementation is nondeterministic)"
-            )
-        else:
-            failure = minimize(failure, options.factory, Level.STRICT, options.origin)
+        failure, report.flaky = settle(failure, options.factory, Level.STRICT, options.origin)
     report.failure = failure
     trace = failure.trace if options.id_bytes is None else resize_trace(failure.trace, options.id_bytes)
     report.saved = save_trace(trace, options.save_dir, f"{failure.check.value}-{options.profile.value}-exhaustive")

@@ -35,7 +35,7 @@ from dialcheck.conformance.trace import ExecuteStep, NewTasksStep, Step, TaskDon
 from dialcheck.spec.contract import DialstateFactory
 from dialcheck.spec.model import SECOND, Config
 
-__all__ = ["minimize", "get_failure"]
+__all__ = ["minimize", "get_failure", "settle", "NONDETERMINISTIC_REPLAY"]
 
 
 def _without_expectation(step: Step) -> Step:
@@ -150,3 +150,26 @@ def _simplify_once(
         if found is not None and found.check is failure.check:
             return found
     return None
+
+
+#: Why a counterexample that passes when replayed from its trace means nondeterminism (WIRE-3).
+NONDETERMINISTIC_REPLAY = (
+    "the saved counterexample passed when replayed from a fresh start, so the same calls got different answers "
+    "(the implementation is nondeterministic)"
+)
+
+
+def settle(
+    failure: Nonconformance, factory: DialstateFactory, level: Level, origin: str, shrink: bool = True
+) -> tuple[Nonconformance, Optional[str]]:
+    """Replay ``failure`` from its trace; if it fails again, minimize it (when ``shrink``).
+
+    Return the failure and, when the replay passed, why that is nondeterminism.
+    """
+    # WIRE-3: "dialcheck MUST report an implementation whose answers differ when the same calls
+    # are replayed as NONDETERMINISTIC, never as a raw Hypothesis error".
+    trace = failure.trace
+    again = replay_steps(factory, trace.config, trace.profile, trace.steps, level=Level.INVARIANTS, origin=origin)
+    if again is None:
+        return failure, NONDETERMINISTIC_REPLAY
+    return (minimize(failure, factory, level, origin) if shrink else failure), None

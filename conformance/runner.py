@@ -40,7 +40,7 @@ import json
 import re
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
@@ -54,10 +54,9 @@ from hypothesis.stateful import run_state_machine_as_test
 from dialcheck.conformance.ids import resize_trace
 from dialcheck.conformance.invariants import Situation
 from dialcheck.conformance.machine import DialMachine, RunAborted, RunContext
-from dialcheck.conformance.minimize import minimize
+from dialcheck.conformance.minimize import settle
 from dialcheck.conformance.options import RunOptions
-from dialcheck.conformance.replay import replay_trace
-from dialcheck.conformance.session import Failure, Nonconformance, Session
+from dialcheck.conformance.session import Failure, Nonconformance, replay_steps
 from dialcheck.conformance.trace import Trace, dump_trace, parse_trace, save_trace
 from dialcheck.conformance.waivers import get_waiver_problems
 from dialcheck.conformance.workers import Workers, get_shared_opener
@@ -187,31 +186,25 @@ def run_conformance(options: RunOptions, progress: Optional[Callable[[RunContext
     report.execution_skipped = context.without_execution
     if report.failure is not None:
         if not report.aborted:
-            _check_reproduces(report, report.failure)
-            if report.flaky is None and options.shrink:
-                report.failure = minimize(report.failure, options.factory, options.level, options.origin)
+            report.failure, flaky = settle(
+                report.failure, options.factory, options.level, options.origin, options.shrink
+            )
+            report.flaky = report.flaky or flaky
         report.saved = _save(report, report.failure)
-    report.waived = dict(context.waived_hits)
-    for check, trace in context.waived_traces.items():
-        report.waived_saved[check] = _save_trace(report, trace, f"WAIVED-{check.value}")
-    completed = report.failure is None and report.flaky is None
-    today = options.today or datetime.date.today()
-    report.waiver_problems = get_waiver_problems(waivers, report.waived, today, completed)
+    _settle_waivers(report, context, context.waived_traces)
     report.seconds = time.monotonic() - started
     return report
 
 
-def _check_reproduces(report: RunReport, failure: Nonconformance) -> None:
-    """Replay the counterexample without Hypothesis; if it passes, the implementation is nondeterministic."""
-    # WIRE-3: "dialcheck MUST report an implementation whose answers differ when the same calls
-    # are replayed as NONDETERMINISTIC, never as a raw Hypothesis error".
+def _settle_waivers(report: RunReport, context: RunContext, traces: Mapping[Verdict, Trace]) -> None:
+    """Count the waived failures, save the first trace of each, and say why the waivers fail the run, if they do."""
     options = report.options
-    result = replay_trace(failure.trace, options.factory, options.profile, options.origin)
-    if result.passed:
-        report.flaky = (
-            "the saved counterexample passed when replayed from a fresh start, so the same calls got "
-            "different answers (the implementation is nondeterministic)"
-        )
+    report.waived = dict(context.waived_hits)
+    for check, trace in traces.items():
+        report.waived_saved[check] = _save_trace(report, trace, f"WAIVED-{check.value}")
+    completed = report.failure is None and report.flaky is None
+    today = options.today or datetime.date.today()
+    report.waiver_problems = get_waiver_problems(options.get_waivers(), report.waived, today, completed)
 
 
 # -- --jobs N ------------------------------------------------------------------
@@ -328,12 +321,8 @@ def _run_in_chunks(options: RunOptions, progress: Optional[Callable[[RunContext,
         if chunk.failure is not None:
             report.failure = _replay_here(options, report, parse_trace(json.loads(chunk.failure)))
             report.saved = _save(report, report.failure)
-    report.waived = dict(context.waived_hits)
-    for check, text in waived_traces.items():
-        report.waived_saved[check] = _save_trace(report, parse_trace(json.loads(text)), f"WAIVED-{check.value}")
-    completed = report.failure is None and report.flaky is None
-    today = options.today or datetime.date.today()
-    report.waiver_problems = get_waiver_problems(options.get_waivers(), report.waived, today, completed)
+    traces = {check: parse_trace(json.loads(text)) for check, text in waived_traces.items()}
+    _settle_waivers(report, context, traces)
     report.seconds = time.monotonic() - started
     return report
 
@@ -341,19 +330,17 @@ def _run_in_chunks(options: RunOptions, progress: Optional[Callable[[RunContext,
 def _replay_here(options: RunOptions, report: RunReport, trace: Trace) -> Nonconformance:
     """Replay a worker's minimized counterexample here and return its failure (a pass is nondeterminism)."""
     waived = frozenset(w.check for w in options.get_waivers())
-    try:
-        session = Session.create(
-            options.factory,
-            trace.config,
-            trace.profile,
-            origin=options.origin,
-            level=options.level,
-            description=trace.description,
-            waived=waived,
-        )
-        for step in trace.steps:
-            session.apply(step)
-    except Nonconformance as failure:
+    failure = replay_steps(
+        options.factory,
+        trace.config,
+        trace.profile,
+        trace.steps,
+        level=options.level,
+        origin=options.origin,
+        description=trace.description,
+        waived=waived,
+    )
+    if failure is not None:
         return failure
     report.flaky = report.flaky or (
         "the counterexample a worker found passed when replayed here from a fresh start, so the same calls got "

@@ -455,10 +455,13 @@ def replay_steps(
     level: Optional[Level],
     origin: str = "the factory",
     description: Optional[str] = None,
+    waived: frozenset[Verdict] = frozenset(),
 ) -> Optional[Nonconformance]:
     """Apply recorded ``steps`` to a fresh session from ``factory``; return its failure, or ``None`` if all pass."""
     try:
-        session = Session.create(factory, config, profile, origin=origin, level=level, description=description)
+        session = Session.create(
+            factory, config, profile, origin=origin, level=level, description=description, waived=waived
+        )
         for step in steps:
             session.apply(step)
     except Nonconformance as failure:
