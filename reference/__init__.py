@@ -1,5 +1,6 @@
-"""dialcheck's executable reference model of geth's dialstate and its task execution."""
+"""dialcheck's executable reference models: geth's dialstate (with its task execution) and dialScheduler."""
 
 from dialcheck.reference.dialstate import DialError, Dialstate, create_dialstate
+from dialcheck.reference.scheduler import Scheduler
 
-__all__ = ["DialError", "Dialstate", "create_dialstate"]
+__all__ = ["DialError", "Dialstate", "create_dialstate", "Scheduler"]

@@ -1,8 +1,10 @@
-"""The in-process adapter contract: the interface a third-party dialstate implements.
+"""The in-process adapter contracts: the interfaces a third-party dialer implements, one per family.
 
-An implementation is created by a factory ``factory(config, profile)`` and then
-driven exactly as geth's ``Server.run`` drives ``dialstate``.  Section
-"In-process adapter contract" of ``spec/dialstate.md`` is the normative text.
+A dialstate (geth v1.0 - v1.9.10) is created by a factory ``factory(config,
+profile)`` and then driven exactly as geth's ``Server.run`` drives ``dialstate``
+(``spec/dialstate.md``, "In-process adapter contract").  A dialScheduler (geth
+v1.9.11 on) is created by a factory the same way and then told of events
+(``spec/scheduler.md`` section 2).
 """
 
 from __future__ import annotations
@@ -12,8 +14,17 @@ from typing import Callable, Protocol, runtime_checkable
 
 from dialcheck.spec.execution import Execution, ExecutionInput
 from dialcheck.spec.model import Config, ConnFlag, Node, NodeID, Profile, Task
+from dialcheck.spec.scheduler import Response, RunInput, RunResult, SchedulerConfig, SchedulerProfile
 
-__all__ = ["Dialstate", "ExecutingDialstate", "DialstateFactory", "CONTRACT_METHODS"]
+__all__ = [
+    "Dialstate",
+    "ExecutingDialstate",
+    "DialstateFactory",
+    "CONTRACT_METHODS",
+    "Scheduler",
+    "SchedulerFactory",
+    "SCHEDULER_METHODS",
+]
 
 
 @runtime_checkable
@@ -52,3 +63,64 @@ DialstateFactory = Callable[[Config, Profile], Dialstate]
 
 #: The methods an object must have to be driven as a :class:`Dialstate`.
 CONTRACT_METHODS = ("new_tasks", "task_done", "add_static", "remove_static")
+
+
+@runtime_checkable
+class Scheduler(Protocol):
+    """A dial scheduler with geth's ``dialScheduler`` events (SC-EVENT-1, spec/scheduler.md section 2).
+
+    Every method but ``dial_ran`` answers with the dials started while handling the event
+    and whether the scheduler now reads the node iterator (SC-EVENT-2).
+    """
+
+    def start(self, now: int) -> Response:
+        """Start with the clock at ``now``; called once, first."""
+
+    def advance(self, now: int) -> Response:
+        """Move the clock forward to ``now``; expire the history entries due (SC-HIST-1)."""
+
+    def node_offered(self, node: Node) -> Response:
+        """Take ``node`` from the iterator (sent only while reading, SC-DYN-1)."""
+
+    def dial_ran(self, node_id: NodeID, inputs: RunInput) -> RunResult:
+        """Run the task of the dial to ``node_id`` with the environment's answers (section 11)."""
+
+    def dial_done(self, node_id: NodeID) -> Response:
+        """Learn that the task of the dial to ``node_id`` has returned (SC-DONE-1)."""
+
+    def peer_added(self, node_id: NodeID, flags: ConnFlag) -> Response:
+        """Learn that the server added a peer (SC-PEER-1)."""
+
+    def peer_removed(self, node_id: NodeID, flags: ConnFlag) -> Response:
+        """Learn that the server removed a peer (SC-PEER-2)."""
+
+    def add_static(self, node: Node) -> Response:
+        """Keep ``node`` connected from now on (SC-STATIC-1)."""
+
+    def remove_static(self, node: Node) -> Response:
+        """Stop keeping ``node`` connected (SC-STATIC-2)."""
+
+    def inbound_pending(self, node_id: NodeID) -> Response:
+        """Learn of a pending inbound connection from ``node_id`` (``geth-1.17.2``, SC-INBOUND-1)."""
+
+    def inbound_completed(self, node_id: NodeID) -> Response:
+        """Learn that the inbound connection from ``node_id`` was added or failed (SC-INBOUND-1)."""
+
+
+#: The factory the suite calls once per trace or example of the scheduler family.
+SchedulerFactory = Callable[[SchedulerConfig, SchedulerProfile], Scheduler]
+
+#: The methods an object must have to be driven as a :class:`Scheduler`.
+SCHEDULER_METHODS = (
+    "start",
+    "advance",
+    "node_offered",
+    "dial_ran",
+    "dial_done",
+    "peer_added",
+    "peer_removed",
+    "add_static",
+    "remove_static",
+    "inbound_pending",
+    "inbound_completed",
+)

@@ -104,12 +104,17 @@ def compute_duration(later: int, earlier: int) -> int:
 
 @dataclass(frozen=True)
 class Node:
-    """A node: its ID and endpoint; ``ip is None`` makes it incomplete."""
+    """A node: its ID and endpoint; ``ip is None`` makes it incomplete.
+
+    ``hostname`` is a DNS name from an ``enode://`` URL (the dialScheduler from ``geth-1.15``,
+    SC-DNS-1); dialstate never reads it.
+    """
 
     id: NodeID
     ip: Optional[str] = None
     tcp: int = 0
     udp: int = 0
+    hostname: Optional[str] = None
 
     def is_incomplete(self) -> bool:
         """Return whether the node lacks an IP and must be resolved before dialing."""

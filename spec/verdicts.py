@@ -16,6 +16,7 @@ contract                    ``IMPLEMENTATION_ERROR`` (it raised, AD-4), ``BAD_AN
                             ``NONDETERMINISTIC`` (WIRE-3)
 invariant (section 9)       ``NO_DOUBLE_DIAL`` ... ``KNOWN_CANDIDATE``
 execution rule (section 10) ``INCOMPLETE_NEEDS_RESOLVE`` ... ``EX-WAIT-1``
+scheduler invariant         ``SC_SLOTS`` ... ``SC_ITERATOR_GATE`` (spec/scheduler.md section 12)
 wire fault (section 11a)    ``WIRE_CANNOT_START`` ... ``WIRE_LEFT_CHILD``
 ==========================  ============================================================
 
@@ -53,6 +54,7 @@ class VerdictKind(enum.Enum):
     INVARIANT = "a named invariant (spec section 9)"
     EXECUTION = "a task execution rule (spec section 10)"
     WIRE = "a wire fault (spec section 11a)"
+    SCHEDULER_INVARIANT = "a named invariant of the dialScheduler (spec/scheduler.md section 12)"
 
 
 class Verdict(str, enum.Enum):
@@ -87,6 +89,15 @@ class Verdict(str, enum.Enum):
     EX_RESOLVE_4 = "EX-RESOLVE-4"
     EX_WAIT_1 = "EX-WAIT-1"
     EX_ITER_1 = "EX-ITER-1"
+    # The dialScheduler's named invariants (spec/scheduler.md section 12).
+    SC_SLOTS = "SC_SLOTS"
+    SC_NO_DOUBLE_DIAL = "SC_NO_DOUBLE_DIAL"
+    SC_NEVER_SELF = "SC_NEVER_SELF"
+    SC_NETRESTRICT = "SC_NETRESTRICT"
+    SC_HISTORY = "SC_HISTORY"
+    SC_STATIC_FIRST = "SC_STATIC_FIRST"
+    SC_STATIC_REDIAL = "SC_STATIC_REDIAL"
+    SC_ITERATOR_GATE = "SC_ITERATOR_GATE"
     # Wire faults (section 11a): how an implementation process misbehaved.
     WIRE_CANNOT_START = "WIRE_CANNOT_START"
     WIRE_EXITED = "WIRE_EXITED"
@@ -124,6 +135,7 @@ _KINDS: dict[Verdict, VerdictKind] = {
     **{Verdict(name): VerdictKind.INVARIANT for name in _INVARIANTS},
     **{Verdict(name): VerdictKind.EXECUTION for name in _EXECUTION_RULES},
     **{v: VerdictKind.WIRE for v in Verdict if v.value.startswith("WIRE_")},
+    **{v: VerdictKind.SCHEDULER_INVARIANT for v in Verdict if v.value.startswith("SC_")},
 }
 
 

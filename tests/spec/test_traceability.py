@@ -1,4 +1,4 @@
-"""Every requirement in spec/dialstate.md is implemented where it says and proven by a test or trace."""
+"""Every requirement of both families (spec/dialstate.md, spec/scheduler.md) is implemented where it says and proven."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = ROOT / "spec" / "dialstate.md"
+SPECS = (ROOT / "spec" / "dialstate.md", ROOT / "spec" / "scheduler.md")
 _REQUIREMENT = re.compile(r"^\*\*([A-Z][A-Z0-9_]*(?:-[A-Z0-9]+)*)\.\*\*", re.MULTILINE)
 
 
+def _spec_text() -> str:
+    return "\n\n".join(spec.read_text(encoding="utf-8") for spec in SPECS)
+
+
 def _requirement_ids() -> list[str]:
-    return _REQUIREMENT.findall(SPEC.read_text(encoding="utf-8"))
+    return _REQUIREMENT.findall(_spec_text())
 
 
 def _text(*folders: str, pattern: str = "*.py") -> str:
@@ -32,7 +36,7 @@ def _normalize(text: str) -> str:
 
 def _paragraphs() -> dict[str, str]:
     """Return each requirement's paragraph in the spec, whitespace folded."""
-    text = SPEC.read_text(encoding="utf-8")
+    text = _spec_text()
     found = re.finditer(rf"^\*\*({_ID})\.\*\*(.*?)(?=\n\n)", text, re.MULTILINE | re.DOTALL)
     return {m.group(1): _normalize(m.group(2)) for m in found}
 
@@ -61,8 +65,14 @@ TESTS = _text("tests") + _text("conformance/scenarios", pattern="*.json")
 
 
 def test_the_spec_has_numbered_requirements_and_no_duplicate_ids() -> None:
-    assert len(IDS) >= 40
+    assert len(IDS) >= 70
     assert len(IDS) == len(set(IDS))
+
+
+def test_the_scheduler_family_has_its_own_prefixed_requirements() -> None:
+    scheduler = _REQUIREMENT.findall(SPECS[1].read_text(encoding="utf-8"))
+    assert len(scheduler) >= 25
+    assert all(r.startswith(("SC-", "SC_")) for r in scheduler)
 
 
 @pytest.mark.parametrize("requirement", IDS)
@@ -79,7 +89,7 @@ def test_every_requirement_is_named_by_a_test_or_a_trace(requirement: str) -> No
 
 
 def test_every_requirement_sentence_is_normative() -> None:
-    text = SPEC.read_text(encoding="utf-8")
+    text = _spec_text()
     for requirement in IDS:
         start = text.index(f"**{requirement}.**")
         paragraph = text[start : text.find("\n\n", start)]

@@ -1,0 +1,351 @@
+"""The reference model of geth's event-driven ``dialScheduler`` (p2p/dial.go, v1.9.11 to today).
+
+Theory of operation
+-------------------
+``Scheduler`` is a port of geth's ``dialScheduler.loop`` and ``dialTask.run``,
+kept sans-IO: no goroutines, no channels, no clock.  Each event of
+spec/scheduler.md section 2 is one method; the caller passes the time with
+``start`` and ``advance``.  Its state is geth's:
+
+===================  =========================================================
+``dialing``          node ID -> the task of every dial started and not done
+``peers``            the IDs of connected peers
+``dial_peers``       how many connected peers we dialed (``dyn`` or ``static``)
+``static``           node ID -> that node's one static :class:`StaticTask`
+``pool``             the IDs of the static tasks that may be started
+``history``          (expiry, node ID) of every dial started, earliest first
+``pending_inbound``  the IDs with a pending inbound connection (``geth-1.17.2``)
+``now``              the clock
+===================  =========================================================
+
+Every event but ``dial_ran`` ends with the *loop head* (SC-LOOP-1): start
+statics from the pool while slots are free, then read the iterator if a slot is
+still free.  geth picks each static with ``rand.Intn``; here the caller's
+``pick`` chooses (SC-CHOICE-2): it is given the pool's dials and how many to
+start and returns the ones it chose.  The default, :func:`pick_first`, takes the
+pool in ID order; the suite passes a function that follows the implementation's
+choice.  Each event returns an :class:`AllowedResponse`, every answer the spec
+allows, whatever ``pick`` chose.
+
+A dial task keeps its destination and resolve state (:class:`Task`) for as long
+as it lives: a static task until it is removed, a dynamic one for one dial.
+Every rule carries its requirement ID; where the profiles differ the code reads
+``self.rules`` (``spec.scheduler.SCHEDULER_RULES``).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from dialcheck.spec.execution import Connect, Resolve
+from dialcheck.spec.model import INITIAL_RESOLVE_DELAY, MAX_RESOLVE_DELAY, ConnFlag, Node, NodeID
+from dialcheck.spec.netrestrict import Netlist
+from dialcheck.spec.scheduler import (
+    DEFAULT_MAX_ACTIVE_DIALS,
+    SCHEDULER_HISTORY_EXPIRATION,
+    AddStatic,
+    Advance,
+    AllowedResponse,
+    Dial,
+    DialDone,
+    DnsLookup,
+    InboundCompleted,
+    InboundPending,
+    LoopEvent,
+    NodeOffered,
+    PeerAdded,
+    PeerRemoved,
+    RemoveStatic,
+    RunAction,
+    RunInput,
+    RunResult,
+    SchedulerConfig,
+    SchedulerProfile,
+    Start,
+    get_scheduler_rules,
+)
+
+__all__ = ["Scheduler", "Task", "Pick", "pick_first", "SchedulerSnapshot"]
+
+#: Chooses ``count`` of the pool's dials (SC-CHOICE-2).
+Pick = Callable[[tuple[Dial, ...], int], Sequence[Dial]]
+
+
+def pick_first(pool: tuple[Dial, ...], count: int) -> Sequence[Dial]:
+    """Choose the first ``count`` dials of ``pool`` in node ID order."""
+    return sorted(pool, key=lambda dial: dial.dest.id)[:count]
+
+
+@dataclass
+class Task:
+    """A dial task: its flag, its current destination and resolve state (SC-RESOLVE-2..4).
+
+    ``last_resolved`` 0 means "never", as geth's ``lastResolved > 0`` test reads it.
+    """
+
+    flag: ConnFlag
+    dest: Node
+    resolve_delay: int = 0
+    last_resolved: int = 0
+
+
+#: A scheduler's whole state as one hashable value (see :meth:`Scheduler.get_snapshot`).
+SchedulerSnapshot = tuple[object, ...]
+
+
+class Scheduler:
+    """geth's dialScheduler for one profile: events in, allowed responses out."""
+
+    def __init__(self, config: SchedulerConfig, profile: SchedulerProfile) -> None:
+        self.rules = get_scheduler_rules(profile)
+        self.self_id = config.self_id
+        self.max_dial_peers = config.max_dial_peers
+        # SC-CONFIG-1: 0 means defaultMaxPendingPeers.
+        self.max_active_dials = config.max_active_dials or DEFAULT_MAX_ACTIVE_DIALS
+        self.netrestrict = None if config.netrestrict is None else Netlist(config.netrestrict)
+        self.resolver = config.resolver
+        self.dialing: dict[NodeID, Task] = {}
+        self.peers: set[NodeID] = set()
+        self.dial_peers = 0
+        self.static: dict[NodeID, Task] = {}
+        self.pool: dict[NodeID, None] = {}
+        self.history: list[tuple[int, NodeID]] = []
+        self.pending_inbound: set[NodeID] = set()
+        self.now = 0
+
+    # -- events (SC-EVENT-1) ---------------------------------------------------
+
+    def on_event(self, event: LoopEvent, pick: Pick = pick_first) -> AllowedResponse:
+        """Handle ``event`` (every event but ``DialRan``) by its method."""
+        if isinstance(event, Start):
+            return self.start(event.now, pick)
+        if isinstance(event, Advance):
+            return self.advance(event.now, pick)
+        if isinstance(event, NodeOffered):
+            return self.node_offered(event.node, pick)
+        if isinstance(event, DialDone):
+            return self.dial_done(event.node_id, pick)
+        if isinstance(event, PeerAdded):
+            return self.peer_added(event.node_id, event.flags, pick)
+        if isinstance(event, PeerRemoved):
+            return self.peer_removed(event.node_id, event.flags, pick)
+        if isinstance(event, AddStatic):
+            return self.add_static(event.node, pick)
+        if isinstance(event, RemoveStatic):
+            return self.remove_static(event.node, pick)
+        if isinstance(event, InboundPending):
+            return self.inbound_pending(event.node_id, pick)
+        assert isinstance(event, InboundCompleted)
+        return self.inbound_completed(event.node_id, pick)
+
+    def start(self, now: int, pick: Pick = pick_first) -> AllowedResponse:
+        """Start with the clock at ``now``."""
+        self.now = now
+        return self._loop_head((), pick)
+
+    def advance(self, now: int, pick: Pick = pick_first) -> AllowedResponse:
+        """Move the clock to ``now``: expire history entries before it (SC-HIST-1)."""
+        if now < self.now:
+            raise ValueError(f"the clock cannot go back from {self.now} to {now}")
+        self.now = now
+        while self.history and self.history[0][0] < now:
+            _, node_id = self.history.pop(0)
+            self._update_static_pool(node_id)
+        return self._loop_head((), pick)
+
+    def node_offered(self, node: Node, pick: Pick = pick_first) -> AllowedResponse:
+        """Take a candidate from the iterator: dial it if it passes checkDial (SC-DYN-1)."""
+        started: tuple[Dial, ...] = ()
+        if self.is_dialable(node):
+            started = (self._start_dial(Task(ConnFlag.DYN, node)),)
+        return self._loop_head(started, pick)
+
+    def dial_done(self, node_id: NodeID, pick: Pick = pick_first) -> AllowedResponse:
+        """Forget the dial to ``node_id`` and offer its static task to the pool (SC-DONE-1)."""
+        self._get_dialing(node_id)
+        del self.dialing[node_id]
+        self._update_static_pool(node_id)
+        return self._loop_head((), pick)
+
+    def peer_added(self, node_id: NodeID, flags: ConnFlag, pick: Pick = pick_first) -> AllowedResponse:
+        """Count the peer, mark it connected, take its static task out of the pool (SC-PEER-1)."""
+        if flags & (ConnFlag.DYN | ConnFlag.STATIC):
+            self.dial_peers += 1
+        self.peers.add(node_id)
+        self.pool.pop(node_id, None)
+        return self._loop_head((), pick)
+
+    def peer_removed(self, node_id: NodeID, flags: ConnFlag, pick: Pick = pick_first) -> AllowedResponse:
+        """Uncount the peer, forget it, offer its static task to the pool (SC-PEER-2)."""
+        if flags & (ConnFlag.DYN | ConnFlag.STATIC):
+            self.dial_peers -= 1
+        self.peers.discard(node_id)
+        self._update_static_pool(node_id)
+        return self._loop_head((), pick)
+
+    def add_static(self, node: Node, pick: Pick = pick_first) -> AllowedResponse:
+        """Create the node's static task unless one exists (SC-STATIC-1)."""
+        if node.id not in self.static:
+            task = Task(ConnFlag.STATIC, node)
+            self.static[node.id] = task
+            if self.is_dialable(node):
+                self.pool[node.id] = None
+        # SC-STATIC-1, geth quirk: `continue loop` for an existing node still runs the loop head.
+        return self._loop_head((), pick)
+
+    def remove_static(self, node: Node, pick: Pick = pick_first) -> AllowedResponse:
+        """Delete the node's static task and take it out of the pool (SC-STATIC-2)."""
+        self.static.pop(node.id, None)
+        self.pool.pop(node.id, None)
+        return self._loop_head((), pick)
+
+    def inbound_pending(self, node_id: NodeID, pick: Pick = pick_first) -> AllowedResponse:
+        """Mark ``node_id`` as having a pending inbound connection (SC-INBOUND-1)."""
+        self._require_pending_inbound()
+        # SC-STATIC-4, geth quirk: a pooled task stays in the pool.
+        self.pending_inbound.add(node_id)
+        return self._loop_head((), pick)
+
+    def inbound_completed(self, node_id: NodeID, pick: Pick = pick_first) -> AllowedResponse:
+        """Unmark ``node_id`` and offer its static task to the pool (SC-INBOUND-1)."""
+        self._require_pending_inbound()
+        self.pending_inbound.discard(node_id)
+        self._update_static_pool(node_id)
+        return self._loop_head((), pick)
+
+    def dial_ran(self, node_id: NodeID, inputs: RunInput) -> RunResult:
+        """Run the task of the dial to ``node_id`` at the current clock (section 11)."""
+        task = self._get_dialing(node_id)
+        actions: list[RunAction] = []
+        if self.rules.looks_up_dns and task.flag is ConnFlag.STATIC and task.dest.hostname is not None:
+            # SC-DNS-1: a differing answer replaces the IP and keeps the hostname.
+            actions.append(DnsLookup(task.dest.hostname, inputs.dns))
+            if inputs.dns is not None and inputs.dns != task.dest.ip:
+                task.dest = replace(task.dest, ip=inputs.dns)
+        if self._needs_resolve(task) and not self._resolve(task, inputs, actions):
+            return RunResult(tuple(actions))
+        connected = self._connect(task, inputs, 0, actions)
+        # SC-RUN-2: a static task resolves once more after a failed TCP attempt, and retries once.
+        if not connected and task.flag is ConnFlag.STATIC and self._resolve(task, inputs, actions):
+            self._connect(task, inputs, 1, actions)
+        return RunResult(tuple(actions))
+
+    # -- queries ---------------------------------------------------------------
+
+    def get_free_slots(self) -> int:
+        """Return the free dial slots; negative while a connected peer's dial still runs (SC-SLOTS-1)."""
+        slots = min((self.max_dial_peers - self.dial_peers) * 2, self.max_active_dials)
+        return slots - len(self.dialing)
+
+    def is_dialable(self, node: Node) -> bool:
+        """Return whether ``node`` passes checkDial (SC-CHECK-1, in geth's order)."""
+        node_id = node.id
+        if node_id == self.self_id:
+            return False
+        # SC-CHECK-2: from geth-1.9.14 a node with an IP but no TCP port is refused.
+        if self.rules.refuses_port_zero and node.ip is not None and node.tcp == 0:
+            return False
+        if node_id in self.dialing or node_id in self.peers:
+            return False
+        if node_id in self.pending_inbound:
+            return False
+        # SC-NET-1: a node without an IP is never admitted by a netrestrict.
+        if self.netrestrict is not None and not self.netrestrict.contains(node.ip):
+            return False
+        # SC-HIST-2: an entry blocks its node until an advance drops it.
+        return not any(entry_id == node_id for _, entry_id in self.history)
+
+    def get_snapshot(self) -> SchedulerSnapshot:
+        """Return the whole state as one hashable value; equal snapshots answer every later event alike.
+
+        Times are relative to the clock: a scheduler that saw the same events shifted in time
+        answers alike, except SC-RESOLVE-2's quirk, so a resolve at clock 0 is kept as 0.
+        """
+        return (
+            tuple(sorted((i, self._get_task_key(t)) for i, t in self.dialing.items())),
+            tuple(sorted(self.peers)),
+            self.dial_peers,
+            tuple(sorted((i, self._get_task_key(t)) for i, t in self.static.items())),
+            tuple(sorted(self.pool)),
+            tuple((exp - self.now, node_id) for exp, node_id in self.history),
+            tuple(sorted(self.pending_inbound)),
+        )
+
+    # -- the loop head and dials -----------------------------------------------
+
+    def _loop_head(self, started: tuple[Dial, ...], pick: Pick) -> AllowedResponse:
+        # SC-LOOP-1: statics first, as many as slots are free; then read iff a slot is still free.
+        free = self.get_free_slots()
+        pool = tuple(Dial(ConnFlag.STATIC, self.static[node_id].dest) for node_id in self.pool)
+        count = min(max(free, 0), len(pool))
+        chosen = list(pick(pool, count))
+        # SC-CHOICE-1: any `count` distinct tasks of the pool.
+        if len(chosen) != count or len({d.dest.id for d in chosen}) != count or any(d not in pool for d in chosen):
+            raise ValueError(f"pick chose {chosen!r}, not {count} distinct dials of the pool {pool!r}")
+        for dial in chosen:
+            del self.pool[dial.dest.id]
+            self._start_dial(self.static[dial.dest.id])
+        return AllowedResponse(started, pool, count, free - count > 0)
+
+    def _start_dial(self, task: Task) -> Dial:
+        # SC-DIAL-1: the history entry is added when the dial starts, not when it ends.
+        node_id = task.dest.id
+        bisect.insort(self.history, (self.now + SCHEDULER_HISTORY_EXPIRATION, node_id), key=lambda e: e[0])
+        self.dialing[node_id] = task
+        return Dial(task.flag, task.dest)
+
+    def _update_static_pool(self, node_id: NodeID) -> None:
+        # SC-STATIC-3: pool the task if it exists, is not pooled, and its destination passes checkDial.
+        task = self.static.get(node_id)
+        if task is not None and node_id not in self.pool and self.is_dialable(task.dest):
+            self.pool[node_id] = None
+
+    # -- running a task (section 11) -------------------------------------------
+
+    def _needs_resolve(self, task: Task) -> bool:
+        # SC-RUN-1: geth-1.9.11 resolves every incomplete destination; later only static ones.
+        if task.dest.ip is not None:
+            return False
+        return task.flag is ConnFlag.STATIC or not self.rules.refuses_port_zero
+
+    def _resolve(self, task: Task, inputs: RunInput, actions: list[RunAction]) -> bool:
+        if not self.resolver:
+            return False  # SC-RESOLVE-1
+        if task.resolve_delay == 0:
+            task.resolve_delay = INITIAL_RESOLVE_DELAY  # SC-RESOLVE-3
+        # SC-RESOLVE-2 (geth quirk: a resolve at clock 0 is "never").
+        if task.last_resolved > 0 and self.now - task.last_resolved < task.resolve_delay:
+            return False
+        found = inputs.found
+        actions.append(Resolve(task.dest.id, found))
+        task.last_resolved = self.now
+        if found is None:
+            task.resolve_delay = min(task.resolve_delay * 2, MAX_RESOLVE_DELAY)  # SC-RESOLVE-3
+            return False
+        task.resolve_delay = INITIAL_RESOLVE_DELAY
+        task.dest = found  # SC-RESOLVE-4: the resolved node carries no hostname
+        return True
+
+    @staticmethod
+    def _connect(task: Task, inputs: RunInput, attempt: int, actions: list[RunAction]) -> bool:
+        connected = inputs.get_connect(attempt)
+        actions.append(Connect(task.dest, connected))
+        return connected
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _get_dialing(self, node_id: NodeID) -> Task:
+        task = self.dialing.get(node_id)
+        if task is None:
+            raise ValueError(f"no dial to {node_id} is running")
+        return task
+
+    def _require_pending_inbound(self) -> None:
+        if not self.rules.tracks_pending_inbound:
+            raise ValueError(f"pending inbound connections are not part of {self.rules.releases}")
+
+    def _get_task_key(self, task: Task) -> tuple[object, ...]:
+        last = 0 if task.last_resolved == 0 else task.last_resolved - self.now
+        return (task.flag.value, task.dest, task.resolve_delay, task.last_resolved == 0, last)

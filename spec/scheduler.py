@@ -1,0 +1,325 @@
+"""The data model of geth's event-driven ``dialScheduler`` (spec/scheduler.md), the second model family.
+
+Theory of operation
+-------------------
+A scheduler is told of events one at a time (SC-EVENT-1) and answers each with a
+:class:`Response`: the :class:`Dial` values it started and whether it now reads
+the node iterator.  A started dial's task runs at the ``dial_ran`` event, given a
+:class:`RunInput` (what a DHT resolve finds, what a DNS lookup finds, each TCP
+attempt's outcome), and answers with a :class:`RunResult`: the :data:`RunAction`
+values it took, in order.
+
+geth picks static dials with ``rand.Intn``; no other implementation can
+reproduce that, so the reference answers a loop head with an
+:class:`AllowedResponse` instead of one answer (SC-CHOICE-2): the dials it must
+start, the pool it chooses ``count`` statics from, and whether it then reads.
+:meth:`AllowedResponse.allows` is the strict comparison; it lives here, beside the
+values it compares, because the oracle is part of the specification.
+
+Where the profiles differ, :data:`SCHEDULER_RULES` has one row per profile
+(spec/scheduler.md section 13).  Nothing here reads a clock or does I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+from dialcheck.spec.execution import Connect, Resolve
+from dialcheck.spec.model import SECOND, ConnFlag, Node, NodeID
+
+__all__ = [
+    "SCHEDULER_HISTORY_EXPIRATION",
+    "DEFAULT_MAX_ACTIVE_DIALS",
+    "SchedulerProfile",
+    "SchedulerRules",
+    "SCHEDULER_RULES",
+    "get_scheduler_rules",
+    "SchedulerConfig",
+    "Dial",
+    "Response",
+    "AllowedResponse",
+    "DnsLookup",
+    "RunAction",
+    "RunInput",
+    "RunResult",
+    "get_dial_key",
+    "Start",
+    "Advance",
+    "NodeOffered",
+    "DialRan",
+    "DialDone",
+    "PeerAdded",
+    "PeerRemoved",
+    "AddStatic",
+    "RemoveStatic",
+    "InboundPending",
+    "InboundCompleted",
+    "LoopEvent",
+    "SchedulerEvent",
+]
+
+#: How long a started dial blocks its node: ``inboundThrottleTime + 5 s`` (SC-DIAL-1).
+SCHEDULER_HISTORY_EXPIRATION = 35 * SECOND
+#: What a ``max_active_dials`` of 0 means: geth's ``defaultMaxPendingPeers`` (SC-CONFIG-1).
+DEFAULT_MAX_ACTIVE_DIALS = 50
+
+
+class SchedulerProfile(enum.Enum):
+    """The dialScheduler behaviours dialcheck can hold an implementation to (spec/scheduler.md section 13)."""
+
+    GETH_1_9_11 = "geth-1.9.11"
+    GETH_1_9_14 = "geth-1.9.14"
+    GETH_1_15 = "geth-1.15"
+    GETH_1_17_2 = "geth-1.17.2"
+
+
+@dataclass(frozen=True)
+class SchedulerRules:
+    """What differs between the scheduler profiles: one row per profile in :data:`SCHEDULER_RULES`."""
+
+    #: The geth releases whose p2p/dial.go behaves so.
+    releases: str
+    #: Whether a node with an IP and TCP port 0 is refused (SC-CHECK-2), and only static tasks
+    #: resolve before dialing (SC-RUN-1).
+    refuses_port_zero: bool
+    #: Whether a static task looks its destination's hostname up before dialing (SC-DNS-1).
+    looks_up_dns: bool
+    #: Whether pending inbound connections are tracked and refuse dials (SC-INBOUND-1).
+    tracks_pending_inbound: bool
+
+
+#: The profiles, as a table (spec/scheduler.md section 13).
+SCHEDULER_RULES: dict[SchedulerProfile, SchedulerRules] = {
+    SchedulerProfile.GETH_1_9_11: SchedulerRules("v1.9.11 - v1.9.13", False, False, False),
+    SchedulerProfile.GETH_1_9_14: SchedulerRules("v1.9.14 - v1.14.13", True, False, False),
+    SchedulerProfile.GETH_1_15: SchedulerRules("v1.15.0 - v1.17.1", True, True, False),
+    SchedulerProfile.GETH_1_17_2: SchedulerRules("v1.17.2 - v1.17.5", True, True, True),
+}
+
+
+def get_scheduler_rules(profile: SchedulerProfile) -> SchedulerRules:
+    """Return what ``profile`` does where the scheduler profiles differ."""
+    return SCHEDULER_RULES[profile]
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    """What ``newDialScheduler`` is given: our ID, the slot limits, netrestrict, whether a resolver exists.
+
+    ``max_active_dials`` 0 means 50 (SC-CONFIG-1); ``netrestrict`` is ``None`` for no
+    restriction or a tuple of CIDR strings (an empty tuple admits no IP).
+    """
+
+    self_id: NodeID
+    max_dial_peers: int
+    max_active_dials: int = 0
+    netrestrict: Optional[tuple[str, ...]] = field(default=None)
+    resolver: bool = True
+
+
+@dataclass(frozen=True)
+class Dial:
+    """A dial the scheduler started: ``ConnFlag.DYN`` or ``ConnFlag.STATIC``, and the destination."""
+
+    flag: ConnFlag
+    dest: Node
+
+
+def get_dial_key(dial: Dial) -> tuple[object, ...]:
+    """Return the value dials are compared by: flag and whole destination, hostname included."""
+    dest = dial.dest
+    return (dial.flag.value, dest.id, dest.ip, dest.tcp, dest.udp, dest.hostname)
+
+
+@dataclass(frozen=True)
+class Response:
+    """What a scheduler answers an event with: the dials it started (any order) and whether it reads."""
+
+    dials: tuple[Dial, ...] = ()
+    reads: bool = False
+
+
+@dataclass(frozen=True)
+class AllowedResponse:
+    """Every answer the spec allows to one event (SC-CHOICE-2).
+
+    The answer MUST start every dial of ``required`` and ``count`` distinct dials of
+    ``pool`` (the static pool at the loop head), nothing else, and read iff ``reads``.
+    """
+
+    required: tuple[Dial, ...]
+    pool: tuple[Dial, ...]
+    count: int
+    reads: bool
+
+    def allows(self, response: Response) -> bool:
+        """Return whether ``response`` is one of the allowed answers."""
+        if response.reads is not self.reads or len(response.dials) != len(self.required) + self.count:
+            return False
+        got = Counter(get_dial_key(d) for d in response.dials)
+        got.subtract(get_dial_key(d) for d in self.required)
+        if any(n < 0 for n in got.values()):
+            return False
+        chosen = +got
+        pool = {get_dial_key(d) for d in self.pool}
+        return all(key in pool and n == 1 for key, n in chosen.items())
+
+    def get_chosen(self, response: Response) -> tuple[Dial, ...]:
+        """Return the pool dials ``response`` chose (call only when :meth:`allows` holds)."""
+        required = Counter(get_dial_key(d) for d in self.required)
+        chosen = []
+        for dial in response.dials:
+            key = get_dial_key(dial)
+            if required[key] > 0:
+                required[key] -= 1
+            else:
+                chosen.append(dial)
+        return tuple(chosen)
+
+    def is_deterministic(self) -> bool:
+        """Return whether exactly one answer is allowed (no choice among the pool)."""
+        return self.count in (0, len(self.pool))
+
+
+@dataclass(frozen=True)
+class DnsLookup:
+    """The task looked ``hostname`` up and found ``ip`` (``None``: failed or found no address)."""
+
+    hostname: str
+    ip: Optional[str]
+
+
+#: What a running dial task does, in order (SC-RUN-1..2, SC-RESOLVE-*, SC-DNS-1).
+RunAction = Union[Resolve, DnsLookup, Connect]
+
+
+@dataclass(frozen=True)
+class RunInput:
+    """What the environment answers while one dial task runs (spec/scheduler.md section 11).
+
+    ``found`` is what a DHT resolve of the task's ID finds (its ID is the task's); ``dns``
+    what a lookup of the destination's hostname finds; ``connects`` the outcomes of the
+    first and later TCP attempts, in order (an attempt beyond them fails).
+    """
+
+    found: Optional[Node] = None
+    dns: Optional[str] = None
+    connects: tuple[bool, ...] = ()
+
+    def get_connect(self, attempt: int) -> bool:
+        """Return the outcome of TCP attempt ``attempt`` (0-based); beyond the list, failure."""
+        return self.connects[attempt] if attempt < len(self.connects) else False
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one run of a dial task did, in order."""
+
+    actions: tuple[RunAction, ...] = ()
+
+    def is_connected(self) -> bool:
+        """Return whether the run made a TCP connection (the server may then add the peer)."""
+        return any(isinstance(a, Connect) and a.connected for a in self.actions)
+
+
+# -- events as data (SC-EVENT-1) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Start:
+    """The scheduler is created with the clock at ``now``."""
+
+    now: int
+
+
+@dataclass(frozen=True)
+class Advance:
+    """The clock moves forward to ``now``."""
+
+    now: int
+
+
+@dataclass(frozen=True)
+class NodeOffered:
+    """The iterator delivers ``node``."""
+
+    node: Node
+
+
+@dataclass(frozen=True)
+class DialRan:
+    """The task of the dial to ``node_id`` runs with the environment's answers."""
+
+    node_id: NodeID
+    inputs: RunInput
+
+
+@dataclass(frozen=True)
+class DialDone:
+    """The task of the dial to ``node_id`` has returned."""
+
+    node_id: NodeID
+
+
+@dataclass(frozen=True)
+class PeerAdded:
+    """The server added a peer."""
+
+    node_id: NodeID
+    flags: ConnFlag
+
+
+@dataclass(frozen=True)
+class PeerRemoved:
+    """The server removed a peer (with the flags it was added with)."""
+
+    node_id: NodeID
+    flags: ConnFlag
+
+
+@dataclass(frozen=True)
+class AddStatic:
+    """A static node is added."""
+
+    node: Node
+
+
+@dataclass(frozen=True)
+class RemoveStatic:
+    """A static node is removed."""
+
+    node: Node
+
+
+@dataclass(frozen=True)
+class InboundPending:
+    """An inbound connection from ``node_id`` passed its encryption handshake (``geth-1.17.2``)."""
+
+    node_id: NodeID
+
+
+@dataclass(frozen=True)
+class InboundCompleted:
+    """The inbound connection from ``node_id`` was added or failed (``geth-1.17.2``)."""
+
+    node_id: NodeID
+
+
+#: Every event but ``DialRan``: each is answered with a :class:`Response`.
+LoopEvent = Union[
+    Start,
+    Advance,
+    NodeOffered,
+    DialDone,
+    PeerAdded,
+    PeerRemoved,
+    AddStatic,
+    RemoveStatic,
+    InboundPending,
+    InboundCompleted,
+]
+#: An event of spec/scheduler.md section 2.
+SchedulerEvent = Union[LoopEvent, DialRan]

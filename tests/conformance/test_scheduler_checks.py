@@ -1,0 +1,278 @@
+"""The dialScheduler's named invariants: sound for the reference, and each fires on the answer it forbids."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Sequence
+from typing import Optional
+
+import pytest
+from support import SELF, nid, node
+
+from dialcheck.conformance.scheduler_checks import SchedulerChecker
+from dialcheck.reference.scheduler import Scheduler
+from dialcheck.spec.model import SECOND, ConnFlag, Node
+from dialcheck.spec.scheduler import (
+    AddStatic,
+    Advance,
+    AllowedResponse,
+    Dial,
+    DialDone,
+    DialRan,
+    InboundCompleted,
+    InboundPending,
+    LoopEvent,
+    NodeOffered,
+    PeerAdded,
+    PeerRemoved,
+    RemoveStatic,
+    Response,
+    RunInput,
+    SchedulerConfig,
+    SchedulerProfile,
+    Start,
+)
+from dialcheck.spec.verdicts import Verdict
+
+S = SECOND
+T0 = 1_000 * S
+DYN, STATIC, INBOUND = ConnFlag.DYN, ConnFlag.STATIC, ConnFlag.INBOUND
+
+
+_SITUATIONS = (
+    "static dialed",
+    "static chosen among more",
+    "static redialed after expiry",
+    "slots negative",
+    "candidate dropped",
+    "resolved",
+    "looked up dns",
+    "read stopped",
+)
+
+
+def _random_walk(
+    seed: int, profile: SchedulerProfile, steps: int = 120, reached: Optional[Counter[str]] = None
+) -> list[Verdict]:
+    """Drive the reference through random valid events with a random pick; return every violation."""
+    rng = random.Random(seed)
+    config = SchedulerConfig(
+        SELF,
+        rng.choice([0, 1, 2, 3]),
+        rng.choice([0, 1, 3]),
+        rng.choice([None, ("10.0.0.0/30",), ()]),
+        rng.random() < 0.8,
+    )
+    reference, checker = Scheduler(config, profile), SchedulerChecker(config, profile)
+
+    chosen: list[Dial] = []
+
+    def pick(pool: tuple[Dial, ...], count: int) -> Sequence[Dial]:
+        chosen[:] = rng.sample(pool, count)
+        return chosen
+
+    def respond(allowed: AllowedResponse) -> Response:
+        return Response(allowed.required + tuple(chosen), allowed.reads)
+
+    universe = [node(i, tcp=rng.choice([30303, 30303, 0])) for i in range(1, 7)]
+    universe += [node(7, ip=None), Node(SELF, "10.0.0.99", 30303), Node(nid(8), "10.0.0.8", 30303, 0, "n8.example")]
+    found: list[Verdict] = []
+    allowed = reference.start(T0, pick)
+    found += [v.check for v in checker.check(Start(T0), respond(allowed))]
+    now, ran, connected = T0, set[str](), dict[str, ConnFlag]()
+    for _ in range(steps):
+        event: Optional[LoopEvent] = None
+        kind = rng.randrange(10)
+        if kind == 0:
+            now += rng.choice([1, 5 * S, 35 * S, 36 * S, 120 * S])
+            event = Advance(now)
+        elif kind == 1 and allowed.reads:
+            event = NodeOffered(rng.choice(universe))
+        elif kind == 2 and reference.dialing:
+            target = rng.choice(sorted(reference.dialing))
+            if target not in ran:
+                inputs = RunInput(
+                    rng.choice([None, node(int(target, 16), ip="10.0.0.200")]),
+                    rng.choice([None, "10.0.0.8", "10.0.0.9"]),
+                    tuple(rng.random() < 0.5 for _ in range(2)),
+                )
+                run = DialRan(target, inputs)
+                result = reference.dial_ran(target, inputs)
+                checker.observe_run(run, result)
+                ran.add(target)
+                if result.is_connected() and target not in reference.peers and rng.random() < 0.7:
+                    connected[target] = reference.dialing[target].flag
+                    event = PeerAdded(target, connected[target])
+            else:
+                ran.discard(target)
+                event = DialDone(target)
+        elif kind == 3 and connected:
+            target = rng.choice(sorted(connected))
+            event = PeerRemoved(target, connected.pop(target))
+        elif kind == 4:
+            inbound = rng.choice(universe)
+            if inbound.id not in reference.peers:
+                connected[inbound.id] = INBOUND
+                event = PeerAdded(inbound.id, INBOUND)
+        elif kind in (5, 6):
+            event = AddStatic(rng.choice(universe))
+        elif kind == 7:
+            event = RemoveStatic(rng.choice(universe))
+        elif kind == 8 and reference.rules.tracks_pending_inbound:
+            target = rng.choice(universe).id
+            event = InboundPending(target) if rng.random() < 0.6 else InboundCompleted(target)
+        if event is None:
+            continue
+        if isinstance(event, InboundCompleted) and event.node_id not in reference.pending_inbound:
+            continue
+        allowed = reference.on_event(event, pick)
+        found += [v.check for v in checker.check(event, respond(allowed))]
+        if reached is not None:
+            reached.update(_get_situations(event, allowed, reference))
+    return found
+
+
+def _get_situations(event: LoopEvent, allowed: AllowedResponse, reference: Scheduler) -> list[str]:
+    situations = []
+    if allowed.count:
+        situations.append("static dialed")
+    if 0 < allowed.count < len(allowed.pool):
+        situations.append("static chosen among more")
+    if allowed.count and isinstance(event, Advance):
+        situations.append("static redialed after expiry")
+    if reference.get_free_slots() < 0:
+        situations.append("slots negative")
+    if isinstance(event, NodeOffered) and not allowed.required:
+        situations.append("candidate dropped")
+    if any(t.last_resolved for t in reference.static.values()):
+        situations.append("resolved")
+    if any(t.dest.hostname and t.dest.ip != "10.0.0.8" for t in reference.static.values()):
+        situations.append("looked up dns")
+    if not allowed.reads:
+        situations.append("read stopped")
+    return situations
+
+
+@pytest.mark.parametrize("profile", list(SchedulerProfile))
+@pytest.mark.parametrize("seed", range(40))
+def test_the_reference_never_breaks_an_invariant(profile: SchedulerProfile, seed: int) -> None:
+    assert _random_walk(seed, profile) == []
+
+
+def test_the_random_walks_reach_the_situations_the_invariants_are_about() -> None:
+    reached: Counter[str] = Counter()
+    for seed in range(40):
+        assert _random_walk(seed, SchedulerProfile.GETH_1_17_2, steps=200, reached=reached) == []
+    assert set(reached) == set(_SITUATIONS), f"never reached: {set(_SITUATIONS) - set(reached)}"
+
+
+class Judge:
+    """A checker fed events and chosen responses, collecting the names of the checks broken."""
+
+    def __init__(self, max_dial_peers: int = 3, netrestrict: Optional[tuple[str, ...]] = None) -> None:
+        config = SchedulerConfig(SELF, max_dial_peers, 0, netrestrict)
+        self.checker = SchedulerChecker(config, SchedulerProfile.GETH_1_17_2)
+        self.broken: list[Verdict] = []
+        self.messages: list[str] = []
+        self.on(Start(T0), reads=max_dial_peers > 0)
+
+    def on(self, event: LoopEvent, *dials: Dial, reads: bool = True) -> list[Verdict]:
+        violations = self.checker.check(event, Response(tuple(dials), reads))
+        self.messages += [v.message for v in violations]
+        return [v.check for v in violations]
+
+
+def test_more_static_dials_than_free_slots_break_sc_slots() -> None:
+    judge = Judge(max_dial_peers=1)
+    assert judge.on(PeerAdded(nid(9), DYN), reads=False) == []
+    assert judge.on(AddStatic(node(1)), Dial(STATIC, node(1)), reads=False) == [Verdict.SC_SLOTS]
+
+
+def test_two_dials_to_one_node_or_a_dial_to_a_dialing_node_break_sc_no_double_dial() -> None:
+    judge = Judge()
+    assert judge.on(AddStatic(node(1)), Dial(STATIC, node(1)), Dial(STATIC, node(1))) == [Verdict.SC_NO_DOUBLE_DIAL]
+    judge = Judge()
+    assert judge.on(AddStatic(node(1)), Dial(STATIC, node(1))) == []
+    broken = judge.on(NodeOffered(node(1)), Dial(DYN, node(1)))
+    assert broken[0] is Verdict.SC_NO_DOUBLE_DIAL and "is being dialed" in judge.messages[0]
+
+
+def test_a_dial_to_our_own_id_breaks_sc_never_self() -> None:
+    judge = Judge()
+    assert judge.on(NodeOffered(Node(SELF, "10.0.0.9", 30303)), Dial(DYN, Node(SELF, "10.0.0.9", 30303))) == [
+        Verdict.SC_NEVER_SELF
+    ]
+
+
+def test_a_dial_outside_netrestrict_breaks_sc_netrestrict() -> None:
+    judge = Judge(netrestrict=("10.0.0.0/24",))
+    outside = node(1, ip="10.1.1.1")
+    assert judge.on(NodeOffered(outside), Dial(DYN, outside)) == [Verdict.SC_NETRESTRICT]
+
+
+def test_a_redial_before_an_advance_past_35_seconds_breaks_sc_history() -> None:
+    judge = Judge()
+    assert judge.on(NodeOffered(node(1)), Dial(DYN, node(1))) == []
+    assert judge.on(DialDone(nid(1))) == []
+    assert judge.on(Advance(T0 + 35 * S)) == []
+    assert judge.on(NodeOffered(node(1)), Dial(DYN, node(1))) == [Verdict.SC_HISTORY]
+    judge = Judge()
+    judge.on(NodeOffered(node(1)), Dial(DYN, node(1)))
+    judge.on(DialDone(nid(1)))
+    judge.on(Advance(T0 + 35 * S + 1))
+    assert judge.on(NodeOffered(node(1)), Dial(DYN, node(1))) == []
+
+
+def test_a_dynamic_dial_while_a_static_waits_in_the_pool_breaks_sc_static_first() -> None:
+    judge = Judge(max_dial_peers=1)
+    judge.on(PeerAdded(nid(9), DYN), reads=False)
+    judge.on(AddStatic(node(1)), reads=False)
+    assert judge.on(NodeOffered(node(2)), Dial(DYN, node(2)), reads=False) == [Verdict.SC_STATIC_FIRST]
+
+
+def test_a_static_not_redialed_after_its_history_expires_breaks_sc_static_redial() -> None:
+    judge = Judge()
+    judge.on(AddStatic(node(1)), Dial(STATIC, node(1)))
+    judge.on(DialDone(nid(1)))
+    assert judge.on(Advance(T0 + 36 * S)) == [Verdict.SC_STATIC_REDIAL]
+    assert "waiting: n1" in judge.messages[-1]
+
+
+def test_a_static_dial_to_a_node_that_is_not_a_pooled_static_breaks_sc_static_redial() -> None:
+    judge = Judge()
+    assert judge.on(Advance(T0 + 1), Dial(STATIC, node(1))) == [Verdict.SC_STATIC_REDIAL]
+    assert "is not a static node" in judge.messages[-1]
+
+
+def test_a_static_task_is_judged_at_the_address_its_run_resolved() -> None:
+    judge = Judge()
+    judge.on(AddStatic(node(1)), Dial(STATIC, node(1)))
+    moved = node(1, ip="10.0.0.77")
+    reference_like = DialRan(nid(1), RunInput(found=moved))
+    from dialcheck.spec.execution import Connect, Resolve
+    from dialcheck.spec.scheduler import RunResult
+
+    judge.checker.observe_run(reference_like, RunResult((Connect(node(1), False), Resolve(nid(1), moved))))
+    judge.on(DialDone(nid(1)))
+    assert judge.on(Advance(T0 + 36 * S), Dial(STATIC, node(1))) == [Verdict.SC_STATIC_REDIAL, Verdict.SC_STATIC_REDIAL]
+    assert "is a static node at 10.0.0.77:30303" in judge.messages[-2]
+
+
+def test_reading_with_no_free_slot_or_a_dyn_dial_nobody_offered_break_sc_iterator_gate() -> None:
+    judge = Judge(max_dial_peers=0)
+    assert judge.on(Advance(T0 + 1), reads=True) == [Verdict.SC_ITERATOR_GATE]
+    judge = Judge()
+    assert judge.on(AddStatic(node(1)), Dial(STATIC, node(1)), Dial(DYN, node(2))) == [Verdict.SC_ITERATOR_GATE]
+    assert judge.on(NodeOffered(node(3)), Dial(DYN, node(4))) == [Verdict.SC_ITERATOR_GATE]
+
+
+def test_pending_inbound_and_removed_statics_are_followed() -> None:
+    judge = Judge(max_dial_peers=1)
+    judge.on(PeerAdded(nid(9), DYN), reads=False)
+    judge.on(InboundPending(nid(1)), reads=False)
+    judge.on(AddStatic(node(1)), reads=False)
+    judge.on(InboundCompleted(nid(1)), reads=False)
+    assert judge.on(PeerRemoved(nid(9), DYN), Dial(STATIC, node(1))) == []
+    assert judge.on(RemoveStatic(node(1))) == []
+    assert judge.on(DialDone(nid(1))) == []
