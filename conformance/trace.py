@@ -63,6 +63,12 @@ __all__ = [
     "get_node",
     "get_nodes",
     "get_flags",
+    "get_bool",
+    "get_ip",
+    "get_netrestrict",
+    "get_optional_node",
+    "get_action",
+    "action_to_json",
     "get_config",
     "get_task",
     "config_to_json",
@@ -75,6 +81,8 @@ __all__ = [
     "load_trace",
     "dump_trace",
     "save_trace",
+    "save_document",
+    "read_json",
     "trace_to_json",
     "task_to_json",
     "node_to_json",
@@ -216,7 +224,8 @@ def get_node_id(value: object, path: str) -> NodeID:
     return value
 
 
-def _get_ip(value: object, path: str) -> Optional[str]:
+def get_ip(value: object, path: str) -> Optional[str]:
+    """Return ``value`` as normalised IP text or ``None``. Raise ``FormatError`` naming ``path`` otherwise."""
     if value is None:
         return None
     text = get_str(value, path)
@@ -228,13 +237,23 @@ def _get_ip(value: object, path: str) -> Optional[str]:
 
 def get_node(value: object, path: str) -> Node:
     """Return ``value`` as a node (IP text normalised). Raise ``FormatError`` naming ``path`` otherwise."""
-    obj = get_object(value, path, {"id"}, {"ip", "tcp", "udp"})
+    obj = get_object(value, path, {"id"}, {"ip", "tcp", "udp", "hostname"})
+    hostname = obj.get("hostname")
     return Node(
         id=get_node_id(obj["id"], f"{path}.id"),
-        ip=_get_ip(obj.get("ip"), f"{path}.ip"),
+        ip=get_ip(obj.get("ip"), f"{path}.ip"),
         tcp=get_int(obj.get("tcp", 0), f"{path}.tcp", 0, _MAX_PORT),
         udp=get_int(obj.get("udp", 0), f"{path}.udp", 0, _MAX_PORT),
+        # SC-DNS-1: an enode URL may name its host by DNS name (a compatible addition).
+        hostname=None if hostname is None else _get_hostname(hostname, f"{path}.hostname"),
     )
+
+
+def _get_hostname(value: object, path: str) -> str:
+    text = get_str(value, path)
+    if not text or len(text) > 253 or any(c.isspace() for c in text):
+        _fail(path, f'expected a DNS name such as "node.example.org", got {describe_json(value)}')
+    return text
 
 
 def get_nodes(value: object, path: str) -> tuple[Node, ...]:
@@ -253,7 +272,8 @@ def get_flags(value: object, path: str) -> ConnFlag:
     return flags
 
 
-def _get_netrestrict(value: object, path: str) -> Optional[tuple[str, ...]]:
+def get_netrestrict(value: object, path: str) -> Optional[tuple[str, ...]]:
+    """Return ``value`` as a netrestrict (``None`` or CIDRs). Raise ``FormatError`` naming ``path`` otherwise."""
     if value is None:
         return None
     cidrs = []
@@ -276,7 +296,7 @@ def get_config(value: object, path: str) -> Config:
         max_dyn_dials=get_int(obj["max_dyn_dials"], f"{path}.max_dyn_dials", 0),
         static=get_nodes(obj.get("static", []), f"{path}.static"),
         bootnodes=get_nodes(obj.get("bootnodes", []), f"{path}.bootnodes"),
-        netrestrict=_get_netrestrict(obj.get("netrestrict"), f"{path}.netrestrict"),
+        netrestrict=get_netrestrict(obj.get("netrestrict"), f"{path}.netrestrict"),
     )
 
 
@@ -316,13 +336,15 @@ def get_task_ref(value: object, path: str) -> TaskRef:
     _fail(f"{path}.type", f'expected "dial", "discover" or "wait", got {describe_json(kind)}')
 
 
-def _get_bool(value: object, path: str) -> bool:
+def get_bool(value: object, path: str) -> bool:
+    """Return ``value`` as a boolean. Raise ``FormatError`` naming ``path`` otherwise."""
     if not isinstance(value, bool):
         _fail(path, f"expected true or false, got {describe_json(value)}")
     return value
 
 
-def _get_optional_node(value: object, path: str) -> Optional[Node]:
+def get_optional_node(value: object, path: str) -> Optional[Node]:
+    """Return ``value`` as a node or ``None``. Raise ``FormatError`` naming ``path`` otherwise."""
     return None if value is None else get_node(value, path)
 
 
@@ -339,23 +361,24 @@ def get_execution_input(obj: Mapping[str, object], path: str) -> ExecutionInput:
     connects = get_list(obj.get("connects", []), f"{path}.connects")
     return ExecutionInput(
         now=get_int(obj["now"], f"{path}.now"),
-        discovery=_get_bool(obj.get("discovery", True), f"{path}.discovery"),
-        resolved=_get_optional_node(obj.get("resolved"), f"{path}.resolved"),
-        connects=tuple(_get_bool(c, f"{path}.connects[{i}]") for i, c in enumerate(connects)),
+        discovery=get_bool(obj.get("discovery", True), f"{path}.discovery"),
+        resolved=get_optional_node(obj.get("resolved"), f"{path}.resolved"),
+        connects=tuple(get_bool(c, f"{path}.connects[{i}]") for i, c in enumerate(connects)),
         lookup=get_nodes(obj.get("lookup", []), f"{path}.lookup"),
         last_lookup=_get_optional_time(obj.get("last_lookup"), f"{path}.last_lookup"),
     )
 
 
-def _get_action(value: object, path: str) -> Action:
+def get_action(value: object, path: str) -> Action:
+    """Return ``value`` as a task action. Raise ``FormatError`` naming ``path`` otherwise."""
     obj = get_object(value, path, {"type"}, {"id", "found", "dest", "connected", "duration", "results"})
     kind = obj["type"]
     if kind == "resolve":
         get_object(value, path, {"type", "id", "found"}, set())
-        return Resolve(get_node_id(obj["id"], f"{path}.id"), _get_optional_node(obj["found"], f"{path}.found"))
+        return Resolve(get_node_id(obj["id"], f"{path}.id"), get_optional_node(obj["found"], f"{path}.found"))
     if kind == "connect":
         get_object(value, path, {"type", "dest", "connected"}, set())
-        return Connect(get_node(obj["dest"], f"{path}.dest"), _get_bool(obj["connected"], f"{path}.connected"))
+        return Connect(get_node(obj["dest"], f"{path}.dest"), get_bool(obj["connected"], f"{path}.connected"))
     if kind == "sleep":
         get_object(value, path, {"type", "duration"}, set())
         return Sleep(get_int(obj["duration"], f"{path}.duration"))
@@ -368,7 +391,7 @@ def _get_action(value: object, path: str) -> Action:
 def get_execution(obj: Mapping[str, object], path: str) -> Execution:
     """Return what a task did, from an object with ``actions`` and ``state``. Raise ``FormatError`` naming ``path``."""
     actions = tuple(
-        _get_action(a, f"{path}.actions[{i}]") for i, a in enumerate(get_list(obj["actions"], f"{path}.actions"))
+        get_action(a, f"{path}.actions[{i}]") for i, a in enumerate(get_list(obj["actions"], f"{path}.actions"))
     )
     raw = obj.get("state")
     if raw is None:
@@ -438,6 +461,8 @@ def parse_trace(document: object) -> Trace:
     if obj["format"] != FORMAT:
         _fail("$.format", f'expected "{FORMAT}", got {describe_json(obj["format"])}')
     profile_name = obj["profile"]
+    if isinstance(profile_name, str) and profile_name.startswith("geth-") and profile_name not in _PROFILES:
+        _fail("$.profile", f"{profile_name} is not a dialstate profile (a dialScheduler trace is read by replay)")
     if not isinstance(profile_name, str) or profile_name not in _PROFILES:
         _fail("$.profile", f"expected one of {', '.join(map(repr, _PROFILES))}, got {describe_json(profile_name)}")
     description = obj.get("description")
@@ -456,27 +481,34 @@ def _refuse_constant(name: str) -> NoReturn:
 
 def load_trace(path: Path) -> Trace:
     """Read and parse a trace file; raise ``FormatError`` (path ``$``) for unreadable or non-JSON files."""
+    return parse_trace(read_json(path))
+
+
+def read_json(path: Path) -> object:
+    """Read a JSON file; raise ``FormatError`` (path ``$``) for unreadable or non-JSON files."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise FormatError("$", f"cannot read the file: {exc}") from None
     try:
-        document = json.loads(text, parse_constant=_refuse_constant)
+        return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise FormatError("$", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except ValueError as exc:
         raise FormatError("$", f"not valid JSON: {exc}") from None
     except RecursionError:
         raise FormatError("$", "not valid JSON: nested too deeply") from None
-    return parse_trace(document)
 
 
 # -- writing ------------------------------------------------------------------
 
 
 def node_to_json(node: Node) -> dict[str, object]:
-    """Return the trace encoding of a node."""
-    return {"id": node.id, "ip": node.ip, "tcp": node.tcp, "udp": node.udp}
+    """Return the trace encoding of a node (``hostname`` only when it has one)."""
+    out: dict[str, object] = {"id": node.id, "ip": node.ip, "tcp": node.tcp, "udp": node.udp}
+    if node.hostname is not None:
+        out["hostname"] = node.hostname
+    return out
 
 
 def task_to_json(task: Task) -> dict[str, object]:
@@ -516,7 +548,8 @@ def execution_input_to_json(inputs: ExecutionInput) -> dict[str, object]:
     }
 
 
-def _action_to_json(action: Action) -> dict[str, object]:
+def action_to_json(action: Action) -> dict[str, object]:
+    """Return the encoding of a task action."""
     if isinstance(action, Resolve):
         return {
             "type": "resolve",
@@ -534,7 +567,7 @@ def execution_to_json(execution: Execution) -> dict[str, object]:
     """Return the encoding of what a task did: ``{"actions": [...], "state": {...} | null}``."""
     state = execution.state
     return {
-        "actions": [_action_to_json(a) for a in execution.actions],
+        "actions": [action_to_json(a) for a in execution.actions],
         "state": None
         if state is None
         else {
@@ -595,7 +628,12 @@ def dump_trace(trace: Trace) -> str:
 
 def save_trace(trace: Trace, directory: Path, stem: str) -> Path:
     """Write ``trace`` as ``DIRECTORY/STEM-DIGEST.json`` (the digest of its text: same trace, same name); return it."""
-    text = dump_trace(trace)
+    return save_document(trace_to_json(trace), directory, stem)
+
+
+def save_document(document: Mapping[str, object], directory: Path, stem: str) -> Path:
+    """Write a trace document canonically as ``DIRECTORY/STEM-DIGEST.json``; return the path."""
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
     digest = hashlib.sha256(text.encode()).hexdigest()[:10]
     path = directory / f"{stem}-{digest}.json"
     directory.mkdir(parents=True, exist_ok=True)

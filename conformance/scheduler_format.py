@@ -1,0 +1,406 @@
+"""The dialScheduler family in ``dialcheck-trace/1`` and ``dialcheck-wire/1`` (compatible extensions).
+
+Theory of operation
+-------------------
+A trace or wire session whose profile is a scheduler profile (``geth-1.9.11``
+...) carries a :class:`~dialcheck.spec.scheduler.SchedulerConfig` and events
+instead of dialstate calls (``docs/trace-format.md`` and
+``docs/wire-protocol.md``, "The dialScheduler family").  Each event is one
+object whose ``op`` is the event's name, with its fields beside it; the same
+object is a trace step (with an optional ``expect``) and a wire request.
+
+A trace step's ``expect`` is what the spec allows (SC-CHOICE-2): the dials the
+event must start (``dials``), the static pool the loop head chose from and how
+many it started (``pool``, ``count``; omitted when there was no pool), the
+choice the recorded run made (``chosen``), and ``reads``; a ``dial_ran`` step
+expects ``actions``.  Parsing raises :class:`FormatError` naming the JSON path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn, Optional, Union
+
+from dialcheck.conformance.trace import (
+    FORMAT,
+    Trace,
+    action_to_json,
+    describe_json,
+    get_action,
+    get_bool,
+    get_flags,
+    get_int,
+    get_ip,
+    get_list,
+    get_netrestrict,
+    get_node,
+    get_node_id,
+    get_object,
+    get_optional_node,
+    get_str,
+    node_to_json,
+    parse_trace,
+    read_json,
+    trace_to_json,
+)
+from dialcheck.spec.execution import Connect, Resolve
+from dialcheck.spec.model import ConnFlag, get_dial_flag_names
+from dialcheck.spec.scheduler import (
+    AddStatic,
+    Advance,
+    AllowedResponse,
+    Dial,
+    DialDone,
+    DialRan,
+    DnsLookup,
+    InboundCompleted,
+    InboundPending,
+    NodeOffered,
+    PeerAdded,
+    PeerRemoved,
+    RemoveStatic,
+    Response,
+    RunAction,
+    RunInput,
+    RunResult,
+    SchedulerConfig,
+    SchedulerEvent,
+    SchedulerProfile,
+    Start,
+)
+from dialcheck.spec.verdicts import FormatError
+
+__all__ = [
+    "EVENT_OPS",
+    "Expectation",
+    "EventStep",
+    "SchedulerTrace",
+    "SCHEDULER_PROFILES",
+    "get_scheduler_config",
+    "scheduler_config_to_json",
+    "get_event",
+    "event_to_json",
+    "get_dial",
+    "dial_to_json",
+    "get_response",
+    "response_to_json",
+    "get_run_result",
+    "run_result_to_json",
+    "parse_scheduler_trace",
+    "scheduler_trace_to_json",
+    "AnyTrace",
+    "parse_any_trace",
+    "load_any_trace",
+    "any_trace_to_json",
+]
+
+#: The profiles of the family by name.
+SCHEDULER_PROFILES = {profile.value: profile for profile in SchedulerProfile}
+
+#: The ``op`` of each event, in the order of spec/scheduler.md section 2.
+EVENT_OPS = (
+    "start",
+    "advance",
+    "node_offered",
+    "dial_ran",
+    "dial_done",
+    "peer_added",
+    "peer_removed",
+    "add_static",
+    "remove_static",
+    "inbound_pending",
+    "inbound_completed",
+)
+_EVENT_KEYS: dict[str, set[str]] = {
+    "start": {"now"},
+    "advance": {"now"},
+    "node_offered": {"node"},
+    "dial_ran": {"id"},
+    "dial_done": {"id"},
+    "peer_added": {"id", "flags"},
+    "peer_removed": {"id", "flags"},
+    "add_static": {"node"},
+    "remove_static": {"node"},
+    "inbound_pending": {"id"},
+    "inbound_completed": {"id"},
+}
+_RUN_INPUT_KEYS = {"found", "dns", "connects"}
+
+#: What a trace step expects: the allowed response of a loop event, or a run's actions.
+Expectation = Union[AllowedResponse, RunResult]
+
+
+@dataclass(frozen=True)
+class EventStep:
+    """One event of a scheduler trace; ``expect`` ``None``: the answer is not checked.
+
+    ``chosen`` is the static dials the recorded run chose at the loop head (``()``: none).
+    """
+
+    event: SchedulerEvent
+    expect: Optional[Expectation] = None
+    chosen: tuple[Dial, ...] = ()
+
+
+@dataclass(frozen=True)
+class SchedulerTrace:
+    """A whole scheduler trace: a config, a profile and the events to replay."""
+
+    name: str
+    profile: SchedulerProfile
+    config: SchedulerConfig
+    steps: tuple[EventStep, ...]
+    description: Optional[str] = None
+
+
+def _fail(path: str, message: str) -> NoReturn:
+    raise FormatError(path, message)
+
+
+# -- values ------------------------------------------------------------------------
+
+
+def get_scheduler_config(value: object, path: str) -> SchedulerConfig:
+    """Return ``value`` as a scheduler config. Raise ``FormatError`` naming ``path`` otherwise."""
+    obj = get_object(value, path, {"self", "max_dial_peers"}, {"max_active_dials", "netrestrict", "resolver"})
+    return SchedulerConfig(
+        self_id=get_node_id(obj["self"], f"{path}.self"),
+        max_dial_peers=get_int(obj["max_dial_peers"], f"{path}.max_dial_peers", 0, 2**31 - 1),
+        # SC-CONFIG-1: 0 means 50.
+        max_active_dials=get_int(obj.get("max_active_dials", 0), f"{path}.max_active_dials", 0, 2**31 - 1),
+        netrestrict=get_netrestrict(obj.get("netrestrict"), f"{path}.netrestrict"),
+        resolver=get_bool(obj.get("resolver", True), f"{path}.resolver"),
+    )
+
+
+def scheduler_config_to_json(config: SchedulerConfig) -> dict[str, object]:
+    """Return the encoding of a scheduler config, every key spelt out."""
+    return {
+        "self": config.self_id,
+        "max_dial_peers": config.max_dial_peers,
+        "max_active_dials": config.max_active_dials,
+        "netrestrict": None if config.netrestrict is None else list(config.netrestrict),
+        "resolver": config.resolver,
+    }
+
+
+def get_dial(value: object, path: str) -> Dial:
+    """Return ``value`` as a dial (exactly one of ``dyn`` or ``static``). Raise ``FormatError`` naming ``path``."""
+    obj = get_object(value, path, {"flags", "dest"}, set())
+    flag = get_flags(obj["flags"], f"{path}.flags")
+    if flag not in (ConnFlag.DYN, ConnFlag.STATIC):
+        _fail(f"{path}.flags", 'a dial has exactly one of "dyn" or "static"')
+    return Dial(flag, get_node(obj["dest"], f"{path}.dest"))
+
+
+def dial_to_json(dial: Dial) -> dict[str, object]:
+    """Return the encoding of a dial."""
+    return {"flags": get_dial_flag_names(dial.flag), "dest": node_to_json(dial.dest)}
+
+
+def _get_dials(value: object, path: str) -> tuple[Dial, ...]:
+    return tuple(get_dial(d, f"{path}[{i}]") for i, d in enumerate(get_list(value, path)))
+
+
+def get_event(obj: Mapping[str, object], path: str, extra: frozenset[str] = frozenset()) -> SchedulerEvent:
+    """Return the event an object with an event ``op`` describes (``extra``: keys allowed besides its own)."""
+    op = obj.get("op")
+    if not isinstance(op, str) or op not in _EVENT_KEYS:
+        _fail(f"{path}.op", f"expected one of {', '.join(map(repr, EVENT_OPS))}, got {describe_json(op)}")
+    own = {"op"} | _EVENT_KEYS[op]
+    get_object(obj, path, own, set(extra) | (_RUN_INPUT_KEYS if op == "dial_ran" else set()))
+    if op in ("start", "advance"):
+        now = get_int(obj["now"], f"{path}.now", 0)
+        return Start(now) if op == "start" else Advance(now)
+    if op in ("node_offered", "add_static", "remove_static"):
+        node = get_node(obj["node"], f"{path}.node")
+        return (
+            NodeOffered(node) if op == "node_offered" else AddStatic(node) if op == "add_static" else RemoveStatic(node)
+        )
+    node_id = get_node_id(obj["id"], f"{path}.id")
+    if op in ("peer_added", "peer_removed"):
+        flags = get_flags(obj["flags"], f"{path}.flags")
+        return PeerAdded(node_id, flags) if op == "peer_added" else PeerRemoved(node_id, flags)
+    if op == "dial_ran":
+        return DialRan(node_id, _get_run_input(obj, path))
+    return {"dial_done": DialDone, "inbound_pending": InboundPending, "inbound_completed": InboundCompleted}[op](
+        node_id
+    )
+
+
+def _get_run_input(obj: Mapping[str, object], path: str) -> RunInput:
+    found = get_optional_node(obj.get("found"), f"{path}.found")
+    node_id = obj["id"]
+    if found is not None and found.id != node_id:
+        _fail(f"{path}.found.id", f"a resolve finds the node it was asked for ({node_id}), got {found.id}")
+    dns = obj.get("dns")
+    connects = get_list(obj.get("connects", []), f"{path}.connects")
+    return RunInput(
+        found=found,
+        dns=get_ip(dns, f"{path}.dns"),
+        connects=tuple(get_bool(c, f"{path}.connects[{i}]") for i, c in enumerate(connects)),
+    )
+
+
+def event_to_json(event: SchedulerEvent) -> dict[str, object]:
+    """Return the encoding of an event: its ``op`` and fields (a wire request as it is)."""
+    if isinstance(event, (Start, Advance)):
+        return {"op": "start" if isinstance(event, Start) else "advance", "now": event.now}
+    if isinstance(event, (NodeOffered, AddStatic, RemoveStatic)):
+        op = (
+            "node_offered"
+            if isinstance(event, NodeOffered)
+            else "add_static"
+            if isinstance(event, AddStatic)
+            else "remove_static"
+        )
+        return {"op": op, "node": node_to_json(event.node)}
+    if isinstance(event, (PeerAdded, PeerRemoved)):
+        op = "peer_added" if isinstance(event, PeerAdded) else "peer_removed"
+        return {"op": op, "id": event.node_id, "flags": get_dial_flag_names(event.flags)}
+    if isinstance(event, DialRan):
+        inputs = event.inputs
+        return {
+            "op": "dial_ran",
+            "id": event.node_id,
+            "found": None if inputs.found is None else node_to_json(inputs.found),
+            "dns": inputs.dns,
+            "connects": list(inputs.connects),
+        }
+    op = (
+        "dial_done"
+        if isinstance(event, DialDone)
+        else "inbound_pending"
+        if isinstance(event, InboundPending)
+        else "inbound_completed"
+    )
+    return {"op": op, "id": event.node_id}
+
+
+def get_response(obj: Mapping[str, object], path: str) -> Response:
+    """Return the response in an answer object with ``dials`` and ``reads``. Raise ``FormatError`` naming ``path``."""
+    return Response(_get_dials(obj["dials"], f"{path}.dials"), get_bool(obj["reads"], f"{path}.reads"))
+
+
+def response_to_json(response: Response) -> dict[str, object]:
+    """Return the encoding of a response: ``{"dials": [...], "reads": bool}``."""
+    return {"dials": [dial_to_json(d) for d in response.dials], "reads": response.reads}
+
+
+def _get_run_action(value: object, path: str) -> RunAction:
+    obj = get_object(value, path, {"type"}, {"id", "found", "dest", "connected", "hostname", "ip"})
+    if obj["type"] == "dns":
+        get_object(value, path, {"type", "hostname", "ip"}, set())
+        return DnsLookup(get_str(obj["hostname"], f"{path}.hostname"), get_ip(obj["ip"], f"{path}.ip"))
+    action = get_action(value, path)
+    if not isinstance(action, (Resolve, Connect)):
+        _fail(f"{path}.type", f'expected "resolve", "dns" or "connect", got {describe_json(obj["type"])}')
+    return action
+
+
+def get_run_result(obj: Mapping[str, object], path: str) -> RunResult:
+    """Return the run result in an object with ``actions``. Raise ``FormatError`` naming ``path`` otherwise."""
+    actions = get_list(obj["actions"], f"{path}.actions")
+    return RunResult(tuple(_get_run_action(a, f"{path}.actions[{i}]") for i, a in enumerate(actions)))
+
+
+def run_result_to_json(result: RunResult) -> dict[str, object]:
+    """Return the encoding of a run result: ``{"actions": [...]}``."""
+    return {
+        "actions": [
+            {"type": "dns", "hostname": a.hostname, "ip": a.ip} if isinstance(a, DnsLookup) else action_to_json(a)
+            for a in result.actions
+        ]
+    }
+
+
+# -- traces ------------------------------------------------------------------------
+
+
+def _get_expectation(value: object, path: str, event: SchedulerEvent) -> Expectation:
+    if isinstance(event, DialRan):
+        return get_run_result(get_object(value, path, {"actions"}, set()), path)
+    obj = get_object(value, path, {"dials", "reads"}, {"pool", "count"})
+    pool = _get_dials(obj.get("pool", []), f"{path}.pool")
+    count = get_int(obj.get("count", 0), f"{path}.count", 0, len(pool))
+    return AllowedResponse(
+        _get_dials(obj["dials"], f"{path}.dials"), pool, count, get_bool(obj["reads"], f"{path}.reads")
+    )
+
+
+def _expectation_to_json(expect: Expectation) -> dict[str, object]:
+    if isinstance(expect, RunResult):
+        return run_result_to_json(expect)
+    out: dict[str, object] = {"dials": [dial_to_json(d) for d in expect.required], "reads": expect.reads}
+    if expect.pool:
+        out["pool"] = [dial_to_json(d) for d in expect.pool]
+        out["count"] = expect.count
+    return out
+
+
+def _get_event_step(value: object, path: str) -> EventStep:
+    if not isinstance(value, dict):
+        _fail(path, f"expected a step object, got {describe_json(value)}")
+    event = get_event(value, path, frozenset({"expect", "chosen"}))
+    expect = value.get("expect")
+    chosen = _get_dials(value.get("chosen", []), f"{path}.chosen")
+    if chosen and isinstance(event, DialRan):
+        _fail(f"{path}.chosen", "a dial_ran step chooses nothing")
+    return EventStep(event, None if expect is None else _get_expectation(expect, f"{path}.expect", event), chosen)
+
+
+def _event_step_to_json(step: EventStep) -> dict[str, object]:
+    out = event_to_json(step.event)
+    if step.expect is not None:
+        out["expect"] = _expectation_to_json(step.expect)
+    if step.chosen:
+        out["chosen"] = [dial_to_json(d) for d in step.chosen]
+    return out
+
+
+def parse_scheduler_trace(obj: Mapping[str, object]) -> SchedulerTrace:
+    """Return the scheduler trace of a document whose ``profile`` is a scheduler profile (checked already)."""
+    description = obj.get("description")
+    return SchedulerTrace(
+        name=get_str(obj["name"], "$.name"),
+        profile=SCHEDULER_PROFILES[str(obj["profile"])],
+        config=get_scheduler_config(obj["config"], "$.config"),
+        steps=tuple(_get_event_step(s, f"$.steps[{i}]") for i, s in enumerate(get_list(obj["steps"], "$.steps"))),
+        description=None if description is None else get_str(description, "$.description"),
+    )
+
+
+def scheduler_trace_to_json(trace: SchedulerTrace) -> dict[str, object]:
+    """Return the JSON document of a scheduler trace."""
+    out: dict[str, object] = {"format": FORMAT, "name": trace.name, "profile": trace.profile.value}
+    if trace.description is not None:
+        out["description"] = trace.description
+    out["config"] = scheduler_config_to_json(trace.config)
+    out["steps"] = [_event_step_to_json(s) for s in trace.steps]
+    return out
+
+
+#: A trace of either family.
+AnyTrace = Union[Trace, SchedulerTrace]
+
+
+def parse_any_trace(document: object) -> AnyTrace:
+    """Validate a decoded trace document of either family (by its profile) and return it."""
+    if isinstance(document, dict) and document.get("profile") in SCHEDULER_PROFILES:
+        obj = get_object(document, "$", {"format", "name", "profile", "config", "steps"}, {"description"})
+        if obj["format"] != FORMAT:
+            _fail("$.format", f'expected "{FORMAT}", got {describe_json(obj["format"])}')
+        return parse_scheduler_trace(obj)
+    return parse_trace(document)
+
+
+def load_any_trace(path: Path) -> AnyTrace:
+    """Read and parse a trace file of either family; raise ``FormatError`` naming what is wrong."""
+    return parse_any_trace(read_json(path))
+
+
+def any_trace_to_json(trace: AnyTrace) -> dict[str, object]:
+    """Return the JSON document of a trace of either family."""
+    return scheduler_trace_to_json(trace) if isinstance(trace, SchedulerTrace) else trace_to_json(trace)
