@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import sys
@@ -28,11 +29,19 @@ from dialcheck.conformance.options import (
     RunOptions,
     get_default_hypothesis_profile,
 )
-from dialcheck.conformance.replay import format_failure, get_skip_reason, replay_trace
+from dialcheck.conformance.process import WireFault
+from dialcheck.conformance.replay import (
+    ReplayResult,
+    format_failure,
+    get_skip_reason,
+    replay_scheduler_trace,
+    replay_trace,
+)
+from dialcheck.conformance.scheduler_format import SCHEDULER_PROFILES, AnyTrace, SchedulerTrace, load_any_trace
 from dialcheck.conformance.serve import get_served_profiles, serve
 from dialcheck.conformance.session import Level
-from dialcheck.conformance.subject import Subject, open_subject
-from dialcheck.conformance.trace import Trace, load_trace
+from dialcheck.conformance.subject import Subject, open_scheduler_subject, open_subject
+from dialcheck.conformance.trace import Trace
 from dialcheck.conformance.vectors import DEFAULT_COUNT as DEFAULT_VECTOR_COUNT
 from dialcheck.conformance.vectors import DEFAULT_SEED as DEFAULT_VECTOR_SEED
 from dialcheck.conformance.vectors import DEFAULT_STEPS as DEFAULT_VECTOR_STEPS
@@ -43,16 +52,19 @@ from dialcheck.conformance.wire_adapter import DEFAULT_TIMEOUT
 from dialcheck.conformance.workers import FactoryOpener
 from dialcheck.spec.contract import DialstateFactory
 from dialcheck.spec.model import ID_WIDTHS, Config, Profile
+from dialcheck.spec.scheduler import SchedulerProfile
 from dialcheck.spec.verdicts import BadInput, DialcheckError, FormatError
 
 if TYPE_CHECKING:
-    from dialcheck.conformance.machine import RunContext
     from dialcheck.conformance.matrix import Entrant
+    from dialcheck.conformance.runner import AnyRunContext, Progress, RunReport
 
 __all__ = ["main", "EXIT_OK", "EXIT_FAIL", "EXIT_USAGE"]
 
 EXIT_OK = 0
 EXIT_FAIL = 1
+#: Every profile name, dialstate's then the dialScheduler's (spec/scheduler.md section 13).
+_ALL_PROFILES = [p.value for p in Profile] + [p.value for p in SchedulerProfile]
 EXIT_USAGE = 2
 
 
@@ -100,7 +112,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "1 not conformant, 2 usage or harness error. The last line printed is the verdict.",
     )
     _add_subject(run)
-    run.add_argument("--profile", choices=[p.value for p in Profile], default=Profile.GETH_1_7.value)
+    run.add_argument("--profile", choices=_ALL_PROFILES, default=Profile.GETH_1_7.value)
     run.add_argument("--level", choices=[lv.value for lv in Level], default=Level.STRICT.value)
     run.add_argument("--examples", type=_positive, metavar="N", help=f"examples to run (default {DEFAULT_EXAMPLES})")
     run.add_argument(
@@ -360,13 +372,13 @@ def _collect_paths(arguments: Sequence[str]) -> list[Path]:
     return found
 
 
-def _load_all(paths: Sequence[Path]) -> list[tuple[Path, Trace]]:
-    """Load every trace; report all malformed ones at once."""
-    loaded: list[tuple[Path, Trace]] = []
+def _load_all(paths: Sequence[Path]) -> list[tuple[Path, AnyTrace]]:
+    """Load every trace, of either family; report all malformed ones at once."""
+    loaded: list[tuple[Path, AnyTrace]] = []
     errors: list[str] = []
     for path in paths:
         try:
-            loaded.append((path, load_trace(path)))
+            loaded.append((path, load_any_trace(path)))
         except FormatError as exc:
             errors.append(f"dialcheck replay: bad trace {path}: {exc}")
     if errors:
@@ -401,32 +413,50 @@ def _get_opener(args: argparse.Namespace, profile: Profile) -> Optional[FactoryO
 
 
 def _run_replay(args: argparse.Namespace) -> int:
-    profile = None if args.profile is None else Profile(args.profile)
-    traces = _load_all(_collect_paths(args.paths))
+    loaded = _load_all(_collect_paths(args.paths))
+    traces = [(path, t) for path, t in loaded if isinstance(t, Trace)]
+    schedules = [(path, t) for path, t in loaded if isinstance(t, SchedulerTrace)]
     passed = failed = skipped = 0
-    # WIRE-2 holds for a profile asked for; a trace's own profile the program lacks is a skip.
-    with _open_subject(args, [profile] if profile is not None else []) as subject:
-        for path, trace in traces:
-            reason = get_skip_reason(trace, subject.capabilities, profile)
-            if reason is not None:
-                skipped += 1
-                print(f"SKIP  {trace.name}  ({path}): {reason}")
-                continue
-            result = replay_trace(trace, subject.factory, profile, origin=subject.selector)
-            if result.passed:
-                passed += 1
-                print(f"PASS  {trace.name}  ({path})")
-            else:
-                failed += 1
-                print(f"FAIL  {trace.name}  ({path}, profile {result.profile.value})")
-                print(format_failure(result))
-        after = subject.close()
-    if after is not None:
+    afters: list[WireFault] = []
+    which = "trace profiles"
+    if traces or not schedules:
+        profile = None if args.profile is None or args.profile in SCHEDULER_PROFILES else Profile(args.profile)
+        which = "trace profiles" if profile is None else f"profile {profile.value}"
+        # WIRE-2 holds for a profile asked for; a trace's own profile the program lacks is a skip.
+        with _open_subject(args, [profile] if profile is not None else []) as subject:
+            for path, trace in traces:
+                reason = get_skip_reason(trace, subject.capabilities, profile)
+                counts = _show_replay(
+                    path,
+                    trace.name,
+                    reason,
+                    functools.partial(replay_trace, trace, subject.factory, profile, subject.selector),
+                )
+                passed, failed, skipped = passed + counts[0], failed + counts[1], skipped + counts[2]
+            after = subject.close()
+            selector = subject.selector
+        afters += [after] if after is not None else []
+    if schedules:
+        with open_scheduler_subject(args.impl, args.cmd, args.timeout, [], "dialcheck replay") as scheduler:
+            for path, schedule in schedules:
+                reason = None
+                if schedule.profile not in scheduler.served:
+                    reason = f"needs profile {schedule.profile.value}, which the implementation does not serve"
+                counts = _show_replay(
+                    path,
+                    schedule.name,
+                    reason,
+                    functools.partial(replay_scheduler_trace, schedule, scheduler.factory, scheduler.selector),
+                )
+                passed, failed, skipped = passed + counts[0], failed + counts[1], skipped + counts[2]
+            after = scheduler.close()
+            selector = scheduler.selector
+        afters += [after] if after is not None else []
+    for after in afters:
         failed += 1
         print(f"FAIL  after the last trace: {after.verdict}: {after.message}")
-    which = "trace profiles" if profile is None else f"profile {profile.value}"
     print(
-        f"dialcheck replay: {len(traces)} trace(s) against {subject.selector} ({which}): "
+        f"dialcheck replay: {len(loaded)} trace(s) against {selector} ({which}): "
         f"{passed} passed, {failed} failed, {skipped} skipped"
     )
     if passed == 0 and not failed:
@@ -435,11 +465,27 @@ def _run_replay(args: argparse.Namespace) -> int:
     return EXIT_FAIL if fails else EXIT_OK
 
 
-def _make_progress() -> Callable[["RunContext", float], None]:
+def _show_replay(
+    path: Path, name: str, reason: Optional[str], replay: Callable[[], ReplayResult]
+) -> tuple[int, int, int]:
+    """Replay one trace (unless ``reason`` says it is skipped) and print its line; return (passed, failed, skipped)."""
+    if reason is not None:
+        print(f"SKIP  {name}  ({path}): {reason}")
+        return 0, 0, 1
+    result = replay()
+    if result.passed:
+        print(f"PASS  {name}  ({path})")
+        return 1, 0, 0
+    print(f"FAIL  {name}  ({path}, profile {result.profile.value})")
+    print(format_failure(result))
+    return 0, 1, 0
+
+
+def _make_progress() -> "Progress":
     """Return a progress printer for a terminal: examples, steps and elapsed time, twice a second."""
     last = [-1.0]
 
-    def show(context: "RunContext", elapsed: float) -> None:
+    def show(context: "AnyRunContext", elapsed: float) -> None:
         if elapsed - last[0] >= 0.5:
             last[0] = elapsed
             line = f"dialcheck run: {context.examples:,} examples, {context.steps:,} steps, {elapsed:.0f}s"
@@ -456,18 +502,9 @@ def _write_report(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def _run_run(args: argparse.Namespace) -> int:
-    # The run needs Hypothesis; serve and replay start without it.
-    from dialcheck.conformance.report import (
-        format_after_run,
-        format_failure_report,
-        format_stats,
-        format_verdict,
-        format_waivers,
-        write_json,
-        write_junit,
-    )
-    from dialcheck.conformance.runner import run_conformance
-
+    # The run needs Hypothesis; serve and replay start without it (RunOptions comes in with the runner).
+    if args.profile in SCHEDULER_PROFILES:
+        return _print_run(args, _run_scheduler_run(args))
     profile = Profile(args.profile)
     waivers = () if args.waivers is None else load_waivers(args.waivers)
     with _open_subject(args, [profile]) as subject:
@@ -487,15 +524,61 @@ def _run_run(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             opener=_get_opener(args, profile),
         )
-        tty = sys.stderr.isatty()
-        try:
-            report = run_conformance(options, _make_progress() if tty else None)
-        except OSError as exc:
-            raise UsageError(
-                f"dialcheck run: cannot save the failing trace under {options.save_dir}: {exc.strerror or exc}; "
-                "pass a writable --save-failures DIR"
-            ) from None
+        report = _run_reported(options, sys.stderr.isatty())
         report.after_run = subject.close()
+    return _print_run(args, report)
+
+
+def _run_scheduler_run(args: argparse.Namespace) -> "RunReport":
+    """Run the dialScheduler machine against the implementation ``args`` names; return the report."""
+    profile = SCHEDULER_PROFILES[args.profile]
+    waivers = () if args.waivers is None else load_waivers(args.waivers)
+    with open_scheduler_subject(args.impl, args.cmd, args.timeout, [profile], "dialcheck run") as subject:
+        options = RunOptions(
+            factory=subject.factory,
+            origin=subject.origin,
+            subject=subject.selector,
+            profile=profile,
+            level=Level(args.level),
+            examples=args.examples,
+            steps=args.steps,
+            seed=args.seed,
+            hypothesis_profile=args.hypothesis_profile or get_default_hypothesis_profile(),
+            save_dir=args.save_failures,
+            waivers=waivers,
+            jobs=args.jobs,
+        )
+        report = _run_reported(options, sys.stderr.isatty())
+        report.after_run = subject.close()
+    return report
+
+
+def _run_reported(options: "RunOptions", tty: bool) -> "RunReport":
+    """Run ``options``, with a progress line on a terminal; a trace that cannot be saved is a usage error."""
+    from dialcheck.conformance.runner import run_conformance
+
+    try:
+        return run_conformance(options, _make_progress() if tty else None)
+    except OSError as exc:
+        raise UsageError(
+            f"dialcheck run: cannot save the failing trace under {options.save_dir}: {exc.strerror or exc}; "
+            "pass a writable --save-failures DIR"
+        ) from None
+
+
+def _print_run(args: argparse.Namespace, report: "RunReport") -> int:
+    """Print a run's report (failure, waivers, stats, JSON, JUnit, the verdict last); return the exit code."""
+    from dialcheck.conformance.report import (
+        format_after_run,
+        format_failure_report,
+        format_stats,
+        format_verdict,
+        format_waivers,
+        write_json,
+        write_junit,
+    )
+
+    tty = sys.stderr.isatty()
     if tty:
         print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
     if report.failure is not None:

@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Optional, cast
 
-from dialcheck.spec.contract import CONTRACT_METHODS, Dialstate, DialstateFactory
+from dialcheck.spec.contract import CONTRACT_METHODS, SCHEDULER_METHODS, Dialstate, DialstateFactory, Scheduler
 from dialcheck.spec.verdicts import BadInput
 
 __all__ = [
@@ -20,11 +20,15 @@ __all__ = [
     "load_factory",
     "get_new_spelling",
     "check_dialstate",
+    "check_scheduler",
     "REFERENCE_SPEC",
+    "SCHEDULER_REFERENCE_SPEC",
 ]
 
 #: The ``--impl`` value that names the reference model.
 REFERENCE_SPEC = "dialcheck.reference.dialstate:create_dialstate"
+#: The ``--impl`` value that names the reference dialScheduler (what ``--impl`` defaults to under its profiles).
+SCHEDULER_REFERENCE_SPEC = "dialcheck.reference.scheduler:create_scheduler"
 
 
 class ImplementationError(BadInput):
@@ -100,3 +104,14 @@ def check_dialstate(instance: object, origin: str) -> Dialstate:
             "add_static and remove_static (see spec.contract.Dialstate)."
         )
     return cast(Dialstate, instance)
+
+
+def check_scheduler(instance: object, origin: str) -> Scheduler:
+    """Return ``instance`` if it has every method of the scheduler contract, else raise ``ImplementationError``."""
+    missing = [name for name in SCHEDULER_METHODS if not callable(getattr(instance, name, None))]
+    if missing:
+        raise ImplementationError(
+            f"{origin} returned a {type(instance).__name__} without the method(s) {', '.join(missing)}; "
+            f"a dialScheduler implementation has {', '.join(SCHEDULER_METHODS)} (see spec.contract.Scheduler)."
+        )
+    return cast(Scheduler, instance)

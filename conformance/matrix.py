@@ -32,6 +32,7 @@ from dialcheck.conformance.subject import open_subject
 from dialcheck.conformance.waivers import Waiver
 from dialcheck.conformance.wire_adapter import DEFAULT_TIMEOUT
 from dialcheck.spec.model import Profile
+from dialcheck.spec.scheduler import SchedulerProfile
 from dialcheck.spec.verdicts import BadInput
 
 __all__ = [
@@ -81,7 +82,7 @@ class Cell:
     """One implementation under one profile at one level."""
 
     label: str
-    profile: Profile
+    profile: Profile | SchedulerProfile
     level: Level
     verdict: str
     check: Optional[str] = None

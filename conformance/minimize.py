@@ -26,16 +26,26 @@ same result.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import Optional
+from typing import Any, Optional, TypeVar
 
-from dialcheck.conformance.session import Level, Nonconformance, replay_steps
+from dialcheck.conformance.scheduler_format import EventStep, SchedulerTrace
+from dialcheck.conformance.session import (
+    Level,
+    Nonconformance,
+    SchedulerNonconformance,
+    replay_scheduler_steps,
+    replay_steps,
+)
 from dialcheck.conformance.trace import ExecuteStep, NewTasksStep, Step, TaskDoneStep, Trace
-from dialcheck.spec.contract import DialstateFactory
+from dialcheck.spec.contract import DialstateFactory, SchedulerFactory
 from dialcheck.spec.model import SECOND, Config
+from dialcheck.spec.scheduler import SchedulerConfig
 
-__all__ = ["minimize", "get_failure", "settle", "NONDETERMINISTIC_REPLAY"]
+F = TypeVar("F", Nonconformance, SchedulerNonconformance)
+
+__all__ = ["minimize", "get_failure", "settle", "settle_scheduler", "minimize_scheduler", "NONDETERMINISTIC_REPLAY"]
 
 
 def _without_expectation(step: Step) -> Step:
@@ -64,6 +74,12 @@ def minimize(failure: Nonconformance, factory: DialstateFactory, level: Level, o
 
 def _drop_steps(failure: Nonconformance, factory: DialstateFactory, level: Level, origin: str) -> Nonconformance:
     """Return ``failure`` with the fewest steps that still fail with the same verdict (none removable)."""
+    trace = failure.trace
+    return _drop(failure, lambda steps: get_failure(trace, steps, factory, level, origin))
+
+
+def _drop(failure: F, replay: Callable[[list[Any]], Optional[F]]) -> F:
+    """Remove runs of steps, halving down to single steps, while ``replay`` still fails with the same verdict."""
     best = failure
     steps = list(failure.trace.steps)
     size = max(1, len(steps) // 2)
@@ -72,7 +88,7 @@ def _drop_steps(failure: Nonconformance, factory: DialstateFactory, level: Level
         start = 0
         while start < len(steps):
             candidate = steps[:start] + steps[start + size :]
-            found = get_failure(failure.trace, candidate, factory, level, origin) if candidate else None
+            found = replay(candidate) if candidate else None
             if found is not None and found.check is failure.check:
                 best, steps, removed = found, list(found.trace.steps), True
             else:
@@ -173,3 +189,69 @@ def settle(
     if again is None:
         return failure, NONDETERMINISTIC_REPLAY
     return (minimize(failure, factory, level, origin) if shrink else failure), None
+
+
+# -- the dialScheduler family ----------------------------------------------------------
+
+
+def _without_scheduler_expectation(step: EventStep) -> EventStep:
+    return EventStep(step.event)
+
+
+def get_scheduler_failure(
+    trace: SchedulerTrace, steps: list[EventStep], factory: SchedulerFactory, level: Level, origin: str
+) -> Optional[SchedulerNonconformance]:
+    """Replay ``steps`` under ``trace``'s config and profile in a fresh scheduler session; return its failure."""
+    return replay_scheduler_steps(
+        factory,
+        trace.config,
+        trace.profile,
+        [_without_scheduler_expectation(s) for s in steps],
+        level=level,
+        origin=origin,
+        description=trace.description,
+    )
+
+
+def _get_simpler_scheduler_configs(config: SchedulerConfig) -> Iterator[SchedulerConfig]:
+    if config.netrestrict is not None:
+        yield replace(config, netrestrict=None)
+    for peers in range(config.max_dial_peers):
+        yield replace(config, max_dial_peers=peers)
+    if config.max_active_dials:
+        yield replace(config, max_active_dials=0)
+
+
+def _replaying(
+    trace: SchedulerTrace, factory: SchedulerFactory, level: Level, origin: str
+) -> Callable[[list[EventStep]], Optional[SchedulerNonconformance]]:
+    return lambda steps: get_scheduler_failure(trace, steps, factory, level, origin)
+
+
+def minimize_scheduler(
+    failure: SchedulerNonconformance, factory: SchedulerFactory, level: Level, origin: str
+) -> SchedulerNonconformance:
+    """Return ``failure`` with the fewest events, then the simplest config, that still fail alike."""
+    while True:
+        failure = _drop(failure, _replaying(failure.trace, factory, level, origin))
+        trace = failure.trace
+        for config in _get_simpler_scheduler_configs(trace.config):
+            found = get_scheduler_failure(replace(trace, config=config), list(trace.steps), factory, level, origin)
+            if found is not None and found.check is failure.check:
+                failure = found
+                break
+        else:
+            return failure
+
+
+def settle_scheduler(
+    failure: SchedulerNonconformance, factory: SchedulerFactory, level: Level, origin: str, shrink: bool = True
+) -> tuple[SchedulerNonconformance, Optional[str]]:
+    """Replay a scheduler failure from its trace; minimize it if it fails again (as :func:`settle`)."""
+    trace = failure.trace
+    again = replay_scheduler_steps(
+        factory, trace.config, trace.profile, list(trace.steps), level=Level.INVARIANTS, origin=origin
+    )
+    if again is None:
+        return failure, NONDETERMINISTIC_REPLAY
+    return (minimize_scheduler(failure, factory, level, origin) if shrink else failure), None

@@ -19,8 +19,8 @@ from typing import Optional
 
 from dialcheck.conformance.options import RunOptions
 from dialcheck.conformance.runner import RunReport, run_conformance
+from dialcheck.conformance.scheduler_format import AnyTrace
 from dialcheck.conformance.session import Level
-from dialcheck.conformance.trace import Trace
 from dialcheck.conformance.zoo import MEMBERS, Member
 from dialcheck.spec.verdicts import Verdict
 
@@ -38,7 +38,7 @@ class Row:
     first_failure: Optional[float]
     counterexample_steps: Optional[int]
     seconds: float
-    counterexample: Optional[Trace] = None
+    counterexample: Optional[AnyTrace] = None
 
     @property
     def expected_to_survive(self) -> bool:

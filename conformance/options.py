@@ -11,8 +11,9 @@ from typing import Optional
 from dialcheck.conformance.session import Level
 from dialcheck.conformance.waivers import Waiver, select_waivers
 from dialcheck.conformance.workers import FactoryOpener
-from dialcheck.spec.contract import DialstateFactory
+from dialcheck.spec.contract import DialstateFactory, SchedulerFactory
 from dialcheck.spec.model import Profile
+from dialcheck.spec.scheduler import SchedulerProfile
 
 __all__ = ["DEFAULT_EXAMPLES", "DEFAULT_STEPS", "HYPOTHESIS_PROFILES", "RunOptions", "get_default_hypothesis_profile"]
 
@@ -31,11 +32,15 @@ def get_default_hypothesis_profile() -> str:
 
 @dataclass(frozen=True)
 class RunOptions:
-    """What ``dialcheck run`` was asked to do."""
+    """What ``dialcheck run`` was asked to do.
 
-    factory: DialstateFactory
+    A scheduler profile (``geth-1.9.11`` on) makes ``factory`` a :class:`SchedulerFactory`;
+    a dialstate profile a :class:`DialstateFactory`.
+    """
+
+    factory: DialstateFactory | SchedulerFactory
     origin: str
-    profile: Profile = Profile.GETH_1_7
+    profile: Profile | SchedulerProfile = Profile.GETH_1_7
     level: Level = Level.STRICT
     examples: Optional[int] = None
     steps: int = DEFAULT_STEPS

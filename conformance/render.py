@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Optional
 
+from dialcheck.conformance.scheduler_format import EventStep
 from dialcheck.conformance.trace import AddStaticStep, ExecuteStep, NewTasksStep, Step, TaskDoneStep
 from dialcheck.spec.execution import Action, Connect, Resolve, Sleep
 from dialcheck.spec.model import (
@@ -24,6 +25,22 @@ from dialcheck.spec.model import (
     get_dial_flag_names,
     is_node_id,
 )
+from dialcheck.spec.scheduler import (
+    AddStatic,
+    Advance,
+    AllowedResponse,
+    Dial,
+    DialRan,
+    DnsLookup,
+    NodeOffered,
+    PeerAdded,
+    PeerRemoved,
+    RemoveStatic,
+    Response,
+    RunAction,
+    SchedulerEvent,
+    Start,
+)
 
 __all__ = [
     "format_node_id",
@@ -35,6 +52,12 @@ __all__ = [
     "format_step",
     "format_action",
     "format_actions",
+    "format_dials",
+    "format_event",
+    "format_response",
+    "format_allowed",
+    "format_run_actions",
+    "format_any_step",
 ]
 
 _SHORT_ID_BITS = 32
@@ -52,11 +75,12 @@ def format_node_id(node_id: NodeID, self_id: Optional[NodeID] = None) -> str:
 
 
 def format_node(node: Node, self_id: Optional[NodeID] = None) -> str:
-    """Return ``n3@10.0.0.3:30303``, with the UDP port when it differs and ``(no ip)`` when incomplete."""
+    """Return ``n3@10.0.0.3:30303``, with the UDP port when it differs, ``(no ip)`` when incomplete, the hostname."""
     name = format_node_id(node.id, self_id)
     host = "(no ip)" if node.ip is None else (f"[{node.ip}]" if ":" in node.ip else node.ip)
     text = f"{name}@{host}:{node.tcp}"
-    return text if node.udp in (0, node.tcp) else f"{text} udp {node.udp}"
+    text = text if node.udp in (0, node.tcp) else f"{text} udp {node.udp}"
+    return text if node.hostname is None else f"{text} ({node.hostname})"
 
 
 def format_time(nanoseconds: int) -> str:
@@ -131,3 +155,70 @@ def format_action(action: Action, self_id: Optional[NodeID] = None) -> str:
 def format_actions(actions: Iterable[Action], self_id: Optional[NodeID] = None) -> str:
     """Return a list of actions in readable form."""
     return "[" + ", ".join(format_action(a, self_id) for a in actions) + "]"
+
+
+# -- the dialScheduler family ----------------------------------------------------------
+
+
+def format_dials(dials: Iterable[Dial], self_id: Optional[NodeID] = None) -> str:
+    """Return dials as ``[static n1@10.0.0.1:30303, dyn n2@...]``."""
+    return "[" + ", ".join(f"{format_flags(d.flag)} {format_node(d.dest, self_id)}" for d in dials) + "]"
+
+
+def format_event(event: SchedulerEvent, self_id: Optional[NodeID] = None) -> str:
+    """Return one scheduler event as a line a person can read."""
+    if isinstance(event, (Start, Advance)):
+        return f"{'start' if isinstance(event, Start) else 'advance'} to {format_time(event.now)}"
+    if isinstance(event, (NodeOffered, AddStatic, RemoveStatic)):
+        verb = (
+            "node_offered"
+            if isinstance(event, NodeOffered)
+            else "add_static"
+            if isinstance(event, AddStatic)
+            else "remove_static"
+        )
+        return f"{verb} {format_node(event.node, self_id)}"
+    if isinstance(event, (PeerAdded, PeerRemoved)):
+        verb = "peer_added" if isinstance(event, PeerAdded) else "peer_removed"
+        return f"{verb} {format_node_id(event.node_id, self_id)} ({format_flags(event.flags)})"
+    if isinstance(event, DialRan):
+        inputs = event.inputs
+        found = "nothing" if inputs.found is None else format_node(inputs.found, self_id)
+        attempts = ", ".join("connects" if c else "fails" for c in inputs.connects) or "fails"
+        dns = "" if inputs.dns is None else f", dns finds {inputs.dns}"
+        return f"dial_ran {format_node_id(event.node_id, self_id)}: resolve finds {found}{dns}, dials: {attempts}"
+    verb = type(event).__name__
+    names = {"DialDone": "dial_done", "InboundPending": "inbound_pending", "InboundCompleted": "inbound_completed"}
+    return f"{names[verb]} {format_node_id(event.node_id, self_id)}"
+
+
+def format_response(response: Response, self_id: Optional[NodeID] = None) -> str:
+    """Return a response as ``dials [...], reads``."""
+    return f"dials {format_dials(response.dials, self_id)}, {'reads' if response.reads else 'does not read'}"
+
+
+def format_allowed(allowed: AllowedResponse, self_id: Optional[NodeID] = None) -> str:
+    """Return every answer an event allows, in words (SC-CHOICE-2)."""
+    text = f"dials {format_dials(allowed.required, self_id)}"
+    if allowed.count == len(allowed.pool) and allowed.pool:
+        text += f" and the statics {format_dials(allowed.pool, self_id)}"
+    elif allowed.count:
+        text += f" and any {allowed.count} of the statics {format_dials(allowed.pool, self_id)}"
+    return f"{text}, {'reads' if allowed.reads else 'does not read'}"
+
+
+def format_run_actions(actions: Iterable[RunAction], self_id: Optional[NodeID] = None) -> str:
+    """Return what a dial task's run did, in order."""
+    return (
+        "["
+        + ", ".join(
+            f"dns {a.hostname} -> {a.ip or 'nothing'}" if isinstance(a, DnsLookup) else format_action(a, self_id)
+            for a in actions
+        )
+        + "]"
+    )
+
+
+def format_any_step(step: Step | EventStep, self_id: Optional[NodeID] = None) -> str:
+    """Return a step of either family as a line a person can read."""
+    return format_event(step.event, self_id) if isinstance(step, EventStep) else format_step(step, self_id)

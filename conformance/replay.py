@@ -23,13 +23,22 @@ from dataclasses import dataclass
 from typing import Optional
 
 from dialcheck.conformance.ids import get_unfit_id
-from dialcheck.conformance.render import format_step, format_tasks
-from dialcheck.conformance.session import Failure, Level, replay_steps
+from dialcheck.conformance.render import format_any_step, format_tasks
+from dialcheck.conformance.scheduler_format import AnyTrace, SchedulerTrace
+from dialcheck.conformance.session import Failure, Level, replay_scheduler_steps, replay_steps
 from dialcheck.conformance.trace import ExecuteStep, Trace
-from dialcheck.spec.contract import DialstateFactory
+from dialcheck.spec.contract import DialstateFactory, SchedulerFactory
 from dialcheck.spec.model import Profile
+from dialcheck.spec.scheduler import SchedulerProfile
 
-__all__ = ["Capabilities", "ReplayResult", "get_skip_reason", "replay_trace", "format_failure"]
+__all__ = [
+    "Capabilities",
+    "ReplayResult",
+    "get_skip_reason",
+    "replay_trace",
+    "replay_scheduler_trace",
+    "format_failure",
+]
 
 
 @dataclass(frozen=True)
@@ -63,8 +72,8 @@ def get_skip_reason(trace: Trace, capabilities: Capabilities, profile: Optional[
 class ReplayResult:
     """The outcome of one trace: ``failure`` is ``None`` when it passed."""
 
-    trace: Trace
-    profile: Profile
+    trace: AnyTrace
+    profile: Profile | SchedulerProfile
     failure: Optional[Failure]
     steps_run: int
 
@@ -89,6 +98,22 @@ def replay_trace(
     return ReplayResult(trace, chosen, failure.failure, 0 if index is None else index + 1)
 
 
+def replay_scheduler_trace(
+    trace: SchedulerTrace, factory: SchedulerFactory, origin: str = "the factory"
+) -> ReplayResult:
+    """Replay a dialScheduler trace against a fresh implementation from ``factory``.
+
+    Every response is judged against ``expect``'s allowed answers (SC-CHOICE-2) and the named invariants.
+    """
+    failure = replay_scheduler_steps(
+        factory, trace.config, trace.profile, trace.steps, level=Level.INVARIANTS, origin=origin
+    )
+    if failure is None:
+        return ReplayResult(trace, trace.profile, None, len(trace.steps))
+    index = failure.failure.index
+    return ReplayResult(trace, trace.profile, failure.failure, 0 if index is None else index + 1)
+
+
 def format_failure(result: ReplayResult) -> str:
     """Return the failure of a replay as indented lines a person can read."""
     failure = result.failure
@@ -100,7 +125,7 @@ def format_failure(result: ReplayResult) -> str:
     assert failure.step is not None
     also = f" (also breaks {', '.join(failure.also)})" if failure.also else ""
     lines = [
-        f"  step {failure.index + 1} ($.steps[{failure.index}]): {format_step(failure.step, self_id)}",
+        f"  step {failure.index + 1} ($.steps[{failure.index}]): {format_any_step(failure.step, self_id)}",
         f"  {failure.verdict}{also}: {failure.message}",
     ]
     if failure.expected is not None:

@@ -9,11 +9,21 @@ from typing import Optional
 
 from dialcheck.conformance.exhaustive import CheckReport
 from dialcheck.conformance.invariants import Situation
-from dialcheck.conformance.render import format_node, format_node_id, format_step, format_tasks
+from dialcheck.conformance.render import (
+    format_event,
+    format_node,
+    format_node_id,
+    format_response,
+    format_run_actions,
+    format_step,
+    format_tasks,
+)
 from dialcheck.conformance.runner import RunReport
-from dialcheck.conformance.session import Nonconformance
-from dialcheck.conformance.trace import NewTasksStep, Trace, trace_to_json
+from dialcheck.conformance.scheduler_format import any_trace_to_json
+from dialcheck.conformance.session import Nonconformance, SchedulerNonconformance
+from dialcheck.conformance.trace import NewTasksStep, Trace
 from dialcheck.spec.model import Profile
+from dialcheck.spec.scheduler import Response, RunResult, SchedulerConfig, SchedulerProfile
 from dialcheck.spec.verdicts import Verdict
 
 __all__ = [
@@ -42,8 +52,38 @@ def _format_config(trace: Trace) -> str:
     )
 
 
-def format_counterexample(failure: Nonconformance) -> list[str]:
+def _format_scheduler_config(config: SchedulerConfig) -> str:
+    restrict = "none" if config.netrestrict is None else "[" + ", ".join(config.netrestrict) + "]"
+    return (
+        f"self {format_node_id(config.self_id)}, max_dial_peers {config.max_dial_peers}, "
+        f"max_active_dials {config.max_active_dials or '0 (50)'}, netrestrict {restrict}, "
+        f"resolver {'yes' if config.resolver else 'no'}"
+    )
+
+
+def _format_scheduler_counterexample(failure: SchedulerNonconformance) -> list[str]:
+    trace = failure.trace
+    me = trace.config.self_id
+    lines = [f"  config: {_format_scheduler_config(trace.config)}"]
+    last = len(trace.steps) - 1
+    for index, step in enumerate(trace.steps):
+        text = f"  {index + 1:>3}. {format_event(step.event, me)}"
+        expect = step.expect
+        if isinstance(expect, RunResult):
+            text += f"\n         -> {format_run_actions(expect.actions, me)}"
+        elif expect is not None and index != last:
+            chosen = Response(expect.required + step.chosen, expect.reads)
+            text += f"\n         -> {format_response(chosen, me)}"
+        if index == last:
+            text += f"   <== {failure.check}"
+        lines.append(text)
+    return lines
+
+
+def format_counterexample(failure: Nonconformance | SchedulerNonconformance) -> list[str]:
     """Return the numbered steps of a counterexample, with what the implementation answered."""
+    if isinstance(failure, SchedulerNonconformance):
+        return _format_scheduler_counterexample(failure)
     trace = failure.trace
     me = trace.config.self_id
     lines = [f"  config: {_format_config(trace)}"]
@@ -67,19 +107,26 @@ def format_after_run(report: RunReport) -> str:
     return f"FAILED {after.verdict} (after the last example)\n  {after.message}"
 
 
-def _format_failure(failure: Nonconformance, profile: Profile, how: str, saved: Optional[Path], subject: str) -> str:
+def _format_failure(
+    failure: Nonconformance | SchedulerNonconformance,
+    profile: Profile | SchedulerProfile,
+    how: str,
+    saved: Optional[Path],
+    subject: str,
+) -> str:
     """Return a failure report: the check, expected and got, the counterexample, where it is saved."""
     me = failure.trace.config.self_id
-    also = [v.check for v in failure.violations if v.check != failure.check]
+    violations = failure.failure.violations
+    also = [v.check for v in violations if v.check != failure.check]
     lines = [f"FAILED {failure.check}" + (f" (also breaks {', '.join(also)})" if also else "")]
     lines.append(f"  {failure.message}")
-    if failure.check is Verdict.STRICT and failure.violations:
-        for violation in failure.violations:
+    if failure.check is Verdict.STRICT and violations:
+        for violation in violations:
             lines.append(f"  {violation.check}: {violation.message}")
-    if failure.expected is not None:
-        lines.append(f"  expected (reference {profile.value}): {format_tasks(failure.expected, me)}")
-    if failure.got is not None:
-        lines.append(f"  got: {format_tasks(failure.got, me)}")
+    if failure.failure.expected is not None:
+        lines.append(f"  expected (reference {profile.value}): {format_tasks(failure.failure.expected, me)}")
+    if failure.failure.got is not None:
+        lines.append(f"  got: {format_tasks(failure.failure.got, me)}")
     lines.append(f"counterexample ({len(failure.trace.steps)} steps, {how}; times in seconds):")
     lines += format_counterexample(failure)
     if saved is not None:
@@ -204,7 +251,9 @@ def format_verdict(report: RunReport) -> str:
     # AD-5: "it MUST still run an implementation without the capability, and MUST say in its verdict that the execution
     # checks were not run".
     execution = (
-        "; execution checks NOT run: the implementation has no execute capability"
+        ""  # a dialScheduler's dial tasks always run (section 11): every step counts
+        if isinstance(options.profile, SchedulerProfile)
+        else "; execution checks NOT run: the implementation has no execute capability"
         if report.execution_skipped
         else f", {report.executions:,} task executions"
     )
@@ -243,11 +292,11 @@ def _as_dict(report: RunReport) -> dict[str, object]:
     if failure is not None:
         out["failure"] = {
             "check": failure.check,
-            "also": [v.check for v in failure.violations if v.check != failure.check],
+            "also": [v.check for v in failure.failure.violations if v.check != failure.check],
             "message": failure.message,
             "step": len(failure.trace.steps),
             "saved": None if report.saved is None else str(report.saved),
-            "trace": trace_to_json(failure.trace),
+            "trace": any_trace_to_json(failure.trace),
         }
     return out
 

@@ -43,7 +43,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union, cast
 
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import seed as hypothesis_seed
@@ -53,17 +53,27 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from dialcheck.conformance.ids import resize_trace
 from dialcheck.conformance.invariants import Situation
-from dialcheck.conformance.machine import DialMachine, RunAborted, RunContext
-from dialcheck.conformance.minimize import settle
+from dialcheck.conformance.machine import DialMachine, RunAborted, RunContext, SchedulerMachine
+from dialcheck.conformance.minimize import settle, settle_scheduler
 from dialcheck.conformance.options import RunOptions
-from dialcheck.conformance.session import Failure, Nonconformance, replay_steps
-from dialcheck.conformance.trace import Trace, dump_trace, parse_trace, save_trace
+from dialcheck.conformance.scheduler_format import AnyTrace, SchedulerTrace, scheduler_trace_to_json
+from dialcheck.conformance.session import Failure, Nonconformance, SchedulerNonconformance, replay_steps
+from dialcheck.conformance.trace import Trace, dump_trace, parse_trace, save_document, save_trace
 from dialcheck.conformance.waivers import get_waiver_problems
 from dialcheck.conformance.workers import Workers, get_shared_opener
-from dialcheck.spec.contract import DialstateFactory
-from dialcheck.spec.verdicts import ImplementationFault, Verdict
+from dialcheck.spec.contract import DialstateFactory, SchedulerFactory
+from dialcheck.spec.model import Profile
+from dialcheck.spec.scheduler import SchedulerProfile
+from dialcheck.spec.verdicts import BadInput, ImplementationFault, Verdict
+
+#: A run's context, of either family.
+AnyRunContext = Union[
+    RunContext[DialstateFactory, Profile, Trace], RunContext[SchedulerFactory, SchedulerProfile, SchedulerTrace]
+]
 
 __all__ = [
+    "AnyRunContext",
+    "Progress",
     "RunReport",
     "run_conformance",
 ]
@@ -91,7 +101,7 @@ class RunReport:
     examples: int = 0
     steps: int = 0
     seconds: float = 0.0
-    failure: Optional[Nonconformance] = None
+    failure: Optional[Nonconformance | SchedulerNonconformance] = None
     flaky: Optional[str] = None
     saved: Optional[Path] = None
     situations: dict[Situation, int] = field(default_factory=dict)
@@ -136,23 +146,33 @@ def _build_settings(options: RunOptions) -> settings:
     )
 
 
-def _save(report: RunReport, failure: Nonconformance) -> Path:
+def _save(report: RunReport, failure: Nonconformance | SchedulerNonconformance) -> Path:
     return _save_trace(report, failure.trace, failure.check.value)
 
 
-def _save_trace(report: RunReport, trace: Trace, label: str) -> Path:
-    if report.options.id_bytes is not None:
-        trace = resize_trace(trace, report.options.id_bytes)  # ID-1: what the implementation saw
+def _save_trace(report: RunReport, trace: AnyTrace, label: str) -> Path:
     options = report.options
-    return save_trace(trace, options.save_dir, f"{label}-{options.profile.value}-{options.level.value}")
+    stem = f"{label}-{options.profile.value}-{options.level.value}"
+    if isinstance(trace, SchedulerTrace):
+        return save_document(scheduler_trace_to_json(trace), options.save_dir, stem)
+    if options.id_bytes is not None:
+        trace = resize_trace(trace, options.id_bytes)  # ID-1: what the implementation saw
+    return save_trace(trace, options.save_dir, stem)
 
 
-def run_conformance(options: RunOptions, progress: Optional[Callable[[RunContext, float], None]] = None) -> RunReport:
+#: What the progress line is shown with: the run's context of either family, and the seconds so far.
+Progress = Callable[[AnyRunContext, float], None]
+
+
+def run_conformance(options: RunOptions, progress: Optional[Progress] = None) -> RunReport:
     """Run the machine against ``options.factory`` and return the verdict."""
+    if isinstance(options.profile, SchedulerProfile):
+        return _run_scheduler(options, options.profile, cast(SchedulerFactory, options.factory), progress)
     if options.jobs > 1:
         return _run_in_chunks(options, progress)
     waivers = options.get_waivers()
-    context = RunContext(options.factory, options.profile, options.level, options.origin)
+    profile, factory = options.profile, cast(DialstateFactory, options.factory)
+    context = RunContext(factory, profile, options.level, options.origin)
     context.waived = frozenset(w.check for w in waivers)
     started = context.started
 
@@ -186,9 +206,8 @@ def run_conformance(options: RunOptions, progress: Optional[Callable[[RunContext
     report.execution_skipped = context.without_execution
     if report.failure is not None:
         if not report.aborted:
-            report.failure, flaky = settle(
-                report.failure, options.factory, options.level, options.origin, options.shrink
-            )
+            assert isinstance(report.failure, Nonconformance)
+            report.failure, flaky = settle(report.failure, factory, options.level, options.origin, options.shrink)
             report.flaky = report.flaky or flaky
         report.saved = _save(report, report.failure)
     _settle_waivers(report, context, context.waived_traces)
@@ -196,7 +215,7 @@ def run_conformance(options: RunOptions, progress: Optional[Callable[[RunContext
     return report
 
 
-def _settle_waivers(report: RunReport, context: RunContext, traces: Mapping[Verdict, Trace]) -> None:
+def _settle_waivers(report: RunReport, context: AnyRunContext, traces: Mapping[Verdict, AnyTrace]) -> None:
     """Count the waived failures, save the first trace of each, and say why the waivers fail the run, if they do."""
     options = report.options
     report.waived = dict(context.waived_hits)
@@ -258,7 +277,7 @@ def _get_chunk(report: RunReport) -> _Chunk:
         execution_skipped=report.execution_skipped,
         first_failure=report.first_failure,
         first_failure_examples=report.first_failure_examples,
-        failure=None if failure is None else dump_trace(failure.trace),
+        failure=None if not isinstance(failure, Nonconformance) else dump_trace(failure.trace),
         aborted=report.aborted,
         flaky=report.flaky,
         waived=report.waived,
@@ -266,7 +285,7 @@ def _get_chunk(report: RunReport) -> _Chunk:
     )
 
 
-def _run_in_chunks(options: RunOptions, progress: Optional[Callable[[RunContext, float], None]]) -> RunReport:
+def _run_in_chunks(options: RunOptions, progress: Optional[Progress]) -> RunReport:
     """Run the examples in chunks of :data:`CHUNK_EXAMPLES` over ``options.jobs`` workers, a round at a time.
 
     Chunk j runs with the seed :func:`get_chunk_seed` (``seed``, j); a round gives chunk
@@ -278,10 +297,12 @@ def _run_in_chunks(options: RunOptions, progress: Optional[Callable[[RunContext,
     total = options.get_examples()
     chunks = [(j, min(CHUNK_EXAMPLES, total - j * CHUNK_EXAMPLES)) for j in range(-(-total // CHUNK_EXAMPLES))]
     report = RunReport(options)
-    context = RunContext(options.factory, options.profile, options.level, options.origin)
+    assert isinstance(options.profile, Profile)
+    factory = cast(DialstateFactory, options.factory)
+    context = RunContext(factory, options.profile, options.level, options.origin)
     found: Optional[tuple[_Chunk, float, int]] = None
     waived_traces: dict[Verdict, str] = {}
-    opener = options.opener or get_shared_opener(options.factory)
+    opener = options.opener or get_shared_opener(factory)
 
     def serve(factory: DialstateFactory, chunk: tuple[int, int, int]) -> _Chunk:
         return _run_chunk(options, factory, chunk)
@@ -331,7 +352,7 @@ def _replay_here(options: RunOptions, report: RunReport, trace: Trace) -> Noncon
     """Replay a worker's minimized counterexample here and return its failure (a pass is nondeterminism)."""
     waived = frozenset(w.check for w in options.get_waivers())
     failure = replay_steps(
-        options.factory,
+        cast(DialstateFactory, options.factory),
         trace.config,
         trace.profile,
         trace.steps,
@@ -347,3 +368,57 @@ def _replay_here(options: RunOptions, report: RunReport, trace: Trace) -> Noncon
         "different answers (the implementation is nondeterministic)"
     )
     return Nonconformance(Failure(Verdict.NONDETERMINISTIC, report.flaky), trace)
+
+
+# -- the dialScheduler family ----------------------------------------------------------
+
+
+def _run_scheduler(
+    options: RunOptions, profile: SchedulerProfile, factory: SchedulerFactory, progress: Optional[Progress]
+) -> RunReport:
+    """Run the scheduler machine against ``factory`` and return the verdict (as :func:`run_conformance`)."""
+    if options.jobs > 1:
+        raise BadInput(
+            "--jobs above 1 is not available for the dialScheduler profiles yet; run with --jobs 1 "
+            "(the default), or split the examples over several seeded runs with --seed."
+        )
+    context: RunContext[SchedulerFactory, SchedulerProfile, SchedulerTrace] = RunContext(
+        factory, profile, options.level, options.origin
+    )
+    context.waived = frozenset(w.check for w in options.get_waivers())
+    started = context.started
+
+    def make_machine() -> SchedulerMachine:
+        if progress is not None:
+            progress(context, time.monotonic() - started)
+        return SchedulerMachine(context)
+
+    if options.seed is not None:
+        make_machine = hypothesis_seed(options.seed)(make_machine)
+    report = RunReport(options)
+    failure: Optional[SchedulerNonconformance] = None
+    try:
+        _run_machine(make_machine, settings=_build_settings(options))
+    except SchedulerNonconformance as found:
+        failure = found
+    except RunAborted as aborted:
+        assert isinstance(aborted.failure, SchedulerNonconformance)
+        failure, report.aborted = aborted.failure, True
+    except Flaky as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        report.flaky = (
+            "the implementation answered differently when the same sequence of events was replayed "
+            f"(it is nondeterministic: {first_line})"
+        )
+    report.examples, report.steps = context.examples, context.steps
+    report.first_failure = context.first_failure
+    report.first_failure_examples = context.first_failure_examples
+    if failure is not None:
+        if not report.aborted:
+            failure, flaky = settle_scheduler(failure, factory, options.level, options.origin, options.shrink)
+            report.flaky = report.flaky or flaky
+        report.failure = failure
+        report.saved = _save(report, failure)
+    _settle_waivers(report, context, dict(context.waived_traces))
+    report.seconds = time.monotonic() - started
+    return report

@@ -90,6 +90,8 @@ __all__ = [
     "run_result_to_json",
     "parse_scheduler_trace",
     "scheduler_trace_to_json",
+    "get_scheduler_init",
+    "make_scheduler_init_request",
     "AnyTrace",
     "parse_any_trace",
     "load_any_trace",
@@ -225,9 +227,9 @@ def get_event(obj: Mapping[str, object], path: str, extra: frozenset[str] = froz
         return PeerAdded(node_id, flags) if op == "peer_added" else PeerRemoved(node_id, flags)
     if op == "dial_ran":
         return DialRan(node_id, _get_run_input(obj, path))
-    return {"dial_done": DialDone, "inbound_pending": InboundPending, "inbound_completed": InboundCompleted}[op](
-        node_id
-    )
+    if op == "dial_done":
+        return DialDone(node_id)
+    return InboundPending(node_id) if op == "inbound_pending" else InboundCompleted(node_id)
 
 
 def _get_run_input(obj: Mapping[str, object], path: str) -> RunInput:
@@ -404,3 +406,17 @@ def load_any_trace(path: Path) -> AnyTrace:
 def any_trace_to_json(trace: AnyTrace) -> dict[str, object]:
     """Return the JSON document of a trace of either family."""
     return scheduler_trace_to_json(trace) if isinstance(trace, SchedulerTrace) else trace_to_json(trace)
+
+
+# -- the wire: init ----------------------------------------------------------------
+
+
+def make_scheduler_init_request(profile: SchedulerProfile, config: SchedulerConfig) -> dict[str, object]:
+    """Return the ``init`` request of a scheduler profile: forget everything, start a fresh scheduler."""
+    return {"op": "init", "profile": profile.value, "config": scheduler_config_to_json(config)}
+
+
+def get_scheduler_init(value: Mapping[str, object]) -> tuple[SchedulerProfile, SchedulerConfig]:
+    """Return the profile and config of an ``init`` request whose profile is a scheduler profile."""
+    obj = get_object(value, "$", {"op", "profile", "config"}, set())
+    return SCHEDULER_PROFILES[str(obj["profile"])], get_scheduler_config(obj["config"], "$.config")

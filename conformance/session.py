@@ -40,8 +40,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import NoReturn, Optional
+from dataclasses import dataclass, field
+from typing import Generic, NoReturn, Optional, TypeVar, Union
 
 from dialcheck.conformance.answers import compare_tasks, describe_bad_answer, get_order_key
 from dialcheck.conformance.execution_checks import (
@@ -51,7 +51,10 @@ from dialcheck.conformance.execution_checks import (
     supports_execution,
 )
 from dialcheck.conformance.invariants import InvariantChecker, Violation
-from dialcheck.conformance.loader import check_dialstate
+from dialcheck.conformance.loader import check_dialstate, check_scheduler
+from dialcheck.conformance.render import format_allowed, format_node_id, format_response, format_run_actions
+from dialcheck.conformance.scheduler_checks import SchedulerChecker
+from dialcheck.conformance.scheduler_format import EventStep, SchedulerTrace
 from dialcheck.conformance.trace import (
     AddStaticStep,
     ExecuteStep,
@@ -63,8 +66,10 @@ from dialcheck.conformance.trace import (
     Trace,
 )
 from dialcheck.reference.dialstate import Dialstate as ReferenceDialstate
-from dialcheck.spec.contract import Dialstate, DialstateFactory
-from dialcheck.spec.execution import Execution, ExecutionInput
+from dialcheck.reference.scheduler import Pick, pick_first
+from dialcheck.reference.scheduler import Scheduler as ReferenceScheduler
+from dialcheck.spec.contract import Dialstate, DialstateFactory, Scheduler, SchedulerFactory
+from dialcheck.spec.execution import Connect, Execution, ExecutionInput, Resolve
 from dialcheck.spec.model import (
     Config,
     ConnFlag,
@@ -79,9 +84,43 @@ from dialcheck.spec.model import (
     get_task_key,
     get_task_snapshot,
 )
+from dialcheck.spec.scheduler import (
+    AddStatic,
+    Advance,
+    AllowedResponse,
+    Dial,
+    DialDone,
+    DialRan,
+    DnsLookup,
+    InboundCompleted,
+    InboundPending,
+    LoopEvent,
+    NodeOffered,
+    PeerAdded,
+    PeerRemoved,
+    RemoveStatic,
+    Response,
+    RunResult,
+    SchedulerConfig,
+    SchedulerProfile,
+    Start,
+)
 from dialcheck.spec.verdicts import ImplementationFault, Verdict
 
-__all__ = ["Level", "Failure", "Nonconformance", "Outstanding", "Session", "get_task_ref", "replay_steps"]
+#: A step of either family.
+AnyStep = Union[Step, EventStep]
+
+__all__ = [
+    "Level",
+    "SessionCore",
+    "AnyStep",
+    "Failure",
+    "Nonconformance",
+    "Outstanding",
+    "Session",
+    "get_task_ref",
+    "replay_steps",
+]
 
 
 class Level(enum.Enum):
@@ -98,7 +137,7 @@ class Failure:
     verdict: Verdict
     message: str
     index: Optional[int] = None
-    step: Optional[Step] = None
+    step: Optional[AnyStep] = None
     expected: Optional[tuple[Task, ...]] = None
     got: Optional[tuple[Task, ...]] = None
     #: Every named check the step broke (with STRICT, all of them; otherwise the first is ``verdict``).
@@ -175,8 +214,84 @@ def _describe_raise(exc: Exception, what: str) -> str:
     return f"the implementation raised {type(exc).__name__} in {what}: {exc}"
 
 
+StepT = TypeVar("StepT", Step, EventStep)
+TraceT = TypeVar("TraceT", Trace, SchedulerTrace)
+
+
+class SessionCore(Generic[StepT, TraceT]):
+    """The one step loop both families share: call the implementation, judge the answer, record, fail.
+
+    A family's session sets ``steps``, ``calls``, ``waived``, ``on_waived`` and implements
+    ``get_trace``; its step methods call :meth:`_call`, :meth:`_judge` and :meth:`_fail`.
+    """
+
+    steps: list[StepT]
+    calls: int
+    waived: frozenset[Verdict]
+    on_waived: Optional[Callable[[Verdict, TraceT], None]]
+
+    def get_trace(self, name: str = "counterexample") -> TraceT:
+        """Return the steps so far as a trace."""
+        raise NotImplementedError
+
+    def _call(self, step: StepT, what: str, thunk: Callable[[], object]) -> object:
+        """Run one call into the implementation; an exception is a verdict, not a crash (AD-4)."""
+        self.calls += 1
+        try:
+            return thunk()
+        except ImplementationFault as fault:
+            self._fail(step, fault.verdict, fault.message, aborts_run=fault.aborts_run)
+        except Exception as exc:
+            self._fail(step, Verdict.IMPLEMENTATION_ERROR, _describe_raise(exc, what))
+
+    def _judge(
+        self,
+        step: StepT,
+        difference: Optional[str],
+        violations: Sequence[Violation],
+        expected: Optional[tuple[Task, ...]] = None,
+        got: Optional[tuple[Task, ...]] = None,
+    ) -> None:
+        """Fail at ``step`` with its first check that is not waived; report the waived ones and go on."""
+        found = [(Verdict.STRICT, difference)] if difference is not None else []
+        found += [(v.check, v.message) for v in violations]
+        waived = [check for check, _ in found if check in self.waived]
+        if waived and self.on_waived is not None:  # noted even when a check not waived fails here too
+            self.steps.append(step)
+            trace = self.get_trace()
+            self.steps.pop()
+            for check in dict.fromkeys(waived):
+                self.on_waived(check, trace)
+        unwaived = [(check, message) for check, message in found if check not in self.waived]
+        if unwaived:
+            check, message = unwaived[0]
+            if check is Verdict.STRICT:
+                self._fail(step, check, message, violations, expected, got)
+            first: list[Violation] = [v for v in violations if v.check is check][:1]
+            self._fail(step, check, message, [*first, *(v for v in violations if v not in first)], None, got)
+
+    def _fail(
+        self,
+        step: StepT,
+        verdict: Verdict,
+        message: str,
+        violations: Sequence[Violation] = (),
+        expected: Optional[tuple[Task, ...]] = None,
+        got: Optional[tuple[Task, ...]] = None,
+        aborts_run: bool = False,
+    ) -> NoReturn:
+        """Record ``step`` and raise the failure it shows."""
+        self.steps.append(step)
+        failure = Failure(verdict, message, len(self.steps) - 1, step, expected, got, tuple(violations), aborts_run)
+        self._raise(failure)
+
+    def _raise(self, failure: Failure) -> NoReturn:
+        """Raise the family's non-conformance with ``failure`` and the trace so far."""
+        raise NotImplementedError
+
+
 @dataclass
-class Session:
+class Session(SessionCore[Step, Trace]):
     """One implementation (and its reference twin, when strict) driven step by step, judged and recorded."""
 
     subject: Dialstate
@@ -243,6 +358,9 @@ class Session:
     def get_trace(self, name: str = "counterexample") -> Trace:
         """Return the steps so far as a trace (each answer recorded as the twin's, or as given)."""
         return Trace(name, self.profile, self.config, tuple(self.steps), self.description)
+
+    def _raise(self, failure: Failure) -> NoReturn:
+        raise Nonconformance(failure, self.get_trace())
 
     def find(self, ref: TaskRef) -> Optional[Outstanding]:
         """Return the oldest outstanding task ``ref`` names, or ``None``."""
@@ -367,57 +485,6 @@ class Session:
             else:
                 self.task_done(entry, step.now, step.results)
 
-    # -- plumbing ----------------------------------------------------------------
-
-    def _call(self, step: Step, what: str, thunk: Callable[[], object]) -> object:
-        """Run one call into the implementation; an exception is a verdict, not a crash (AD-4)."""
-        self.calls += 1
-        try:
-            return thunk()
-        except ImplementationFault as fault:
-            self._fail(step, fault.verdict, fault.message, aborts_run=fault.aborts_run)
-        except Exception as exc:
-            self._fail(step, Verdict.IMPLEMENTATION_ERROR, _describe_raise(exc, what))
-
-    def _judge(
-        self,
-        step: Step,
-        difference: Optional[str],
-        violations: Sequence[Violation],
-        expected: Optional[tuple[Task, ...]] = None,
-        got: Optional[tuple[Task, ...]] = None,
-    ) -> None:
-        """Fail at ``step`` with its first check that is not waived; report the waived ones and go on."""
-        found = [(Verdict.STRICT, difference)] if difference is not None else []
-        found += [(v.check, v.message) for v in violations]
-        waived = [check for check, _ in found if check in self.waived]
-        if waived and self.on_waived is not None:  # noted even when a check not waived fails here too
-            trace = replace(self.get_trace(), steps=(*self.steps, step))
-            for check in dict.fromkeys(waived):
-                self.on_waived(check, trace)
-        unwaived = [(check, message) for check, message in found if check not in self.waived]
-        if unwaived:
-            check, message = unwaived[0]
-            if check is Verdict.STRICT:
-                self._fail(step, check, message, violations, expected, got)
-            first = [v for v in violations if v.check is check][:1]
-            self._fail(step, check, message, [*first, *(v for v in violations if v not in first)], None, got)
-
-    def _fail(
-        self,
-        step: Step,
-        verdict: Verdict,
-        message: str,
-        violations: Sequence[Violation] = (),
-        expected: Optional[tuple[Task, ...]] = None,
-        got: Optional[tuple[Task, ...]] = None,
-        aborts_run: bool = False,
-    ) -> NoReturn:
-        """Record ``step`` and raise the failure it shows."""
-        self.steps.append(step)
-        failure = Failure(verdict, message, len(self.steps) - 1, step, expected, got, tuple(violations), aborts_run)
-        raise Nonconformance(failure, self.get_trace())
-
     def _remember(self, got: tuple[Task, ...], expected: Optional[tuple[Task, ...]]) -> list[Outstanding]:
         """Add the answer's tasks to the outstanding list, each with its twin and handle."""
         twins = list(expected) if expected is not None else []
@@ -465,5 +532,269 @@ def replay_steps(
         for step in steps:
             session.apply(step)
     except Nonconformance as failure:
+        return failure
+    return None
+
+
+# -- the dialScheduler family ------------------------------------------------------------
+
+
+class SchedulerNonconformance(ImplementationFault):
+    """A scheduler broke a check; carries the failure and the scheduler trace up to that step (exit 1)."""
+
+    def __init__(self, failure: Failure, trace: SchedulerTrace) -> None:
+        super().__init__(failure.verdict, failure.message, failure.aborts_run)
+        self.failure = failure
+        self.trace = trace
+
+    def __str__(self) -> str:
+        return f"{self.verdict}: {self.message}"
+
+    @property
+    def check(self) -> Verdict:
+        """Return the verdict."""
+        return self.failure.verdict
+
+
+def _call_event(subject: Scheduler, event: LoopEvent) -> object:
+    """Hand ``event`` to the implementation's method for it."""
+    if isinstance(event, Start):
+        return subject.start(event.now)
+    if isinstance(event, Advance):
+        return subject.advance(event.now)
+    if isinstance(event, NodeOffered):
+        return subject.node_offered(event.node)
+    if isinstance(event, DialDone):
+        return subject.dial_done(event.node_id)
+    if isinstance(event, PeerAdded):
+        return subject.peer_added(event.node_id, event.flags)
+    if isinstance(event, PeerRemoved):
+        return subject.peer_removed(event.node_id, event.flags)
+    if isinstance(event, AddStatic):
+        return subject.add_static(event.node)
+    if isinstance(event, RemoveStatic):
+        return subject.remove_static(event.node)
+    if isinstance(event, InboundPending):
+        return subject.inbound_pending(event.node_id)
+    return subject.inbound_completed(event.node_id)
+
+
+def _describe_bad_response(answer: object) -> Optional[str]:
+    if not isinstance(answer, Response):
+        return f"the answer is a {type(answer).__name__}, not a spec.scheduler.Response"
+    if not isinstance(answer.dials, tuple) or not all(isinstance(d, Dial) for d in answer.dials):
+        return "the response's dials are not a tuple of spec.scheduler.Dial"
+    if not all(d.flag in (ConnFlag.DYN, ConnFlag.STATIC) and isinstance(d.dest, Node) for d in answer.dials):
+        return "a dial has a flag other than exactly one of dyn or static, or a destination that is not a Node"
+    return None if isinstance(answer.reads, bool) else "the response's reads is not a bool"
+
+
+def _follow(got: Response) -> Pick:
+    """Return a pick that chooses what the implementation chose, when that is an allowed choice (SC-CHOICE-2)."""
+
+    def pick(pool: tuple[Dial, ...], count: int) -> Sequence[Dial]:
+        chosen = [d for d in got.dials if d.flag is ConnFlag.STATIC and d in pool]
+        if len(chosen) == count and len({d.dest.id for d in chosen}) == count:
+            return chosen
+        return pick_first(pool, count)
+
+    return pick
+
+
+@dataclass
+class SchedulerSession(SessionCore[EventStep, SchedulerTrace]):
+    """One dialScheduler (and its reference twin, when strict) told of events, judged and recorded."""
+
+    subject: Scheduler
+    config: SchedulerConfig
+    profile: SchedulerProfile
+    twin: Optional[ReferenceScheduler] = None
+    judge: bool = True
+    description: Optional[str] = None
+    steps: list[EventStep] = field(default_factory=list)
+    calls: int = 1
+    waived: frozenset[Verdict] = frozenset()
+    on_waived: Optional[Callable[[Verdict, SchedulerTrace], None]] = None
+    #: What the implementation said last: whether it reads the iterator.
+    reads: bool = False
+    #: The dials it started and are not done (ID -> flag), those that ran, its connected peers.
+    dialing: dict[NodeID, ConnFlag] = field(default_factory=dict)
+    ran: set[NodeID] = field(default_factory=set)
+    peers: dict[NodeID, ConnFlag] = field(default_factory=dict)
+    pending: set[NodeID] = field(default_factory=set)
+    now: int = 0
+
+    def __post_init__(self) -> None:
+        self.checker = SchedulerChecker(self.config, self.profile)
+
+    @classmethod
+    def create(
+        cls,
+        factory: SchedulerFactory,
+        config: SchedulerConfig,
+        profile: SchedulerProfile,
+        *,
+        origin: str = "the factory",
+        level: Optional[Level] = Level.STRICT,
+        description: Optional[str] = None,
+        waived: frozenset[Verdict] = frozenset(),
+        on_waived: Optional[Callable[[Verdict, SchedulerTrace], None]] = None,
+    ) -> SchedulerSession:
+        """Make the implementation with ``factory`` and a session around it (as :meth:`Session.create`)."""
+        try:
+            created = factory(config, profile)
+        except ImplementationFault as fault:
+            failure = Failure(fault.verdict, fault.message, aborts_run=fault.aborts_run)
+            raise SchedulerNonconformance(
+                failure, SchedulerTrace("counterexample", profile, config, (), description)
+            ) from None
+        except Exception as exc:
+            failure = Failure(Verdict.IMPLEMENTATION_ERROR, f"the factory raised {type(exc).__name__}: {exc}")
+            raise SchedulerNonconformance(
+                failure, SchedulerTrace("counterexample", profile, config, (), description)
+            ) from None
+        subject = check_scheduler(created, origin)
+        twin = ReferenceScheduler(config, profile) if level is Level.STRICT else None
+        session = cls(subject, config, profile, twin, level is not None, description)
+        session.waived, session.on_waived = waived, on_waived
+        return session
+
+    def get_trace(self, name: str = "counterexample") -> SchedulerTrace:
+        """Return the events so far as a trace (each expectation the twin's allowed set, or what was answered)."""
+        return SchedulerTrace(name, self.profile, self.config, tuple(self.steps), self.description)
+
+    def _raise(self, failure: Failure) -> NoReturn:
+        raise SchedulerNonconformance(failure, self.get_trace())
+
+    # -- steps -------------------------------------------------------------------
+
+    def on_event(self, event: LoopEvent, expect: Optional[AllowedResponse] = None) -> Response:
+        """Tell the implementation of ``event`` and judge its response; return it."""
+        step = EventStep(event)
+        self._require_dialing(step)
+        answer = self._call(step, _EVENT_NAMES[type(event)], lambda: _call_event(self.subject, event))
+        problem = _describe_bad_response(answer)
+        if problem is not None:
+            self._fail(step, Verdict.BAD_ANSWER, problem)
+        assert isinstance(answer, Response)
+        if self.twin is not None:
+            expect = self.twin.on_event(event, _follow(answer))
+        violations = self.checker.check(event, answer) if self.judge else []
+        recorded = expect if expect is not None else AllowedResponse(answer.dials, (), 0, answer.reads)
+        chosen = recorded.get_chosen(answer) if recorded.allows(answer) else ()
+        step = EventStep(event, recorded, chosen)
+        difference = None
+        if expect is not None and not expect.allows(answer):
+            me = self.config.self_id
+            difference = f"expected {format_allowed(expect, me)}; got {format_response(answer, me)}"
+        self._judge(step, difference, violations)
+        self.steps.append(step)
+        self._observe(event, answer)
+        return answer
+
+    def dial_ran(self, event: DialRan, expect: Optional[RunResult] = None) -> RunResult:
+        """Run the task of a dial the implementation started and judge what it did (section 11)."""
+        step = EventStep(event)
+        self._require_dialing(step)
+        got = self._call(step, "dial_ran", lambda: self.subject.dial_ran(event.node_id, event.inputs))
+        if not isinstance(got, RunResult) or not all(isinstance(a, (Resolve, DnsLookup, Connect)) for a in got.actions):
+            self._fail(
+                step, Verdict.BAD_ANSWER, f"the answer is a {type(got).__name__}, not a spec.scheduler.RunResult"
+            )
+        if self.twin is not None:
+            expect = self.twin.dial_ran(event.node_id, event.inputs)
+        step = EventStep(event, expect if expect is not None else got)
+        difference = None
+        if expect is not None and expect != got:
+            me = self.config.self_id
+            difference = f"expected {format_run_actions(expect.actions, me)}; got {format_run_actions(got.actions, me)}"
+        self._judge(step, difference, [])
+        self.steps.append(step)
+        self.checker.observe_run(event, got)
+        self.ran.add(event.node_id)
+        return got
+
+    def apply(self, step: EventStep) -> None:
+        """Apply one recorded trace step, judging its answer against the step's ``expect``."""
+        event = step.event
+        if isinstance(event, DialRan):
+            self.dial_ran(event, step.expect if isinstance(step.expect, RunResult) else None)
+        else:
+            self.on_event(event, step.expect if isinstance(step.expect, AllowedResponse) else None)
+
+    # -- bookkeeping ---------------------------------------------------------------
+
+    def _require_dialing(self, step: EventStep) -> None:
+        """Refuse a step the implementation's earlier answers make impossible (SC-EVENT-1's sending rules).
+
+        ``dial_ran`` names a dial it started that has not run, ``dial_done`` one that ran and is
+        not done, and a node is offered only while it said it reads.  A trace that breaks them
+        (one minimized, or recorded against another implementation) fails with ``MISSING_TASK``.
+        """
+        event = step.event
+        me = self.config.self_id
+        if isinstance(event, DialRan) and (event.node_id not in self.dialing or event.node_id in self.ran):
+            why = "never started one, or it already ran" if event.node_id in self.ran else "never started one"
+            self._fail(
+                step, Verdict.MISSING_TASK, f"no dial to {format_node_id(event.node_id, me)} is waiting to run: {why}"
+            )
+        if isinstance(event, DialDone) and event.node_id not in self.ran:
+            reason = f"no dial to {format_node_id(event.node_id, me)} has run and is not done"
+            self._fail(step, Verdict.MISSING_TASK, reason)
+        if isinstance(event, NodeOffered) and not self.reads:
+            self._fail(step, Verdict.MISSING_TASK, "a node is offered, but the implementation said it does not read")
+
+    def _observe(self, event: LoopEvent, answer: Response) -> None:
+        if isinstance(event, (Start, Advance)):
+            self.now = event.now
+        elif isinstance(event, DialDone):
+            del self.dialing[event.node_id]
+            self.ran.discard(event.node_id)
+        elif isinstance(event, PeerAdded):
+            self.peers[event.node_id] = event.flags
+        elif isinstance(event, PeerRemoved):
+            self.peers.pop(event.node_id, None)
+        elif isinstance(event, InboundPending):
+            self.pending.add(event.node_id)
+        elif isinstance(event, InboundCompleted):
+            self.pending.discard(event.node_id)
+        for dial in answer.dials:
+            self.dialing[dial.dest.id] = dial.flag
+        self.reads = answer.reads
+
+
+_EVENT_NAMES: dict[type, str] = {
+    Start: "start",
+    Advance: "advance",
+    NodeOffered: "node_offered",
+    DialDone: "dial_done",
+    PeerAdded: "peer_added",
+    PeerRemoved: "peer_removed",
+    AddStatic: "add_static",
+    RemoveStatic: "remove_static",
+    InboundPending: "inbound_pending",
+    InboundCompleted: "inbound_completed",
+}
+
+
+def replay_scheduler_steps(
+    factory: SchedulerFactory,
+    config: SchedulerConfig,
+    profile: SchedulerProfile,
+    steps: Sequence[EventStep],
+    *,
+    level: Optional[Level],
+    origin: str = "the factory",
+    description: Optional[str] = None,
+    waived: frozenset[Verdict] = frozenset(),
+) -> Optional[SchedulerNonconformance]:
+    """Apply recorded ``steps`` to a fresh scheduler session; return its failure, or ``None`` if all pass."""
+    try:
+        session = SchedulerSession.create(
+            factory, config, profile, origin=origin, level=level, description=description, waived=waived
+        )
+        for step in steps:
+            session.apply(step)
+    except SchedulerNonconformance as failure:
         return failure
     return None

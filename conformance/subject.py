@@ -11,20 +11,21 @@ import contextlib
 import shlex
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, cast
 
 from dialcheck.conformance.execution_checks import supports_execution
 from dialcheck.conformance.ids import resize_factory
-from dialcheck.conformance.loader import load_factory
+from dialcheck.conformance.loader import REFERENCE_SPEC, SCHEDULER_REFERENCE_SPEC, load_factory
 from dialcheck.conformance.process import WireFault
 from dialcheck.conformance.replay import Capabilities
 from dialcheck.conformance.wire import EXTENSION_EXECUTE
 from dialcheck.conformance.wire_adapter import WireSession
-from dialcheck.spec.contract import DialstateFactory
+from dialcheck.spec.contract import DialstateFactory, SchedulerFactory
 from dialcheck.spec.model import Config, Profile
+from dialcheck.spec.scheduler import SchedulerProfile
 from dialcheck.spec.verdicts import BadInput
 
-__all__ = ["Subject", "open_subject"]
+__all__ = ["Subject", "open_subject", "SchedulerSubject", "open_scheduler_subject"]
 
 
 def _can_execute(factory: DialstateFactory) -> bool:
@@ -111,5 +112,60 @@ def open_subject(
         capabilities = Capabilities(served, execute, f"its hello lists {listed}", chosen)
         factory = resize_factory(session.create, chosen)
         yield Subject(factory, cmd, f"--cmd {shlex.quote(cmd)}{width}", capabilities, session)
+    finally:
+        session.kill()
+
+
+@dataclass
+class SchedulerSubject:
+    """A dialScheduler implementation: how to make it and how to name it."""
+
+    factory: SchedulerFactory
+    origin: str
+    selector: str
+    #: The scheduler profiles it serves (``--impl``: all of them).
+    served: tuple[SchedulerProfile, ...] = tuple(SchedulerProfile)
+    session: Optional[WireSession] = None
+
+    def close(self) -> Optional[WireFault]:
+        """End a --cmd process with bye; return what it did wrong on the way out, if anything."""
+        return None if self.session is None else self.session.close()
+
+
+@contextlib.contextmanager
+def open_scheduler_subject(
+    impl: str, cmd: Optional[str], timeout: float, profiles: Sequence[SchedulerProfile], where: str
+) -> Iterator[SchedulerSubject]:
+    """Load ``impl`` as a scheduler factory, or start ``cmd`` and check that it serves ``profiles``.
+
+    The reference dialstate's ``--impl`` default stands for the reference scheduler here.
+    """
+    if cmd is None:
+        spec = SCHEDULER_REFERENCE_SPEC if impl == REFERENCE_SPEC else impl
+        factory = cast(SchedulerFactory, load_factory(spec))
+        yield SchedulerSubject(factory, spec, f"--impl {spec}")
+        return
+    try:
+        session = WireSession(cmd, timeout)
+    except ValueError as exc:
+        raise BadInput(f"{where}: {exc}") from None
+    where = f"{where} --cmd {cmd!r}"
+    try:
+        try:
+            hello = session.start()
+        except WireFault as fault:
+            raise BadInput(
+                f"{where}: the implementation could not be started and greeted ({fault.verdict}): {fault.message}"
+            ) from None
+        # WIRE-2: the program must list the requested profile.
+        missing = [p.value for p in profiles if p.value not in hello.profiles]
+        if missing:
+            listed = ", ".join(hello.profiles) or "none"
+            raise BadInput(
+                f"{where}: {hello.name} {hello.version} does not serve profile {', '.join(missing)} (its hello "
+                f"lists {listed}); choose one of those with --profile"
+            )
+        served = tuple(p for p in SchedulerProfile if p.value in hello.profiles)
+        yield SchedulerSubject(session.create_scheduler, cmd, f"--cmd {shlex.quote(cmd)}", served, session)
     finally:
         session.kill()

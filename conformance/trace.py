@@ -41,6 +41,7 @@ from dialcheck.spec.model import (
     is_node_id,
 )
 from dialcheck.spec.netrestrict import parse_cidr, parse_ip
+from dialcheck.spec.scheduler import SchedulerProfile
 from dialcheck.spec.verdicts import FormatError
 
 __all__ = [
@@ -461,8 +462,8 @@ def parse_trace(document: object) -> Trace:
     if obj["format"] != FORMAT:
         _fail("$.format", f'expected "{FORMAT}", got {describe_json(obj["format"])}')
     profile_name = obj["profile"]
-    if isinstance(profile_name, str) and profile_name.startswith("geth-") and profile_name not in _PROFILES:
-        _fail("$.profile", f"{profile_name} is not a dialstate profile (a dialScheduler trace is read by replay)")
+    if profile_name in {p.value for p in SchedulerProfile}:
+        _fail("$.profile", f"{profile_name} is a dialScheduler profile; this reads dialstate traces only")
     if not isinstance(profile_name, str) or profile_name not in _PROFILES:
         _fail("$.profile", f"expected one of {', '.join(map(repr, _PROFILES))}, got {describe_json(profile_name)}")
     description = obj.get("description")

@@ -31,6 +31,7 @@ from typing import Optional
 from dialcheck.conformance.session import Level
 from dialcheck.conformance.trace import get_list, get_object, get_str
 from dialcheck.spec.model import Profile
+from dialcheck.spec.scheduler import SchedulerProfile
 from dialcheck.spec.verdicts import BadInput, FormatError, Verdict, VerdictKind
 
 __all__ = ["FORMAT", "Waiver", "WaiverError", "load_waivers", "parse_waivers", "select_waivers", "get_waiver_problems"]
@@ -114,7 +115,7 @@ def load_waivers(path: Path) -> tuple[Waiver, ...]:
         raise WaiverError(f"waivers file {path}: {exc}") from None
 
 
-def select_waivers(waivers: Sequence[Waiver], profile: Profile, level: Level) -> tuple[Waiver, ...]:
+def select_waivers(waivers: Sequence[Waiver], profile: Profile | SchedulerProfile, level: Level) -> tuple[Waiver, ...]:
     """Return the waivers that apply to a run under ``profile`` at ``level``."""
     return tuple(w for w in waivers if w.profile is profile and w.level is level)
 

@@ -27,6 +27,12 @@ from collections.abc import Mapping, Sequence
 from typing import Optional, Union
 
 from dialcheck.conformance.process import ImplementationProcess, WireFault, quote_line, split_command
+from dialcheck.conformance.scheduler_format import (
+    event_to_json,
+    get_response,
+    get_run_result,
+    make_scheduler_init_request,
+)
 from dialcheck.conformance.wire import (
     EXECUTION_KEYS,
     EXTENSION_EXECUTE,
@@ -52,9 +58,28 @@ from dialcheck.conformance.wire import (
 )
 from dialcheck.spec.execution import Execution, ExecutionInput
 from dialcheck.spec.model import Config, ConnFlag, DialTask, Node, NodeID, Profile, Task, get_task_key
+from dialcheck.spec.scheduler import (
+    AddStatic,
+    Advance,
+    DialDone,
+    DialRan,
+    InboundCompleted,
+    InboundPending,
+    LoopEvent,
+    NodeOffered,
+    PeerAdded,
+    PeerRemoved,
+    RemoveStatic,
+    Response,
+    RunInput,
+    RunResult,
+    SchedulerConfig,
+    SchedulerProfile,
+    Start,
+)
 from dialcheck.spec.verdicts import FormatError, Verdict
 
-__all__ = ["DEFAULT_TIMEOUT", "WireSession", "WireDialstate", "WireExecutingDialstate"]
+__all__ = ["DEFAULT_TIMEOUT", "WireSession", "WireDialstate", "WireExecutingDialstate", "WireScheduler"]
 
 #: Seconds to wait for one answer before the implementation counts as hung.
 DEFAULT_TIMEOUT = 10.0
@@ -142,6 +167,12 @@ class WireSession:
         if EXTENSION_EXECUTE in hello.extensions:
             return WireExecutingDialstate(self)
         return WireDialstate(self)
+
+    def create_scheduler(self, config: SchedulerConfig, profile: SchedulerProfile) -> "WireScheduler":
+        """Start a fresh dialScheduler in the process (``init`` with a scheduler profile)."""
+        self.start()
+        self.call(make_scheduler_init_request(profile, config), f"init ({profile.value})", set())
+        return WireScheduler(self)
 
     def close(self) -> Optional[WireFault]:
         """Say ``bye`` and end the process; return a fault if it misbehaved on the way out."""
@@ -262,3 +293,71 @@ class WireExecutingDialstate(WireDialstate):
             return get_execution_answer(answer)
         except FormatError as exc:
             raise self.session.shape_fault(what, exc) from None
+
+
+class WireScheduler:
+    """A dialScheduler living in an implementation process (one scheduler ``init`` of a :class:`WireSession`)."""
+
+    def __init__(self, session: WireSession) -> None:
+        self.session = session
+        self.calls = 0
+
+    def _event(self, event: LoopEvent) -> Response:
+        self.calls += 1
+        request = event_to_json(event)
+        what = f"{request['op']} (request {self.calls} since init)"
+        answer = self.session.call(request, what, {"dials", "reads"})
+        try:
+            return get_response(answer, "$")
+        except FormatError as exc:
+            raise self.session.shape_fault(what, exc) from None
+
+    def start(self, now: int) -> Response:
+        """Send ``start``."""
+        return self._event(Start(now))
+
+    def advance(self, now: int) -> Response:
+        """Send ``advance``."""
+        return self._event(Advance(now))
+
+    def node_offered(self, node: Node) -> Response:
+        """Send ``node_offered``."""
+        return self._event(NodeOffered(node))
+
+    def dial_ran(self, node_id: NodeID, inputs: RunInput) -> RunResult:
+        """Send ``dial_ran`` and return what the task did."""
+        self.calls += 1
+        what = f"dial_ran (request {self.calls} since init)"
+        answer = self.session.call(event_to_json(DialRan(node_id, inputs)), what, {"actions"})
+        try:
+            return get_run_result(answer, "$")
+        except FormatError as exc:
+            raise self.session.shape_fault(what, exc) from None
+
+    def dial_done(self, node_id: NodeID) -> Response:
+        """Send ``dial_done``."""
+        return self._event(DialDone(node_id))
+
+    def peer_added(self, node_id: NodeID, flags: ConnFlag) -> Response:
+        """Send ``peer_added``."""
+        return self._event(PeerAdded(node_id, flags))
+
+    def peer_removed(self, node_id: NodeID, flags: ConnFlag) -> Response:
+        """Send ``peer_removed``."""
+        return self._event(PeerRemoved(node_id, flags))
+
+    def add_static(self, node: Node) -> Response:
+        """Send ``add_static``."""
+        return self._event(AddStatic(node))
+
+    def remove_static(self, node: Node) -> Response:
+        """Send ``remove_static``."""
+        return self._event(RemoveStatic(node))
+
+    def inbound_pending(self, node_id: NodeID) -> Response:
+        """Send ``inbound_pending``."""
+        return self._event(InboundPending(node_id))
+
+    def inbound_completed(self, node_id: NodeID) -> Response:
+        """Send ``inbound_completed``."""
+        return self._event(InboundCompleted(node_id))

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Optional, TypeVar
 
 from dialcheck.conformance.execution_checks import get_lookup_start
-from dialcheck.conformance.session import Outstanding, Session
+from dialcheck.conformance.session import Outstanding, SchedulerSession, Session
 from dialcheck.spec.execution import Connect, Execution, ExecutionInput, read_nodes
 from dialcheck.spec.model import (
     DIAL_HISTORY_EXPIRATION,
@@ -51,6 +51,23 @@ from dialcheck.spec.model import (
     NodeID,
     Task,
     get_rules,
+)
+from dialcheck.spec.scheduler import (
+    AddStatic,
+    Advance,
+    DialDone,
+    DialRan,
+    InboundCompleted,
+    InboundPending,
+    NodeOffered,
+    PeerAdded,
+    PeerRemoved,
+    RemoveStatic,
+    Response,
+    RunInput,
+    SchedulerConfig,
+    Start,
+    get_scheduler_rules,
 )
 
 __all__ = [
@@ -71,6 +88,13 @@ __all__ = [
     "TABLE_READS",
     "draw_config",
     "get_resolve_answers",
+    "sched_id",
+    "SCHEDULER_UNIVERSE",
+    "SCHEDULER_START_TIMES",
+    "draw_scheduler_config",
+    "get_run_inputs",
+    "Happening",
+    "SchedulerWorld",
 ]
 
 T = TypeVar("T")
@@ -305,3 +329,195 @@ class World:
         if self.on_execute is not None:
             self.on_execute(entry.task, dest, inputs, execution)
         return execution
+
+
+# -- the dialScheduler's world ------------------------------------------------------
+
+
+def sched_id(i: int) -> NodeID:
+    """Return the 32-byte node ID of ``i`` (geth's ``enode.ID`` since v1.8.17; prints as ``n<i>``)."""
+    return f"{i:064x}"
+
+
+def _sched_node(i: int, ip: Optional[str], tcp: int = 30303, hostname: Optional[str] = None) -> Node:
+    return Node(sched_id(i), ip, tcp, tcp, hostname)
+
+
+#: The scheduler's node universe: n1..n8 in 10.0.0.0/24, n9 outside it, n10 without a TCP port
+#: (SC-CHECK-2), n11 without an IP, n12 and n13 named by DNS (one without an IP, SC-DNS-1),
+#: n14 an IPv6 node, n0 our own ID's node.
+SCHEDULER_UNIVERSE: tuple[Node, ...] = (
+    *(_sched_node(i, f"10.0.0.{i}") for i in range(1, 9)),
+    _sched_node(9, "10.0.1.9"),
+    _sched_node(10, "10.0.0.10", tcp=0),
+    _sched_node(11, None),
+    _sched_node(12, "10.0.0.12", hostname="n12.example"),
+    _sched_node(13, None, hostname="n13.example"),
+    _sched_node(14, "fd00::14"),
+    _sched_node(0, "10.0.0.100"),
+)
+#: Restrictions: none (twice as likely), the empty list, 10.0.0.0/24, and it with an IPv6 network.
+SCHEDULER_NETRESTRICTS: tuple[Optional[tuple[str, ...]], ...] = (
+    None,
+    None,
+    (),
+    ("10.0.0.0/24",),
+    ("10.0.0.0/24", "fd00::/8"),
+)
+#: Dialed-peer limits (0: geth's NoDial) and pending limits (0: geth's default, 50).
+MAX_DIAL_PEERS = (0, 1, 1, 2, 3, 5)
+MAX_ACTIVE_DIALS = (0, 0, 1, 2, 3)
+#: Where the clock starts: 0 (a simulated clock's start, SC-RESOLVE-2's quirk) or later.
+SCHEDULER_START_TIMES = (0, 1000 * SECOND, 1000 * SECOND)
+#: Clock moves: 1 ns, seconds, the history lifetime exactly and just past, the resolve delays.
+SCHEDULER_ADVANCES = (
+    1,
+    1 * SECOND,
+    10 * SECOND,
+    35 * SECOND,
+    35 * SECOND + 1,
+    60 * SECOND,
+    125 * SECOND,
+    3600 * SECOND,
+)
+
+
+def draw_scheduler_config(chooser: RandomChooser) -> SchedulerConfig:
+    """Draw a scheduler configuration: our ID (n0 or, rarely, n3), the limits, netrestrict, a resolver."""
+    return SchedulerConfig(
+        self_id=sched_id(chooser.choice((0, 0, 0, 3))),
+        max_dial_peers=chooser.choice(MAX_DIAL_PEERS),
+        max_active_dials=chooser.choice(MAX_ACTIVE_DIALS),
+        netrestrict=chooser.choice(SCHEDULER_NETRESTRICTS),
+        resolver=chooser.chance(4, 5),
+    )
+
+
+def get_run_inputs(node: Node) -> tuple[tuple[Optional[Node], ...], tuple[Optional[str], ...]]:
+    """Return what a resolve of ``node``'s ID and a DNS lookup of its name may find."""
+    moved = Node(node.id, f"10.0.0.{100 + int(node.id, 16) % 100}", 30304, 30304)
+    found = (None, moved, Node(node.id, "10.0.0.7" if node.ip != "10.0.0.7" else "10.0.0.8", 30303, 30303))
+    return found, (None, node.ip, "10.0.0.77")
+
+
+class Happening(enum.Enum):
+    """What the server loop and the network around a scheduler do; one is an event or two."""
+
+    ADVANCE = "the clock moves"
+    OFFER = "the iterator offers a node"
+    RUN = "a dial's task runs"
+    JOIN = "a dial that connected becomes a peer"
+    DONE = "a dial's task returns"
+    DROP = "a peer disconnects"
+    INBOUND = "a node connects inbound"
+    PENDING = "an inbound connection passes its handshake"
+    SETTLED = "a pending inbound connection completes or fails"
+    ADD_STATIC = "a static node is added"
+    REMOVE_STATIC = "a static node is removed"
+
+
+@dataclass
+class SchedulerWorld:
+    """The server around one scheduler session: which dials ran and connected, its peers, the clock."""
+
+    session: SchedulerSession
+    now: int
+    #: Dials whose run connected and that the server has not added as a peer yet.
+    joinable: dict[NodeID, ConnFlag] = field(default_factory=dict)
+    #: The server's peers (ID -> flags) and the IDs with a pending inbound connection.
+    peers: dict[NodeID, ConnFlag] = field(default_factory=dict)
+    pending: set[NodeID] = field(default_factory=set)
+    #: When each dial started, as the responses said (the clock moves to these + 35 s).
+    started: dict[NodeID, int] = field(default_factory=dict)
+
+    @classmethod
+    def begin(cls, session: SchedulerSession, now: int) -> SchedulerWorld:
+        """Start the scheduler at ``now``."""
+        world = cls(session, now)
+        world._respond(session.on_event(Start(now)))
+        return world
+
+    def get_possible(self) -> list[Happening]:
+        """Return what can happen now, in a fixed order."""
+        session = self.session
+        possible = [Happening.ADVANCE, Happening.ADD_STATIC, Happening.REMOVE_STATIC, Happening.INBOUND]
+        if session.reads:
+            possible.append(Happening.OFFER)
+        if any(i not in session.ran for i in session.dialing):
+            possible.append(Happening.RUN)
+        if self.joinable:
+            possible.append(Happening.JOIN)
+        if any(i in session.ran for i in session.dialing):
+            possible.append(Happening.DONE)
+        if self.peers:
+            possible.append(Happening.DROP)
+        if get_scheduler_rules(session.profile).tracks_pending_inbound:
+            possible.append(Happening.PENDING)
+            if self.pending:
+                possible.append(Happening.SETTLED)
+        return possible
+
+    def happen(self, happening: Happening, chooser: RandomChooser) -> None:
+        """Make ``happening`` happen, its arguments drawn by ``chooser``."""
+        session = self.session
+        if happening is Happening.ADVANCE:
+            instants = [self.now + d for d in SCHEDULER_ADVANCES]
+            instants += [
+                t + 35 * SECOND + e for t in self.started.values() for e in (0, 1) if t + 35 * SECOND + e > self.now
+            ]
+            self.now = chooser.choice(instants)
+            self._respond(session.on_event(Advance(self.now)))
+        elif happening is Happening.OFFER:
+            self._respond(session.on_event(NodeOffered(chooser.choice(SCHEDULER_UNIVERSE))))
+        elif happening is Happening.RUN:
+            node_id = chooser.choice(sorted(i for i in session.dialing if i not in session.ran))
+            node = next((n for n in SCHEDULER_UNIVERSE if n.id == node_id), Node(node_id))
+            found, dns = get_run_inputs(node)
+            inputs = RunInput(chooser.choice(found), chooser.choice(dns), (chooser.coin(), chooser.coin()))
+            result = session.dial_ran(DialRan(node_id, inputs))
+            if result.is_connected() and node_id not in self.peers:
+                self.joinable[node_id] = session.dialing[node_id]
+        elif happening is Happening.JOIN:
+            node_id = chooser.choice(sorted(self.joinable))
+            flag = self.joinable.pop(node_id)
+            if node_id in self.peers:
+                return  # connected inbound meanwhile: the server refuses the second connection
+            self.peers[node_id] = flag
+            self._respond(session.on_event(PeerAdded(node_id, flag)))
+        elif happening is Happening.DONE:
+            node_id = chooser.choice(sorted(i for i in session.dialing if i in session.ran))
+            self.joinable.pop(node_id, None)  # not added: the server refused the connection
+            self._respond(session.on_event(DialDone(node_id)))
+        elif happening is Happening.DROP:
+            node_id = chooser.choice(sorted(self.peers))
+            self._respond(session.on_event(PeerRemoved(node_id, self.peers.pop(node_id))))
+        elif happening is Happening.INBOUND:
+            self._connect_inbound(chooser)
+        elif happening is Happening.PENDING:
+            node_id = chooser.choice(SCHEDULER_UNIVERSE).id
+            self.pending.add(node_id)
+            self._respond(session.on_event(InboundPending(node_id)))
+        elif happening is Happening.SETTLED:
+            node_id = chooser.choice(sorted(self.pending))
+            self.pending.discard(node_id)
+            if node_id not in self.peers and chooser.coin():
+                self.peers[node_id] = ConnFlag.INBOUND
+                self._respond(session.on_event(PeerAdded(node_id, ConnFlag.INBOUND)))
+            self._respond(session.on_event(InboundCompleted(node_id)))
+        elif happening is Happening.ADD_STATIC:
+            self._respond(session.on_event(AddStatic(chooser.choice(SCHEDULER_UNIVERSE))))
+        else:
+            self._respond(session.on_event(RemoveStatic(chooser.choice(SCHEDULER_UNIVERSE))))
+
+    def _connect_inbound(self, chooser: RandomChooser) -> None:
+        candidates = [n.id for n in SCHEDULER_UNIVERSE if n.id not in self.peers]
+        if not candidates:
+            return
+        node_id = chooser.choice(candidates)
+        flags = ConnFlag.INBOUND | ConnFlag.TRUSTED if chooser.chance(1, 4) else ConnFlag.INBOUND
+        self.peers[node_id] = flags
+        self._respond(self.session.on_event(PeerAdded(node_id, flags)))
+
+    def _respond(self, response: Response) -> None:
+        for dial in response.dials:
+            self.started[dial.dest.id] = self.now

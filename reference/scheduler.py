@@ -36,6 +36,7 @@ Every rule carries its requirement ID; where the profiles differ the code reads
 from __future__ import annotations
 
 import bisect
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -58,6 +59,7 @@ from dialcheck.spec.scheduler import (
     PeerAdded,
     PeerRemoved,
     RemoveStatic,
+    Response,
     RunAction,
     RunInput,
     RunResult,
@@ -67,7 +69,15 @@ from dialcheck.spec.scheduler import (
     get_scheduler_rules,
 )
 
-__all__ = ["Scheduler", "Task", "Pick", "pick_first", "SchedulerSnapshot"]
+__all__ = [
+    "Scheduler",
+    "Task",
+    "Pick",
+    "pick_first",
+    "SchedulerSnapshot",
+    "SchedulerImplementation",
+    "create_scheduler",
+]
 
 #: Chooses ``count`` of the pool's dials (SC-CHOICE-2).
 Pick = Callable[[tuple[Dial, ...], int], Sequence[Dial]]
@@ -349,3 +359,75 @@ class Scheduler:
     def _get_task_key(self, task: Task) -> tuple[object, ...]:
         last = 0 if task.last_resolved == 0 else task.last_resolved - self.now
         return (task.flag.value, task.dest, task.resolve_delay, task.last_resolved == 0, last)
+
+
+class SchedulerImplementation:
+    """The reference as an implementation of ``spec.contract.Scheduler``, with a random choice of its own.
+
+    It picks statics with a ``random.Random`` seeded by ``seed`` (not in ID order), so that a
+    run against it shows the strict judge accepting another implementation's choices
+    (SC-CHOICE-2).
+    """
+
+    def __init__(self, config: SchedulerConfig, profile: SchedulerProfile, seed: int = 0) -> None:
+        self.model = Scheduler(config, profile)
+        self._rng = random.Random(seed)
+
+    def _answer(self, handle: Callable[[Pick], AllowedResponse]) -> Response:
+        chosen: list[Dial] = []
+
+        def pick(pool: tuple[Dial, ...], count: int) -> Sequence[Dial]:
+            chosen[:] = self._rng.sample(pool, count)
+            return chosen
+
+        allowed = handle(pick)
+        return Response(allowed.required + tuple(chosen), allowed.reads)
+
+    def start(self, now: int) -> Response:
+        """Start with the clock at ``now``."""
+        return self._answer(lambda pick: self.model.start(now, pick))
+
+    def advance(self, now: int) -> Response:
+        """Move the clock forward to ``now``."""
+        return self._answer(lambda pick: self.model.advance(now, pick))
+
+    def node_offered(self, node: Node) -> Response:
+        """Take ``node`` from the iterator."""
+        return self._answer(lambda pick: self.model.node_offered(node, pick))
+
+    def dial_ran(self, node_id: NodeID, inputs: RunInput) -> RunResult:
+        """Run the task of the dial to ``node_id``."""
+        return self.model.dial_ran(node_id, inputs)
+
+    def dial_done(self, node_id: NodeID) -> Response:
+        """Learn that the dial to ``node_id`` is done."""
+        return self._answer(lambda pick: self.model.dial_done(node_id, pick))
+
+    def peer_added(self, node_id: NodeID, flags: ConnFlag) -> Response:
+        """Learn that a peer was added."""
+        return self._answer(lambda pick: self.model.peer_added(node_id, flags, pick))
+
+    def peer_removed(self, node_id: NodeID, flags: ConnFlag) -> Response:
+        """Learn that a peer was removed."""
+        return self._answer(lambda pick: self.model.peer_removed(node_id, flags, pick))
+
+    def add_static(self, node: Node) -> Response:
+        """Add a static node."""
+        return self._answer(lambda pick: self.model.add_static(node, pick))
+
+    def remove_static(self, node: Node) -> Response:
+        """Remove a static node."""
+        return self._answer(lambda pick: self.model.remove_static(node, pick))
+
+    def inbound_pending(self, node_id: NodeID) -> Response:
+        """Learn of a pending inbound connection."""
+        return self._answer(lambda pick: self.model.inbound_pending(node_id, pick))
+
+    def inbound_completed(self, node_id: NodeID) -> Response:
+        """Learn that a pending inbound connection completed."""
+        return self._answer(lambda pick: self.model.inbound_completed(node_id, pick))
+
+
+def create_scheduler(config: SchedulerConfig, profile: SchedulerProfile) -> SchedulerImplementation:
+    """Return the reference scheduler as an implementation (the factory ``--impl`` names)."""
+    return SchedulerImplementation(config, profile)

@@ -11,7 +11,9 @@ kind                        verdicts
 ==========================  ============================================================
 comparison                  ``STRICT`` (an answer differs from the reference's, AD-2)
 contract                    ``IMPLEMENTATION_ERROR`` (it raised, AD-4), ``BAD_ANSWER``
-                            (not tasks, AD-4), ``MISSING_TASK`` (a trace names a task it
+                            (not tasks, AD-4), ``MISSING_TASK`` (a trace step its earlier answers make
+                            impossible: a task or dial it never started, a node offered
+                            while it does not read; a trace names a task it
                             never returned), ``EXECUTION_UNSUPPORTED`` (AD-5),
                             ``NONDETERMINISTIC`` (WIRE-3)
 invariant (section 9)       ``NO_DOUBLE_DIAL`` ... ``KNOWN_CANDIDATE``
