@@ -18,10 +18,10 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, NoReturn, Optional
+from typing import TYPE_CHECKING, Iterator, NoReturn, Optional, cast
 
 from dialcheck.conformance.execution_checks import supports_execution
-from dialcheck.conformance.loader import REFERENCE_SPEC, get_new_spelling, load_factory
+from dialcheck.conformance.loader import REFERENCE_SPEC, SCHEDULER_REFERENCE_SPEC, get_new_spelling, load_factory
 from dialcheck.conformance.options import (
     DEFAULT_EXAMPLES,
     DEFAULT_STEPS,
@@ -50,7 +50,7 @@ from dialcheck.conformance.waivers import load_waivers
 from dialcheck.conformance.wire import EXTENSION_EXECUTE, PROTOCOL, Hello
 from dialcheck.conformance.wire_adapter import DEFAULT_TIMEOUT
 from dialcheck.conformance.workers import FactoryOpener
-from dialcheck.spec.contract import DialstateFactory
+from dialcheck.spec.contract import DialstateFactory, SchedulerFactory
 from dialcheck.spec.model import ID_WIDTHS, Config, Profile
 from dialcheck.spec.scheduler import SchedulerProfile
 from dialcheck.spec.verdicts import BadInput, DialcheckError, FormatError
@@ -284,7 +284,11 @@ def _build_parser() -> argparse.ArgumentParser:
         default=REFERENCE_SPEC,
         help="the in-process implementation to serve (default: the reference)",
     )
-    served.add_argument("--profile", choices=[p.value for p in Profile], help="serve only this profile (default: all)")
+    served.add_argument(
+        "--profile",
+        choices=_ALL_PROFILES,
+        help="serve only this profile (default: every profile of the implementation's family; the reference: both)",
+    )
     served.add_argument(
         "--id-bytes",
         type=int,
@@ -755,9 +759,18 @@ def _run_vectors(args: argparse.Namespace) -> int:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
+    reference = args.impl == REFERENCE_SPEC
+    name = "dialcheck-reference" if reference else args.impl
+    if args.profile in SCHEDULER_PROFILES or (reference and args.profile is None):
+        # A dialScheduler profile: --impl is a scheduler factory (the reference's stands for the reference scheduler).
+        scheduler = cast(SchedulerFactory, load_factory(SCHEDULER_REFERENCE_SPEC if reference else args.impl))
+        profiles = tuple(get_served_profiles(args.profile))
+        hello = Hello(
+            name, _get_version(), PROTOCOL, profiles, (EXTENSION_EXECUTE,) if reference else (), args.id_bytes
+        )
+        return serve(load_factory(REFERENCE_SPEC), hello, sys.stdin.buffer, sys.stdout.buffer, scheduler)
     factory = load_factory(args.impl)
-    name = "dialcheck-reference" if args.impl == REFERENCE_SPEC else args.impl
-    profiles = tuple(get_served_profiles(args.profile))
+    profiles = (args.profile,) if args.profile is not None else tuple(p.value for p in Profile)
     try:
         probe = factory(Config(self_id="00", max_dyn_dials=0), Profile(profiles[0]))
     except Exception as exc:

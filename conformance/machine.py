@@ -385,7 +385,7 @@ class DialMachine(RuleBasedStateMachine):
 # -- the dialScheduler family -------------------------------------------------------------
 
 #: Happenings every scheduler example has; each other is left out with probability 1/2 (swarm testing).
-SCHEDULER_ALWAYS = frozenset({Happening.ADVANCE, Happening.OFFER, Happening.RUN, Happening.DONE})
+SCHEDULER_ALWAYS = frozenset({Happening.ADVANCE, Happening.OFFER, Happening.DONE})
 
 
 class SchedulerMachine(RuleBasedStateMachine):

@@ -30,8 +30,9 @@ from dialcheck.spec.scheduler import (
     Advance,
     AllowedResponse,
     Dial,
-    DialRan,
+    DialDone,
     DnsLookup,
+    InboundPending,
     NodeOffered,
     PeerAdded,
     PeerRemoved,
@@ -181,25 +182,29 @@ def format_event(event: SchedulerEvent, self_id: Optional[NodeID] = None) -> str
     if isinstance(event, (PeerAdded, PeerRemoved)):
         verb = "peer_added" if isinstance(event, PeerAdded) else "peer_removed"
         return f"{verb} {format_node_id(event.node_id, self_id)} ({format_flags(event.flags)})"
-    if isinstance(event, DialRan):
+    if isinstance(event, DialDone):
         inputs = event.inputs
         found = "nothing" if inputs.found is None else format_node(inputs.found, self_id)
         attempts = ", ".join("connects" if c else "fails" for c in inputs.connects) or "fails"
         dns = "" if inputs.dns is None else f", dns finds {inputs.dns}"
-        return f"dial_ran {format_node_id(event.node_id, self_id)}: resolve finds {found}{dns}, dials: {attempts}"
-    verb = type(event).__name__
-    names = {"DialDone": "dial_done", "InboundPending": "inbound_pending", "InboundCompleted": "inbound_completed"}
-    return f"{names[verb]} {format_node_id(event.node_id, self_id)}"
+        joins = ", a connection joins as a peer" if inputs.joins else ""
+        return (
+            f"dial_done {format_node_id(event.node_id, self_id)}: resolve finds {found}{dns}, dials: {attempts}{joins}"
+        )
+    verb = "inbound_pending" if isinstance(event, InboundPending) else "inbound_completed"
+    return f"{verb} {format_node_id(event.node_id, self_id)}"
 
 
 def format_response(response: Response, self_id: Optional[NodeID] = None) -> str:
-    """Return a response as ``dials [...], reads``."""
-    return f"dials {format_dials(response.dials, self_id)}, {'reads' if response.reads else 'does not read'}"
+    """Return a response as ``ran [...], dials [...], reads``."""
+    ran = f"ran {format_run_actions(response.actions, self_id)}, " if response.actions else ""
+    return f"{ran}dials {format_dials(response.dials, self_id)}, {'reads' if response.reads else 'does not read'}"
 
 
 def format_allowed(allowed: AllowedResponse, self_id: Optional[NodeID] = None) -> str:
     """Return every answer an event allows, in words (SC-CHOICE-2)."""
-    text = f"dials {format_dials(allowed.required, self_id)}"
+    ran = f"ran {format_run_actions(allowed.actions, self_id)}, " if allowed.actions else ""
+    text = f"{ran}dials {format_dials(allowed.required, self_id)}"
     if allowed.count == len(allowed.pool) and allowed.pool:
         text += f" and the statics {format_dials(allowed.pool, self_id)}"
     elif allowed.count:

@@ -14,7 +14,6 @@ from dialcheck.conformance.render import (
     format_node,
     format_node_id,
     format_response,
-    format_run_actions,
     format_step,
     format_tasks,
 )
@@ -23,7 +22,7 @@ from dialcheck.conformance.scheduler_format import any_trace_to_json
 from dialcheck.conformance.session import Nonconformance, SchedulerNonconformance
 from dialcheck.conformance.trace import NewTasksStep, Trace
 from dialcheck.spec.model import Profile
-from dialcheck.spec.scheduler import Response, RunResult, SchedulerConfig, SchedulerProfile
+from dialcheck.spec.scheduler import Response, SchedulerConfig, SchedulerProfile
 from dialcheck.spec.verdicts import Verdict
 
 __all__ = [
@@ -69,10 +68,8 @@ def _format_scheduler_counterexample(failure: SchedulerNonconformance) -> list[s
     for index, step in enumerate(trace.steps):
         text = f"  {index + 1:>3}. {format_event(step.event, me)}"
         expect = step.expect
-        if isinstance(expect, RunResult):
-            text += f"\n         -> {format_run_actions(expect.actions, me)}"
-        elif expect is not None and index != last:
-            chosen = Response(expect.required + step.chosen, expect.reads)
+        if expect is not None and index != last:
+            chosen = Response(expect.required + step.chosen, expect.reads, expect.actions)
             text += f"\n         -> {format_response(chosen, me)}"
         if index == last:
             text += f"   <== {failure.check}"

@@ -42,21 +42,21 @@ from dialcheck.spec.scheduler import (
     Advance,
     Dial,
     DialDone,
-    DialRan,
     DnsLookup,
     InboundCompleted,
     InboundPending,
-    LoopEvent,
     NodeOffered,
     PeerAdded,
     PeerRemoved,
     RemoveStatic,
     Response,
-    RunResult,
+    RunAction,
     SchedulerConfig,
+    SchedulerEvent,
     SchedulerProfile,
     Start,
     get_scheduler_rules,
+    is_connected,
 )
 from dialcheck.spec.verdicts import Verdict
 
@@ -85,8 +85,12 @@ class SchedulerChecker:
 
     # -- observing -------------------------------------------------------------------
 
-    def check(self, event: LoopEvent, response: Response) -> list[Violation]:
+    def check(self, event: SchedulerEvent, response: Response) -> list[Violation]:
         """Observe ``event`` and the implementation's ``response``; return every invariant it broke."""
+        if isinstance(event, DialDone):
+            self._observe_run(event, response.actions)
+            if event.inputs.joins and is_connected(response.actions):
+                self._add_peer(event.node_id, self._dialing.get(event.node_id, ConnFlag.DYN))
         offered = self._apply(event)
         violations: list[Violation] = []
         dyn = [d for d in response.dials if d.flag is ConnFlag.DYN]
@@ -120,12 +124,12 @@ class SchedulerChecker:
             )
         return violations
 
-    def observe_run(self, event: DialRan, result: RunResult) -> None:
-        """Observe a run: a static task that resolved or looked up a new address dials it from now on."""
+    def _observe_run(self, event: DialDone, actions: tuple[RunAction, ...]) -> None:
+        """A static task that resolved or looked up a new address dials it from now on (SC-RESOLVE-4, SC-DNS-1)."""
         node_id = event.node_id
         if self._dialing.get(node_id) is not ConnFlag.STATIC or node_id in self._orphans or node_id not in self._static:
             return
-        for action in result.actions:
+        for action in actions:
             dest = self._static[node_id]
             if isinstance(action, Resolve) and action.found is not None and action.found.id == node_id:
                 self._static[node_id] = action.found
@@ -134,7 +138,12 @@ class SchedulerChecker:
 
     # -- the event's own effect ---------------------------------------------------------
 
-    def _apply(self, event: LoopEvent) -> Optional[Node]:
+    def _add_peer(self, node_id: NodeID, flags: ConnFlag) -> None:
+        self._dial_peers += 1 if flags & _DIALED else 0
+        self._peers[node_id] = flags
+        self._pool.discard(node_id)
+
+    def _apply(self, event: SchedulerEvent) -> Optional[Node]:
         """Apply the event's effect; return the offered node of a ``node_offered``."""
         if isinstance(event, (Start, Advance)):
             self._now = event.now
@@ -149,9 +158,7 @@ class SchedulerChecker:
             self._orphans.discard(event.node_id)
             self._offer(event.node_id)
         elif isinstance(event, PeerAdded):
-            self._dial_peers += 1 if event.flags & _DIALED else 0
-            self._peers[event.node_id] = event.flags
-            self._pool.discard(event.node_id)
+            self._add_peer(event.node_id, event.flags)
         elif isinstance(event, PeerRemoved):
             self._dial_peers -= 1 if event.flags & _DIALED else 0
             self._peers.pop(event.node_id, None)

@@ -12,8 +12,8 @@ object is a trace step (with an optional ``expect``) and a wire request.
 A trace step's ``expect`` is what the spec allows (SC-CHOICE-2): the dials the
 event must start (``dials``), the static pool the loop head chose from and how
 many it started (``pool``, ``count``; omitted when there was no pool), the
-choice the recorded run made (``chosen``), and ``reads``; a ``dial_ran`` step
-expects ``actions``.  Parsing raises :class:`FormatError` naming the JSON path.
+choice the recorded run made (``chosen``), ``reads``, and for a ``dial_done``
+what the task did (``actions``).  Parsing raises :class:`FormatError` naming the JSON path.
 """
 
 from __future__ import annotations
@@ -53,7 +53,6 @@ from dialcheck.spec.scheduler import (
     AllowedResponse,
     Dial,
     DialDone,
-    DialRan,
     DnsLookup,
     InboundCompleted,
     InboundPending,
@@ -64,7 +63,6 @@ from dialcheck.spec.scheduler import (
     Response,
     RunAction,
     RunInput,
-    RunResult,
     SchedulerConfig,
     SchedulerEvent,
     SchedulerProfile,
@@ -74,7 +72,6 @@ from dialcheck.spec.verdicts import FormatError
 
 __all__ = [
     "EVENT_OPS",
-    "Expectation",
     "EventStep",
     "SchedulerTrace",
     "SCHEDULER_PROFILES",
@@ -86,8 +83,6 @@ __all__ = [
     "dial_to_json",
     "get_response",
     "response_to_json",
-    "get_run_result",
-    "run_result_to_json",
     "parse_scheduler_trace",
     "scheduler_trace_to_json",
     "get_scheduler_init",
@@ -106,7 +101,6 @@ EVENT_OPS = (
     "start",
     "advance",
     "node_offered",
-    "dial_ran",
     "dial_done",
     "peer_added",
     "peer_removed",
@@ -119,7 +113,6 @@ _EVENT_KEYS: dict[str, set[str]] = {
     "start": {"now"},
     "advance": {"now"},
     "node_offered": {"node"},
-    "dial_ran": {"id"},
     "dial_done": {"id"},
     "peer_added": {"id", "flags"},
     "peer_removed": {"id", "flags"},
@@ -128,10 +121,7 @@ _EVENT_KEYS: dict[str, set[str]] = {
     "inbound_pending": {"id"},
     "inbound_completed": {"id"},
 }
-_RUN_INPUT_KEYS = {"found", "dns", "connects"}
-
-#: What a trace step expects: the allowed response of a loop event, or a run's actions.
-Expectation = Union[AllowedResponse, RunResult]
+_RUN_INPUT_KEYS = {"found", "dns", "connects", "joins"}
 
 
 @dataclass(frozen=True)
@@ -142,7 +132,7 @@ class EventStep:
     """
 
     event: SchedulerEvent
-    expect: Optional[Expectation] = None
+    expect: Optional[AllowedResponse] = None
     chosen: tuple[Dial, ...] = ()
 
 
@@ -212,7 +202,7 @@ def get_event(obj: Mapping[str, object], path: str, extra: frozenset[str] = froz
     if not isinstance(op, str) or op not in _EVENT_KEYS:
         _fail(f"{path}.op", f"expected one of {', '.join(map(repr, EVENT_OPS))}, got {describe_json(op)}")
     own = {"op"} | _EVENT_KEYS[op]
-    get_object(obj, path, own, set(extra) | (_RUN_INPUT_KEYS if op == "dial_ran" else set()))
+    get_object(obj, path, own, set(extra) | (_RUN_INPUT_KEYS if op == "dial_done" else set()))
     if op in ("start", "advance"):
         now = get_int(obj["now"], f"{path}.now", 0)
         return Start(now) if op == "start" else Advance(now)
@@ -225,10 +215,8 @@ def get_event(obj: Mapping[str, object], path: str, extra: frozenset[str] = froz
     if op in ("peer_added", "peer_removed"):
         flags = get_flags(obj["flags"], f"{path}.flags")
         return PeerAdded(node_id, flags) if op == "peer_added" else PeerRemoved(node_id, flags)
-    if op == "dial_ran":
-        return DialRan(node_id, _get_run_input(obj, path))
     if op == "dial_done":
-        return DialDone(node_id)
+        return DialDone(node_id, _get_run_input(obj, path))
     return InboundPending(node_id) if op == "inbound_pending" else InboundCompleted(node_id)
 
 
@@ -243,6 +231,7 @@ def _get_run_input(obj: Mapping[str, object], path: str) -> RunInput:
         found=found,
         dns=get_ip(dns, f"{path}.dns"),
         connects=tuple(get_bool(c, f"{path}.connects[{i}]") for i, c in enumerate(connects)),
+        joins=get_bool(obj.get("joins", False), f"{path}.joins"),
     )
 
 
@@ -262,33 +251,32 @@ def event_to_json(event: SchedulerEvent) -> dict[str, object]:
     if isinstance(event, (PeerAdded, PeerRemoved)):
         op = "peer_added" if isinstance(event, PeerAdded) else "peer_removed"
         return {"op": op, "id": event.node_id, "flags": get_dial_flag_names(event.flags)}
-    if isinstance(event, DialRan):
+    if isinstance(event, DialDone):
         inputs = event.inputs
         return {
-            "op": "dial_ran",
+            "op": "dial_done",
             "id": event.node_id,
             "found": None if inputs.found is None else node_to_json(inputs.found),
             "dns": inputs.dns,
             "connects": list(inputs.connects),
+            "joins": inputs.joins,
         }
-    op = (
-        "dial_done"
-        if isinstance(event, DialDone)
-        else "inbound_pending"
-        if isinstance(event, InboundPending)
-        else "inbound_completed"
-    )
-    return {"op": op, "id": event.node_id}
+    return {"op": "inbound_pending" if isinstance(event, InboundPending) else "inbound_completed", "id": event.node_id}
 
 
 def get_response(obj: Mapping[str, object], path: str) -> Response:
-    """Return the response in an answer object with ``dials`` and ``reads``. Raise ``FormatError`` naming ``path``."""
-    return Response(_get_dials(obj["dials"], f"{path}.dials"), get_bool(obj["reads"], f"{path}.reads"))
+    """Return the response in an answer with ``dials``, ``reads`` and, optionally, ``actions``."""
+    return Response(
+        _get_dials(obj["dials"], f"{path}.dials"), get_bool(obj["reads"], f"{path}.reads"), _get_actions(obj, path)
+    )
 
 
 def response_to_json(response: Response) -> dict[str, object]:
-    """Return the encoding of a response: ``{"dials": [...], "reads": bool}``."""
-    return {"dials": [dial_to_json(d) for d in response.dials], "reads": response.reads}
+    """Return the encoding of a response: ``{"dials": [...], "reads": bool}``, and ``actions`` when it has any."""
+    out: dict[str, object] = {"dials": [dial_to_json(d) for d in response.dials], "reads": response.reads}
+    if response.actions:
+        out["actions"] = _actions_to_json(response.actions)
+    return out
 
 
 def _get_run_action(value: object, path: str) -> RunAction:
@@ -302,43 +290,36 @@ def _get_run_action(value: object, path: str) -> RunAction:
     return action
 
 
-def get_run_result(obj: Mapping[str, object], path: str) -> RunResult:
-    """Return the run result in an object with ``actions``. Raise ``FormatError`` naming ``path`` otherwise."""
-    actions = get_list(obj["actions"], f"{path}.actions")
-    return RunResult(tuple(_get_run_action(a, f"{path}.actions[{i}]") for i, a in enumerate(actions)))
+def _get_actions(obj: Mapping[str, object], path: str) -> tuple[RunAction, ...]:
+    actions = get_list(obj.get("actions", []), f"{path}.actions")
+    return tuple(_get_run_action(a, f"{path}.actions[{i}]") for i, a in enumerate(actions))
 
 
-def run_result_to_json(result: RunResult) -> dict[str, object]:
-    """Return the encoding of a run result: ``{"actions": [...]}``."""
-    return {
-        "actions": [
-            {"type": "dns", "hostname": a.hostname, "ip": a.ip} if isinstance(a, DnsLookup) else action_to_json(a)
-            for a in result.actions
-        ]
-    }
+def _actions_to_json(actions: tuple[RunAction, ...]) -> list[dict[str, object]]:
+    return [
+        {"type": "dns", "hostname": a.hostname, "ip": a.ip} if isinstance(a, DnsLookup) else action_to_json(a)
+        for a in actions
+    ]
 
 
 # -- traces ------------------------------------------------------------------------
 
 
-def _get_expectation(value: object, path: str, event: SchedulerEvent) -> Expectation:
-    if isinstance(event, DialRan):
-        return get_run_result(get_object(value, path, {"actions"}, set()), path)
-    obj = get_object(value, path, {"dials", "reads"}, {"pool", "count"})
+def _get_expectation(value: object, path: str) -> AllowedResponse:
+    obj = get_object(value, path, {"dials", "reads"}, {"pool", "count", "actions"})
     pool = _get_dials(obj.get("pool", []), f"{path}.pool")
     count = get_int(obj.get("count", 0), f"{path}.count", 0, len(pool))
-    return AllowedResponse(
-        _get_dials(obj["dials"], f"{path}.dials"), pool, count, get_bool(obj["reads"], f"{path}.reads")
-    )
+    dials = _get_dials(obj["dials"], f"{path}.dials")
+    return AllowedResponse(dials, pool, count, get_bool(obj["reads"], f"{path}.reads"), _get_actions(obj, path))
 
 
-def _expectation_to_json(expect: Expectation) -> dict[str, object]:
-    if isinstance(expect, RunResult):
-        return run_result_to_json(expect)
+def _expectation_to_json(expect: AllowedResponse) -> dict[str, object]:
     out: dict[str, object] = {"dials": [dial_to_json(d) for d in expect.required], "reads": expect.reads}
     if expect.pool:
         out["pool"] = [dial_to_json(d) for d in expect.pool]
         out["count"] = expect.count
+    if expect.actions:
+        out["actions"] = _actions_to_json(expect.actions)
     return out
 
 
@@ -348,9 +329,7 @@ def _get_event_step(value: object, path: str) -> EventStep:
     event = get_event(value, path, frozenset({"expect", "chosen"}))
     expect = value.get("expect")
     chosen = _get_dials(value.get("chosen", []), f"{path}.chosen")
-    if chosen and isinstance(event, DialRan):
-        _fail(f"{path}.chosen", "a dial_ran step chooses nothing")
-    return EventStep(event, None if expect is None else _get_expectation(expect, f"{path}.expect", event), chosen)
+    return EventStep(event, None if expect is None else _get_expectation(expect, f"{path}.expect"), chosen)
 
 
 def _event_step_to_json(step: EventStep) -> dict[str, object]:

@@ -9,7 +9,10 @@ read or carry out gets ``ok: false`` with the reason; the server itself never
 stops on bad input, so a third party can diff its own harness against it.
 
 Each ``init`` makes a fresh :class:`~dialcheck.conformance.session.Session`
-that judges nothing but shapes; every other request is one of its steps.
+that judges nothing but shapes; every other request is one of its steps.  An
+``init`` with a dialScheduler profile makes a
+:class:`~dialcheck.conformance.session.SchedulerSession` instead, and the
+events that follow are its steps.
 Handles are the session's: numbered from 1 in the order tasks are first seen;
 a task object the implementation returns again (geth reuses static dial
 tasks) keeps its handle.  ``init`` forgets everything, handles included.
@@ -20,7 +23,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import BinaryIO, Optional
 
-from dialcheck.conformance.session import Nonconformance, Session
+from dialcheck.conformance.scheduler_format import (
+    EVENT_OPS,
+    SCHEDULER_PROFILES,
+    get_event,
+    get_scheduler_init,
+    response_to_json,
+)
+from dialcheck.conformance.session import Nonconformance, SchedulerNonconformance, SchedulerSession, Session
 from dialcheck.conformance.wire import (
     PROTOCOL,
     ByeRequest,
@@ -42,7 +52,7 @@ from dialcheck.conformance.wire import (
     make_ok_answer,
     make_tasks_answer,
 )
-from dialcheck.spec.contract import DialstateFactory
+from dialcheck.spec.contract import DialstateFactory, SchedulerFactory
 from dialcheck.spec.model import Profile
 from dialcheck.spec.verdicts import FormatError
 
@@ -55,10 +65,13 @@ _OPS = frozenset(op.value for op in Op)
 class WireServer:
     """Answer ``dialcheck-wire/1`` requests with implementations made by ``factory``."""
 
-    def __init__(self, factory: DialstateFactory, hello: Hello) -> None:
+    def __init__(self, factory: DialstateFactory, hello: Hello, scheduler: Optional[SchedulerFactory] = None) -> None:
         self.factory = factory
         self.hello = hello
         self.session: Optional[Session] = None
+        #: Makes the dialSchedulers of the scheduler profiles (spec/scheduler.md), and the one in use.
+        self.scheduler = scheduler
+        self.scheduling: Optional[SchedulerSession] = None
 
     def on_line(self, line: bytes) -> tuple[_Answer, bool]:
         """Return the answer to one request line, and whether the server should stop after it."""
@@ -68,6 +81,8 @@ class WireServer:
             return make_error_answer(f"bad request: {exc}"), False
         # WIRE-6: "an implementation MUST answer an op it does not support with ok: false and
         # unsupported: true".
+        if isinstance(value, dict) and self._is_scheduler_request(value):
+            return self._on_scheduler_request(value), False
         if isinstance(value, dict) and value.get("op") not in _OPS:
             return make_error_answer(f"op {value.get('op')!r} is not supported", unsupported=True), False
         wrong = None if self.hello.id_bytes is None else _find_wrong_width(value, 2 * self.hello.id_bytes, "$")
@@ -98,7 +113,7 @@ class WireServer:
             if profile is None or profile.value not in self.hello.profiles:
                 offered = ", ".join(self.hello.profiles)
                 return make_error_answer(f"profile {request.profile!r} is not served (only {offered})", True)
-            self.session = None
+            self.session = self.scheduling = None
             self.session = Session.create(
                 self.factory, request.config, profile, origin="the served factory", level=None
             )
@@ -126,6 +141,38 @@ class WireServer:
             return make_error_answer("the served implementation cannot execute tasks", unsupported=True)
         return make_execution_answer(session.execute(entry, request.inputs))
 
+    def _is_scheduler_request(self, value: dict[str, object]) -> bool:
+        """Return whether ``value`` is a scheduler ``init`` or an event for the scheduler in use."""
+        op = value.get("op")
+        if op == Op.INIT.value:
+            return value.get("profile") in SCHEDULER_PROFILES
+        return self.scheduling is not None and op in EVENT_OPS
+
+    def _on_scheduler_request(self, value: dict[str, object]) -> _Answer:
+        """Answer a scheduler ``init`` or event (``docs/wire-protocol.md``, "The dialScheduler family")."""
+        try:
+            if value.get("op") == Op.INIT.value:
+                profile, config = get_scheduler_init(value)
+                if self.scheduler is None or profile.value not in self.hello.profiles:
+                    offered = ", ".join(self.hello.profiles)
+                    return make_error_answer(f"profile {profile.value!r} is not served (only {offered})", True)
+                self.session = self.scheduling = None
+                self.scheduling = SchedulerSession.create(
+                    self.scheduler, config, profile, origin="the served factory", level=None
+                )
+                return make_ok_answer()
+            event = get_event(value, "$")
+        except FormatError as exc:
+            return make_error_answer(f"bad request: {exc}")
+        session = self.scheduling
+        assert session is not None
+        try:
+            return {"ok": True, **response_to_json(session.on_event(event))}
+        except SchedulerNonconformance as failure:
+            return make_error_answer(failure.message)
+        except Exception as exc:
+            return make_error_answer(f"the implementation raised {type(exc).__name__}: {exc}")
+
 
 def _find_wrong_width(value: object, digits: int, path: str) -> Optional[str]:
     """Return where ``value`` holds a node ID (under ``id`` or ``self``) of other than ``digits`` hex digits."""
@@ -143,9 +190,15 @@ def _find_wrong_width(value: object, digits: int, path: str) -> Optional[str]:
     return None
 
 
-def serve(factory: DialstateFactory, hello: Hello, stdin: BinaryIO, stdout: BinaryIO) -> int:
+def serve(
+    factory: DialstateFactory,
+    hello: Hello,
+    stdin: BinaryIO,
+    stdout: BinaryIO,
+    scheduler: Optional[SchedulerFactory] = None,
+) -> int:
     """Answer requests from ``stdin`` on ``stdout`` until ``bye`` or end of input; return the exit code."""
-    server = WireServer(factory, hello)
+    server = WireServer(factory, hello, scheduler)
     for line in stdin:
         answer, stop = server.on_line(line)
         stdout.write(encode(answer))
@@ -156,5 +209,5 @@ def serve(factory: DialstateFactory, hello: Hello, stdin: BinaryIO, stdout: Bina
 
 
 def get_served_profiles(only: Optional[str]) -> Sequence[str]:
-    """Return the profile names to advertise: ``only`` if given, else every profile."""
-    return [only] if only is not None else [p.value for p in Profile]
+    """Return the profile names to advertise: ``only`` if given, else every profile of both families."""
+    return [only] if only is not None else [p.value for p in Profile] + list(SCHEDULER_PROFILES)

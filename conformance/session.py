@@ -52,7 +52,7 @@ from dialcheck.conformance.execution_checks import (
 )
 from dialcheck.conformance.invariants import InvariantChecker, Violation
 from dialcheck.conformance.loader import check_dialstate, check_scheduler
-from dialcheck.conformance.render import format_allowed, format_node_id, format_response, format_run_actions
+from dialcheck.conformance.render import format_allowed, format_node_id, format_response
 from dialcheck.conformance.scheduler_checks import SchedulerChecker
 from dialcheck.conformance.scheduler_format import EventStep, SchedulerTrace
 from dialcheck.conformance.trace import (
@@ -90,20 +90,19 @@ from dialcheck.spec.scheduler import (
     AllowedResponse,
     Dial,
     DialDone,
-    DialRan,
     DnsLookup,
     InboundCompleted,
     InboundPending,
-    LoopEvent,
     NodeOffered,
     PeerAdded,
     PeerRemoved,
     RemoveStatic,
     Response,
-    RunResult,
     SchedulerConfig,
+    SchedulerEvent,
     SchedulerProfile,
     Start,
+    is_connected,
 )
 from dialcheck.spec.verdicts import ImplementationFault, Verdict
 
@@ -556,7 +555,7 @@ class SchedulerNonconformance(ImplementationFault):
         return self.failure.verdict
 
 
-def _call_event(subject: Scheduler, event: LoopEvent) -> object:
+def _call_event(subject: Scheduler, event: SchedulerEvent) -> object:
     """Hand ``event`` to the implementation's method for it."""
     if isinstance(event, Start):
         return subject.start(event.now)
@@ -565,7 +564,7 @@ def _call_event(subject: Scheduler, event: LoopEvent) -> object:
     if isinstance(event, NodeOffered):
         return subject.node_offered(event.node)
     if isinstance(event, DialDone):
-        return subject.dial_done(event.node_id)
+        return subject.dial_done(event.node_id, event.inputs)
     if isinstance(event, PeerAdded):
         return subject.peer_added(event.node_id, event.flags)
     if isinstance(event, PeerRemoved):
@@ -586,6 +585,10 @@ def _describe_bad_response(answer: object) -> Optional[str]:
         return "the response's dials are not a tuple of spec.scheduler.Dial"
     if not all(d.flag in (ConnFlag.DYN, ConnFlag.STATIC) and isinstance(d.dest, Node) for d in answer.dials):
         return "a dial has a flag other than exactly one of dyn or static, or a destination that is not a Node"
+    if not isinstance(answer.actions, tuple) or not all(
+        isinstance(a, (Resolve, DnsLookup, Connect)) for a in answer.actions
+    ):
+        return "the response's actions are not a tuple of Resolve, DnsLookup and Connect"
     return None if isinstance(answer.reads, bool) else "the response's reads is not a bool"
 
 
@@ -617,9 +620,8 @@ class SchedulerSession(SessionCore[EventStep, SchedulerTrace]):
     on_waived: Optional[Callable[[Verdict, SchedulerTrace], None]] = None
     #: What the implementation said last: whether it reads the iterator.
     reads: bool = False
-    #: The dials it started and are not done (ID -> flag), those that ran, its connected peers.
+    #: The dials it started and are not done (ID -> flag), its connected peers.
     dialing: dict[NodeID, ConnFlag] = field(default_factory=dict)
-    ran: set[NodeID] = field(default_factory=set)
     peers: dict[NodeID, ConnFlag] = field(default_factory=dict)
     pending: set[NodeID] = field(default_factory=set)
     now: int = 0
@@ -668,7 +670,7 @@ class SchedulerSession(SessionCore[EventStep, SchedulerTrace]):
 
     # -- steps -------------------------------------------------------------------
 
-    def on_event(self, event: LoopEvent, expect: Optional[AllowedResponse] = None) -> Response:
+    def on_event(self, event: SchedulerEvent, expect: Optional[AllowedResponse] = None) -> Response:
         """Tell the implementation of ``event`` and judge its response; return it."""
         step = EventStep(event)
         self._require_dialing(step)
@@ -680,7 +682,7 @@ class SchedulerSession(SessionCore[EventStep, SchedulerTrace]):
         if self.twin is not None:
             expect = self.twin.on_event(event, _follow(answer))
         violations = self.checker.check(event, answer) if self.judge else []
-        recorded = expect if expect is not None else AllowedResponse(answer.dials, (), 0, answer.reads)
+        recorded = expect if expect is not None else AllowedResponse(answer.dials, (), 0, answer.reads, answer.actions)
         chosen = recorded.get_chosen(answer) if recorded.allows(answer) else ()
         step = EventStep(event, recorded, chosen)
         difference = None
@@ -692,64 +694,34 @@ class SchedulerSession(SessionCore[EventStep, SchedulerTrace]):
         self._observe(event, answer)
         return answer
 
-    def dial_ran(self, event: DialRan, expect: Optional[RunResult] = None) -> RunResult:
-        """Run the task of a dial the implementation started and judge what it did (section 11)."""
-        step = EventStep(event)
-        self._require_dialing(step)
-        got = self._call(step, "dial_ran", lambda: self.subject.dial_ran(event.node_id, event.inputs))
-        if not isinstance(got, RunResult) or not all(isinstance(a, (Resolve, DnsLookup, Connect)) for a in got.actions):
-            self._fail(
-                step, Verdict.BAD_ANSWER, f"the answer is a {type(got).__name__}, not a spec.scheduler.RunResult"
-            )
-        if self.twin is not None:
-            expect = self.twin.dial_ran(event.node_id, event.inputs)
-        step = EventStep(event, expect if expect is not None else got)
-        difference = None
-        if expect is not None and expect != got:
-            me = self.config.self_id
-            difference = f"expected {format_run_actions(expect.actions, me)}; got {format_run_actions(got.actions, me)}"
-        self._judge(step, difference, [])
-        self.steps.append(step)
-        self.checker.observe_run(event, got)
-        self.ran.add(event.node_id)
-        return got
-
     def apply(self, step: EventStep) -> None:
         """Apply one recorded trace step, judging its answer against the step's ``expect``."""
-        event = step.event
-        if isinstance(event, DialRan):
-            self.dial_ran(event, step.expect if isinstance(step.expect, RunResult) else None)
-        else:
-            self.on_event(event, step.expect if isinstance(step.expect, AllowedResponse) else None)
+        self.on_event(step.event, step.expect)
 
     # -- bookkeeping ---------------------------------------------------------------
 
     def _require_dialing(self, step: EventStep) -> None:
         """Refuse a step the implementation's earlier answers make impossible (SC-EVENT-1's sending rules).
 
-        ``dial_ran`` names a dial it started that has not run, ``dial_done`` one that ran and is
-        not done, and a node is offered only while it said it reads.  A trace that breaks them
-        (one minimized, or recorded against another implementation) fails with ``MISSING_TASK``.
+        ``dial_done`` names a dial it started and that is not done, and a node is offered only
+        while it said it reads.  A trace that breaks them (one minimized, or recorded against
+        another implementation) fails with ``MISSING_TASK``.
         """
         event = step.event
         me = self.config.self_id
-        if isinstance(event, DialRan) and (event.node_id not in self.dialing or event.node_id in self.ran):
-            why = "never started one, or it already ran" if event.node_id in self.ran else "never started one"
-            self._fail(
-                step, Verdict.MISSING_TASK, f"no dial to {format_node_id(event.node_id, me)} is waiting to run: {why}"
-            )
-        if isinstance(event, DialDone) and event.node_id not in self.ran:
-            reason = f"no dial to {format_node_id(event.node_id, me)} has run and is not done"
+        if isinstance(event, DialDone) and event.node_id not in self.dialing:
+            reason = f"no dial to {format_node_id(event.node_id, me)} is running: it never started one, or it is done"
             self._fail(step, Verdict.MISSING_TASK, reason)
         if isinstance(event, NodeOffered) and not self.reads:
             self._fail(step, Verdict.MISSING_TASK, "a node is offered, but the implementation said it does not read")
 
-    def _observe(self, event: LoopEvent, answer: Response) -> None:
+    def _observe(self, event: SchedulerEvent, answer: Response) -> None:
         if isinstance(event, (Start, Advance)):
             self.now = event.now
         elif isinstance(event, DialDone):
-            del self.dialing[event.node_id]
-            self.ran.discard(event.node_id)
+            flag = self.dialing.pop(event.node_id)
+            if event.inputs.joins and is_connected(answer.actions):
+                self.peers[event.node_id] = flag  # SC-PEER-3
         elif isinstance(event, PeerAdded):
             self.peers[event.node_id] = event.flags
         elif isinstance(event, PeerRemoved):

@@ -462,7 +462,7 @@ def parse_trace(document: object) -> Trace:
     if obj["format"] != FORMAT:
         _fail("$.format", f'expected "{FORMAT}", got {describe_json(obj["format"])}')
     profile_name = obj["profile"]
-    if profile_name in {p.value for p in SchedulerProfile}:
+    if isinstance(profile_name, str) and profile_name in {p.value for p in SchedulerProfile}:
         _fail("$.profile", f"{profile_name} is a dialScheduler profile; this reads dialstate traces only")
     if not isinstance(profile_name, str) or profile_name not in _PROFILES:
         _fail("$.profile", f"expected one of {', '.join(map(repr, _PROFILES))}, got {describe_json(profile_name)}")

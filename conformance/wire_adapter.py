@@ -30,7 +30,6 @@ from dialcheck.conformance.process import ImplementationProcess, WireFault, quot
 from dialcheck.conformance.scheduler_format import (
     event_to_json,
     get_response,
-    get_run_result,
     make_scheduler_init_request,
 )
 from dialcheck.conformance.wire import (
@@ -62,18 +61,16 @@ from dialcheck.spec.scheduler import (
     AddStatic,
     Advance,
     DialDone,
-    DialRan,
     InboundCompleted,
     InboundPending,
-    LoopEvent,
     NodeOffered,
     PeerAdded,
     PeerRemoved,
     RemoveStatic,
     Response,
     RunInput,
-    RunResult,
     SchedulerConfig,
+    SchedulerEvent,
     SchedulerProfile,
     Start,
 )
@@ -302,11 +299,11 @@ class WireScheduler:
         self.session = session
         self.calls = 0
 
-    def _event(self, event: LoopEvent) -> Response:
+    def _event(self, event: SchedulerEvent) -> Response:
         self.calls += 1
         request = event_to_json(event)
         what = f"{request['op']} (request {self.calls} since init)"
-        answer = self.session.call(request, what, {"dials", "reads"})
+        answer = self.session.call(request, what, {"dials", "reads"}, frozenset({"actions"}))
         try:
             return get_response(answer, "$")
         except FormatError as exc:
@@ -324,19 +321,9 @@ class WireScheduler:
         """Send ``node_offered``."""
         return self._event(NodeOffered(node))
 
-    def dial_ran(self, node_id: NodeID, inputs: RunInput) -> RunResult:
-        """Send ``dial_ran`` and return what the task did."""
-        self.calls += 1
-        what = f"dial_ran (request {self.calls} since init)"
-        answer = self.session.call(event_to_json(DialRan(node_id, inputs)), what, {"actions"})
-        try:
-            return get_run_result(answer, "$")
-        except FormatError as exc:
-            raise self.session.shape_fault(what, exc) from None
-
-    def dial_done(self, node_id: NodeID) -> Response:
-        """Send ``dial_done``."""
-        return self._event(DialDone(node_id))
+    def dial_done(self, node_id: NodeID, inputs: RunInput) -> Response:
+        """Send ``dial_done`` and return what the task did and the dials that followed."""
+        return self._event(DialDone(node_id, inputs))
 
     def peer_added(self, node_id: NodeID, flags: ConnFlag) -> Response:
         """Send ``peer_added``."""

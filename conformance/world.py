@@ -56,7 +56,6 @@ from dialcheck.spec.scheduler import (
     AddStatic,
     Advance,
     DialDone,
-    DialRan,
     InboundCompleted,
     InboundPending,
     NodeOffered,
@@ -68,6 +67,7 @@ from dialcheck.spec.scheduler import (
     SchedulerConfig,
     Start,
     get_scheduler_rules,
+    is_connected,
 )
 
 __all__ = [
@@ -405,9 +405,7 @@ class Happening(enum.Enum):
 
     ADVANCE = "the clock moves"
     OFFER = "the iterator offers a node"
-    RUN = "a dial's task runs"
-    JOIN = "a dial that connected becomes a peer"
-    DONE = "a dial's task returns"
+    DONE = "a dial's task runs and returns (a connection it makes may become a peer)"
     DROP = "a peer disconnects"
     INBOUND = "a node connects inbound"
     PENDING = "an inbound connection passes its handshake"
@@ -422,8 +420,6 @@ class SchedulerWorld:
 
     session: SchedulerSession
     now: int
-    #: Dials whose run connected and that the server has not added as a peer yet.
-    joinable: dict[NodeID, ConnFlag] = field(default_factory=dict)
     #: The server's peers (ID -> flags) and the IDs with a pending inbound connection.
     peers: dict[NodeID, ConnFlag] = field(default_factory=dict)
     pending: set[NodeID] = field(default_factory=set)
@@ -443,11 +439,7 @@ class SchedulerWorld:
         possible = [Happening.ADVANCE, Happening.ADD_STATIC, Happening.REMOVE_STATIC, Happening.INBOUND]
         if session.reads:
             possible.append(Happening.OFFER)
-        if any(i not in session.ran for i in session.dialing):
-            possible.append(Happening.RUN)
-        if self.joinable:
-            possible.append(Happening.JOIN)
-        if any(i in session.ran for i in session.dialing):
+        if session.dialing:
             possible.append(Happening.DONE)
         if self.peers:
             possible.append(Happening.DROP)
@@ -469,25 +461,18 @@ class SchedulerWorld:
             self._respond(session.on_event(Advance(self.now)))
         elif happening is Happening.OFFER:
             self._respond(session.on_event(NodeOffered(chooser.choice(SCHEDULER_UNIVERSE))))
-        elif happening is Happening.RUN:
-            node_id = chooser.choice(sorted(i for i in session.dialing if i not in session.ran))
+        elif happening is Happening.DONE:
+            node_id = chooser.choice(sorted(session.dialing))
             node = next((n for n in SCHEDULER_UNIVERSE if n.id == node_id), Node(node_id))
             found, dns = get_run_inputs(node)
-            inputs = RunInput(chooser.choice(found), chooser.choice(dns), (chooser.coin(), chooser.coin()))
-            result = session.dial_ran(DialRan(node_id, inputs))
-            if result.is_connected() and node_id not in self.peers:
-                self.joinable[node_id] = session.dialing[node_id]
-        elif happening is Happening.JOIN:
-            node_id = chooser.choice(sorted(self.joinable))
-            flag = self.joinable.pop(node_id)
-            if node_id in self.peers:
-                return  # connected inbound meanwhile: the server refuses the second connection
-            self.peers[node_id] = flag
-            self._respond(session.on_event(PeerAdded(node_id, flag)))
-        elif happening is Happening.DONE:
-            node_id = chooser.choice(sorted(i for i in session.dialing if i in session.ran))
-            self.joinable.pop(node_id, None)  # not added: the server refused the connection
-            self._respond(session.on_event(DialDone(node_id)))
+            # The server adds a connection as a peer unless it is connected already (then it refuses it).
+            joins = node_id not in self.peers and chooser.chance(3, 4)
+            inputs = RunInput(chooser.choice(found), chooser.choice(dns), (chooser.coin(), chooser.coin()), joins)
+            flag = session.dialing[node_id]
+            response = session.on_event(DialDone(node_id, inputs))
+            if joins and is_connected(response.actions):
+                self.peers[node_id] = flag
+            self._respond(response)
         elif happening is Happening.DROP:
             node_id = chooser.choice(sorted(self.peers))
             self._respond(session.on_event(PeerRemoved(node_id, self.peers.pop(node_id))))

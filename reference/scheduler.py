@@ -18,7 +18,7 @@ spec/scheduler.md section 2 is one method; the caller passes the time with
 ``now``              the clock
 ===================  =========================================================
 
-Every event but ``dial_ran`` ends with the *loop head* (SC-LOOP-1): start
+Every event ends with the *loop head* (SC-LOOP-1): start
 statics from the pool while slots are free, then read the iterator if a slot is
 still free.  geth picks each static with ``rand.Intn``; here the caller's
 ``pick`` chooses (SC-CHOICE-2): it is given the pool's dials and how many to
@@ -45,6 +45,7 @@ from dialcheck.spec.model import INITIAL_RESOLVE_DELAY, MAX_RESOLVE_DELAY, ConnF
 from dialcheck.spec.netrestrict import Netlist
 from dialcheck.spec.scheduler import (
     DEFAULT_MAX_ACTIVE_DIALS,
+    NO_ANSWERS,
     SCHEDULER_HISTORY_EXPIRATION,
     AddStatic,
     Advance,
@@ -54,7 +55,6 @@ from dialcheck.spec.scheduler import (
     DnsLookup,
     InboundCompleted,
     InboundPending,
-    LoopEvent,
     NodeOffered,
     PeerAdded,
     PeerRemoved,
@@ -62,11 +62,12 @@ from dialcheck.spec.scheduler import (
     Response,
     RunAction,
     RunInput,
-    RunResult,
     SchedulerConfig,
+    SchedulerEvent,
     SchedulerProfile,
     Start,
     get_scheduler_rules,
+    is_connected,
 )
 
 __all__ = [
@@ -127,8 +128,8 @@ class Scheduler:
 
     # -- events (SC-EVENT-1) ---------------------------------------------------
 
-    def on_event(self, event: LoopEvent, pick: Pick = pick_first) -> AllowedResponse:
-        """Handle ``event`` (every event but ``DialRan``) by its method."""
+    def on_event(self, event: SchedulerEvent, pick: Pick = pick_first) -> AllowedResponse:
+        """Handle ``event`` by its method."""
         if isinstance(event, Start):
             return self.start(event.now, pick)
         if isinstance(event, Advance):
@@ -136,7 +137,7 @@ class Scheduler:
         if isinstance(event, NodeOffered):
             return self.node_offered(event.node, pick)
         if isinstance(event, DialDone):
-            return self.dial_done(event.node_id, pick)
+            return self.dial_done(event.node_id, event.inputs, pick)
         if isinstance(event, PeerAdded):
             return self.peer_added(event.node_id, event.flags, pick)
         if isinstance(event, PeerRemoved):
@@ -172,20 +173,30 @@ class Scheduler:
             started = (self._start_dial(Task(ConnFlag.DYN, node)),)
         return self._loop_head(started, pick)
 
-    def dial_done(self, node_id: NodeID, pick: Pick = pick_first) -> AllowedResponse:
-        """Forget the dial to ``node_id`` and offer its static task to the pool (SC-DONE-1)."""
-        self._get_dialing(node_id)
+    def dial_done(self, node_id: NodeID, inputs: RunInput = NO_ANSWERS, pick: Pick = pick_first) -> AllowedResponse:
+        """Run the task of the dial to ``node_id``, then forget the dial and offer its static to the pool (SC-DONE-1).
+
+        A connection the run made becomes a peer first when ``inputs.joins`` (SC-PEER-3): geth's
+        server adds the peer while the task's setup still runs.
+        """
+        task = self._get_dialing(node_id)
+        actions = self._run(task, inputs)
+        if inputs.joins and is_connected(actions):
+            self._add_peer(node_id, task.flag)  # SC-PEER-3: no dial can start before the task returns
         del self.dialing[node_id]
         self._update_static_pool(node_id)
-        return self._loop_head((), pick)
+        return replace(self._loop_head((), pick), actions=actions)
 
     def peer_added(self, node_id: NodeID, flags: ConnFlag, pick: Pick = pick_first) -> AllowedResponse:
         """Count the peer, mark it connected, take its static task out of the pool (SC-PEER-1)."""
+        self._add_peer(node_id, flags)
+        return self._loop_head((), pick)
+
+    def _add_peer(self, node_id: NodeID, flags: ConnFlag) -> None:
         if flags & (ConnFlag.DYN | ConnFlag.STATIC):
             self.dial_peers += 1
         self.peers.add(node_id)
         self.pool.pop(node_id, None)
-        return self._loop_head((), pick)
 
     def peer_removed(self, node_id: NodeID, flags: ConnFlag, pick: Pick = pick_first) -> AllowedResponse:
         """Uncount the peer, forget it, offer its static task to the pool (SC-PEER-2)."""
@@ -225,9 +236,8 @@ class Scheduler:
         self._update_static_pool(node_id)
         return self._loop_head((), pick)
 
-    def dial_ran(self, node_id: NodeID, inputs: RunInput) -> RunResult:
-        """Run the task of the dial to ``node_id`` at the current clock (section 11)."""
-        task = self._get_dialing(node_id)
+    def _run(self, task: Task, inputs: RunInput) -> tuple[RunAction, ...]:
+        """Run ``task`` at the current clock (section 11); return what it did, in order."""
         actions: list[RunAction] = []
         if self.rules.looks_up_dns and task.flag is ConnFlag.STATIC and task.dest.hostname is not None:
             # SC-DNS-1: a differing answer replaces the IP and keeps the hostname.
@@ -235,12 +245,12 @@ class Scheduler:
             if inputs.dns is not None and inputs.dns != task.dest.ip:
                 task.dest = replace(task.dest, ip=inputs.dns)
         if self._needs_resolve(task) and not self._resolve(task, inputs, actions):
-            return RunResult(tuple(actions))
+            return tuple(actions)
         connected = self._connect(task, inputs, 0, actions)
         # SC-RUN-2: a static task resolves once more after a failed TCP attempt, and retries once.
         if not connected and task.flag is ConnFlag.STATIC and self._resolve(task, inputs, actions):
             self._connect(task, inputs, 1, actions)
-        return RunResult(tuple(actions))
+        return tuple(actions)
 
     # -- queries ---------------------------------------------------------------
 
@@ -381,7 +391,7 @@ class SchedulerImplementation:
             return chosen
 
         allowed = handle(pick)
-        return Response(allowed.required + tuple(chosen), allowed.reads)
+        return Response(allowed.required + tuple(chosen), allowed.reads, allowed.actions)
 
     def start(self, now: int) -> Response:
         """Start with the clock at ``now``."""
@@ -395,13 +405,9 @@ class SchedulerImplementation:
         """Take ``node`` from the iterator."""
         return self._answer(lambda pick: self.model.node_offered(node, pick))
 
-    def dial_ran(self, node_id: NodeID, inputs: RunInput) -> RunResult:
-        """Run the task of the dial to ``node_id``."""
-        return self.model.dial_ran(node_id, inputs)
-
-    def dial_done(self, node_id: NodeID) -> Response:
-        """Learn that the dial to ``node_id`` is done."""
-        return self._answer(lambda pick: self.model.dial_done(node_id, pick))
+    def dial_done(self, node_id: NodeID, inputs: RunInput) -> Response:
+        """Run the task of the dial to ``node_id``; it returns."""
+        return self._answer(lambda pick: self.model.dial_done(node_id, inputs, pick))
 
     def peer_added(self, node_id: NodeID, flags: ConnFlag) -> Response:
         """Learn that a peer was added."""

@@ -14,7 +14,7 @@ from typing import Callable, Protocol, runtime_checkable
 
 from dialcheck.spec.execution import Execution, ExecutionInput
 from dialcheck.spec.model import Config, ConnFlag, Node, NodeID, Profile, Task
-from dialcheck.spec.scheduler import Response, RunInput, RunResult, SchedulerConfig, SchedulerProfile
+from dialcheck.spec.scheduler import Response, RunInput, SchedulerConfig, SchedulerProfile
 
 __all__ = [
     "Dialstate",
@@ -69,8 +69,8 @@ CONTRACT_METHODS = ("new_tasks", "task_done", "add_static", "remove_static")
 class Scheduler(Protocol):
     """A dial scheduler with geth's ``dialScheduler`` events (SC-EVENT-1, spec/scheduler.md section 2).
 
-    Every method but ``dial_ran`` answers with the dials started while handling the event
-    and whether the scheduler now reads the node iterator (SC-EVENT-2).
+    Every method answers with the dials started while handling the event and whether the
+    scheduler now reads the node iterator; ``dial_done`` also with what the task did (SC-EVENT-2).
     """
 
     def start(self, now: int) -> Response:
@@ -82,11 +82,8 @@ class Scheduler(Protocol):
     def node_offered(self, node: Node) -> Response:
         """Take ``node`` from the iterator (sent only while reading, SC-DYN-1)."""
 
-    def dial_ran(self, node_id: NodeID, inputs: RunInput) -> RunResult:
-        """Run the task of the dial to ``node_id`` with the environment's answers (section 11)."""
-
-    def dial_done(self, node_id: NodeID) -> Response:
-        """Learn that the task of the dial to ``node_id`` has returned (SC-DONE-1)."""
+    def dial_done(self, node_id: NodeID, inputs: RunInput) -> Response:
+        """Run the task of the dial to ``node_id`` with the given answers; it returns (section 11, SC-DONE-1)."""
 
     def peer_added(self, node_id: NodeID, flags: ConnFlag) -> Response:
         """Learn that the server added a peer (SC-PEER-1)."""
@@ -115,7 +112,6 @@ SCHEDULER_METHODS = (
     "start",
     "advance",
     "node_offered",
-    "dial_ran",
     "dial_done",
     "peer_added",
     "peer_removed",

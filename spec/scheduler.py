@@ -4,10 +4,10 @@ Theory of operation
 -------------------
 A scheduler is told of events one at a time (SC-EVENT-1) and answers each with a
 :class:`Response`: the :class:`Dial` values it started and whether it now reads
-the node iterator.  A started dial's task runs at the ``dial_ran`` event, given a
-:class:`RunInput` (what a DHT resolve finds, what a DNS lookup finds, each TCP
-attempt's outcome), and answers with a :class:`RunResult`: the :data:`RunAction`
-values it took, in order.
+the node iterator.  A started dial's task runs and returns at its ``dial_done``
+event, given a :class:`RunInput` (what a DHT resolve finds, what a DNS lookup
+finds, each TCP attempt's outcome, whether the server adds the connection as a
+peer); that response also carries the :data:`RunAction` values the task took.
 
 geth picks static dials with ``rand.Intn``; no other implementation can
 reproduce that, so the reference answers a loop head with an
@@ -44,12 +44,12 @@ __all__ = [
     "DnsLookup",
     "RunAction",
     "RunInput",
-    "RunResult",
+    "is_connected",
+    "NO_ANSWERS",
     "get_dial_key",
     "Start",
     "Advance",
     "NodeOffered",
-    "DialRan",
     "DialDone",
     "PeerAdded",
     "PeerRemoved",
@@ -57,7 +57,6 @@ __all__ = [
     "RemoveStatic",
     "InboundPending",
     "InboundCompleted",
-    "LoopEvent",
     "SchedulerEvent",
 ]
 
@@ -135,11 +134,25 @@ def get_dial_key(dial: Dial) -> tuple[object, ...]:
 
 
 @dataclass(frozen=True)
+class DnsLookup:
+    """The task looked ``hostname`` up and found ``ip`` (``None``: failed or found no address)."""
+
+    hostname: str
+    ip: Optional[str]
+
+
+#: What a running dial task does, in order (SC-RUN-1..2, SC-RESOLVE-*, SC-DNS-1).
+RunAction = Union[Resolve, DnsLookup, Connect]
+
+
+@dataclass(frozen=True)
 class Response:
-    """What a scheduler answers an event with: the dials it started (any order) and whether it reads."""
+    """What a scheduler answers an event with: the dials it started (any order), whether it reads, and
+    for ``dial_done`` what the task's run did, in order."""
 
     dials: tuple[Dial, ...] = ()
     reads: bool = False
+    actions: tuple[RunAction, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,17 +160,22 @@ class AllowedResponse:
     """Every answer the spec allows to one event (SC-CHOICE-2).
 
     The answer MUST start every dial of ``required`` and ``count`` distinct dials of
-    ``pool`` (the static pool at the loop head), nothing else, and read iff ``reads``.
+    ``pool`` (the static pool at the loop head), nothing else, read iff ``reads``, and
+    report exactly ``actions``.
     """
 
     required: tuple[Dial, ...]
     pool: tuple[Dial, ...]
     count: int
     reads: bool
+    #: What the task of a ``dial_done`` did, in order (exactly these).
+    actions: tuple[RunAction, ...] = ()
 
     def allows(self, response: Response) -> bool:
         """Return whether ``response`` is one of the allowed answers."""
-        if response.reads is not self.reads or len(response.dials) != len(self.required) + self.count:
+        if response.reads is not self.reads or response.actions != self.actions:
+            return False
+        if len(response.dials) != len(self.required) + self.count:
             return False
         got = Counter(get_dial_key(d) for d in response.dials)
         got.subtract(get_dial_key(d) for d in self.required)
@@ -185,44 +203,32 @@ class AllowedResponse:
 
 
 @dataclass(frozen=True)
-class DnsLookup:
-    """The task looked ``hostname`` up and found ``ip`` (``None``: failed or found no address)."""
-
-    hostname: str
-    ip: Optional[str]
-
-
-#: What a running dial task does, in order (SC-RUN-1..2, SC-RESOLVE-*, SC-DNS-1).
-RunAction = Union[Resolve, DnsLookup, Connect]
-
-
-@dataclass(frozen=True)
 class RunInput:
     """What the environment answers while one dial task runs (spec/scheduler.md section 11).
 
     ``found`` is what a DHT resolve of the task's ID finds (its ID is the task's); ``dns``
     what a lookup of the destination's hostname finds; ``connects`` the outcomes of the
-    first and later TCP attempts, in order (an attempt beyond them fails).
+    first and later TCP attempts, in order (an attempt beyond them fails); ``joins`` whether
+    the server adds a connection the task made as a peer (SC-PEER-3).
     """
 
     found: Optional[Node] = None
     dns: Optional[str] = None
     connects: tuple[bool, ...] = ()
+    joins: bool = False
 
     def get_connect(self, attempt: int) -> bool:
         """Return the outcome of TCP attempt ``attempt`` (0-based); beyond the list, failure."""
         return self.connects[attempt] if attempt < len(self.connects) else False
 
 
-@dataclass(frozen=True)
-class RunResult:
-    """What one run of a dial task did, in order."""
+#: The answers of an environment where nothing is found and no attempt connects.
+NO_ANSWERS = RunInput()
 
-    actions: tuple[RunAction, ...] = ()
 
-    def is_connected(self) -> bool:
-        """Return whether the run made a TCP connection (the server may then add the peer)."""
-        return any(isinstance(a, Connect) and a.connected for a in self.actions)
+def is_connected(actions: tuple[RunAction, ...]) -> bool:
+    """Return whether a task's run made a TCP connection (the server may then add the peer)."""
+    return any(isinstance(a, Connect) and a.connected for a in actions)
 
 
 # -- events as data (SC-EVENT-1) -------------------------------------------------------
@@ -250,18 +256,11 @@ class NodeOffered:
 
 
 @dataclass(frozen=True)
-class DialRan:
-    """The task of the dial to ``node_id`` runs with the environment's answers."""
-
-    node_id: NodeID
-    inputs: RunInput
-
-
-@dataclass(frozen=True)
 class DialDone:
-    """The task of the dial to ``node_id`` has returned."""
+    """The task of the dial to ``node_id`` runs with the environment's answers and returns."""
 
     node_id: NodeID
+    inputs: RunInput = NO_ANSWERS
 
 
 @dataclass(frozen=True)
@@ -308,8 +307,8 @@ class InboundCompleted:
     node_id: NodeID
 
 
-#: Every event but ``DialRan``: each is answered with a :class:`Response`.
-LoopEvent = Union[
+#: An event of spec/scheduler.md section 2; each is answered with a :class:`Response`.
+SchedulerEvent = Union[
     Start,
     Advance,
     NodeOffered,
@@ -321,5 +320,3 @@ LoopEvent = Union[
     InboundPending,
     InboundCompleted,
 ]
-#: An event of spec/scheduler.md section 2.
-SchedulerEvent = Union[LoopEvent, DialRan]

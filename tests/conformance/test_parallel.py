@@ -100,15 +100,16 @@ def test_waived_failures_in_workers_are_counted_and_saved_here(tmp_path: Path) -
         {
             "format": "dialcheck-waivers/1",
             "waivers": [
-                {"check": "BOOTNODE_ROTATION", "profile": "geth-1.7", "level": "invariants", "reason": "on purpose"}
+                {"check": check, "profile": "geth-1.7", "level": "invariants", "reason": "on purpose"}
+                for check in ("BOOTNODE_ROTATION", "RANDOM_HALF")
             ],
         }
     )
     member = "dialcheck.conformance.zoo:fallback_at_exactly_20s"
     report = run_conformance(_options(member, tmp_path, 2, waivers=waivers, level=Level.INVARIANTS, examples=1000))
-    # The member may also break RANDOM_HALF (zoo.py), which is not waived; the waived check never fails the run.
-    assert report.failure is None or report.failure.check is not Verdict.BOOTNODE_ROTATION
-    assert report.waived.get(Verdict.BOOTNODE_ROTATION, 0) > 0 and not report.waiver_problems
+    # The member breaks BOOTNODE_ROTATION and, at times first, RANDOM_HALF (zoo.py): both waived, the run goes on.
+    assert report.failure is None and report.conformant
+    assert report.waived.get(Verdict.BOOTNODE_ROTATION, 0) > 0
     saved = report.waived_saved[Verdict.BOOTNODE_ROTATION]
     assert saved.parent == tmp_path and load_trace(saved).steps
 

@@ -19,10 +19,8 @@ from dialcheck.spec.scheduler import (
     AllowedResponse,
     Dial,
     DialDone,
-    DialRan,
     InboundCompleted,
     InboundPending,
-    LoopEvent,
     NodeOffered,
     PeerAdded,
     PeerRemoved,
@@ -30,8 +28,10 @@ from dialcheck.spec.scheduler import (
     Response,
     RunInput,
     SchedulerConfig,
+    SchedulerEvent,
     SchedulerProfile,
     Start,
+    is_connected,
 )
 from dialcheck.spec.verdicts import Verdict
 
@@ -73,16 +73,16 @@ def _random_walk(
         return chosen
 
     def respond(allowed: AllowedResponse) -> Response:
-        return Response(allowed.required + tuple(chosen), allowed.reads)
+        return Response(allowed.required + tuple(chosen), allowed.reads, allowed.actions)
 
     universe = [node(i, tcp=rng.choice([30303, 30303, 0])) for i in range(1, 7)]
     universe += [node(7, ip=None), Node(SELF, "10.0.0.99", 30303), Node(nid(8), "10.0.0.8", 30303, 0, "n8.example")]
     found: list[Verdict] = []
     allowed = reference.start(T0, pick)
     found += [v.check for v in checker.check(Start(T0), respond(allowed))]
-    now, ran, connected = T0, set[str](), dict[str, ConnFlag]()
+    now, connected = T0, dict[str, ConnFlag]()
     for _ in range(steps):
-        event: Optional[LoopEvent] = None
+        event: Optional[SchedulerEvent] = None
         kind = rng.randrange(10)
         if kind == 0:
             now += rng.choice([1, 5 * S, 35 * S, 36 * S, 120 * S])
@@ -91,22 +91,18 @@ def _random_walk(
             event = NodeOffered(rng.choice(universe))
         elif kind == 2 and reference.dialing:
             target = rng.choice(sorted(reference.dialing))
-            if target not in ran:
-                inputs = RunInput(
-                    rng.choice([None, node(int(target, 16), ip="10.0.0.200")]),
-                    rng.choice([None, "10.0.0.8", "10.0.0.9"]),
-                    tuple(rng.random() < 0.5 for _ in range(2)),
-                )
-                run = DialRan(target, inputs)
-                result = reference.dial_ran(target, inputs)
-                checker.observe_run(run, result)
-                ran.add(target)
-                if result.is_connected() and target not in reference.peers and rng.random() < 0.7:
-                    connected[target] = reference.dialing[target].flag
-                    event = PeerAdded(target, connected[target])
-            else:
-                ran.discard(target)
-                event = DialDone(target)
+            inputs = RunInput(
+                rng.choice([None, node(int(target, 16), ip="10.0.0.200")]),
+                rng.choice([None, "10.0.0.8", "10.0.0.9"]),
+                tuple(rng.random() < 0.5 for _ in range(2)),
+                target not in reference.peers and rng.random() < 0.7,
+            )
+            flag = reference.dialing[target].flag
+            allowed = reference.dial_done(target, inputs, pick)
+            found += [v.check for v in checker.check(DialDone(target, inputs), respond(allowed))]
+            if inputs.joins and is_connected(allowed.actions):
+                connected[target] = flag
+            continue
         elif kind == 3 and connected:
             target = rng.choice(sorted(connected))
             event = PeerRemoved(target, connected.pop(target))
@@ -133,7 +129,7 @@ def _random_walk(
     return found
 
 
-def _get_situations(event: LoopEvent, allowed: AllowedResponse, reference: Scheduler) -> list[str]:
+def _get_situations(event: SchedulerEvent, allowed: AllowedResponse, reference: Scheduler) -> list[str]:
     situations = []
     if allowed.count:
         situations.append("static dialed")
@@ -177,7 +173,7 @@ class Judge:
         self.messages: list[str] = []
         self.on(Start(T0), reads=max_dial_peers > 0)
 
-    def on(self, event: LoopEvent, *dials: Dial, reads: bool = True) -> list[Verdict]:
+    def on(self, event: SchedulerEvent, *dials: Dial, reads: bool = True) -> list[Verdict]:
         violations = self.checker.check(event, Response(tuple(dials), reads))
         self.messages += [v.message for v in violations]
         return [v.check for v in violations]
@@ -249,12 +245,10 @@ def test_a_static_task_is_judged_at_the_address_its_run_resolved() -> None:
     judge = Judge()
     judge.on(AddStatic(node(1)), Dial(STATIC, node(1)))
     moved = node(1, ip="10.0.0.77")
-    reference_like = DialRan(nid(1), RunInput(found=moved))
     from dialcheck.spec.execution import Connect, Resolve
-    from dialcheck.spec.scheduler import RunResult
 
-    judge.checker.observe_run(reference_like, RunResult((Connect(node(1), False), Resolve(nid(1), moved))))
-    judge.on(DialDone(nid(1)))
+    ran = (Connect(node(1), False), Resolve(nid(1), moved))
+    assert judge.checker.check(DialDone(nid(1), RunInput(found=moved)), Response((), True, ran)) == []
     assert judge.on(Advance(T0 + 36 * S), Dial(STATIC, node(1))) == [Verdict.SC_STATIC_REDIAL, Verdict.SC_STATIC_REDIAL]
     assert "is a static node at 10.0.0.77:30303" in judge.messages[-2]
 
@@ -276,3 +270,13 @@ def test_pending_inbound_and_removed_statics_are_followed() -> None:
     assert judge.on(PeerRemoved(nid(9), DYN), Dial(STATIC, node(1))) == []
     assert judge.on(RemoveStatic(node(1))) == []
     assert judge.on(DialDone(nid(1))) == []
+
+
+def test_a_connection_that_joins_counts_as_a_dialed_peer_SC_PEER_3() -> None:
+    judge = Judge(max_dial_peers=1)
+    from dialcheck.spec.execution import Connect
+
+    judge.on(NodeOffered(node(1)), Dial(DYN, node(1)))
+    joined = Response((), False, (Connect(node(1), True),))
+    assert judge.checker.check(DialDone(nid(1), RunInput(connects=(True,), joins=True)), joined) == []
+    assert judge.on(AddStatic(node(2)), reads=False) == []

@@ -113,5 +113,14 @@ def test_serve_answers_line_by_line_until_bye() -> None:
 
 
 def test_serve_profiles_are_all_profiles_unless_one_is_chosen() -> None:
-    assert list(get_served_profiles(None)) == ["geth-1.7", "geth-1.8", "geth-1.9", "geth-1.9.7"]
+    assert list(get_served_profiles(None)) == [
+        "geth-1.7",
+        "geth-1.8",
+        "geth-1.9",
+        "geth-1.9.7",
+        "geth-1.9.11",
+        "geth-1.9.14",
+        "geth-1.15",
+        "geth-1.17.2",
+    ]
     assert list(get_served_profiles("geth-1.8")) == ["geth-1.8"]

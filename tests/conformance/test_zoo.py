@@ -5,6 +5,7 @@ Slow: each case is a default-size ``dialcheck run`` (derandomized ``ci`` profile
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from pathlib import Path
@@ -86,12 +87,15 @@ def test_a_member_whose_bug_breaks_a_named_invariant_is_killed_by_it_with_nothin
     _assert_replays_to_the_same_failure(row, Level.INVARIANTS)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("member", [m for m in MEMBERS if m.random_run_misses_because], ids=lambda m: m.name)
-def test_a_member_out_of_the_default_runs_reach_survives_it_and_the_matrix_says_why(member: Member) -> None:
-    row = _row(member.name, Level.STRICT)
-    assert not row.killed and row.expected_to_survive and not is_gap(row), row
-    assert "exhaustive" in format_row(row) and member.random_run_misses_because in format_row(row)
+def test_a_member_out_of_the_default_runs_reach_is_no_gap_and_the_matrix_says_why() -> None:
+    # No member is out of reach since the machine draws its seeds as bytes (docs/teeth.md); the
+    # mechanism stays for the next one, shown on a member marked so.
+    member = dataclasses.replace(
+        get_member("wait_done_ends_the_lookup"), random_run_misses_because="it takes nine events"
+    )
+    row = Row(member, Level.STRICT, False, None, None, None, 1.0)
+    assert row.expected_to_survive and not is_gap(row)
+    assert "exhaustive" in format_row(row) and "it takes nine events" in format_row(row)
 
 
 _REPLAYED = [

@@ -20,6 +20,7 @@ from dialcheck.spec.scheduler import (
     RunInput,
     SchedulerConfig,
     SchedulerProfile,
+    is_connected,
 )
 
 S = SECOND
@@ -371,33 +372,32 @@ def started(scheduler: Scheduler, dest: Node, flag: ConnFlag) -> None:
 def test_a_complete_destination_is_dialed_once_SC_RUN_1() -> None:
     scheduler = make()
     started(scheduler, node(1), DYN)
-    result = scheduler.dial_ran(nid(1), RunInput(connects=(True,)))
-    assert result.actions == (Connect(node(1), True),) and result.is_connected()
+    result = scheduler.dial_done(nid(1), RunInput(connects=(True,)))
+    assert result.actions == (Connect(node(1), True),) and is_connected(result.actions)
 
 
 def test_a_failed_dynamic_dial_is_not_retried_SC_RUN_2() -> None:
     scheduler = make()
     started(scheduler, node(1), DYN)
-    assert scheduler.dial_ran(nid(1), RunInput(found=node(1, ip="10.5.5.5"))).actions == (Connect(node(1), False),)
+    assert scheduler.dial_done(nid(1), RunInput(found=node(1, ip="10.5.5.5"))).actions == (Connect(node(1), False),)
 
 
 def test_a_failed_static_dial_resolves_and_dials_the_resolved_node_once_more_SC_RUN_2_SC_RESOLVE_4() -> None:
     scheduler = make()
     moved = node(1, ip="10.5.5.5")
     started(scheduler, node(1), STATIC)
-    result = scheduler.dial_ran(nid(1), RunInput(found=moved, connects=(False, False)))
+    result = scheduler.dial_done(nid(1), RunInput(found=moved, connects=(False, False)))
     assert result.actions == (Connect(node(1), False), Resolve(nid(1), moved), Connect(moved, False))
-    assert not result.is_connected()
+    assert not is_connected(result.actions)
     task = scheduler.static[nid(1)]
     assert task.dest == moved and task.resolve_delay == 60 * S and task.last_resolved == T0
-    scheduler.dial_done(nid(1))
     assert dials(scheduler.advance(T0 + 36 * S)) == [Dial(STATIC, moved)]
 
 
 def test_an_incomplete_static_resolves_first_and_does_not_dial_when_that_fails_SC_RUN_1() -> None:
     scheduler = make()
     started(scheduler, node(1, ip=None), STATIC)
-    assert scheduler.dial_ran(nid(1), RunInput()).actions == (Resolve(nid(1), None),)
+    assert scheduler.dial_done(nid(1), RunInput()).actions == (Resolve(nid(1), None),)
     assert scheduler.static[nid(1)].resolve_delay == 120 * S
 
 
@@ -407,7 +407,7 @@ def test_an_incomplete_dynamic_destination_resolves_only_under_1_9_11_SC_RUN_1(
 ) -> None:
     scheduler = make(profile=profile)
     started(scheduler, node(1, ip=None), DYN)
-    result = scheduler.dial_ran(nid(1), RunInput(found=node(1), connects=(True,)))
+    result = scheduler.dial_done(nid(1), RunInput(found=node(1), connects=(True,)))
     if resolves:
         assert result.actions == (Resolve(nid(1), node(1)), Connect(node(1), True))
     else:
@@ -417,22 +417,21 @@ def test_an_incomplete_dynamic_destination_resolves_only_under_1_9_11_SC_RUN_1(
 def test_without_a_resolver_nothing_is_resolved_and_the_task_is_untouched_SC_RESOLVE_1() -> None:
     scheduler = make(resolver=False)
     started(scheduler, node(1), STATIC)
-    assert scheduler.dial_ran(nid(1), RunInput(found=node(1))).actions == (Connect(node(1), False),)
+    assert scheduler.dial_done(nid(1), RunInput(found=node(1))).actions == (Connect(node(1), False),)
     assert scheduler.static[nid(1)].resolve_delay == 0
 
 
 def redial(scheduler: Scheduler, i: int, at: int, inputs: RunInput) -> tuple[object, ...]:
-    """Finish the running dial to node ``i``, move to ``at`` (its static is redialed) and run it."""
-    scheduler.dial_done(nid(i))
+    """Move to ``at`` (the static of node ``i``, done before, is redialed) and run and finish that dial."""
     scheduler.advance(at)
     assert nid(i) in scheduler.dialing
-    return scheduler.dial_ran(nid(i), inputs).actions
+    return scheduler.dial_done(nid(i), inputs).actions
 
 
 def test_a_resolve_within_the_delay_since_the_last_is_skipped_SC_RESOLVE_2() -> None:
     scheduler = make()
     started(scheduler, node(1, ip=None), STATIC)
-    scheduler.dial_ran(nid(1), RunInput())
+    scheduler.dial_done(nid(1), RunInput())
     assert redial(scheduler, 1, T0 + 100 * S, RunInput()) == ()
     assert redial(scheduler, 1, T0 + 140 * S, RunInput()) == (Resolve(nid(1), None),)
 
@@ -440,7 +439,7 @@ def test_a_resolve_within_the_delay_since_the_last_is_skipped_SC_RESOLVE_2() -> 
 def test_a_resolve_made_at_clock_zero_is_forgotten_SC_RESOLVE_2() -> None:
     scheduler = make(now=0)
     started(scheduler, node(1, ip=None), STATIC)
-    scheduler.dial_ran(nid(1), RunInput())
+    scheduler.dial_done(nid(1), RunInput())
     assert scheduler.static[nid(1)].last_resolved == 0
     assert redial(scheduler, 1, 36 * S, RunInput()) == (Resolve(nid(1), None),)
 
@@ -448,7 +447,7 @@ def test_a_resolve_made_at_clock_zero_is_forgotten_SC_RESOLVE_2() -> None:
 def test_the_resolve_delay_doubles_to_an_hour_and_resets_on_success_SC_RESOLVE_3() -> None:
     scheduler = make()
     started(scheduler, node(1, ip=None), STATIC)
-    scheduler.dial_ran(nid(1), RunInput())
+    scheduler.dial_done(nid(1), RunInput())
     now, delays = T0, []
     for _ in range(7):
         now += HOUR
@@ -468,7 +467,7 @@ def test_a_static_hostname_is_looked_up_before_each_dial_from_1_15_SC_DNS_1(dns:
     scheduler = make(profile=P115)
     named = hostnamed(1, "10.0.0.1")
     started(scheduler, named, STATIC)
-    result = scheduler.dial_ran(nid(1), RunInput(dns=dns, connects=(True,)))
+    result = scheduler.dial_done(nid(1), RunInput(dns=dns, connects=(True,)))
     assert result.actions == (DnsLookup("n1.example", dns), Connect(replace(named, ip=dest), True))
     assert scheduler.static[nid(1)].dest.hostname == "n1.example"
 
@@ -476,7 +475,7 @@ def test_a_static_hostname_is_looked_up_before_each_dial_from_1_15_SC_DNS_1(dns:
 def test_a_hostname_without_an_answer_or_ip_falls_back_to_the_dht_which_drops_the_hostname_SC_DNS_1() -> None:
     scheduler = make(profile=P1172)
     started(scheduler, hostnamed(1), STATIC)
-    result = scheduler.dial_ran(nid(1), RunInput(found=node(1), connects=(True,)))
+    result = scheduler.dial_done(nid(1), RunInput(found=node(1), connects=(True,)))
     assert result.actions == (DnsLookup("n1.example", None), Resolve(nid(1), node(1)), Connect(node(1), True))
     assert scheduler.static[nid(1)].dest.hostname is None
 
@@ -485,19 +484,17 @@ def test_a_hostname_without_an_answer_or_ip_falls_back_to_the_dht_which_drops_th
 def test_profiles_before_1_15_ignore_hostnames_SC_DNS_1(profile: SchedulerProfile) -> None:
     scheduler = make(profile=profile)
     started(scheduler, hostnamed(1, "10.0.0.1"), STATIC)
-    assert scheduler.dial_ran(nid(1), RunInput(dns="10.7.7.7")).actions[0] == Connect(hostnamed(1, "10.0.0.1"), False)
+    assert scheduler.dial_done(nid(1), RunInput(dns="10.7.7.7")).actions[0] == Connect(hostnamed(1, "10.0.0.1"), False)
 
 
 def test_dynamic_tasks_never_look_up_dns_SC_DNS_1() -> None:
     scheduler = make(profile=P1172)
     started(scheduler, hostnamed(1, "10.0.0.1"), DYN)
-    assert scheduler.dial_ran(nid(1), RunInput(dns="10.7.7.7")).actions == (Connect(hostnamed(1, "10.0.0.1"), False),)
+    assert scheduler.dial_done(nid(1), RunInput(dns="10.7.7.7")).actions == (Connect(hostnamed(1, "10.0.0.1"), False),)
 
 
 def test_events_for_a_dial_that_is_not_running_are_refused_SC_EVENT_1() -> None:
     scheduler = make()
-    with pytest.raises(ValueError, match="no dial to"):
-        scheduler.dial_ran(nid(1), RunInput())
     with pytest.raises(ValueError, match="no dial to"):
         scheduler.dial_done(nid(1))
 
@@ -508,7 +505,7 @@ def test_events_for_a_dial_that_is_not_running_are_refused_SC_EVENT_1() -> None:
 def _walk(now: int) -> Scheduler:
     scheduler = make(max_dial_peers=1, now=now)
     started(scheduler, node(1, ip=None), STATIC)
-    scheduler.dial_ran(nid(1), RunInput())
+    scheduler.dial_done(nid(1), RunInput())
     scheduler.node_offered(node(2))
     scheduler.peer_added(nid(2), DYN)
     return scheduler
@@ -536,15 +533,15 @@ def test_on_event_handles_each_event_by_its_method_SC_EVENT_1() -> None:
         DialDone,
         InboundCompleted,
         InboundPending,
-        LoopEvent,
         NodeOffered,
         PeerAdded,
         PeerRemoved,
         RemoveStatic,
+        SchedulerEvent,
         Start,
     )
 
-    events: list[LoopEvent] = [
+    events: list[SchedulerEvent] = [
         Start(T0),
         AddStatic(node(1)),
         NodeOffered(node(2)),
@@ -573,3 +570,16 @@ def test_on_event_handles_each_event_by_its_method_SC_EVENT_1() -> None:
     ]
     assert answers == expected
     assert by_event.get_snapshot() == direct.get_snapshot()
+
+
+def test_a_connection_that_joins_is_a_peer_before_the_dial_is_forgotten_SC_PEER_3() -> None:
+    scheduler = make(max_dial_peers=1)
+    scheduler.node_offered(node(1))
+    scheduler.node_offered(node(2))
+    scheduler.add_static(node(3))
+    assert list(scheduler.pool) == [nid(3)]
+    allowed = scheduler.dial_done(nid(1), RunInput(connects=(True,), joins=True))
+    assert allowed.count == 0 and not allowed.reads
+    assert scheduler.peers == {nid(1)} and scheduler.dial_peers == 1
+    refused = scheduler.dial_done(nid(2), RunInput(connects=(False,), joins=True))
+    assert refused.count == 0 and nid(2) not in scheduler.peers and scheduler.dial_peers == 1
