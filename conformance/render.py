@@ -202,14 +202,16 @@ def format_response(response: Response, self_id: Optional[NodeID] = None) -> str
 
 
 def format_allowed(allowed: AllowedResponse, self_id: Optional[NodeID] = None) -> str:
-    """Return every answer an event allows, in words (SC-CHOICE-2)."""
+    """Return every answer an event allows, in words (SC-CHOICE-2, SC-RUN-3)."""
     ran = f"ran {format_run_actions(allowed.actions, self_id)}, " if allowed.actions else ""
     text = f"{ran}dials {format_dials(allowed.required, self_id)}"
-    if allowed.count == len(allowed.pool) and allowed.pool:
-        text += f" and the statics {format_dials(allowed.pool, self_id)}"
-    elif allowed.count:
-        text += f" and any {allowed.count} of the statics {format_dials(allowed.pool, self_id)}"
-    return f"{text}, {'reads' if allowed.reads else 'does not read'}"
+    if allowed.pool:
+        text += (
+            f" and, of the statics {format_dials(allowed.pool, self_id)}, as many as {allowed.free} free slot(s) allow"
+        )
+    if allowed.instant:
+        text += f" (a dial to {', '.join(format_node_id(i, self_id) for i in sorted(allowed.instant))} returns at once)"
+    return text + ", reading iff a slot stays free"
 
 
 def format_run_actions(actions: Iterable[RunAction], self_id: Optional[NodeID] = None) -> str:

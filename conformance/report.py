@@ -68,9 +68,12 @@ def _format_scheduler_counterexample(failure: SchedulerNonconformance) -> list[s
     for index, step in enumerate(trace.steps):
         text = f"  {index + 1:>3}. {format_event(step.event, me)}"
         expect = step.expect
-        if expect is not None and index != last:
-            chosen = Response(expect.required + step.chosen, expect.reads, expect.actions)
-            text += f"\n         -> {format_response(chosen, me)}"
+        answer = step.answer
+        if answer is None and expect is not None:
+            reads, done = expect.get_outcome(step.chosen)
+            answer = Response(expect.required + step.chosen, reads, expect.actions, done)
+        if answer is not None and index != last:
+            text += f"\n         -> {format_response(answer, me)}"
         if index == last:
             text += f"   <== {failure.check}"
         lines.append(text)

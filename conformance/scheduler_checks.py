@@ -109,11 +109,24 @@ class SchedulerChecker:
         for dial in dyn:
             self._start(dial)
         free = self._get_free_slots()
-        self._check_statics(statics, free, violations)
+        started = {d.dest.id for d in response.dials}
+        returned = [i for i in dict.fromkeys(response.done) if i in started]
+        for node_id in dict.fromkeys(response.done):
+            if node_id not in started:
+                violations.append(
+                    Violation(
+                        Verdict.SC_SLOTS,
+                        f"said the dial to {format_node_id(node_id)} returned at once, but did not start it here",
+                    )
+                )
+        # SC-RUN-3: a dial that returns at once gives its slot back before the next loop head.
+        self._check_statics(statics, free + len(returned), violations)
         for dial in statics:
             self._start(dial)
             self._pool.discard(dial.dest.id)
-        left = free - len(statics)
+        for node_id in returned:
+            self._dialing.pop(node_id, None)
+        left = free + len(returned) - len(statics)
         if response.reads is not (left > 0):
             violations.append(
                 Violation(

@@ -10,16 +10,17 @@ object whose ``op`` is the event's name, with its fields beside it; the same
 object is a trace step (with an optional ``expect``) and a wire request.
 
 A trace step's ``expect`` is what the spec allows (SC-CHOICE-2): the dials the
-event must start (``dials``), the static pool the loop head chose from and how
-many it started (``pool``, ``count``; omitted when there was no pool), the
-choice the recorded run made (``chosen``), ``reads``, and for a ``dial_done``
-what the task did (``actions``).  Parsing raises :class:`FormatError` naming the JSON path.
+event must start (``dials``), the slots free at the loop head (``free``), the
+static pool it chose from (``pool``), the dials whose runs return at once
+(``instant``, SC-RUN-3) and for a ``dial_done`` what the task did
+(``actions``); the step's ``chosen`` is the choice the recorded run made.
+Parsing raises :class:`FormatError` naming the JSON path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn, Optional, Union
 
@@ -134,6 +135,8 @@ class EventStep:
     event: SchedulerEvent
     expect: Optional[AllowedResponse] = None
     chosen: tuple[Dial, ...] = ()
+    #: What the implementation answered, when the step was recorded from a run (not written to traces).
+    answer: Optional[Response] = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -265,17 +268,23 @@ def event_to_json(event: SchedulerEvent) -> dict[str, object]:
 
 
 def get_response(obj: Mapping[str, object], path: str) -> Response:
-    """Return the response in an answer with ``dials``, ``reads`` and, optionally, ``actions``."""
+    """Return the response in an answer with ``dials``, ``reads`` and, optionally, ``actions`` and ``done``."""
+    done = get_list(obj.get("done", []), f"{path}.done")
     return Response(
-        _get_dials(obj["dials"], f"{path}.dials"), get_bool(obj["reads"], f"{path}.reads"), _get_actions(obj, path)
+        _get_dials(obj["dials"], f"{path}.dials"),
+        get_bool(obj["reads"], f"{path}.reads"),
+        _get_actions(obj, path),
+        tuple(get_node_id(i, f"{path}.done[{n}]") for n, i in enumerate(done)),
     )
 
 
 def response_to_json(response: Response) -> dict[str, object]:
-    """Return the encoding of a response: ``{"dials": [...], "reads": bool}``, and ``actions`` when it has any."""
+    """Return the encoding of a response: ``{"dials": [...], "reads": bool}``, ``actions`` and ``done`` if any."""
     out: dict[str, object] = {"dials": [dial_to_json(d) for d in response.dials], "reads": response.reads}
     if response.actions:
         out["actions"] = _actions_to_json(response.actions)
+    if response.done:
+        out["done"] = list(response.done)
     return out
 
 
@@ -306,18 +315,23 @@ def _actions_to_json(actions: tuple[RunAction, ...]) -> list[dict[str, object]]:
 
 
 def _get_expectation(value: object, path: str) -> AllowedResponse:
-    obj = get_object(value, path, {"dials", "reads"}, {"pool", "count", "actions"})
-    pool = _get_dials(obj.get("pool", []), f"{path}.pool")
-    count = get_int(obj.get("count", 0), f"{path}.count", 0, len(pool))
-    dials = _get_dials(obj["dials"], f"{path}.dials")
-    return AllowedResponse(dials, pool, count, get_bool(obj["reads"], f"{path}.reads"), _get_actions(obj, path))
+    obj = get_object(value, path, {"dials", "free"}, {"pool", "instant", "actions"})
+    instant = get_list(obj.get("instant", []), f"{path}.instant")
+    return AllowedResponse(
+        _get_dials(obj["dials"], f"{path}.dials"),
+        _get_dials(obj.get("pool", []), f"{path}.pool"),
+        get_int(obj["free"], f"{path}.free", -(2**31), 2**31 - 1),
+        frozenset(get_node_id(i, f"{path}.instant[{n}]") for n, i in enumerate(instant)),
+        _get_actions(obj, path),
+    )
 
 
 def _expectation_to_json(expect: AllowedResponse) -> dict[str, object]:
-    out: dict[str, object] = {"dials": [dial_to_json(d) for d in expect.required], "reads": expect.reads}
+    out: dict[str, object] = {"dials": [dial_to_json(d) for d in expect.required], "free": expect.free}
     if expect.pool:
         out["pool"] = [dial_to_json(d) for d in expect.pool]
-        out["count"] = expect.count
+    if expect.instant:
+        out["instant"] = sorted(expect.instant)
     if expect.actions:
         out["actions"] = _actions_to_json(expect.actions)
     return out

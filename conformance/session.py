@@ -102,6 +102,7 @@ from dialcheck.spec.scheduler import (
     SchedulerEvent,
     SchedulerProfile,
     Start,
+    get_dial_key,
     is_connected,
 )
 from dialcheck.spec.verdicts import ImplementationFault, Verdict
@@ -585,6 +586,8 @@ def _describe_bad_response(answer: object) -> Optional[str]:
         return "the response's dials are not a tuple of spec.scheduler.Dial"
     if not all(d.flag in (ConnFlag.DYN, ConnFlag.STATIC) and isinstance(d.dest, Node) for d in answer.dials):
         return "a dial has a flag other than exactly one of dyn or static, or a destination that is not a Node"
+    if not isinstance(answer.done, tuple) or not all(isinstance(i, str) for i in answer.done):
+        return "the response's done is not a tuple of node IDs"
     if not isinstance(answer.actions, tuple) or not all(
         isinstance(a, (Resolve, DnsLookup, Connect)) for a in answer.actions
     ):
@@ -593,13 +596,17 @@ def _describe_bad_response(answer: object) -> Optional[str]:
 
 
 def _follow(got: Response) -> Pick:
-    """Return a pick that chooses what the implementation chose, when that is an allowed choice (SC-CHOICE-2)."""
+    """Return a pick that orders the pool as the implementation chose (SC-CHOICE-2).
 
-    def pick(pool: tuple[Dial, ...], count: int) -> Sequence[Dial]:
-        chosen = [d for d in got.dials if d.flag is ConnFlag.STATIC and d in pool]
-        if len(chosen) == count and len({d.dest.id for d in chosen}) == count:
-            return chosen
-        return pick_first(pool, count)
+    Its statics come first, those that return at once before the others (so that their slots
+    come back before the rest are started, SC-RUN-3), then the pool's other dials in ID order.
+    """
+
+    def pick(pool: tuple[Dial, ...], instant: frozenset[NodeID]) -> Sequence[Dial]:
+        chosen = {get_dial_key(d) for d in got.dials if d.flag is ConnFlag.STATIC}
+        rest = list(pick_first(pool, instant))
+        mine = [d for d in rest if get_dial_key(d) in chosen]
+        return sorted(mine, key=lambda d: d.dest.id not in instant) + [d for d in rest if d not in mine]
 
     return pick
 
@@ -682,9 +689,8 @@ class SchedulerSession(SessionCore[EventStep, SchedulerTrace]):
         if self.twin is not None:
             expect = self.twin.on_event(event, _follow(answer))
         violations = self.checker.check(event, answer) if self.judge else []
-        recorded = expect if expect is not None else AllowedResponse(answer.dials, (), 0, answer.reads, answer.actions)
-        chosen = recorded.get_chosen(answer) if recorded.allows(answer) else ()
-        step = EventStep(event, recorded, chosen)
+        chosen = expect.get_chosen(answer) if expect is not None and expect.allows(answer) else None
+        step = EventStep(event, expect, chosen or (), answer)
         difference = None
         if expect is not None and not expect.allows(answer):
             me = self.config.self_id
@@ -732,6 +738,8 @@ class SchedulerSession(SessionCore[EventStep, SchedulerTrace]):
             self.pending.discard(event.node_id)
         for dial in answer.dials:
             self.dialing[dial.dest.id] = dial.flag
+        for node_id in answer.done:  # SC-RUN-3: returned within the event
+            self.dialing.pop(node_id, None)
         self.reads = answer.reads
 
 

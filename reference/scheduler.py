@@ -66,6 +66,7 @@ from dialcheck.spec.scheduler import (
     SchedulerEvent,
     SchedulerProfile,
     Start,
+    get_dial_key,
     get_scheduler_rules,
     is_connected,
 )
@@ -80,13 +81,14 @@ __all__ = [
     "create_scheduler",
 ]
 
-#: Chooses ``count`` of the pool's dials (SC-CHOICE-2).
-Pick = Callable[[tuple[Dial, ...], int], Sequence[Dial]]
+#: Orders the pool's dials, the IDs whose runs return at once given (SC-CHOICE-2): each loop head
+#: starts the next of that order while slots are free.
+Pick = Callable[[tuple[Dial, ...], frozenset[NodeID]], Sequence[Dial]]
 
 
-def pick_first(pool: tuple[Dial, ...], count: int) -> Sequence[Dial]:
-    """Choose the first ``count`` dials of ``pool`` in node ID order."""
-    return sorted(pool, key=lambda dial: dial.dest.id)[:count]
+def pick_first(pool: tuple[Dial, ...], instant: frozenset[NodeID]) -> Sequence[Dial]:
+    """Order the pool by node ID."""
+    return sorted(pool, key=lambda dial: dial.dest.id)
 
 
 @dataclass
@@ -125,11 +127,14 @@ class Scheduler:
         self.history: list[tuple[int, NodeID]] = []
         self.pending_inbound: set[NodeID] = set()
         self.now = 0
+        #: Every dial started since this list was last cleared, in order (its owner clears it).
+        self.started: list[Dial] = []
 
     # -- events (SC-EVENT-1) ---------------------------------------------------
 
     def on_event(self, event: SchedulerEvent, pick: Pick = pick_first) -> AllowedResponse:
-        """Handle ``event`` by its method."""
+        """Handle ``event`` by its method (``started`` then holds the dials it started)."""
+        self.started.clear()
         if isinstance(event, Start):
             return self.start(event.now, pick)
         if isinstance(event, Advance):
@@ -296,25 +301,60 @@ class Scheduler:
     # -- the loop head and dials -----------------------------------------------
 
     def _loop_head(self, started: tuple[Dial, ...], pick: Pick) -> AllowedResponse:
-        # SC-LOOP-1: statics first, as many as slots are free; then read iff a slot is still free.
+        """Run the loop head (SC-LOOP-1), and again after every dial that returns at once (SC-RUN-3).
+
+        ``pick`` orders the pool (SC-CHOICE-2); each loop head starts the next statics of that
+        order while slots are free.  A dial whose run needs no answer returns before the next
+        loop head, giving its slot back.
+        """
         free = self.get_free_slots()
         pool = tuple(Dial(ConnFlag.STATIC, self.static[node_id].dest) for node_id in self.pool)
-        count = min(max(free, 0), len(pool))
-        chosen = list(pick(pool, count))
-        # SC-CHOICE-1: any `count` distinct tasks of the pool.
-        if len(chosen) != count or len({d.dest.id for d in chosen}) != count or any(d not in pool for d in chosen):
-            raise ValueError(f"pick chose {chosen!r}, not {count} distinct dials of the pool {pool!r}")
-        for dial in chosen:
-            del self.pool[dial.dest.id]
-            self._start_dial(self.static[dial.dest.id])
-        return AllowedResponse(started, pool, count, free - count > 0)
+        instant = frozenset(
+            i
+            for i in (*self.pool, *(d.dest.id for d in started))
+            if self._is_instant(self.dialing.get(i) or self.static[i])
+        )
+        order = list(pick(pool, instant))
+        # SC-CHOICE-1: an order of the whole pool.
+        if sorted(order, key=get_dial_key) != sorted(pool, key=get_dial_key):
+            raise ValueError(f"pick returned {order!r}, not an order of the pool {pool!r}")
+        returning = [d.dest.id for d in started if d.dest.id in instant]
+        while True:
+            count = min(max(self.get_free_slots(), 0), len(order))
+            for dial in order[:count]:
+                del self.pool[dial.dest.id]
+                self._start_dial(self.static[dial.dest.id])
+                if dial.dest.id in instant:
+                    returning.append(dial.dest.id)
+            del order[:count]
+            if not returning:
+                return AllowedResponse(started, pool, free, instant)
+            for node_id in returning:
+                # SC-RUN-3: the run asks nothing, returns, and its done comes before the next loop head.
+                self._run(self.dialing[node_id], NO_ANSWERS)
+                del self.dialing[node_id]
+                self._update_static_pool(node_id)
+            returning = []
+
+    def _is_instant(self, task: Task) -> bool:
+        """Return whether ``task``'s run would return without asking the environment anything (SC-RUN-3)."""
+        if self.rules.looks_up_dns and task.flag is ConnFlag.STATIC and task.dest.hostname is not None:
+            return False
+        if not self._needs_resolve(task):
+            return False
+        if not self.resolver:
+            return True
+        delay = task.resolve_delay or INITIAL_RESOLVE_DELAY
+        return task.last_resolved > 0 and self.now - task.last_resolved < delay
 
     def _start_dial(self, task: Task) -> Dial:
         # SC-DIAL-1: the history entry is added when the dial starts, not when it ends.
         node_id = task.dest.id
         bisect.insort(self.history, (self.now + SCHEDULER_HISTORY_EXPIRATION, node_id), key=lambda e: e[0])
         self.dialing[node_id] = task
-        return Dial(task.flag, task.dest)
+        dial = Dial(task.flag, task.dest)
+        self.started.append(dial)
+        return dial
 
     def _update_static_pool(self, node_id: NodeID) -> None:
         # SC-STATIC-3: pool the task if it exists, is not pooled, and its destination passes checkDial.
@@ -385,13 +425,16 @@ class SchedulerImplementation:
 
     def _answer(self, handle: Callable[[Pick], AllowedResponse]) -> Response:
         chosen: list[Dial] = []
+        self.model.started.clear()
 
-        def pick(pool: tuple[Dial, ...], count: int) -> Sequence[Dial]:
-            chosen[:] = self._rng.sample(pool, count)
+        def pick(pool: tuple[Dial, ...], instant: frozenset[NodeID]) -> Sequence[Dial]:
+            chosen[:] = self._rng.sample(pool, len(pool))
             return chosen
 
         allowed = handle(pick)
-        return Response(allowed.required + tuple(chosen), allowed.reads, allowed.actions)
+        statics = tuple(self.model.started[len(allowed.required) :])
+        reads, done = allowed.get_outcome(statics)
+        return Response(allowed.required + statics, reads, allowed.actions, done)
 
     def start(self, now: int) -> Response:
         """Start with the clock at ``now``."""

@@ -12,7 +12,8 @@ peer); that response also carries the :data:`RunAction` values the task took.
 geth picks static dials with ``rand.Intn``; no other implementation can
 reproduce that, so the reference answers a loop head with an
 :class:`AllowedResponse` instead of one answer (SC-CHOICE-2): the dials it must
-start, the pool it chooses ``count`` statics from, and whether it then reads.
+start, the pool it chooses statics from, the slots free, and which dials return
+at once because their runs need no answer (SC-RUN-3).
 :meth:`AllowedResponse.allows` is the strict comparison; it lives here, beside the
 values it compares, because the oracle is part of the specification.
 
@@ -147,59 +148,79 @@ RunAction = Union[Resolve, DnsLookup, Connect]
 
 @dataclass(frozen=True)
 class Response:
-    """What a scheduler answers an event with: the dials it started (any order), whether it reads, and
-    for ``dial_done`` what the task's run did, in order."""
+    """What a scheduler answers an event with.
+
+    ``dials``: the dials it started (any order); ``reads``: whether it now reads the iterator;
+    ``actions``: for ``dial_done``, what the task's run did, in order; ``done``: the IDs of dials
+    started in this event whose runs needed no answer from the environment and so returned
+    within it (SC-RUN-3): no ``dial_done`` follows for them.
+    """
 
     dials: tuple[Dial, ...] = ()
     reads: bool = False
     actions: tuple[RunAction, ...] = ()
+    done: tuple[NodeID, ...] = ()
 
 
 @dataclass(frozen=True)
 class AllowedResponse:
-    """Every answer the spec allows to one event (SC-CHOICE-2).
+    """Every answer the spec allows to one event (SC-CHOICE-2, SC-RUN-3).
 
-    The answer MUST start every dial of ``required`` and ``count`` distinct dials of
-    ``pool`` (the static pool at the loop head), nothing else, read iff ``reads``, and
-    report exactly ``actions``.
+    An allowed answer starts every dial of ``required`` and a set ``S`` of distinct dials of
+    ``pool`` (the static pool at the loop head, ``free`` the slots free there) with
+    ``|S| = min(|pool|, max(0, free + returned))``, where ``returned`` counts the dials of
+    ``required`` and ``S`` whose IDs are in ``instant`` (their runs need no answer, so they
+    return within the event and give their slot back).  It says those are ``done``, reads iff
+    ``free + returned - |S| > 0``, and reports exactly ``actions``.  Without instant dials this
+    is "any ``min(|pool|, max(0, free))`` of the pool".
     """
 
     required: tuple[Dial, ...]
     pool: tuple[Dial, ...]
-    count: int
-    reads: bool
-    #: What the task of a ``dial_done`` did, in order (exactly these).
+    free: int
+    instant: frozenset[NodeID] = frozenset()
     actions: tuple[RunAction, ...] = ()
 
-    def allows(self, response: Response) -> bool:
-        """Return whether ``response`` is one of the allowed answers."""
-        if response.reads is not self.reads or response.actions != self.actions:
-            return False
-        if len(response.dials) != len(self.required) + self.count:
-            return False
-        got = Counter(get_dial_key(d) for d in response.dials)
-        got.subtract(get_dial_key(d) for d in self.required)
-        if any(n < 0 for n in got.values()):
-            return False
-        chosen = +got
-        pool = {get_dial_key(d) for d in self.pool}
-        return all(key in pool and n == 1 for key, n in chosen.items())
-
-    def get_chosen(self, response: Response) -> tuple[Dial, ...]:
-        """Return the pool dials ``response`` chose (call only when :meth:`allows` holds)."""
-        required = Counter(get_dial_key(d) for d in self.required)
+    def get_chosen(self, response: Response) -> Optional[tuple[Dial, ...]]:
+        """Return the dials of ``response`` beyond ``required``, or ``None`` if one of ``required`` is missing."""
+        missing = Counter(get_dial_key(d) for d in self.required)
         chosen = []
         for dial in response.dials:
             key = get_dial_key(dial)
-            if required[key] > 0:
-                required[key] -= 1
+            if missing[key] > 0:
+                missing[key] -= 1
             else:
                 chosen.append(dial)
-        return tuple(chosen)
+        return None if +missing else tuple(chosen)
+
+    def get_outcome(self, chosen: tuple[Dial, ...]) -> tuple[bool, tuple[NodeID, ...]]:
+        """Return whether the scheduler reads after starting ``chosen``, and which dials are done."""
+        started = [d.dest.id for d in (*self.required, *chosen)]
+        done = tuple(sorted(i for i in set(started) if i in self.instant))
+        return self.free + len(done) - len(chosen) > 0, done
+
+    def allows(self, response: Response) -> bool:
+        """Return whether ``response`` is one of the allowed answers."""
+        chosen = self.get_chosen(response)
+        if chosen is None or response.actions != self.actions:
+            return False
+        pool = {get_dial_key(d) for d in self.pool}
+        keys = [get_dial_key(d) for d in chosen]
+        if len(set(keys)) != len(keys) or any(k not in pool for k in keys):
+            return False
+        reads, done = self.get_outcome(chosen)
+        if len(chosen) != min(len(self.pool), max(0, self.free + len(done))):
+            return False
+        return response.reads is reads and tuple(sorted(response.done)) == done
 
     def is_deterministic(self) -> bool:
-        """Return whether exactly one answer is allowed (no choice among the pool)."""
-        return self.count in (0, len(self.pool))
+        """Return whether exactly one set of statics is allowed (all of the pool, or none of it)."""
+        if not self.pool:
+            return True
+        returned = sum(1 for d in self.required if d.dest.id in self.instant)
+        if self.free + returned <= 0:
+            return True
+        return self.free + returned >= len(self.pool)
 
 
 @dataclass(frozen=True)

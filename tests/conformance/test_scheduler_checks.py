@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Sequence
 from typing import Optional
 
 import pytest
 from support import SELF, nid, node
 
 from dialcheck.conformance.scheduler_checks import SchedulerChecker
-from dialcheck.reference.scheduler import Scheduler
+from dialcheck.reference.scheduler import Scheduler, SchedulerImplementation
 from dialcheck.spec.model import SECOND, ConnFlag, Node
 from dialcheck.spec.scheduler import (
     AddStatic,
     Advance,
-    AllowedResponse,
     Dial,
     DialDone,
     InboundCompleted,
@@ -44,6 +42,7 @@ _SITUATIONS = (
     "static dialed",
     "static chosen among more",
     "static redialed after expiry",
+    "returned at once",
     "slots negative",
     "candidate dropped",
     "resolved",
@@ -64,22 +63,13 @@ def _random_walk(
         rng.choice([None, ("10.0.0.0/30",), ()]),
         rng.random() < 0.8,
     )
-    reference, checker = Scheduler(config, profile), SchedulerChecker(config, profile)
-
-    chosen: list[Dial] = []
-
-    def pick(pool: tuple[Dial, ...], count: int) -> Sequence[Dial]:
-        chosen[:] = rng.sample(pool, count)
-        return chosen
-
-    def respond(allowed: AllowedResponse) -> Response:
-        return Response(allowed.required + tuple(chosen), allowed.reads, allowed.actions)
-
+    impl = SchedulerImplementation(config, profile, seed)
+    reference, checker = impl.model, SchedulerChecker(config, profile)
     universe = [node(i, tcp=rng.choice([30303, 30303, 0])) for i in range(1, 7)]
     universe += [node(7, ip=None), Node(SELF, "10.0.0.99", 30303), Node(nid(8), "10.0.0.8", 30303, 0, "n8.example")]
     found: list[Verdict] = []
-    allowed = reference.start(T0, pick)
-    found += [v.check for v in checker.check(Start(T0), respond(allowed))]
+    response = impl.start(T0)
+    found += [v.check for v in checker.check(Start(T0), response)]
     now, connected = T0, dict[str, ConnFlag]()
     for _ in range(steps):
         event: Optional[SchedulerEvent] = None
@@ -87,7 +77,7 @@ def _random_walk(
         if kind == 0:
             now += rng.choice([1, 5 * S, 35 * S, 36 * S, 120 * S])
             event = Advance(now)
-        elif kind == 1 and allowed.reads:
+        elif kind == 1 and response.reads:
             event = NodeOffered(rng.choice(universe))
         elif kind == 2 and reference.dialing:
             target = rng.choice(sorted(reference.dialing))
@@ -97,12 +87,9 @@ def _random_walk(
                 tuple(rng.random() < 0.5 for _ in range(2)),
                 target not in reference.peers and rng.random() < 0.7,
             )
-            flag = reference.dialing[target].flag
-            allowed = reference.dial_done(target, inputs, pick)
-            found += [v.check for v in checker.check(DialDone(target, inputs), respond(allowed))]
-            if inputs.joins and is_connected(allowed.actions):
-                connected[target] = flag
-            continue
+            if inputs.joins:
+                connected[target] = reference.dialing[target].flag
+            event = DialDone(target, inputs)
         elif kind == 3 and connected:
             target = rng.choice(sorted(connected))
             event = PeerRemoved(target, connected.pop(target))
@@ -122,30 +109,58 @@ def _random_walk(
             continue
         if isinstance(event, InboundCompleted) and event.node_id not in reference.pending_inbound:
             continue
-        allowed = reference.on_event(event, pick)
-        found += [v.check for v in checker.check(event, respond(allowed))]
+        pooled = len(reference.pool)
+        response = _call(impl, event)
+        if isinstance(event, DialDone) and event.inputs.joins and not is_connected(response.actions):
+            connected.pop(event.node_id, None)
+        found += [v.check for v in checker.check(event, response)]
         if reached is not None:
-            reached.update(_get_situations(event, allowed, reference))
+            reached.update(_get_situations(event, response, reference, pooled))
     return found
 
 
-def _get_situations(event: SchedulerEvent, allowed: AllowedResponse, reference: Scheduler) -> list[str]:
+def _call(impl: SchedulerImplementation, event: SchedulerEvent) -> Response:
+    """Hand ``event`` to the reference implementation's method for it."""
+    if isinstance(event, Advance):
+        return impl.advance(event.now)
+    if isinstance(event, NodeOffered):
+        return impl.node_offered(event.node)
+    if isinstance(event, DialDone):
+        return impl.dial_done(event.node_id, event.inputs)
+    if isinstance(event, PeerAdded):
+        return impl.peer_added(event.node_id, event.flags)
+    if isinstance(event, PeerRemoved):
+        return impl.peer_removed(event.node_id, event.flags)
+    if isinstance(event, AddStatic):
+        return impl.add_static(event.node)
+    if isinstance(event, RemoveStatic):
+        return impl.remove_static(event.node)
+    if isinstance(event, InboundPending):
+        return impl.inbound_pending(event.node_id)
+    assert isinstance(event, InboundCompleted)
+    return impl.inbound_completed(event.node_id)
+
+
+def _get_situations(event: SchedulerEvent, response: Response, reference: Scheduler, pooled: int) -> list[str]:
     situations = []
-    if allowed.count:
+    statics = sum(1 for d in response.dials if d.flag is STATIC)
+    if statics:
         situations.append("static dialed")
-    if 0 < allowed.count < len(allowed.pool):
+    if 0 < statics < pooled:
         situations.append("static chosen among more")
-    if allowed.count and isinstance(event, Advance):
+    if statics and isinstance(event, Advance):
         situations.append("static redialed after expiry")
+    if response.done:
+        situations.append("returned at once")
     if reference.get_free_slots() < 0:
         situations.append("slots negative")
-    if isinstance(event, NodeOffered) and not allowed.required:
+    if isinstance(event, NodeOffered) and not response.dials:
         situations.append("candidate dropped")
     if any(t.last_resolved for t in reference.static.values()):
         situations.append("resolved")
     if any(t.dest.hostname and t.dest.ip != "10.0.0.8" for t in reference.static.values()):
         situations.append("looked up dns")
-    if not allowed.reads:
+    if not response.reads:
         situations.append("read stopped")
     return situations
 

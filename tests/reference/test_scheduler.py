@@ -49,9 +49,26 @@ def make(
     return scheduler
 
 
+def answer(allowed: AllowedResponse) -> Response:
+    """Return the response the reference gave with its default pick (the pool in ID order)."""
+    order = list(pick_first(allowed.pool, allowed.instant))
+    for count in range(len(order) + 1):
+        chosen = tuple(order[:count])
+        reads, done = allowed.get_outcome(chosen)
+        response = Response(allowed.required + chosen, reads, allowed.actions, done)
+        if allowed.allows(response):
+            return response
+    raise AssertionError(f"no prefix of the pool is allowed by {allowed}")
+
+
 def dials(allowed: AllowedResponse) -> list[Dial]:
     """Return the dials the reference started for ``allowed`` with its default pick (required first)."""
-    return list(allowed.required) + list(pick_first(allowed.pool, allowed.count))
+    return list(answer(allowed).dials)
+
+
+def reads(allowed: AllowedResponse) -> bool:
+    """Return whether the reference reads after ``allowed`` with its default pick."""
+    return answer(allowed).reads
 
 
 def saturate(scheduler: Scheduler) -> None:
@@ -90,24 +107,25 @@ def test_free_slots_go_negative_when_a_peer_connects_while_its_dial_runs_SC_SLOT
     scheduler.node_offered(node(2))
     allowed = scheduler.peer_added(nid(1), DYN)
     assert scheduler.get_free_slots() == -2
-    assert allowed == AllowedResponse((), (), 0, False)
+    assert allowed == AllowedResponse((), (), -2) and not reads(allowed)
 
 
 def test_start_reads_the_iterator_only_when_a_slot_is_free_SC_LOOP_1() -> None:
-    assert Scheduler(SchedulerConfig(SELF, 1), P1172).start(T0) == AllowedResponse((), (), 0, True)
-    assert Scheduler(SchedulerConfig(SELF, 0), P1172).start(T0) == AllowedResponse((), (), 0, False)
+    assert reads(Scheduler(SchedulerConfig(SELF, 1), P1172).start(T0))
+    assert not reads(Scheduler(SchedulerConfig(SELF, 0), P1172).start(T0))
 
 
 def test_with_no_dialed_peers_allowed_static_nodes_are_never_dialed_SC_LOOP_1() -> None:
     scheduler = make(max_dial_peers=0)
-    assert scheduler.add_static(node(1)) == AllowedResponse((), (Dial(STATIC, node(1)),), 0, False)
+    allowed = scheduler.add_static(node(1))
+    assert allowed == AllowedResponse((), (Dial(STATIC, node(1)),), 0) and answer(allowed) == Response()
     assert not scheduler.dialing
 
 
 def test_the_loop_reads_only_once_the_statics_it_could_start_are_started_SC_LOOP_1() -> None:
     scheduler = make(max_dial_peers=1)
-    assert scheduler.add_static(node(1)).reads
-    assert not scheduler.add_static(node(2)).reads
+    assert reads(scheduler.add_static(node(1)))
+    assert not reads(scheduler.add_static(node(2)))
     assert set(scheduler.dialing) == {nid(1), nid(2)}
 
 
@@ -118,16 +136,16 @@ def test_statics_are_chosen_from_the_pool_as_the_pick_says_SC_CHOICE_1() -> None
     scheduler = make(max_dial_peers=1)
     scheduler.peer_added(nid(9), DYN)
     for i in (1, 2, 3):
-        assert scheduler.add_static(node(i)).count == 0
+        assert dials(scheduler.add_static(node(i))) == []
     chosen: list[Sequence[Dial]] = []
 
-    def pick_last(pool: tuple[Dial, ...], count: int) -> Sequence[Dial]:
-        chosen.append(pool[-count:])
-        return pool[-count:]
+    def pick_last(pool: tuple[Dial, ...], instant: frozenset[str]) -> Sequence[Dial]:
+        chosen.append(pool[::-1])
+        return pool[::-1]
 
     allowed = scheduler.peer_removed(nid(9), DYN, pick_last)
     assert allowed.pool == tuple(Dial(STATIC, node(i)) for i in (1, 2, 3))
-    assert allowed.count == 2 and not allowed.reads
+    assert allowed.free == 2 and not allowed.is_deterministic()
     assert set(scheduler.dialing) == {nid(2), nid(3)}
     assert list(scheduler.pool) == [nid(1)]
 
@@ -135,10 +153,10 @@ def test_statics_are_chosen_from_the_pool_as_the_pick_says_SC_CHOICE_1() -> None
 @pytest.mark.parametrize(
     "pick",
     [
-        lambda pool, count: pool[:1],
-        lambda pool, count: [pool[0], pool[0]],
-        lambda pool, count: [pool[0], Dial(STATIC, node(7))],
-        lambda pool, count: [pool[0], Dial(DYN, pool[1].dest)],
+        lambda pool, instant: pool[:1],
+        lambda pool, instant: [pool[0], pool[0], pool[1]],
+        lambda pool, instant: [*pool, Dial(STATIC, node(7))],
+        lambda pool, instant: [pool[0], pool[1], Dial(DYN, pool[2].dest)],
     ],
     ids=["too few", "one task twice", "outside the pool", "wrong flag"],
 )
@@ -147,7 +165,7 @@ def test_a_pick_that_is_not_an_allowed_choice_is_refused_SC_CHOICE_2(pick: objec
     scheduler.peer_added(nid(9), DYN)
     for i in (1, 2, 3):
         scheduler.add_static(node(i))
-    with pytest.raises(ValueError, match="not 2 distinct dials of the pool"):
+    with pytest.raises(ValueError, match="not an order of the pool"):
         scheduler.peer_removed(nid(9), DYN, pick)  # type: ignore[arg-type]
 
 
@@ -157,7 +175,8 @@ def test_a_pick_that_is_not_an_allowed_choice_is_refused_SC_CHOICE_2(pick: objec
 def test_an_offered_candidate_that_passes_checkdial_is_dialed_as_offered_SC_DYN_1() -> None:
     scheduler = make()
     candidate = Node(nid(1), "10.0.0.1", 30303, 30301)
-    assert scheduler.node_offered(candidate) == AllowedResponse((Dial(DYN, candidate),), (), 0, True)
+    allowed = scheduler.node_offered(candidate)
+    assert allowed == AllowedResponse((Dial(DYN, candidate),), (), 5) and reads(allowed)
 
 
 @pytest.mark.parametrize(
@@ -280,7 +299,7 @@ def test_a_connected_static_leaves_the_pool_and_returns_when_it_drops_SC_PEER_1_
     scheduler.peer_added(nid(1), INBOUND)
     assert not scheduler.pool
     allowed = scheduler.peer_removed(nid(1), INBOUND)
-    assert allowed.count == 0 and list(scheduler.pool) == [nid(1)]
+    assert dials(allowed) == [] and list(scheduler.pool) == [nid(1)]
     assert dials(scheduler.peer_removed(nid(101), DYN)) == [Dial(STATIC, node(1))]
     assert scheduler.dial_peers == 0 and not scheduler.peers
 
@@ -428,12 +447,43 @@ def redial(scheduler: Scheduler, i: int, at: int, inputs: RunInput) -> tuple[obj
     return scheduler.dial_done(nid(i), inputs).actions
 
 
-def test_a_resolve_within_the_delay_since_the_last_is_skipped_SC_RESOLVE_2() -> None:
+def test_a_resolve_within_the_delay_since_the_last_is_skipped_so_the_dial_returns_at_once_SC_RESOLVE_2_SC_RUN_3() -> (
+    None
+):
     scheduler = make()
     started(scheduler, node(1, ip=None), STATIC)
     scheduler.dial_done(nid(1), RunInput())
-    assert redial(scheduler, 1, T0 + 100 * S, RunInput()) == ()
+    allowed = scheduler.advance(T0 + 100 * S)
+    assert allowed.instant == {nid(1)}
+    assert answer(allowed) == Response((Dial(STATIC, node(1, ip=None)),), True, (), (nid(1),))
+    assert nid(1) not in scheduler.dialing and scheduler.history == [(T0 + 135 * S, nid(1))]
     assert redial(scheduler, 1, T0 + 140 * S, RunInput()) == (Resolve(nid(1), None),)
+
+
+def test_a_dial_that_returns_at_once_gives_its_slot_to_the_next_static_SC_RUN_3() -> None:
+    scheduler = make(max_dial_peers=1, resolver=False)
+    saturate(scheduler)
+    scheduler.add_static(node(1, ip=None))
+    scheduler.add_static(node(2))
+    allowed = scheduler.peer_removed(nid(101), DYN)  # two slots free: n1 returns at once, n2 stays
+    assert allowed.free == 2 and allowed.instant == {nid(1)} and allowed.is_deterministic()
+    assert answer(allowed) == Response((Dial(STATIC, node(1, ip=None)), Dial(STATIC, node(2))), True, (), (nid(1),))
+    assert set(scheduler.dialing) == {nid(2)}
+
+
+def test_with_one_slot_a_static_that_returns_at_once_lets_another_start_SC_RUN_3() -> None:
+    scheduler = make(max_dial_peers=1, max_active_dials=1, resolver=False)
+    saturate(scheduler)
+    scheduler.add_static(node(1, ip=None))
+    scheduler.add_static(node(2))
+    scheduler.add_static(node(3))
+    allowed = scheduler.peer_removed(nid(101), DYN)
+    assert allowed.free == 1 and not allowed.is_deterministic()
+    both = Response((Dial(STATIC, node(1, ip=None)), Dial(STATIC, node(2))), False, (), (nid(1),))
+    assert answer(allowed) == both
+    assert allowed.allows(Response((Dial(STATIC, node(3)),), False))
+    assert not allowed.allows(Response((Dial(STATIC, node(1, ip=None)),), True, (), (nid(1),)))
+    assert not allowed.allows(Response((Dial(STATIC, node(2)), Dial(STATIC, node(3))), False))
 
 
 def test_a_resolve_made_at_clock_zero_is_forgotten_SC_RESOLVE_2() -> None:
@@ -523,7 +573,7 @@ def test_every_response_carries_the_same_reading_state_as_the_slots_SC_EVENT_2()
     scheduler = make(max_dial_peers=1)
     allowed = scheduler.node_offered(node(1))
     assert allowed.allows(Response((Dial(DYN, node(1)),), True))
-    assert not scheduler.node_offered(node(2)).reads
+    assert not reads(scheduler.node_offered(node(2)))
 
 
 def test_on_event_handles_each_event_by_its_method_SC_EVENT_1() -> None:
@@ -579,7 +629,7 @@ def test_a_connection_that_joins_is_a_peer_before_the_dial_is_forgotten_SC_PEER_
     scheduler.add_static(node(3))
     assert list(scheduler.pool) == [nid(3)]
     allowed = scheduler.dial_done(nid(1), RunInput(connects=(True,), joins=True))
-    assert allowed.count == 0 and not allowed.reads
+    assert dials(allowed) == [] and not reads(allowed)
     assert scheduler.peers == {nid(1)} and scheduler.dial_peers == 1
     refused = scheduler.dial_done(nid(2), RunInput(connects=(False,), joins=True))
-    assert refused.count == 0 and nid(2) not in scheduler.peers and scheduler.dial_peers == 1
+    assert dials(refused) == [] and nid(2) not in scheduler.peers and scheduler.dial_peers == 1
