@@ -303,7 +303,7 @@ class WireScheduler:
         self.calls += 1
         request = event_to_json(event)
         what = f"{request['op']} (request {self.calls} since init)"
-        answer = self.session.call(request, what, {"dials", "reads"}, frozenset({"actions"}))
+        answer = self.session.call(request, what, {"dials", "reads"}, frozenset({"actions", "done"}))
         try:
             return get_response(answer, "$")
         except FormatError as exc:

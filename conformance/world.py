@@ -449,6 +449,13 @@ class SchedulerWorld:
                 possible.append(Happening.SETTLED)
         return possible
 
+    def _draw_node(self, chooser: RandomChooser) -> Node:
+        """Draw a node of the universe; before ``geth-1.15`` nodes carry no DNS name (an enode URL could not)."""
+        node = chooser.choice(SCHEDULER_UNIVERSE)
+        if get_scheduler_rules(self.session.profile).looks_up_dns or node.hostname is None:
+            return node
+        return Node(node.id, node.ip, node.tcp, node.udp)
+
     def happen(self, happening: Happening, chooser: RandomChooser) -> None:
         """Make ``happening`` happen, its arguments drawn by ``chooser``."""
         session = self.session
@@ -460,7 +467,7 @@ class SchedulerWorld:
             self.now = chooser.choice(instants)
             self._respond(session.on_event(Advance(self.now)))
         elif happening is Happening.OFFER:
-            self._respond(session.on_event(NodeOffered(chooser.choice(SCHEDULER_UNIVERSE))))
+            self._respond(session.on_event(NodeOffered(self._draw_node(chooser))))
         elif happening is Happening.DONE:
             node_id = chooser.choice(sorted(session.dialing))
             node = next((n for n in SCHEDULER_UNIVERSE if n.id == node_id), Node(node_id))
@@ -490,9 +497,9 @@ class SchedulerWorld:
                 self._respond(session.on_event(PeerAdded(node_id, ConnFlag.INBOUND)))
             self._respond(session.on_event(InboundCompleted(node_id)))
         elif happening is Happening.ADD_STATIC:
-            self._respond(session.on_event(AddStatic(chooser.choice(SCHEDULER_UNIVERSE))))
+            self._respond(session.on_event(AddStatic(self._draw_node(chooser))))
         else:
-            self._respond(session.on_event(RemoveStatic(chooser.choice(SCHEDULER_UNIVERSE))))
+            self._respond(session.on_event(RemoveStatic(self._draw_node(chooser))))
 
     def _connect_inbound(self, chooser: RandomChooser) -> None:
         candidates = [n.id for n in SCHEDULER_UNIVERSE if n.id not in self.peers]
