@@ -184,6 +184,8 @@ class SchedulerChecker:
             if self._static.pop(event.node.id, None) is not None and event.node.id in self._dialing:
                 self._orphans.add(event.node.id)
             self._pool.discard(event.node.id)
+        elif not self._rules.tracks_pending_inbound:
+            pass  # SC-INBOUND-1: before geth-1.17.2 the scheduler is not told of pending inbound connections
         elif isinstance(event, InboundPending):
             self._pending.add(event.node_id)
         else:

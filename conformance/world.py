@@ -443,10 +443,10 @@ class SchedulerWorld:
             possible.append(Happening.DONE)
         if self.peers:
             possible.append(Happening.DROP)
-        if get_scheduler_rules(session.profile).tracks_pending_inbound:
-            possible.append(Happening.PENDING)
-            if self.pending:
-                possible.append(Happening.SETTLED)
+        # Inbound connections go pending under every profile; before geth-1.17.2 the scheduler ignores it.
+        possible.append(Happening.PENDING)
+        if self.pending:
+            possible.append(Happening.SETTLED)
         return possible
 
     def _draw_node(self, chooser: RandomChooser) -> Node:

@@ -228,17 +228,17 @@ class Scheduler:
         return self._loop_head((), pick)
 
     def inbound_pending(self, node_id: NodeID, pick: Pick = pick_first) -> AllowedResponse:
-        """Mark ``node_id`` as having a pending inbound connection (SC-INBOUND-1)."""
-        self._require_pending_inbound()
-        # SC-STATIC-4, geth quirk: a pooled task stays in the pool.
-        self.pending_inbound.add(node_id)
+        """Mark ``node_id`` as having a pending inbound connection (SC-INBOUND-1; ignored before geth-1.17.2)."""
+        if self.rules.tracks_pending_inbound:
+            # SC-STATIC-4, geth quirk: a pooled task stays in the pool.
+            self.pending_inbound.add(node_id)
         return self._loop_head((), pick)
 
     def inbound_completed(self, node_id: NodeID, pick: Pick = pick_first) -> AllowedResponse:
-        """Unmark ``node_id`` and offer its static task to the pool (SC-INBOUND-1)."""
-        self._require_pending_inbound()
-        self.pending_inbound.discard(node_id)
-        self._update_static_pool(node_id)
+        """Unmark ``node_id`` and offer its static task to the pool (SC-INBOUND-1; ignored before geth-1.17.2)."""
+        if self.rules.tracks_pending_inbound:
+            self.pending_inbound.discard(node_id)
+            self._update_static_pool(node_id)
         return self._loop_head((), pick)
 
     def _run(self, task: Task, inputs: RunInput) -> tuple[RunAction, ...]:
@@ -401,10 +401,6 @@ class Scheduler:
         if task is None:
             raise ValueError(f"no dial to {node_id} is running")
         return task
-
-    def _require_pending_inbound(self) -> None:
-        if not self.rules.tracks_pending_inbound:
-            raise ValueError(f"pending inbound connections are not part of {self.rules.releases}")
 
     def _get_task_key(self, task: Task) -> tuple[object, ...]:
         last = 0 if task.last_resolved == 0 else task.last_resolved - self.now

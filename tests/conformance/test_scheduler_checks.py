@@ -70,7 +70,7 @@ def _random_walk(
     found: list[Verdict] = []
     response = impl.start(T0)
     found += [v.check for v in checker.check(Start(T0), response)]
-    now, connected = T0, dict[str, ConnFlag]()
+    now, connected, pending = T0, dict[str, ConnFlag](), set[str]()
     for _ in range(steps):
         event: Optional[SchedulerEvent] = None
         kind = rng.randrange(10)
@@ -102,13 +102,17 @@ def _random_walk(
             event = AddStatic(rng.choice(universe))
         elif kind == 7:
             event = RemoveStatic(rng.choice(universe))
-        elif kind == 8 and reference.rules.tracks_pending_inbound:
+        elif kind == 8:
             target = rng.choice(universe).id
             event = InboundPending(target) if rng.random() < 0.6 else InboundCompleted(target)
         if event is None:
             continue
-        if isinstance(event, InboundCompleted) and event.node_id not in reference.pending_inbound:
+        if isinstance(event, InboundCompleted) and event.node_id not in pending:
             continue
+        if isinstance(event, InboundPending):
+            pending.add(event.node_id)
+        elif isinstance(event, InboundCompleted):
+            pending.discard(event.node_id)
         pooled = len(reference.pool)
         response = _call(impl, event)
         if isinstance(event, DialDone) and event.inputs.joins and not is_connected(response.actions):

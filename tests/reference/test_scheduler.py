@@ -371,12 +371,13 @@ def test_pending_inbound_refuses_dials_until_completed_then_pools_the_static_SC_
 
 
 @pytest.mark.parametrize("profile", [P1911, P1914, P115])
-def test_profiles_before_1_17_2_have_no_pending_inbound_events_SC_INBOUND_1(profile: SchedulerProfile) -> None:
+def test_profiles_before_1_17_2_ignore_pending_inbound_connections_SC_INBOUND_1(profile: SchedulerProfile) -> None:
     scheduler = make(profile=profile)
-    with pytest.raises(ValueError, match="not part of"):
-        scheduler.inbound_pending(nid(1))
-    with pytest.raises(ValueError, match="not part of"):
-        scheduler.inbound_completed(nid(1))
+    scheduler.inbound_pending(nid(1))
+    assert not scheduler.pending_inbound
+    assert dials(scheduler.node_offered(node(1))) == [Dial(DYN, node(1))]
+    scheduler.inbound_completed(nid(1))
+    assert not scheduler.pending_inbound
 
 
 # -- running a task ------------------------------------------------------------------
