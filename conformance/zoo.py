@@ -14,6 +14,7 @@ mutants`` runs the default suite on every member and prints the kill matrix.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Optional
@@ -21,7 +22,10 @@ from typing import Optional
 from dialcheck.reference.dialstate import Call, DialError, Dialstate, go_div
 from dialcheck.reference.execution import execute_with_input
 from dialcheck.reference.history import DialHistory
-from dialcheck.spec.contract import DialstateFactory
+from dialcheck.reference.scheduler import Pick, SchedulerImplementation, pick_first
+from dialcheck.reference.scheduler import Scheduler as SchedulerModel
+from dialcheck.reference.scheduler import Task as SchedulerTask
+from dialcheck.spec.contract import DialstateFactory, SchedulerFactory
 from dialcheck.spec.execution import Connect, DialState, Execution, ExecutionInput, Lookup, Resolve, Sleep
 from dialcheck.spec.model import (
     DIAL_HISTORY_EXPIRATION,
@@ -41,9 +45,19 @@ from dialcheck.spec.model import (
     compute_duration,
     get_task_snapshot,
 )
+from dialcheck.spec.scheduler import (
+    NO_ANSWERS,
+    SCHEDULER_HISTORY_EXPIRATION,
+    AllowedResponse,
+    Dial,
+    RunAction,
+    RunInput,
+    SchedulerConfig,
+    SchedulerProfile,
+)
 from dialcheck.spec.verdicts import Verdict
 
-__all__ = ["Member", "MEMBERS", "get_member"]
+__all__ = ["Member", "MEMBERS", "get_member", "SchedulerMember", "SCHEDULER_MEMBERS", "get_scheduler_member"]
 
 
 # -- checkDial -------------------------------------------------------------------
@@ -542,6 +556,242 @@ class _WaitSleepsFullExpiration(Dialstate):
         return super().execute(task, inputs)
 
 
+# -- the dialScheduler (spec/scheduler.md) -------------------------------------------------
+
+
+class _MaxActiveZeroMeansNone(SchedulerModel):
+    def __init__(self, config: SchedulerConfig, profile: SchedulerProfile) -> None:
+        super().__init__(config, profile)
+        self.max_active_dials = config.max_active_dials  # SC-CONFIG-1 forgotten: 0 stays 0
+
+
+class _SlotsNotDoubled(SchedulerModel):
+    def get_free_slots(self) -> int:
+        return min(self.max_dial_peers - self.dial_peers, self.max_active_dials) - len(self.dialing)
+
+
+class _SlotsIgnoreDialsInFlight(SchedulerModel):
+    def get_free_slots(self) -> int:
+        return min((self.max_dial_peers - self.dial_peers) * 2, self.max_active_dials)
+
+
+class _OneStaticPerLoopHead(SchedulerModel):
+    def run_loop_head(self, started: tuple[Dial, ...], pick: Pick) -> AllowedResponse:
+        real = self.get_free_slots
+        self.get_free_slots = lambda: min(real(), 1)  # type: ignore[method-assign]
+        try:
+            return super().run_loop_head(started, pick)
+        finally:
+            del self.get_free_slots
+
+
+class _OfferedNodeDialedAsStatic(SchedulerModel):
+    def start_dial(self, task: SchedulerTask) -> Dial:
+        return super().start_dial(SchedulerTask(ConnFlag.STATIC, task.dest) if task.flag is ConnFlag.DYN else task)
+
+
+class _StartedStaticStaysPooled(SchedulerModel):
+    def start_dial(self, task: SchedulerTask) -> Dial:
+        dial = super().start_dial(task)
+        if task.flag is ConnFlag.STATIC:
+            self.pool[task.dest.id] = None  # put back at once: a later loop head dials it again
+        return dial
+
+
+class _DialsConnectedSchedulerPeers(SchedulerModel):
+    def is_dialable(self, node: Node) -> bool:
+        saved, self.peers = self.peers, set()
+        try:
+            return super().is_dialable(node)
+        finally:
+            self.peers = saved
+
+
+class _SchedulerDialsSelf(SchedulerModel):
+    def is_dialable(self, node: Node) -> bool:
+        saved, self.self_id = self.self_id, ""
+        try:
+            return super().is_dialable(node)
+        finally:
+            self.self_id = saved
+
+
+class _DialsPortZero(SchedulerModel):
+    def is_dialable(self, node: Node) -> bool:
+        return super().is_dialable(replace(node, tcp=node.tcp or 1))
+
+
+class _AdmitsNodesWithoutIP(SchedulerModel):
+    def is_dialable(self, node: Node) -> bool:
+        return super().is_dialable(node if node.ip is not None else replace(node, ip="10.0.0.1"))
+
+
+class _HistoryFromDone(SchedulerModel):
+    def start_dial(self, task: SchedulerTask) -> Dial:
+        dial = super().start_dial(task)
+        self.history = [e for e in self.history if e[1] != task.dest.id]  # added when the dial ends instead
+        return dial
+
+    def dial_done(self, node_id: NodeID, inputs: RunInput = NO_ANSWERS, pick: Pick = pick_first) -> AllowedResponse:
+        bisect.insort(self.history, (self.now + SCHEDULER_HISTORY_EXPIRATION, node_id), key=lambda e: e[0])
+        return super().dial_done(node_id, inputs, pick)
+
+
+class _DoneKeepsStaticOut(SchedulerModel):
+    def dial_done(self, node_id: NodeID, inputs: RunInput = NO_ANSWERS, pick: Pick = pick_first) -> AllowedResponse:
+        real = self.update_static_pool
+        self.update_static_pool = lambda node_id: None  # type: ignore[method-assign]
+        try:
+            return super().dial_done(node_id, inputs, pick)
+        finally:
+            self.update_static_pool = real  # type: ignore[method-assign]
+
+
+class _ExpiryInclusive(SchedulerModel):
+    def advance(self, now: int, pick: Pick = pick_first) -> AllowedResponse:
+        return super().advance(now, pick) if not self.history else self._advance_inclusive(now, pick)
+
+    def _advance_inclusive(self, now: int, pick: Pick) -> AllowedResponse:
+        self.history = [(exp - 1, i) for exp, i in self.history]  # exp <= now expires
+        allowed = super().advance(now, pick)
+        self.history = [
+            (exp + 1, i) if i not in {d.dest.id for d in self.started} else (exp, i) for exp, i in self.history
+        ]
+        return allowed
+
+
+class _ExpiryDoesNotRepool(SchedulerModel):
+    def advance(self, now: int, pick: Pick = pick_first) -> AllowedResponse:
+        real = self.update_static_pool
+        self.update_static_pool = lambda node_id: None  # type: ignore[method-assign]
+        try:
+            return super().advance(now, pick)
+        finally:
+            self.update_static_pool = real  # type: ignore[method-assign]
+
+
+class _History30s(SchedulerModel):
+    def start_dial(self, task: SchedulerTask) -> Dial:
+        dial = super().start_dial(task)
+        self.history = sorted((e if e[1] != task.dest.id else (e[0] - 5 * SECOND, e[1])) for e in self.history)
+        return dial
+
+
+class _InboundPeersCounted(SchedulerModel):
+    def add_peer(self, node_id: NodeID, flags: ConnFlag) -> None:
+        super().add_peer(node_id, flags | ConnFlag.DYN)
+
+    def peer_removed(self, node_id: NodeID, flags: ConnFlag, pick: Pick = pick_first) -> AllowedResponse:
+        return super().peer_removed(node_id, flags | ConnFlag.DYN, pick)
+
+
+class _ConnectedStaticStaysPooled(SchedulerModel):
+    def add_peer(self, node_id: NodeID, flags: ConnFlag) -> None:
+        pooled = node_id in self.pool
+        super().add_peer(node_id, flags)
+        if pooled:
+            self.pool[node_id] = None
+
+
+class _PeerRemovedKeepsCount(SchedulerModel):
+    def peer_removed(self, node_id: NodeID, flags: ConnFlag, pick: Pick = pick_first) -> AllowedResponse:
+        return super().peer_removed(node_id, ConnFlag.INBOUND, pick)
+
+
+class _JoinedDialNotCounted(SchedulerModel):
+    def dial_done(self, node_id: NodeID, inputs: RunInput = NO_ANSWERS, pick: Pick = pick_first) -> AllowedResponse:
+        return super().dial_done(node_id, replace(inputs, joins=False), pick)
+
+
+class _AddStaticReplacesExisting(SchedulerModel):
+    def add_static(self, node: Node, pick: Pick = pick_first) -> AllowedResponse:
+        known = self.static.get(node.id)
+        if known is not None and node.id not in self.dialing:
+            known.dest = node
+        return super().add_static(node, pick)
+
+
+class _RemoveStaticKeepsPooled(SchedulerModel):
+    def remove_static(self, node: Node, pick: Pick = pick_first) -> AllowedResponse:
+        pooled = node.id in self.pool
+        task = self.static.get(node.id)
+        allowed = super().remove_static(node, pick)
+        if pooled and task is not None and node.id not in self.dialing:
+            self.static[node.id] = task
+            self.pool[node.id] = None
+        return allowed
+
+
+class _RepoolWithoutCheckDial(SchedulerModel):
+    def update_static_pool(self, node_id: NodeID) -> None:
+        if node_id in self.static and node_id not in self.pool and node_id not in self.dialing:
+            self.pool[node_id] = None
+
+
+class _PendingInboundUnpools(SchedulerModel):
+    def inbound_pending(self, node_id: NodeID, pick: Pick = pick_first) -> AllowedResponse:
+        self.pool.pop(node_id, None)
+        return super().inbound_pending(node_id, pick)
+
+
+class _CompletedDoesNotRepool(SchedulerModel):
+    def inbound_completed(self, node_id: NodeID, pick: Pick = pick_first) -> AllowedResponse:
+        self.pending_inbound.discard(node_id)
+        return self.run_loop_head((), pick)
+
+
+class _DynamicIncompleteResolved(SchedulerModel):
+    def needs_resolve(self, task: SchedulerTask) -> bool:
+        return task.dest.ip is None
+
+
+class _DynamicRetries(SchedulerModel):
+    def run_task(self, task: SchedulerTask, inputs: RunInput) -> tuple[RunAction, ...]:
+        if task.flag is not ConnFlag.DYN:
+            return super().run_task(task, inputs)
+        return super().run_task(replace(task, flag=ConnFlag.STATIC), inputs)
+
+
+class _NeverReturnsAtOnce(SchedulerModel):
+    def is_instant(self, task: SchedulerTask) -> bool:
+        return False
+
+
+class _ResolveNeverThrottled(SchedulerModel):
+    def resolve(self, task: SchedulerTask, inputs: RunInput, actions: list[RunAction]) -> bool:
+        task.last_resolved = 0
+        return super().resolve(task, inputs, actions)
+
+    def is_instant(self, task: SchedulerTask) -> bool:
+        return super().is_instant(replace(task, last_resolved=0))
+
+
+class _BackoffNotDoubled(SchedulerModel):
+    def resolve(self, task: SchedulerTask, inputs: RunInput, actions: list[RunAction]) -> bool:
+        found = super().resolve(task, inputs, actions)
+        task.resolve_delay = min(task.resolve_delay, INITIAL_RESOLVE_DELAY)
+        return found
+
+
+class _ResolvedNodeForgotten(SchedulerModel):
+    def resolve(self, task: SchedulerTask, inputs: RunInput, actions: list[RunAction]) -> bool:
+        dest = task.dest
+        found = super().resolve(task, inputs, actions)
+        task.dest = dest  # the resolved endpoint is not kept
+        return found
+
+
+class _ResolvesWithoutResolver(SchedulerModel):
+    def __init__(self, config: SchedulerConfig, profile: SchedulerProfile) -> None:
+        super().__init__(config, profile)
+        self.resolver = True
+
+
+class _DnsAnswerIgnored(SchedulerModel):
+    def run_task(self, task: SchedulerTask, inputs: RunInput) -> tuple[RunAction, ...]:
+        return super().run_task(task, replace(inputs, dns=None))
+
+
 # -- the registry ----------------------------------------------------------------------------
 
 
@@ -991,16 +1241,295 @@ MEMBERS: tuple[Member, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class SchedulerMember:
+    """One seeded bug of the dialScheduler family: the reference scheduler with one step replaced."""
+
+    name: str
+    requirement: str
+    description: str
+    checks: tuple[Verdict, ...]
+    implementation: type[SchedulerModel]
+    profile: SchedulerProfile = SchedulerProfile.GETH_1_17_2
+    strict_only_because: str = ""
+    #: Why the default random run does not reach the bug.
+    random_run_misses_because: str = ""
+
+    def create(self, config: SchedulerConfig, profile: SchedulerProfile) -> SchedulerImplementation:
+        """Make the buggy scheduler (the factory ``--impl dialcheck.conformance.zoo:<name>`` calls)."""
+        implementation = SchedulerImplementation(config, profile)
+        implementation.model = self.implementation(config, profile)
+        return implementation
+
+
+_ONLY_RUN = "what a task's run does (its resolves, lookups and attempts) is visible only against the reference"
+_ONLY_PORT = "no named invariant forbids dialing a node without a TCP port"
+SCHEDULER_MEMBERS: tuple[SchedulerMember, ...] = (
+    SchedulerMember(
+        "sched_max_active_zero_means_none",
+        "SC-CONFIG-1",
+        "a max_active_dials of 0 allows no dial instead of geth's default 50.",
+        (Verdict.SC_STATIC_REDIAL, Verdict.SC_ITERATOR_GATE),
+        _MaxActiveZeroMeansNone,
+    ),
+    SchedulerMember(
+        "sched_slots_not_doubled",
+        "SC-SLOTS-1",
+        "the free slots are max_dial_peers - dial_peers, not twice that.",
+        (Verdict.SC_STATIC_REDIAL, Verdict.SC_ITERATOR_GATE),
+        _SlotsNotDoubled,
+    ),
+    SchedulerMember(
+        "sched_slots_ignore_dials_in_flight",
+        "SC-SLOTS-1",
+        "dials in flight do not take slots.",
+        (Verdict.SC_SLOTS, Verdict.SC_ITERATOR_GATE),
+        _SlotsIgnoreDialsInFlight,
+    ),
+    SchedulerMember(
+        "sched_one_static_per_loop_head",
+        "SC-LOOP-1",
+        "a loop head starts at most one static dial.",
+        (Verdict.SC_STATIC_REDIAL, Verdict.SC_ITERATOR_GATE),
+        _OneStaticPerLoopHead,
+    ),
+    SchedulerMember(
+        "sched_offered_node_dialed_as_static",
+        "SC-DYN-1",
+        "a node from the iterator is dialed with the static flag.",
+        (Verdict.SC_STATIC_REDIAL,),
+        _OfferedNodeDialedAsStatic,
+    ),
+    SchedulerMember(
+        "sched_started_static_stays_pooled",
+        "SC-CHOICE-1",
+        "a static task stays in the pool when it starts, so it is started again while dialing.",
+        (Verdict.SC_NO_DOUBLE_DIAL, Verdict.SC_STATIC_REDIAL, Verdict.SC_HISTORY, Verdict.SC_ITERATOR_GATE),
+        _StartedStaticStaysPooled,
+    ),
+    SchedulerMember(
+        "sched_dials_connected_peers",
+        "SC-CHECK-1",
+        "checkDial forgets the already-connected check.",
+        (Verdict.SC_NO_DOUBLE_DIAL, Verdict.SC_STATIC_REDIAL),
+        _DialsConnectedSchedulerPeers,
+    ),
+    SchedulerMember(
+        "sched_dials_self",
+        "SC-CHECK-1",
+        "checkDial forgets the is-self check.",
+        (Verdict.SC_NEVER_SELF, Verdict.SC_STATIC_REDIAL),
+        _SchedulerDialsSelf,
+    ),
+    SchedulerMember(
+        "sched_dials_port_zero",
+        "SC-CHECK-2",
+        "from geth-1.9.14, a node with an IP and TCP port 0 is still dialed.",
+        (),
+        _DialsPortZero,
+        SchedulerProfile.GETH_1_9_14,
+        strict_only_because=_ONLY_PORT,
+    ),
+    SchedulerMember(
+        "sched_admits_nodes_without_ip",
+        "SC-NET-1",
+        "a node without an IP passes netrestrict.",
+        (Verdict.SC_NETRESTRICT, Verdict.SC_STATIC_REDIAL),
+        _AdmitsNodesWithoutIP,
+    ),
+    SchedulerMember(
+        "sched_history_from_done",
+        "SC-DIAL-1",
+        "the history entry is added when a dial ends, not when it starts.",
+        (Verdict.SC_STATIC_REDIAL, Verdict.SC_ITERATOR_GATE),
+        _HistoryFromDone,
+    ),
+    SchedulerMember(
+        "sched_done_keeps_static_out",
+        "SC-DONE-1",
+        "a finished dial does not offer its static task back to the pool.",
+        (Verdict.SC_STATIC_REDIAL, Verdict.SC_ITERATOR_GATE),
+        _DoneKeepsStaticOut,
+    ),
+    SchedulerMember(
+        "sched_expiry_inclusive",
+        "SC-HIST-1",
+        "a history entry expiring exactly at the new clock is dropped too.",
+        (Verdict.SC_HISTORY,),
+        _ExpiryInclusive,
+    ),
+    SchedulerMember(
+        "sched_expiry_does_not_repool",
+        "SC-HIST-1",
+        "an expired history entry does not offer its static task back to the pool.",
+        (Verdict.SC_STATIC_REDIAL, Verdict.SC_ITERATOR_GATE),
+        _ExpiryDoesNotRepool,
+    ),
+    SchedulerMember(
+        "sched_history_30s",
+        "SC-HIST-2",
+        "a dial blocks its node for dialstate's 30 s instead of 35 s.",
+        (Verdict.SC_HISTORY,),
+        _History30s,
+    ),
+    SchedulerMember(
+        "sched_inbound_peers_counted",
+        "SC-PEER-1",
+        "inbound peers count as dialed peers.",
+        (Verdict.SC_STATIC_REDIAL, Verdict.SC_ITERATOR_GATE),
+        _InboundPeersCounted,
+    ),
+    SchedulerMember(
+        "sched_connected_static_stays_pooled",
+        "SC-PEER-1",
+        "a static node that connects stays in the pool and is dialed while connected.",
+        (Verdict.SC_NO_DOUBLE_DIAL, Verdict.SC_STATIC_REDIAL, Verdict.SC_ITERATOR_GATE),
+        _ConnectedStaticStaysPooled,
+    ),
+    SchedulerMember(
+        "sched_peer_removed_keeps_count",
+        "SC-PEER-2",
+        "a dialed peer that disconnects still counts as dialed.",
+        (Verdict.SC_STATIC_REDIAL, Verdict.SC_ITERATOR_GATE),
+        _PeerRemovedKeepsCount,
+    ),
+    SchedulerMember(
+        "sched_joined_dial_not_counted",
+        "SC-PEER-3",
+        "a connection its own dial made does not join as a peer.",
+        (Verdict.SC_SLOTS, Verdict.SC_ITERATOR_GATE, Verdict.SC_NO_DOUBLE_DIAL, Verdict.SC_STATIC_REDIAL),
+        _JoinedDialNotCounted,
+    ),
+    SchedulerMember(
+        "sched_add_static_replaces_existing",
+        "SC-STATIC-1",
+        "adding a known static node replaces its destination.",
+        (Verdict.SC_STATIC_REDIAL,),
+        _AddStaticReplacesExisting,
+    ),
+    SchedulerMember(
+        "sched_remove_static_keeps_pooled",
+        "SC-STATIC-2",
+        "a removed static node stays in the pool and is dialed.",
+        (Verdict.SC_STATIC_REDIAL, Verdict.SC_ITERATOR_GATE),
+        _RemoveStaticKeepsPooled,
+    ),
+    SchedulerMember(
+        "sched_repool_without_checkdial",
+        "SC-STATIC-3",
+        "a static task is put back into the pool without checkDial.",
+        (
+            Verdict.SC_HISTORY,
+            Verdict.SC_NO_DOUBLE_DIAL,
+            Verdict.SC_NEVER_SELF,
+            Verdict.SC_NETRESTRICT,
+            Verdict.SC_STATIC_REDIAL,
+            Verdict.SC_ITERATOR_GATE,
+        ),
+        _RepoolWithoutCheckDial,
+    ),
+    SchedulerMember(
+        "sched_pending_inbound_unpools",
+        "SC-STATIC-4",
+        "a pending inbound connection takes its static task out of the pool (geth keeps it).",
+        (Verdict.SC_STATIC_REDIAL, Verdict.SC_ITERATOR_GATE),
+        _PendingInboundUnpools,
+    ),
+    SchedulerMember(
+        "sched_completed_does_not_repool",
+        "SC-INBOUND-1",
+        "a completed inbound connection does not offer its static task back to the pool.",
+        (Verdict.SC_STATIC_REDIAL, Verdict.SC_ITERATOR_GATE),
+        _CompletedDoesNotRepool,
+    ),
+    SchedulerMember(
+        "sched_dynamic_incomplete_resolved",
+        "SC-RUN-1",
+        "from geth-1.9.14, a dynamic dial without an IP still resolves first (geth-1.9.11's rule).",
+        (),
+        _DynamicIncompleteResolved,
+        SchedulerProfile.GETH_1_9_14,
+        strict_only_because=_ONLY_RUN,
+    ),
+    SchedulerMember(
+        "sched_dynamic_retries",
+        "SC-RUN-2",
+        "a failed dynamic dial resolves and retries like a static one.",
+        (),
+        _DynamicRetries,
+        strict_only_because=_ONLY_RUN,
+    ),
+    SchedulerMember(
+        "sched_never_returns_at_once",
+        "SC-RUN-3",
+        "a dial whose run asks nothing holds its slot until a dial_done.",
+        (),
+        _NeverReturnsAtOnce,
+        strict_only_because="an implementation says itself which dials returned at once",
+    ),
+    SchedulerMember(
+        "sched_resolves_without_resolver",
+        "SC-RESOLVE-1",
+        "a task resolves even when the server has no discovery table.",
+        (),
+        _ResolvesWithoutResolver,
+        strict_only_because=_ONLY_RUN,
+    ),
+    SchedulerMember(
+        "sched_resolve_never_throttled",
+        "SC-RESOLVE-2",
+        "a task resolves however recently it resolved.",
+        (),
+        _ResolveNeverThrottled,
+        strict_only_because=_ONLY_RUN,
+    ),
+    SchedulerMember(
+        "sched_backoff_not_doubled",
+        "SC-RESOLVE-3",
+        "the resolve delay stays 60 s after a failed resolve.",
+        (),
+        _BackoffNotDoubled,
+        strict_only_because=_ONLY_RUN,
+    ),
+    SchedulerMember(
+        "sched_resolved_node_forgotten",
+        "SC-RESOLVE-4",
+        "a static task keeps dialing its old endpoint after a resolve found a new one.",
+        (Verdict.SC_STATIC_REDIAL,),
+        _ResolvedNodeForgotten,
+    ),
+    SchedulerMember(
+        "sched_dns_answer_ignored",
+        "SC-DNS-1",
+        "from geth-1.15, a static node's hostname is looked up but the answer is not used.",
+        (),
+        _DnsAnswerIgnored,
+        SchedulerProfile.GETH_1_15,
+        strict_only_because=_ONLY_RUN,
+    ),
+)
+
+
 def get_member(name: str) -> Member:
-    """Return the member called ``name``."""
+    """Return the dialstate member called ``name``."""
     for member in MEMBERS:
         if member.name == name:
             return member
     raise KeyError(name)
 
 
-def __getattr__(name: str) -> DialstateFactory:
+def get_scheduler_member(name: str) -> SchedulerMember:
+    """Return the dialScheduler member called ``name``."""
+    for member in SCHEDULER_MEMBERS:
+        if member.name == name:
+            return member
+    raise KeyError(name)
+
+
+def __getattr__(name: str) -> DialstateFactory | SchedulerFactory:
     """Return the factory of the member called ``name``: ``--impl dialcheck.conformance.zoo:<name>``."""
+    if any(m.name == name for m in SCHEDULER_MEMBERS):
+        return get_scheduler_member(name).create
     try:
         member = get_member(name)
     except KeyError:
@@ -1015,4 +1544,4 @@ def __getattr__(name: str) -> DialstateFactory:
 
 
 def __dir__() -> list[str]:
-    return sorted([*__all__, *(member.name for member in MEMBERS)])
+    return sorted([*__all__, *(member.name for member in (*MEMBERS, *SCHEDULER_MEMBERS))])

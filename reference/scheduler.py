@@ -31,6 +31,14 @@ A dial task keeps its destination and resolve state (:class:`Task`) for as long
 as it lives: a static task until it is removed, a dynamic one for one dial.
 Every rule carries its requirement ID; where the profiles differ the code reads
 ``self.rules`` (``spec.scheduler.SCHEDULER_RULES``).
+
+Seams
+-----
+The state above and these steps are a documented surface so that a seeded bug
+(:mod:`dialcheck.conformance.zoo`) can replace exactly one in a subclass:
+``run_loop_head``, ``start_dial``, ``update_static_pool``, ``add_peer``,
+``get_free_slots``, ``is_dialable``, ``is_instant``, ``run_task``,
+``needs_resolve``, ``resolve``, ``connect``.
 """
 
 from __future__ import annotations
@@ -159,7 +167,7 @@ class Scheduler:
     def start(self, now: int, pick: Pick = pick_first) -> AllowedResponse:
         """Start with the clock at ``now``."""
         self.now = now
-        return self._loop_head((), pick)
+        return self.run_loop_head((), pick)
 
     def advance(self, now: int, pick: Pick = pick_first) -> AllowedResponse:
         """Move the clock to ``now``: expire history entries before it (SC-HIST-1)."""
@@ -168,15 +176,15 @@ class Scheduler:
         self.now = now
         while self.history and self.history[0][0] < now:
             _, node_id = self.history.pop(0)
-            self._update_static_pool(node_id)
-        return self._loop_head((), pick)
+            self.update_static_pool(node_id)
+        return self.run_loop_head((), pick)
 
     def node_offered(self, node: Node, pick: Pick = pick_first) -> AllowedResponse:
         """Take a candidate from the iterator: dial it if it passes checkDial (SC-DYN-1)."""
         started: tuple[Dial, ...] = ()
         if self.is_dialable(node):
-            started = (self._start_dial(Task(ConnFlag.DYN, node)),)
-        return self._loop_head(started, pick)
+            started = (self.start_dial(Task(ConnFlag.DYN, node)),)
+        return self.run_loop_head(started, pick)
 
     def dial_done(self, node_id: NodeID, inputs: RunInput = NO_ANSWERS, pick: Pick = pick_first) -> AllowedResponse:
         """Run the task of the dial to ``node_id``, then forget the dial and offer its static to the pool (SC-DONE-1).
@@ -185,19 +193,20 @@ class Scheduler:
         server adds the peer while the task's setup still runs.
         """
         task = self._get_dialing(node_id)
-        actions = self._run(task, inputs)
+        actions = self.run_task(task, inputs)
         if inputs.joins and is_connected(actions):
-            self._add_peer(node_id, task.flag)  # SC-PEER-3: no dial can start before the task returns
+            self.add_peer(node_id, task.flag)  # SC-PEER-3: no dial can start before the task returns
         del self.dialing[node_id]
-        self._update_static_pool(node_id)
-        return replace(self._loop_head((), pick), actions=actions)
+        self.update_static_pool(node_id)
+        return replace(self.run_loop_head((), pick), actions=actions)
 
     def peer_added(self, node_id: NodeID, flags: ConnFlag, pick: Pick = pick_first) -> AllowedResponse:
         """Count the peer, mark it connected, take its static task out of the pool (SC-PEER-1)."""
-        self._add_peer(node_id, flags)
-        return self._loop_head((), pick)
+        self.add_peer(node_id, flags)
+        return self.run_loop_head((), pick)
 
-    def _add_peer(self, node_id: NodeID, flags: ConnFlag) -> None:
+    def add_peer(self, node_id: NodeID, flags: ConnFlag) -> None:
+        """Count a dialed peer, mark it connected, take its static task out of the pool (SC-PEER-1)."""
         if flags & (ConnFlag.DYN | ConnFlag.STATIC):
             self.dial_peers += 1
         self.peers.add(node_id)
@@ -208,8 +217,8 @@ class Scheduler:
         if flags & (ConnFlag.DYN | ConnFlag.STATIC):
             self.dial_peers -= 1
         self.peers.discard(node_id)
-        self._update_static_pool(node_id)
-        return self._loop_head((), pick)
+        self.update_static_pool(node_id)
+        return self.run_loop_head((), pick)
 
     def add_static(self, node: Node, pick: Pick = pick_first) -> AllowedResponse:
         """Create the node's static task unless one exists (SC-STATIC-1)."""
@@ -219,29 +228,29 @@ class Scheduler:
             if self.is_dialable(node):
                 self.pool[node.id] = None
         # SC-STATIC-1, geth quirk: `continue loop` for an existing node still runs the loop head.
-        return self._loop_head((), pick)
+        return self.run_loop_head((), pick)
 
     def remove_static(self, node: Node, pick: Pick = pick_first) -> AllowedResponse:
         """Delete the node's static task and take it out of the pool (SC-STATIC-2)."""
         self.static.pop(node.id, None)
         self.pool.pop(node.id, None)
-        return self._loop_head((), pick)
+        return self.run_loop_head((), pick)
 
     def inbound_pending(self, node_id: NodeID, pick: Pick = pick_first) -> AllowedResponse:
         """Mark ``node_id`` as having a pending inbound connection (SC-INBOUND-1; ignored before geth-1.17.2)."""
         if self.rules.tracks_pending_inbound:
             # SC-STATIC-4, geth quirk: a pooled task stays in the pool.
             self.pending_inbound.add(node_id)
-        return self._loop_head((), pick)
+        return self.run_loop_head((), pick)
 
     def inbound_completed(self, node_id: NodeID, pick: Pick = pick_first) -> AllowedResponse:
         """Unmark ``node_id`` and offer its static task to the pool (SC-INBOUND-1; ignored before geth-1.17.2)."""
         if self.rules.tracks_pending_inbound:
             self.pending_inbound.discard(node_id)
-            self._update_static_pool(node_id)
-        return self._loop_head((), pick)
+            self.update_static_pool(node_id)
+        return self.run_loop_head((), pick)
 
-    def _run(self, task: Task, inputs: RunInput) -> tuple[RunAction, ...]:
+    def run_task(self, task: Task, inputs: RunInput) -> tuple[RunAction, ...]:
         """Run ``task`` at the current clock (section 11); return what it did, in order."""
         actions: list[RunAction] = []
         if self.rules.looks_up_dns and task.flag is ConnFlag.STATIC and task.dest.hostname is not None:
@@ -249,12 +258,12 @@ class Scheduler:
             actions.append(DnsLookup(task.dest.hostname, inputs.dns))
             if inputs.dns is not None and inputs.dns != task.dest.ip:
                 task.dest = replace(task.dest, ip=inputs.dns)
-        if self._needs_resolve(task) and not self._resolve(task, inputs, actions):
+        if self.needs_resolve(task) and not self.resolve(task, inputs, actions):
             return tuple(actions)
-        connected = self._connect(task, inputs, 0, actions)
+        connected = self.connect(task, inputs, 0, actions)
         # SC-RUN-2: a static task resolves once more after a failed TCP attempt, and retries once.
-        if not connected and task.flag is ConnFlag.STATIC and self._resolve(task, inputs, actions):
-            self._connect(task, inputs, 1, actions)
+        if not connected and task.flag is ConnFlag.STATIC and self.resolve(task, inputs, actions):
+            self.connect(task, inputs, 1, actions)
         return tuple(actions)
 
     # -- queries ---------------------------------------------------------------
@@ -300,7 +309,7 @@ class Scheduler:
 
     # -- the loop head and dials -----------------------------------------------
 
-    def _loop_head(self, started: tuple[Dial, ...], pick: Pick) -> AllowedResponse:
+    def run_loop_head(self, started: tuple[Dial, ...], pick: Pick) -> AllowedResponse:
         """Run the loop head (SC-LOOP-1), and again after every dial that returns at once (SC-RUN-3).
 
         ``pick`` orders the pool (SC-CHOICE-2); each loop head starts the next statics of that
@@ -312,7 +321,7 @@ class Scheduler:
         instant = frozenset(
             i
             for i in (*self.pool, *(d.dest.id for d in started))
-            if self._is_instant(self.dialing.get(i) or self.static[i])
+            if self.is_instant(self.dialing.get(i) or self.static[i])
         )
         order = list(pick(pool, instant))
         # SC-CHOICE-1: an order of the whole pool.
@@ -323,7 +332,7 @@ class Scheduler:
             count = min(max(self.get_free_slots(), 0), len(order))
             for dial in order[:count]:
                 del self.pool[dial.dest.id]
-                self._start_dial(self.static[dial.dest.id])
+                self.start_dial(self.static[dial.dest.id])
                 if dial.dest.id in instant:
                     returning.append(dial.dest.id)
             del order[:count]
@@ -331,23 +340,24 @@ class Scheduler:
                 return AllowedResponse(started, pool, free, instant)
             for node_id in returning:
                 # SC-RUN-3: the run asks nothing, returns, and its done comes before the next loop head.
-                self._run(self.dialing[node_id], NO_ANSWERS)
+                self.run_task(self.dialing[node_id], NO_ANSWERS)
                 del self.dialing[node_id]
-                self._update_static_pool(node_id)
+                self.update_static_pool(node_id)
             returning = []
 
-    def _is_instant(self, task: Task) -> bool:
+    def is_instant(self, task: Task) -> bool:
         """Return whether ``task``'s run would return without asking the environment anything (SC-RUN-3)."""
         if self.rules.looks_up_dns and task.flag is ConnFlag.STATIC and task.dest.hostname is not None:
             return False
-        if not self._needs_resolve(task):
+        if not self.needs_resolve(task):
             return False
         if not self.resolver:
             return True
         delay = task.resolve_delay or INITIAL_RESOLVE_DELAY
         return task.last_resolved > 0 and self.now - task.last_resolved < delay
 
-    def _start_dial(self, task: Task) -> Dial:
+    def start_dial(self, task: Task) -> Dial:
+        """Start a dial of ``task``: history entry, dialing mark (SC-DIAL-1)."""
         # SC-DIAL-1: the history entry is added when the dial starts, not when it ends.
         node_id = task.dest.id
         bisect.insort(self.history, (self.now + SCHEDULER_HISTORY_EXPIRATION, node_id), key=lambda e: e[0])
@@ -356,7 +366,8 @@ class Scheduler:
         self.started.append(dial)
         return dial
 
-    def _update_static_pool(self, node_id: NodeID) -> None:
+    def update_static_pool(self, node_id: NodeID) -> None:
+        """Offer the static task of ``node_id`` to the pool (SC-STATIC-3)."""
         # SC-STATIC-3: pool the task if it exists, is not pooled, and its destination passes checkDial.
         task = self.static.get(node_id)
         if task is not None and node_id not in self.pool and self.is_dialable(task.dest):
@@ -364,13 +375,15 @@ class Scheduler:
 
     # -- running a task (section 11) -------------------------------------------
 
-    def _needs_resolve(self, task: Task) -> bool:
+    def needs_resolve(self, task: Task) -> bool:
+        """Return whether ``task`` resolves before its first TCP attempt (SC-RUN-1)."""
         # SC-RUN-1: geth-1.9.11 resolves every incomplete destination; later only static ones.
         if task.dest.ip is not None:
             return False
         return task.flag is ConnFlag.STATIC or not self.rules.refuses_port_zero
 
-    def _resolve(self, task: Task, inputs: RunInput, actions: list[RunAction]) -> bool:
+    def resolve(self, task: Task, inputs: RunInput, actions: list[RunAction]) -> bool:
+        """Resolve ``task``'s destination with back-off; return whether it found the node (SC-RESOLVE-1..4)."""
         if not self.resolver:
             return False  # SC-RESOLVE-1
         if task.resolve_delay == 0:
@@ -389,7 +402,8 @@ class Scheduler:
         return True
 
     @staticmethod
-    def _connect(task: Task, inputs: RunInput, attempt: int, actions: list[RunAction]) -> bool:
+    def connect(task: Task, inputs: RunInput, attempt: int, actions: list[RunAction]) -> bool:
+        """Make TCP attempt ``attempt`` to ``task``'s destination; return whether it connected."""
         connected = inputs.get_connect(attempt)
         actions.append(Connect(task.dest, connected))
         return connected
