@@ -55,6 +55,7 @@ from dialcheck.spec.scheduler import (
     SchedulerEvent,
     SchedulerProfile,
     Start,
+    get_dial_key,
     get_scheduler_rules,
     is_connected,
 )
@@ -204,6 +205,11 @@ class SchedulerChecker:
         self._dialing[dial.dest.id] = dial.flag
         self._history[dial.dest.id] = self._now + SCHEDULER_HISTORY_EXPIRATION
 
+    def _is_static_at(self, dial: Dial) -> bool:
+        """Return whether ``dial`` goes to the static node of its ID where that node is now."""
+        known = self._static.get(dial.dest.id)
+        return known is not None and get_dial_key(Dial(ConnFlag.STATIC, known)) == get_dial_key(dial)
+
     def _get_free_slots(self) -> int:
         return min((self._config.max_dial_peers - self._dial_peers) * 2, self._max_active) - len(self._dialing)
 
@@ -281,7 +287,7 @@ class SchedulerChecker:
             violations.append(
                 Violation(Verdict.SC_SLOTS, f"started {len(statics)} static dial(s) with {max(free, 0)} slot(s) free")
             )
-        outside = [d for d in statics if d.dest.id not in self._pool or self._static.get(d.dest.id) != d.dest]
+        outside = [d for d in statics if d.dest.id not in self._pool or not self._is_static_at(d)]
         for dial in outside:
             node_id = dial.dest.id
             known = self._static.get(node_id)
@@ -289,7 +295,7 @@ class SchedulerChecker:
                 "is not a static node"
                 if known is None
                 else f"is a static node at {known.ip}:{known.tcp}"
-                if known != dial.dest
+                if not self._is_static_at(dial)
                 else "cannot be dialed now"
             )
             violations.append(

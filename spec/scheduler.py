@@ -48,6 +48,7 @@ __all__ = [
     "is_connected",
     "NO_ANSWERS",
     "get_dial_key",
+    "get_actions_key",
     "Start",
     "Advance",
     "NodeOffered",
@@ -129,9 +130,22 @@ class Dial:
 
 
 def get_dial_key(dial: Dial) -> tuple[object, ...]:
-    """Return the value dials are compared by: flag and whole destination, hostname included."""
-    dest = dial.dest
-    return (dial.flag.value, dest.id, dest.ip, dest.tcp, dest.udp, dest.hostname)
+    """Return the value dials are compared by: flag and destination (SC-EVENT-2).
+
+    A destination without an IP has no endpoint, so its ports are not compared: geth from v1.14.4
+    reports a node without an IP with TCP and UDP port 0, earlier releases with the record's ports.
+    """
+    return (dial.flag.value, *_get_node_key(dial.dest))
+
+
+def _get_node_key(node: Node) -> tuple[object, ...]:
+    ports = (node.tcp, node.udp) if node.ip is not None else ()
+    return (node.id, node.ip, *ports, node.hostname)
+
+
+def get_actions_key(actions: tuple[RunAction, ...]) -> tuple[object, ...]:
+    """Return the value a run's actions are compared by: each in order, destinations as dials compare."""
+    return tuple(("connect", *_get_node_key(a.dest), a.connected) if isinstance(a, Connect) else a for a in actions)
 
 
 @dataclass(frozen=True)
@@ -202,7 +216,7 @@ class AllowedResponse:
     def allows(self, response: Response) -> bool:
         """Return whether ``response`` is one of the allowed answers."""
         chosen = self.get_chosen(response)
-        if chosen is None or response.actions != self.actions:
+        if chosen is None or get_actions_key(response.actions) != get_actions_key(self.actions):
             return False
         pool = {get_dial_key(d) for d in self.pool}
         keys = [get_dial_key(d) for d in chosen]
