@@ -42,6 +42,8 @@ type Node struct {
 	IP  net.IP
 	TCP int
 	UDP int
+	// Hostname is the DNS name of an enode URL (the dialScheduler from geth v1.15, spec SC-DNS-1).
+	Hostname string
 }
 
 // String returns the node as "0a1b2c3d…@10.0.0.1:30303", for logs.
@@ -205,6 +207,10 @@ type Implementation struct {
 	// New starts a fresh dialstate under a profile of Profiles. It must share nothing with
 	// earlier ones (spec WIRE-3).
 	New func(profile string, cfg Config) (Dialstate, error)
+	// SchedulerProfiles are the dialScheduler profiles it implements ("geth-1.9.11", ...,
+	// spec/scheduler.md section 13); NewScheduler starts a fresh scheduler under one of them.
+	SchedulerProfiles []string
+	NewScheduler      func(profile string, cfg SchedulerConfig) (Scheduler, error)
 }
 
 // Time returns the instant ns nanoseconds after the zero time.Time, the wire's time 0.

@@ -74,10 +74,11 @@ func unsupported(format string, args ...any) answer {
 }
 
 type wireNode struct {
-	ID  *string `json:"id"`
-	IP  *string `json:"ip"`
-	TCP int     `json:"tcp"`
-	UDP int     `json:"udp"`
+	ID       *string `json:"id"`
+	IP       *string `json:"ip"`
+	TCP      int     `json:"tcp"`
+	UDP      int     `json:"udp"`
+	Hostname string  `json:"hostname"`
 }
 
 type wirePeer struct {
@@ -94,28 +95,36 @@ type wireConfig struct {
 }
 
 type request struct {
-	Op         string      `json:"op"`
-	Protocol   int         `json:"protocol"`
-	Profile    string      `json:"profile"`
-	Config     *wireConfig `json:"config"`
-	Now        int64       `json:"now"`
-	Running    int         `json:"running"`
-	Peers      []wirePeer  `json:"peers"`
-	Table      []wireNode  `json:"table"`
-	Handle     *int64      `json:"handle"`
-	Results    []wireNode  `json:"results"`
-	Node       *wireNode   `json:"node"`
-	Discovery  *bool       `json:"discovery"`
-	Resolved   *wireNode   `json:"resolved"`
-	Connects   []bool      `json:"connects"`
-	Lookup     []wireNode  `json:"lookup"`
-	LastLookup *int64      `json:"last_lookup"`
+	Op         string          `json:"op"`
+	Protocol   int             `json:"protocol"`
+	Profile    string          `json:"profile"`
+	RawConfig  json.RawMessage `json:"config"`
+	Config     *wireConfig     `json:"-"`
+	Now        int64           `json:"now"`
+	Running    int             `json:"running"`
+	Peers      []wirePeer      `json:"peers"`
+	Table      []wireNode      `json:"table"`
+	Handle     *int64          `json:"handle"`
+	Results    []wireNode      `json:"results"`
+	Node       *wireNode       `json:"node"`
+	Discovery  *bool           `json:"discovery"`
+	Resolved   *wireNode       `json:"resolved"`
+	Connects   []bool          `json:"connects"`
+	Lookup     []wireNode      `json:"lookup"`
+	LastLookup *int64          `json:"last_lookup"`
+	// The dialScheduler family's events (spec/scheduler.md section 2).
+	ID    *string   `json:"id"`
+	Flags []Flag    `json:"flags"`
+	Found *wireNode `json:"found"`
+	DNS   *string   `json:"dns"`
+	Joins bool      `json:"joins"`
 }
 
 type server struct {
 	impl        Implementation
 	logs        io.Writer
 	state       Dialstate
+	sched       Scheduler
 	nextHandle  int64
 	outstanding map[int64]any
 	// handles remembers the handle of every comparable Ref: one returned again after its
@@ -145,6 +154,18 @@ func (s *server) onLine(line []byte) (a answer, stop bool) {
 }
 
 func (s *server) handle(req *request) answer {
+	if req.Op == "init" && s.isSchedulerProfile(req.Profile) {
+		return s.initScheduler(req, req.RawConfig)
+	}
+	if s.checkSchedulerOp(req.Op) {
+		return s.event(req)
+	}
+	if req.RawConfig != nil {
+		req.Config = new(wireConfig)
+		if err := json.Unmarshal(req.RawConfig, req.Config); err != nil {
+			return refuse("bad config: %v", err)
+		}
+	}
 	switch req.Op {
 	case "hello":
 		return s.hello(req)
@@ -195,7 +216,7 @@ func (s *server) hello(req *request) answer {
 		return unsupported("protocol %d is not spoken here (only %d)", req.Protocol, Protocol)
 	}
 	a := answer{"ok": true, "name": s.impl.Name, "version": s.impl.Version, "protocol": Protocol,
-		"profiles": append([]string{}, s.impl.Profiles...)}
+		"profiles": append(append([]string{}, s.impl.Profiles...), s.impl.SchedulerProfiles...)}
 	if s.impl.Executes {
 		a["extensions"] = []string{"execute"}
 	}
@@ -231,7 +252,7 @@ func (s *server) init(req *request) answer {
 	if _, ok := state.(Executor); s.impl.Executes && !ok {
 		return refuse("Implementation.Executes is set, but %T does not implement gokit.Executor", state)
 	}
-	s.state = state
+	s.state, s.sched = state, nil
 	return answer{"ok": true}
 }
 
@@ -371,7 +392,7 @@ func (s *server) node(n wireNode, where string) (Node, error) {
 	if err != nil {
 		return Node{}, err
 	}
-	out := Node{ID: id, TCP: n.TCP, UDP: n.UDP}
+	out := Node{ID: id, TCP: n.TCP, UDP: n.UDP, Hostname: n.Hostname}
 	if n.IP != nil {
 		if out.IP = net.ParseIP(*n.IP); out.IP == nil {
 			return Node{}, fmt.Errorf("%s.ip %q is not an IP address", where, *n.IP)
@@ -418,5 +439,9 @@ func nodeJSON(n Node) map[string]any {
 	if n.IP != nil {
 		ip = n.IP.String()
 	}
-	return map[string]any{"id": HexID(n.ID), "ip": ip, "tcp": n.TCP, "udp": n.UDP}
+	out := map[string]any{"id": HexID(n.ID), "ip": ip, "tcp": n.TCP, "udp": n.UDP}
+	if n.Hostname != "" {
+		out["hostname"] = n.Hostname
+	}
+	return out
 }

@@ -1,6 +1,6 @@
-// Command dialstate serves the dialstate of dialstate.go over dialcheck-wire/1 with dialcheck's
-// Go kit (gokit/): this file is all the glue, converting between the kit's values and the
-// dialstate's own. Logs go to stderr.
+// Command dialstate serves the dialstate of dialstate.go and the dialScheduler of scheduler.go
+// over dialcheck-wire/1 with dialcheck's Go kit (gokit/): this file is all the glue, converting
+// between the kit's values and the dialstate's own. Logs go to stderr.
 //
 //	go build -o dialstate . && dialcheck run --cmd ./dialstate
 //	./dialstate -id-bytes 32 -no-execute   # 32-byte IDs, scheduling only
@@ -109,6 +109,10 @@ func main() {
 			}
 			s, err := newDialstate(c, profiles[profile])
 			return glue{s}, err
+		},
+		SchedulerProfiles: []string{"geth-1.9.11", "geth-1.9.14", "geth-1.15", "geth-1.17.2"},
+		NewScheduler: func(profile string, cfg gokit.SchedulerConfig) (gokit.Scheduler, error) {
+			return newScheduler(profile, cfg)
 		},
 	})
 }

@@ -108,8 +108,19 @@ def test_a_short_run_of_the_go_example_is_conformant(go_binary: Path, level: str
     assert code == 0
 
 
+@pytest.mark.parametrize("profile", ["geth-1.9.11", "geth-1.9.14", "geth-1.15", "geth-1.17.2"])
+def test_a_short_run_of_the_go_example_scheduler_is_conformant_at_every_scheduler_profile(
+    go_binary: Path, profile: str, tmp_path: Path
+) -> None:
+    args = ["run", "--cmd", str(go_binary), "--profile", profile, "--examples", "100", "--hypothesis-profile", "ci"]
+    assert main([*args, "--save-failures", str(tmp_path)]) == 0
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("profile", ["geth-1.7", "geth-1.8", "geth-1.9", "geth-1.9.7"])
+@pytest.mark.parametrize(
+    "profile",
+    ["geth-1.7", "geth-1.8", "geth-1.9", "geth-1.9.7", "geth-1.9.11", "geth-1.9.14", "geth-1.15", "geth-1.17.2"],
+)
 @pytest.mark.parametrize("level", ["strict", "invariants"])
 def test_the_default_run_of_the_go_example_is_conformant(
     go_binary: Path, level: str, profile: str, tmp_path: Path
