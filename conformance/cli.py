@@ -445,7 +445,10 @@ def _run_replay(args: argparse.Namespace) -> int:
             for path, schedule in schedules:
                 reason = None
                 if schedule.profile not in scheduler.served:
-                    reason = f"needs profile {schedule.profile.value}, which the implementation does not serve"
+                    reason = (
+                        f"needs profile {schedule.profile.value}, which the implementation does not serve "
+                        "(the dialScheduler family holds 32-byte node IDs)"
+                    )
                 counts = _show_replay(
                     path,
                     schedule.name,

@@ -27,22 +27,34 @@ from dataclasses import dataclass
 from typing import Optional
 
 from dialcheck.conformance.invariants import Situation
-from dialcheck.conformance.session import Nonconformance, Outstanding, Session, get_task_ref
+from dialcheck.conformance.scheduler_format import EventStep, SchedulerTrace
+from dialcheck.conformance.session import (
+    Nonconformance,
+    Outstanding,
+    SchedulerNonconformance,
+    SchedulerSession,
+    Session,
+    get_task_ref,
+)
 from dialcheck.conformance.trace import Trace
 from dialcheck.conformance.world import (
     BACKWARDS,
     BOUNDARIES,
     LONGEST_ADVANCE,
     NODE_POOL,
+    SCHEDULER_START_TIMES,
     START_TIMES,
     UNIVERSE,
     WALK_BOOTNODE_POOL,
     RandomChooser,
+    SchedulerWorld,
     World,
     draw_config,
+    draw_scheduler_config,
     get_resolve_answers,
 )
 from dialcheck.reference.dialstate import Dialstate
+from dialcheck.reference.scheduler import create_scheduler
 from dialcheck.spec.execution import Connect, Execution, ExecutionInput, Resolve
 from dialcheck.spec.model import (
     FALLBACK_INTERVAL,
@@ -54,9 +66,30 @@ from dialcheck.spec.model import (
     Task,
     get_rules,
 )
+from dialcheck.spec.scheduler import (
+    AddStatic,
+    Advance,
+    DialDone,
+    DnsLookup,
+    InboundCompleted,
+    InboundPending,
+    NodeOffered,
+    PeerAdded,
+    PeerRemoved,
+    RemoveStatic,
+    SchedulerProfile,
+    is_connected,
+)
 from dialcheck.spec.verdicts import HarnessError
 
-__all__ = ["COVERS_BY_SITUATION", "ALWAYS_COVERED", "ADAPTER_COVERED", "explore_trace"]
+__all__ = [
+    "COVERS_BY_SITUATION",
+    "ALWAYS_COVERED",
+    "ADAPTER_COVERED",
+    "explore_trace",
+    "SCHEDULER_ALWAYS_COVERED",
+    "explore_scheduler_trace",
+]
 
 #: What replaying any trace exercises: the factory, the four calls, task identity (AD-1..3).
 ADAPTER_COVERED = ("AD-1", "AD-2", "AD-3")
@@ -233,3 +266,89 @@ def explore_trace(
         "expectations are the reference's.",
     )
     return trace, tuple(sorted(covers))
+
+
+# -- the dialScheduler family ----------------------------------------------------------------
+
+#: What every explored scheduler trace covers: the events, the slots and the loop head, checkDial, history.
+SCHEDULER_ALWAYS_COVERED = (
+    "SC-EVENT-1",
+    "SC-EVENT-2",
+    "SC-SLOTS-1",
+    "SC-LOOP-1",
+    "SC-CHECK-1",
+    "SC-DIAL-1",
+    "SC_SLOTS",
+    "SC_ITERATOR_GATE",
+    "SC_NO_DOUBLE_DIAL",
+)
+
+
+def explore_scheduler_trace(
+    seed: int, profile: SchedulerProfile, steps: int, name: str
+) -> tuple[SchedulerTrace, tuple[str, ...]]:
+    """Return the scheduler trace of the walk seeded by ``seed`` and the requirement IDs it covers, sorted.
+
+    The walk is the reference answering the events of a :class:`SchedulerWorld` (static choices in
+    node ID order); every step expects the spec's allowed answers (SC-CHOICE-2).  It ends early
+    after the first event whose loop head had a real choice among the pool: later steps would
+    follow the reference's choice, which another conformant implementation may not make.
+    """
+    chooser = RandomChooser(random.Random(seed))
+    config = draw_scheduler_config(chooser)
+    start = chooser.choice(SCHEDULER_START_TIMES)
+    session = SchedulerSession.create(create_scheduler, config, profile, origin="the explorer")
+    covers: set[str] = set(SCHEDULER_ALWAYS_COVERED)
+    try:
+        world = SchedulerWorld.begin(session, start)
+        while len(session.steps) < steps:
+            world.happen(chooser.choice(world.get_possible()), chooser)
+            step = session.steps[-1]
+            covers.update(_get_scheduler_covers(step))
+            if step.expect is not None and not step.expect.is_deterministic():
+                break
+    except SchedulerNonconformance as failure:  # pragma: no cover - the reference failing a check is a bug
+        raise HarnessError(f"the reference broke {failure.check}: {failure.message}") from None
+    trace = SchedulerTrace(
+        name=name,
+        profile=profile,
+        config=config,
+        steps=tuple(EventStep(s.event, s.expect, s.chosen) for s in session.steps),
+        description=f"Explored by a seeded random walk (seed {seed}); expectations are the spec's allowed answers.",
+    )
+    return trace, tuple(sorted(covers))
+
+
+def _get_scheduler_covers(step: EventStep) -> set[str]:
+    """Return the requirements one step of a scheduler walk exercises."""
+    event, expect, answer = step.event, step.expect, step.answer
+    covers: set[str] = set()
+    if expect is not None and expect.pool:
+        covers.update(("SC-CHOICE-1", "SC-CHOICE-2", "SC-STATIC-3", "SC_STATIC_FIRST", "SC_STATIC_REDIAL"))
+    if answer is not None and answer.done:
+        covers.add("SC-RUN-3")
+    kinds = {
+        NodeOffered: ("SC-DYN-1", "SC-CHECK-2", "SC-NET-1", "SC_NEVER_SELF", "SC_NETRESTRICT"),
+        Advance: ("SC-HIST-1", "SC-HIST-2", "SC_HISTORY"),
+        PeerAdded: ("SC-PEER-1",),
+        PeerRemoved: ("SC-PEER-2",),
+        AddStatic: ("SC-STATIC-1",),
+        RemoveStatic: ("SC-STATIC-2",),
+        InboundPending: ("SC-INBOUND-1", "SC-STATIC-4"),
+        InboundCompleted: ("SC-INBOUND-1",),
+        DialDone: ("SC-DONE-1", "SC-RUN-1"),
+    }
+    covers.update(kinds.get(type(event), ()))
+    actions = answer.actions if answer is not None else ()
+    for action in actions:
+        if isinstance(action, Resolve):
+            covers.update(
+                ("SC-RESOLVE-2", "SC-RESOLVE-3") if action.found is None else ("SC-RESOLVE-3", "SC-RESOLVE-4")
+            )
+        elif isinstance(action, DnsLookup):
+            covers.add("SC-DNS-1")
+        elif not action.connected:
+            covers.add("SC-RUN-2")
+    if isinstance(event, DialDone) and event.inputs.joins and is_connected(actions):
+        covers.add("SC-PEER-3")
+    return covers

@@ -238,7 +238,7 @@ class SchedulerChecker:
         """SC_ITERATOR_GATE: a ``dyn`` dial comes only from the node just offered, once."""
         if not dyn:
             return
-        if offered is None or len(dyn) > 1 or dyn[0].dest != offered:
+        if offered is None or len(dyn) > 1 or get_dial_key(dyn[0]) != get_dial_key(Dial(ConnFlag.DYN, offered)):
             source = "no node was offered" if offered is None else f"{format_node_id(offered.id)} was offered"
             violations.append(
                 Violation(

@@ -165,7 +165,8 @@ def open_scheduler_subject(
                 f"{where}: {hello.name} {hello.version} does not serve profile {', '.join(missing)} (its hello "
                 f"lists {listed}); choose one of those with --profile"
             )
-        served = tuple(p for p in SchedulerProfile if p.value in hello.profiles)
+        # The scheduler family's IDs are geth's 32-byte enode.ID: a program holding 64-byte IDs serves none of it.
+        served = () if hello.id_bytes == 64 else tuple(p for p in SchedulerProfile if p.value in hello.profiles)
         yield SchedulerSubject(session.create_scheduler, cmd, f"--cmd {shlex.quote(cmd)}", served, session)
     finally:
         session.kill()

@@ -10,7 +10,10 @@ extension keys: ``x-covers`` (the requirement IDs it covers), ``x-kind``
   more per requirement; their descriptions start "Covers ID, ID, ..."),
   replayed against the reference, which must agree with every hand-computed
   expectation, and written with the reference's answers.
-* *Explored* traces are seeded random walks (:mod:`conformance.explore`).
+* *Explored* traces are seeded random walks (:mod:`conformance.explore`): of
+  dialstate, with and without task execution, and of the dialScheduler
+  (``scheduler/``, each ending after the first event that leaves a choice among
+  static nodes, so that any conformant implementation can replay all of it).
 
 ``index.json`` lists every file with its name, kind, profile and coverage,
 and the arguments that made the corpus.  Nothing depends on the clock, the
@@ -29,12 +32,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
-from dialcheck.conformance.explore import ADAPTER_COVERED, explore_trace
+from dialcheck.conformance.explore import ADAPTER_COVERED, explore_scheduler_trace, explore_trace
 from dialcheck.conformance.replay import format_failure, replay_trace
-from dialcheck.conformance.trace import ExecuteStep, NewTasksStep, Step, Trace, load_trace, trace_to_json
+from dialcheck.conformance.scheduler_format import AnyTrace, any_trace_to_json
+from dialcheck.conformance.trace import ExecuteStep, NewTasksStep, Step, Trace, load_trace
 from dialcheck.reference.dialstate import Dialstate
 from dialcheck.spec.execution import Execution, ExecutionInput
 from dialcheck.spec.model import Config, ConnFlag, Node, NodeID, Profile, Task, get_task_snapshot
+from dialcheck.spec.scheduler import SchedulerProfile
 from dialcheck.spec.verdicts import BadInput
 
 __all__ = [
@@ -53,7 +58,7 @@ __all__ = [
 
 #: Names the generator and its output format; changes when the bytes it writes for the same
 #: arguments change.
-GENERATOR = "dialcheck-vectors/3"
+GENERATOR = "dialcheck-vectors/4"
 INDEX = "index.json"
 CORPUS_DIR = Path(__file__).parent / "corpus"
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
@@ -61,6 +66,7 @@ DEFAULT_SEED = 1
 DEFAULT_COUNT = 16
 DEFAULT_STEPS = 50
 _SCHEDULING_SEEDS = 500_000
+_SCHEDULER_SEEDS = 700_000
 _COVERS = re.compile(r"^Covers ([A-Z0-9_, -]+?)[.(]")
 
 
@@ -159,8 +165,8 @@ def _drop_expectations(trace: Trace) -> Trace:
     return replace(trace, steps=steps)
 
 
-def _write(out: Path, relative: str, trace: Trace, kind: str, covers: tuple[str, ...]) -> VectorEntry:
-    document = trace_to_json(trace)
+def _write(out: Path, relative: str, trace: AnyTrace, kind: str, covers: tuple[str, ...]) -> VectorEntry:
+    document = any_trace_to_json(trace)
     document.update({"x-covers": list(covers), "x-kind": kind, "x-generator": GENERATOR})
     path = out / relative
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -186,7 +192,7 @@ def generate_vectors(
 def _generate(
     out: Path, seed: int, count: int, profile: Optional[Profile], steps: int, scenarios: Path
 ) -> list[VectorEntry]:
-    for stale in ("scenarios", "explored", "scheduling"):
+    for stale in ("scenarios", "explored", "scheduling", "scheduler"):
         shutil.rmtree(out / stale, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     entries = []
@@ -220,6 +226,11 @@ def _generate(
             name = f"{folder}-{seed}-{i:03d}"
             trace, covers = explore_trace(seed * 1_000_003 + offset + i, chosen, steps, name, execute)
             entries.append(_write(out, f"{folder}/{name}{suffix}.json", trace, "explored", covers))
+    for i in range(count if profile is None else 0):
+        scheduler_profile = list(SchedulerProfile)[i % len(SchedulerProfile)]
+        name = f"scheduler-{seed}-{i:03d}"
+        walk, covers = explore_scheduler_trace(seed * 1_000_003 + _SCHEDULER_SEEDS + i, scheduler_profile, steps, name)
+        entries.append(_write(out, f"scheduler/{name}.json", walk, "explored", covers))
     vectors = [
         {
             "file": e.file,

@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 
 from dialcheck.conformance.cli import main
-from dialcheck.conformance.replay import replay_trace
+from dialcheck.conformance.replay import replay_scheduler_trace, replay_trace
+from dialcheck.conformance.scheduler_format import SchedulerTrace, load_any_trace
 from dialcheck.conformance.trace import ExecuteStep, load_trace
 from dialcheck.conformance.vectors import CORPUS_DIR, GENERATOR, INDEX, SCENARIO_DIR, VectorError, generate_vectors
-from dialcheck.conformance.zoo import MEMBERS
+from dialcheck.conformance.zoo import MEMBERS, SCHEDULER_MEMBERS
 from dialcheck.spec.model import Profile
+from dialcheck.spec.scheduler import SchedulerProfile
 
 SPEC = Path(__file__).resolve().parents[2] / "spec" / "dialstate.md"
 _REQUIREMENT = re.compile(r"^\*\*([A-Z][A-Z0-9_]*(?:-[A-Z0-9]+)*)\.\*\*", re.MULTILINE)
@@ -82,7 +84,7 @@ def test_every_file_is_a_trace_naming_its_coverage_and_generator_and_the_index_l
         document = json.loads((CORPUS_DIR / vector["file"]).read_text())
         assert document["x-covers"] == vector["covers"] and vector["covers"]
         assert document["x-generator"] == GENERATOR and document["x-kind"] == vector["kind"]
-        assert load_trace(CORPUS_DIR / vector["file"]).name == vector["name"]
+        assert load_any_trace(CORPUS_DIR / vector["file"]).name == vector["name"]
     assert {v["kind"] for v in vectors} == {"scenario", "explored"}
 
 
@@ -110,6 +112,8 @@ def test_every_requirement_execution_does_not_need_has_a_scheduling_only_trace_u
     vectors = _index(CORPUS_DIR)["vectors"]
     assert isinstance(vectors, list)
     for entry in vectors:
+        if entry["file"].startswith("scheduler/"):
+            continue
         trace = load_trace(CORPUS_DIR / entry["file"])
         executes = any(isinstance(step, ExecuteStep) for step in trace.steps)
         if entry["profile"] == profile:
@@ -158,6 +162,27 @@ def test_replay_refuses_a_directory_without_traces(tmp_path: Path, capsys: pytes
 
 def test_every_seeded_bug_of_the_zoo_fails_at_least_one_vector() -> None:
     """The corpus has teeth without Hypothesis: a suite that only replays it still catches every zoo member."""
-    traces = [load_trace(p) for p in sorted(CORPUS_DIR.rglob("*.json")) if p.name != INDEX]
+    files = [p for p in sorted(CORPUS_DIR.rglob("*.json")) if p.name != INDEX]
+    traces = [load_trace(p) for p in files if p.parent.name != "scheduler"]
     survivors = [m.name for m in MEMBERS if all(replay_trace(t, m.create).passed for t in traces)]
     assert not survivors
+
+
+def test_the_corpus_has_scheduler_walks_under_every_scheduler_profile_each_free_of_later_choices() -> None:
+    walks = [load_any_trace(p) for p in sorted((CORPUS_DIR / "scheduler").glob("*.json"))]
+    assert all(isinstance(w, SchedulerTrace) for w in walks)
+    assert {w.profile for w in walks if isinstance(w, SchedulerTrace)} == set(SchedulerProfile)
+    for walk in walks:
+        assert isinstance(walk, SchedulerTrace)
+        choices = [i for i, s in enumerate(walk.steps) if s.expect is not None and not s.expect.is_deterministic()]
+        assert choices in ([], [len(walk.steps) - 1]), f"{walk.name}: a step after a choice among statics"
+
+
+def test_scheduler_vectors_catch_most_scheduler_zoo_members_without_hypothesis() -> None:
+    walks = [load_any_trace(p) for p in sorted((CORPUS_DIR / "scheduler").glob("*.json"))]
+    caught = [
+        m.name
+        for m in SCHEDULER_MEMBERS
+        if any(isinstance(w, SchedulerTrace) and not replay_scheduler_trace(w, m.create).passed for w in walks)
+    ]
+    assert len(caught) >= len(SCHEDULER_MEMBERS) // 2, f"only {caught} of {len(SCHEDULER_MEMBERS)}"
