@@ -2,6 +2,9 @@
 
 ``common.schema.json`` holds the shared values (IDs, nodes, flags, tasks,
 config); the others refer to it by its ``$id`` (``urn:dialcheck:common``).
+``scheduler.schema.json`` holds the dialScheduler family's values (config,
+events, responses, expectations, its traces), which the trace and wire schemas
+admit beside dialstate's.
 They describe shape only: what JSON Schema cannot say (IP and CIDR syntax,
 results only for discover tasks, handles unique among outstanding tasks) is
 in ``docs/trace-format.md`` and ``docs/wire-protocol.md`` and checked by dialcheck.
@@ -21,6 +24,7 @@ SCHEMA_FILES = {
     "urn:dialcheck:trace": "trace.schema.json",
     "urn:dialcheck:wire-request": "wire-request.schema.json",
     "urn:dialcheck:wire-answer": "wire-answer.schema.json",
+    "urn:dialcheck:scheduler": "scheduler.schema.json",
 }
 
 

@@ -129,6 +129,25 @@ def test_every_line_of_a_real_wire_session_matches_the_schemas(tmp_path: Path) -
     assert seen == {"hello", "init", "new_tasks", "task_done", "add_static", "remove_static", "execute", "bye"}
 
 
+def test_every_line_of_a_real_scheduler_wire_session_matches_the_schemas(tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    cmd = f"{sys.executable} {PROGRAMS / 'recording.py'} {log}"
+    assert main(["run", "--cmd", cmd, "--profile", "geth-1.15", "--examples", "60", "--hypothesis-profile", "ci"]) == 0
+    lines = log.read_bytes().splitlines()
+    scheduler = _validator("urn:dialcheck:scheduler#/$defs/Response")
+    seen: set[str] = set()
+    for request_line, answer_line in zip(lines[::2], lines[1::2], strict=True):
+        request, answer = json.loads(request_line[2:]), json.loads(answer_line[2:])
+        assert REQUEST.is_valid(request), request
+        op = request["op"]
+        seen.add(op)
+        shape = ANSWERS[op] if op in ("hello",) else ANSWERS["ok"] if op in ("init", "bye") else scheduler
+        errors = [e.message for e in shape.iter_errors(answer)]
+        assert not errors, f"{answer}: {errors}"
+        assert ANSWER.is_valid(answer)
+    assert {"start", "advance", "node_offered", "dial_done", "peer_added", "add_static", "inbound_pending"} <= seen
+
+
 _NODE = {"id": "0a", "ip": "10.0.0.1", "tcp": 1, "udp": 2}
 _TASKS = [
     {"type": "dial", "flags": ["static"], "dest": _NODE, "handle": 4},

@@ -15,10 +15,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from dialcheck.conformance.serve import WireServer  # noqa: E402
 from dialcheck.conformance.wire import PROTOCOL, Hello, encode  # noqa: E402
 from dialcheck.reference.dialstate import create_dialstate  # noqa: E402
+from dialcheck.reference.scheduler import create_scheduler  # noqa: E402
 
 
 def main() -> int:
-    server = WireServer(create_dialstate, Hello("recording", "0", PROTOCOL, ("geth-1.7", "geth-1.8"), ("execute",)))
+    profiles = ("geth-1.7", "geth-1.8", "geth-1.15")
+    server = WireServer(create_dialstate, Hello("recording", "0", PROTOCOL, profiles, ("execute",)), create_scheduler)
     with open(sys.argv[1], "ab") as log:
         for line in sys.stdin.buffer:
             answer, stop = server.on_line(line)
