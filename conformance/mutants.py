@@ -21,8 +21,11 @@ from dialcheck.conformance.options import RunOptions
 from dialcheck.conformance.runner import RunReport, run_conformance
 from dialcheck.conformance.scheduler_format import AnyTrace
 from dialcheck.conformance.session import Level
-from dialcheck.conformance.zoo import MEMBERS, Member
+from dialcheck.conformance.zoo import MEMBERS, SCHEDULER_MEMBERS, Member, SchedulerMember
 from dialcheck.spec.verdicts import Verdict
+
+#: A member of either family.
+AnyMember = Member | SchedulerMember
 
 __all__ = ["Row", "run_mutants", "format_matrix", "format_summary", "write_matrix_json", "is_gap"]
 
@@ -31,7 +34,7 @@ __all__ = ["Row", "run_mutants", "format_matrix", "format_summary", "write_matri
 class Row:
     """One member's outcome."""
 
-    member: Member
+    member: AnyMember
     level: Level
     killed: bool
     check: Optional[str]
@@ -53,7 +56,7 @@ def is_gap(row: Row) -> bool:
     return not row.killed and not row.expected_to_survive
 
 
-def _row(member: Member, level: Level, report: RunReport) -> Row:
+def _row(member: AnyMember, level: Level, report: RunReport) -> Row:
     failure = report.failure
     return Row(
         member=member,
@@ -70,7 +73,7 @@ def _row(member: Member, level: Level, report: RunReport) -> Row:
 def run_mutants(
     level: Level,
     hypothesis_profile: str,
-    members: Sequence[Member] = MEMBERS,
+    members: Sequence[AnyMember] = (*MEMBERS, *SCHEDULER_MEMBERS),
     examples: Optional[int] = None,
     on_row: Optional[Callable[[Row], None]] = None,
 ) -> list[Row]:

@@ -15,7 +15,7 @@ mutants`` runs the default suite on every member and prints the kill matrix.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Optional
 
@@ -50,6 +50,7 @@ from dialcheck.spec.scheduler import (
     SCHEDULER_HISTORY_EXPIRATION,
     AllowedResponse,
     Dial,
+    Response,
     RunAction,
     RunInput,
     SchedulerConfig,
@@ -787,6 +788,20 @@ class _ResolvesWithoutResolver(SchedulerModel):
         self.resolver = True
 
 
+class _PeerRemovedSkipsLoopHead(SchedulerModel):
+    def peer_removed(self, node_id: NodeID, flags: ConnFlag, pick: Pick = pick_first) -> AllowedResponse:
+        if flags & (ConnFlag.DYN | ConnFlag.STATIC):
+            self.dial_peers -= 1
+        self.peers.discard(node_id)
+        self.update_static_pool(node_id)
+        return AllowedResponse((), (), 0)  # the loop head waits for the next event
+
+
+class _DoneAtOnceNotReported(SchedulerImplementation):
+    def _answer(self, handle: Callable[[Pick], AllowedResponse]) -> Response:
+        return replace(super()._answer(handle), done=())
+
+
 class _DnsAnswerIgnored(SchedulerModel):
     def run_task(self, task: SchedulerTask, inputs: RunInput) -> tuple[RunAction, ...]:
         return super().run_task(task, replace(inputs, dns=None))
@@ -1254,10 +1269,12 @@ class SchedulerMember:
     strict_only_because: str = ""
     #: Why the default random run does not reach the bug.
     random_run_misses_because: str = ""
+    #: The implementation around the model, for a bug in how it answers rather than in what it does.
+    wrapper: type[SchedulerImplementation] = SchedulerImplementation
 
     def create(self, config: SchedulerConfig, profile: SchedulerProfile) -> SchedulerImplementation:
         """Make the buggy scheduler (the factory ``--impl dialcheck.conformance.zoo:<name>`` calls)."""
-        implementation = SchedulerImplementation(config, profile)
+        implementation = self.wrapper(config, profile)
         implementation.model = self.implementation(config, profile)
         return implementation
 
@@ -1497,6 +1514,22 @@ SCHEDULER_MEMBERS: tuple[SchedulerMember, ...] = (
         "a static task keeps dialing its old endpoint after a resolve found a new one.",
         (Verdict.SC_STATIC_REDIAL,),
         _ResolvedNodeForgotten,
+    ),
+    SchedulerMember(
+        "sched_peer_removed_skips_loop_head",
+        "SC-EVENT-1",
+        "a peer's removal is handled without the loop head, so the slot it frees waits for the next event.",
+        (Verdict.SC_STATIC_REDIAL, Verdict.SC_ITERATOR_GATE),
+        _PeerRemovedSkipsLoopHead,
+    ),
+    SchedulerMember(
+        "sched_done_at_once_not_reported",
+        "SC-EVENT-2",
+        "a dial that returned at once is not listed as done, so the harness waits for its dial_done.",
+        (),
+        SchedulerModel,
+        strict_only_because="an implementation says itself which dials returned at once",
+        wrapper=_DoneAtOnceNotReported,
     ),
     SchedulerMember(
         "sched_dns_answer_ignored",
