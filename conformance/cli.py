@@ -592,6 +592,8 @@ def _print_run(args: argparse.Namespace, report: "RunReport") -> int:
         print(format_failure_report(report))
     if report.flaky is not None:
         print(f"FAILED NONDETERMINISTIC\n  {report.flaky}")
+        if report.failure is None and report.saved is not None:
+            print(f"  the trace up to the failure first seen is saved as {report.saved}")
     if report.after_run is not None:
         print(format_after_run(report))
     if report.waived or report.waiver_problems:

@@ -82,7 +82,7 @@ from dialcheck.conformance.world import (
 from dialcheck.spec.contract import DialstateFactory, SchedulerFactory
 from dialcheck.spec.model import DialTask, DiscoverTask, Node, Profile
 from dialcheck.spec.scheduler import SchedulerProfile
-from dialcheck.spec.verdicts import Verdict
+from dialcheck.spec.verdicts import ImplementationFault, Verdict
 
 __all__ = [
     "RunAborted",
@@ -141,6 +141,8 @@ class RunContext(Generic[FactoryT, ProfileT, TraceT]):
     waived: frozenset[Verdict] = frozenset()
     waived_hits: Counter[Verdict] = field(default_factory=Counter)
     waived_traces: dict[Verdict, TraceT] = field(default_factory=dict)
+    #: The first failure seen, as it was seen: kept to explain a run that ends nondeterministic.
+    first_seen: Optional[ImplementationFault] = None
 
     def on_waived(self, check: Verdict, trace: TraceT) -> None:
         """Count one waived failure; keep the first trace that shows it."""
@@ -208,6 +210,7 @@ class DialMachine(RuleBasedStateMachine):
             if self.run.first_failure is None:
                 self.run.first_failure = time.monotonic() - self.run.started
                 self.run.first_failure_examples = self.run.examples
+                self.run.first_seen = failure
             if failure.failure.aborts_run:
                 raise RunAborted(failure) from None
             raise
@@ -419,6 +422,7 @@ class SchedulerMachine(RuleBasedStateMachine):
             if self.run.first_failure is None:
                 self.run.first_failure = time.monotonic() - self.run.started
                 self.run.first_failure_examples = self.run.examples
+                self.run.first_seen = failure
             if failure.failure.aborts_run:
                 raise RunAborted(failure) from None
             raise

@@ -192,11 +192,7 @@ def run_conformance(options: RunOptions, progress: Optional[Progress] = None) ->
         report.failure = aborted.failure
         report.aborted = True
     except Flaky as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        report.flaky = (
-            "the implementation answered differently when the same sequence of calls was replayed "
-            f"(it is nondeterministic: {first_line})"
-        )
+        report.flaky = _describe_flaky(exc, "calls", context.first_seen)
     report.examples = context.examples
     report.steps = context.steps
     report.situations = dict(context.situations)
@@ -213,6 +209,18 @@ def run_conformance(options: RunOptions, progress: Optional[Progress] = None) ->
     _settle_waivers(report, context, context.waived_traces)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _describe_flaky(exc: Flaky, what: str, seen: Optional[ImplementationFault]) -> str:
+    """Say why a run is nondeterministic, with the failure first seen, which did not happen again."""
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = (
+        f"the implementation answered differently when the same sequence of {what} was replayed "
+        f"(it is nondeterministic: {first_line})"
+    )
+    if seen is not None:
+        text += f"; the failure first seen, which did not recur: {seen.verdict}: {seen.message}"
+    return text
 
 
 def _settle_waivers(report: RunReport, context: AnyRunContext, traces: Mapping[Verdict, AnyTrace]) -> None:
@@ -405,11 +413,10 @@ def _run_scheduler(
         assert isinstance(aborted.failure, SchedulerNonconformance)
         failure, report.aborted = aborted.failure, True
     except Flaky as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        report.flaky = (
-            "the implementation answered differently when the same sequence of events was replayed "
-            f"(it is nondeterministic: {first_line})"
-        )
+        report.flaky = _describe_flaky(exc, "events", context.first_seen)
+        seen = context.first_seen
+        if isinstance(seen, SchedulerNonconformance):
+            report.saved = _save_trace(report, seen.trace, Verdict.NONDETERMINISTIC.value)
     report.examples, report.steps = context.examples, context.steps
     report.first_failure = context.first_failure
     report.first_failure_examples = context.first_failure_examples

@@ -1577,4 +1577,4 @@ def __getattr__(name: str) -> DialstateFactory | SchedulerFactory:
 
 
 def __dir__() -> list[str]:
-    return sorted([*__all__, *(member.name for member in (*MEMBERS, *SCHEDULER_MEMBERS))])
+    return sorted([*__all__, *(m.name for m in MEMBERS), *(m.name for m in SCHEDULER_MEMBERS)])

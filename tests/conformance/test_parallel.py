@@ -13,7 +13,7 @@ from dialcheck.conformance.cli import main
 from dialcheck.conformance.loader import load_factory
 from dialcheck.conformance.options import RunOptions
 from dialcheck.conformance.runner import CHUNK_EXAMPLES, get_chunk_seed, run_conformance
-from dialcheck.conformance.session import Level
+from dialcheck.conformance.session import Level, Nonconformance
 from dialcheck.conformance.trace import dump_trace, load_trace
 from dialcheck.conformance.waivers import Waiver, parse_waivers
 from dialcheck.reference.dialstate import Dialstate, create_dialstate
@@ -59,7 +59,7 @@ def test_a_conformant_run_spreads_every_example_over_the_workers(tmp_path: Path)
 def test_the_verdict_and_counterexample_are_the_same_for_every_number_of_workers(tmp_path: Path) -> None:
     two = run_conformance(_options(MEMBER, tmp_path / "two", 2))
     other = run_conformance(_options(MEMBER, tmp_path / "other", 3))
-    assert two.failure is not None and other.failure is not None
+    assert isinstance(two.failure, Nonconformance) and isinstance(other.failure, Nonconformance)
     assert two.failure.check is other.failure.check
     assert dump_trace(two.failure.trace) == dump_trace(other.failure.trace)
     assert two.saved is not None and other.saved is not None and two.saved.name == other.saved.name

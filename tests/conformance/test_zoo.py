@@ -20,6 +20,7 @@ from dialcheck.conformance.options import RunOptions
 from dialcheck.conformance.replay import replay_trace
 from dialcheck.conformance.runner import run_conformance
 from dialcheck.conformance.session import Level
+from dialcheck.conformance.trace import Trace
 from dialcheck.conformance.zoo import MEMBERS, Member, get_member
 from dialcheck.reference.dialstate import create_dialstate
 from dialcheck.spec.model import Profile, get_rules
@@ -56,14 +57,14 @@ def _row(name: str, level: Level) -> Row:
 
 def _assert_replays_to_the_same_failure(row: Row, level: Level) -> None:
     """The counterexample replays to its last step and check, and no single step can be removed from it."""
-    trace = row.counterexample
-    assert trace is not None
-    result = replay_trace(trace, row.member.create)
+    trace, member = row.counterexample, row.member
+    assert isinstance(trace, Trace) and isinstance(member, Member)
+    result = replay_trace(trace, member.create)
     assert result.failure is not None and result.failure.index == len(trace.steps) - 1, result.failure
     assert result.failure.verdict == row.check, (result.failure.verdict, row.check)
     for index in range(len(trace.steps)):
         without = [step for i, step in enumerate(trace.steps) if i != index]
-        again = get_failure(trace, without, row.member.create, level, row.member.name)
+        again = get_failure(trace, without, member.create, level, member.name)
         assert again is None or again.check is not row.check, f"step {index + 1} of {len(trace.steps)} is removable"
 
 
