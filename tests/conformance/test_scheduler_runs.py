@@ -137,3 +137,13 @@ def test_dialcheck_serve_speaks_both_families_by_default(monkeypatch: pytest.Mon
     answers = [json.loads(line) for line in stdout.getvalue().splitlines()]
     assert "geth-1.17.2" in answers[0]["profiles"] and "geth-1.7" in answers[0]["profiles"]
     assert answers[2] == {"ok": True, "dials": [], "reads": False} and answers[3] == {"ok": True}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("level", ["strict", "invariants"])
+@pytest.mark.parametrize("profile", [p.value for p in SchedulerProfile])
+def test_the_default_run_of_the_reference_scheduler_is_conformant(
+    profile: str, level: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--profile", profile, "--level", level, "--hypothesis-profile", "ci"]) == 0
+    assert "CONFORMANT - dialcheck.reference.scheduler:create_scheduler" in capsys.readouterr().out
