@@ -422,6 +422,7 @@ def _run_replay(args: argparse.Namespace) -> int:
     schedules = [(path, t) for path, t in loaded if isinstance(t, SchedulerTrace)]
     passed = failed = skipped = 0
     afters: list[WireFault] = []
+    selectors: list[str] = []
     which = "trace profiles"
     if traces or not schedules:
         profile = None if args.profile is None or args.profile in SCHEDULER_PROFILES else Profile(args.profile)
@@ -438,7 +439,7 @@ def _run_replay(args: argparse.Namespace) -> int:
                 )
                 passed, failed, skipped = passed + counts[0], failed + counts[1], skipped + counts[2]
             after = subject.close()
-            selector = subject.selector
+            selectors.append(subject.selector)
         afters += [after] if after is not None else []
     if schedules:
         with open_scheduler_subject(args.impl, args.cmd, args.timeout, [], "dialcheck replay") as scheduler:
@@ -457,13 +458,13 @@ def _run_replay(args: argparse.Namespace) -> int:
                 )
                 passed, failed, skipped = passed + counts[0], failed + counts[1], skipped + counts[2]
             after = scheduler.close()
-            selector = scheduler.selector
+            selectors.append(scheduler.selector)
         afters += [after] if after is not None else []
     for after in afters:
         failed += 1
         print(f"FAIL  after the last trace: {after.verdict}: {after.message}")
     print(
-        f"dialcheck replay: {len(loaded)} trace(s) against {selector} ({which}): "
+        f"dialcheck replay: {len(loaded)} trace(s) against {' and '.join(dict.fromkeys(selectors))} ({which}): "
         f"{passed} passed, {failed} failed, {skipped} skipped"
     )
     if passed == 0 and not failed:
