@@ -41,7 +41,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Generic, Optional, TypeVar
 
@@ -162,6 +162,21 @@ class RunAborted(BaseException):
         self.failure = failure
 
 
+@contextmanager
+def _judging(run: RunContext[FactoryT, ProfileT, TraceT]) -> Iterator[None]:
+    """Note the first failure of either family and its time; one after which no example can follow aborts the run."""
+    try:
+        yield
+    except (Nonconformance, SchedulerNonconformance) as failure:
+        if run.first_failure is None:
+            run.first_failure = time.monotonic() - run.started
+            run.first_failure_examples = run.examples
+            run.first_seen = failure
+        if failure.failure.aborts_run:
+            raise RunAborted(failure) from None
+        raise
+
+
 #: What one Hypothesis draw per event is: a seed for the chooser that decodes the whole event.
 #: Drawn as four bytes, not an integer: Hypothesis (from 6.16x) mixes integer literals of the code
 #: under test into integer draws, which would make many events decode from the same few seeds.
@@ -201,19 +216,9 @@ class DialMachine(RuleBasedStateMachine):
         assert self._world is not None
         return self._world
 
-    @contextmanager
-    def _judged(self) -> Iterator[None]:
+    def _judged(self) -> AbstractContextManager[None]:
         """Note the first failure's time; a failure after which no example can follow aborts the run."""
-        try:
-            yield
-        except Nonconformance as failure:
-            if self.run.first_failure is None:
-                self.run.first_failure = time.monotonic() - self.run.started
-                self.run.first_failure_examples = self.run.examples
-                self.run.first_seen = failure
-            if failure.failure.aborts_run:
-                raise RunAborted(failure) from None
-            raise
+        return _judging(self.run)
 
     # -- the two rules ----------------------------------------------------------
 
@@ -414,18 +419,9 @@ class SchedulerMachine(RuleBasedStateMachine):
         assert self._world is not None
         return self._world
 
-    @contextmanager
-    def _judged(self) -> Iterator[None]:
-        try:
-            yield
-        except SchedulerNonconformance as failure:
-            if self.run.first_failure is None:
-                self.run.first_failure = time.monotonic() - self.run.started
-                self.run.first_failure_examples = self.run.examples
-                self.run.first_seen = failure
-            if failure.failure.aborts_run:
-                raise RunAborted(failure) from None
-            raise
+    def _judged(self) -> AbstractContextManager[None]:
+        """Note the first failure's time; a failure after which no example can follow aborts the run."""
+        return _judging(self.run)
 
     @initialize(seed=_SEEDS)
     def configure(self, seed: int) -> None:

@@ -68,7 +68,7 @@ from dialcheck.conformance.trace import (
 from dialcheck.reference.dialstate import Dialstate as ReferenceDialstate
 from dialcheck.reference.scheduler import Pick, pick_first
 from dialcheck.reference.scheduler import Scheduler as ReferenceScheduler
-from dialcheck.spec.contract import Dialstate, DialstateFactory, Scheduler, SchedulerFactory
+from dialcheck.spec.contract import Dialstate, DialstateFactory, Scheduler, SchedulerFactory, deliver_event
 from dialcheck.spec.execution import Connect, Execution, ExecutionInput, Resolve
 from dialcheck.spec.model import (
     Config,
@@ -556,29 +556,6 @@ class SchedulerNonconformance(ImplementationFault):
         return self.failure.verdict
 
 
-def _call_event(subject: Scheduler, event: SchedulerEvent) -> object:
-    """Hand ``event`` to the implementation's method for it."""
-    if isinstance(event, Start):
-        return subject.start(event.now)
-    if isinstance(event, Advance):
-        return subject.advance(event.now)
-    if isinstance(event, NodeOffered):
-        return subject.node_offered(event.node)
-    if isinstance(event, DialDone):
-        return subject.dial_done(event.node_id, event.inputs)
-    if isinstance(event, PeerAdded):
-        return subject.peer_added(event.node_id, event.flags)
-    if isinstance(event, PeerRemoved):
-        return subject.peer_removed(event.node_id, event.flags)
-    if isinstance(event, AddStatic):
-        return subject.add_static(event.node)
-    if isinstance(event, RemoveStatic):
-        return subject.remove_static(event.node)
-    if isinstance(event, InboundPending):
-        return subject.inbound_pending(event.node_id)
-    return subject.inbound_completed(event.node_id)
-
-
 def _describe_bad_response(answer: object) -> Optional[str]:
     if not isinstance(answer, Response):
         return f"the answer is a {type(answer).__name__}, not a spec.scheduler.Response"
@@ -681,7 +658,7 @@ class SchedulerSession(SessionCore[EventStep, SchedulerTrace]):
         """Tell the implementation of ``event`` and judge its response; return it."""
         step = EventStep(event)
         self._require_dialing(step)
-        answer = self._call(step, _EVENT_NAMES[type(event)], lambda: _call_event(self.subject, event))
+        answer = self._call(step, _EVENT_NAMES[type(event)], lambda: deliver_event(self.subject, event))
         problem = _describe_bad_response(answer)
         if problem is not None:
             self._fail(step, Verdict.BAD_ANSWER, problem)

@@ -18,7 +18,7 @@ from dialcheck.conformance.ids import resize_factory
 from dialcheck.conformance.loader import REFERENCE_SPEC, SCHEDULER_REFERENCE_SPEC, load_factory
 from dialcheck.conformance.process import WireFault
 from dialcheck.conformance.replay import Capabilities
-from dialcheck.conformance.wire import EXTENSION_EXECUTE
+from dialcheck.conformance.wire import EXTENSION_EXECUTE, Hello
 from dialcheck.conformance.wire_adapter import WireSession
 from dialcheck.spec.contract import DialstateFactory, SchedulerFactory
 from dialcheck.spec.model import Config, Profile
@@ -57,6 +57,26 @@ class Subject:
         return None if self.session is None else self.session.close()
 
 
+def _greet(session: WireSession, where: str, profiles: Sequence[str]) -> Hello:
+    """Start the program and say hello; refuse (``BadInput``) one that cannot, or lacks a profile asked for."""
+    try:
+        hello = session.start()
+    except WireFault as fault:
+        raise BadInput(
+            f"{where}: the implementation could not be started and greeted ({fault.verdict}): {fault.message}"
+        ) from None
+    # WIRE-2: "The first request is `hello`. dialcheck MUST refuse before running (exit 2) a command that cannot be
+    # started, does not answer `hello` with protocol 1, or does not list the requested profile".
+    missing = [p for p in profiles if p not in hello.profiles]
+    if missing:
+        listed = ", ".join(hello.profiles) or "none"
+        raise BadInput(
+            f"{where}: {hello.name} {hello.version} does not serve profile {', '.join(missing)} (its hello "
+            f"lists {listed}); choose one of those with --profile"
+        )
+    return hello
+
+
 @contextlib.contextmanager
 def open_subject(
     impl: str,
@@ -86,21 +106,8 @@ def open_subject(
         raise BadInput(f"{where}: {exc}") from None
     where = f"{where} --cmd {cmd!r}"
     try:
-        try:
-            hello = session.start()
-        except WireFault as fault:
-            raise BadInput(
-                f"{where}: the implementation could not be started and greeted ({fault.verdict}): {fault.message}"
-            ) from None
-        # WIRE-2: "The first request is `hello`. dialcheck MUST refuse before running (exit 2) a command that cannot be
-        # started, does not answer `hello` with protocol 1, or does not list the requested profile".
-        missing = [p.value for p in profiles if p.value not in hello.profiles]
+        hello = _greet(session, where, [p.value for p in profiles])
         listed = ", ".join(hello.profiles) or "none"
-        if missing:
-            raise BadInput(
-                f"{where}: {hello.name} {hello.version} does not serve profile {', '.join(missing)} (its hello "
-                f"lists {listed}); choose one of those with --profile"
-            )
         if id_bytes is not None and hello.id_bytes is not None and id_bytes != hello.id_bytes:
             raise BadInput(
                 f"{where}: --id-bytes {id_bytes} contradicts the implementation's hello, which declares "
@@ -151,20 +158,7 @@ def open_scheduler_subject(
         raise BadInput(f"{where}: {exc}") from None
     where = f"{where} --cmd {cmd!r}"
     try:
-        try:
-            hello = session.start()
-        except WireFault as fault:
-            raise BadInput(
-                f"{where}: the implementation could not be started and greeted ({fault.verdict}): {fault.message}"
-            ) from None
-        # WIRE-2: the program must list the requested profile.
-        missing = [p.value for p in profiles if p.value not in hello.profiles]
-        if missing:
-            listed = ", ".join(hello.profiles) or "none"
-            raise BadInput(
-                f"{where}: {hello.name} {hello.version} does not serve profile {', '.join(missing)} (its hello "
-                f"lists {listed}); choose one of those with --profile"
-            )
+        hello = _greet(session, where, [p.value for p in profiles])
         # The scheduler family's IDs are geth's 32-byte enode.ID: a program holding 64-byte IDs serves none of it.
         served = () if hello.id_bytes == 64 else tuple(p for p in SchedulerProfile if p.value in hello.profiles)
         yield SchedulerSubject(session.create_scheduler, cmd, f"--cmd {shlex.quote(cmd)}", served, session)

@@ -14,7 +14,22 @@ from typing import Callable, Protocol, runtime_checkable
 
 from dialcheck.spec.execution import Execution, ExecutionInput
 from dialcheck.spec.model import Config, ConnFlag, Node, NodeID, Profile, Task
-from dialcheck.spec.scheduler import Response, RunInput, SchedulerConfig, SchedulerProfile
+from dialcheck.spec.scheduler import (
+    AddStatic,
+    Advance,
+    DialDone,
+    InboundPending,
+    NodeOffered,
+    PeerAdded,
+    PeerRemoved,
+    RemoveStatic,
+    Response,
+    RunInput,
+    SchedulerConfig,
+    SchedulerEvent,
+    SchedulerProfile,
+    Start,
+)
 
 __all__ = [
     "Dialstate",
@@ -24,6 +39,7 @@ __all__ = [
     "Scheduler",
     "SchedulerFactory",
     "SCHEDULER_METHODS",
+    "deliver_event",
 ]
 
 
@@ -120,3 +136,26 @@ SCHEDULER_METHODS = (
     "inbound_pending",
     "inbound_completed",
 )
+
+
+def deliver_event(subject: Scheduler, event: SchedulerEvent) -> object:
+    """Hand ``event`` to the scheduler's method for it and return what the method returned."""
+    if isinstance(event, Start):
+        return subject.start(event.now)
+    if isinstance(event, Advance):
+        return subject.advance(event.now)
+    if isinstance(event, NodeOffered):
+        return subject.node_offered(event.node)
+    if isinstance(event, DialDone):
+        return subject.dial_done(event.node_id, event.inputs)
+    if isinstance(event, PeerAdded):
+        return subject.peer_added(event.node_id, event.flags)
+    if isinstance(event, PeerRemoved):
+        return subject.peer_removed(event.node_id, event.flags)
+    if isinstance(event, AddStatic):
+        return subject.add_static(event.node)
+    if isinstance(event, RemoveStatic):
+        return subject.remove_static(event.node)
+    if isinstance(event, InboundPending):
+        return subject.inbound_pending(event.node_id)
+    return subject.inbound_completed(event.node_id)

@@ -11,6 +11,7 @@ from support import SELF, nid, node
 
 from dialcheck.conformance.scheduler_checks import SchedulerChecker
 from dialcheck.reference.scheduler import Scheduler, SchedulerImplementation
+from dialcheck.spec.contract import deliver_event
 from dialcheck.spec.model import SECOND, ConnFlag, Node
 from dialcheck.spec.scheduler import (
     AddStatic,
@@ -114,35 +115,15 @@ def _random_walk(
         elif isinstance(event, InboundCompleted):
             pending.discard(event.node_id)
         pooled = len(reference.pool)
-        response = _call(impl, event)
+        answer = deliver_event(impl, event)
+        assert isinstance(answer, Response)
+        response = answer
         if isinstance(event, DialDone) and event.inputs.joins and not is_connected(response.actions):
             connected.pop(event.node_id, None)
         found += [v.check for v in checker.check(event, response)]
         if reached is not None:
             reached.update(_get_situations(event, response, reference, pooled))
     return found
-
-
-def _call(impl: SchedulerImplementation, event: SchedulerEvent) -> Response:
-    """Hand ``event`` to the reference implementation's method for it."""
-    if isinstance(event, Advance):
-        return impl.advance(event.now)
-    if isinstance(event, NodeOffered):
-        return impl.node_offered(event.node)
-    if isinstance(event, DialDone):
-        return impl.dial_done(event.node_id, event.inputs)
-    if isinstance(event, PeerAdded):
-        return impl.peer_added(event.node_id, event.flags)
-    if isinstance(event, PeerRemoved):
-        return impl.peer_removed(event.node_id, event.flags)
-    if isinstance(event, AddStatic):
-        return impl.add_static(event.node)
-    if isinstance(event, RemoveStatic):
-        return impl.remove_static(event.node)
-    if isinstance(event, InboundPending):
-        return impl.inbound_pending(event.node_id)
-    assert isinstance(event, InboundCompleted)
-    return impl.inbound_completed(event.node_id)
 
 
 def _get_situations(event: SchedulerEvent, response: Response, reference: Scheduler, pooled: int) -> list[str]:
