@@ -324,3 +324,16 @@ class TestTaskDone:
         ds.task_done(discover, 2 * S, [node(255), node(1), node(1, ip=None)])
         assert not ds.lookup_running
         assert ds.lookup_buf == [node(9), node(255), node(1), node(1, ip=None)]
+
+
+def test_dialstates_that_saw_the_same_calls_have_equal_snapshots_and_a_static_task_change_shows() -> None:
+    def walk() -> Dialstate:
+        ds = Dialstate(config(max_dyn_dials=2, static=[node(1, ip=None), node(2)], bootnodes=[node(7)]))
+        ds.new_tasks(0, {}, 0, [node(3)])
+        return ds
+
+    first, second = walk(), walk()
+    assert first.get_snapshot() == second.get_snapshot()
+    assert dict(first.get_snapshot().static)[nid(1)] == (ConnFlag.STATIC.value, node(1, ip=None), 0, None)
+    first.static[nid(1)].resolve_delay = 60 * SECOND
+    assert first.get_snapshot() != second.get_snapshot()

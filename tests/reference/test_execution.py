@@ -15,7 +15,18 @@ from dialcheck.reference.execution import (
     Sleep,
     execute_task,
 )
-from dialcheck.spec.model import HOUR, SECOND, ConnFlag, DialTask, DiscoverTask, Node, NodeID, WaitTask
+from dialcheck.spec.model import (
+    HOUR,
+    SECOND,
+    ConnFlag,
+    DialTask,
+    DiscoverTask,
+    Node,
+    NodeID,
+    Profile,
+    WaitTask,
+    get_rules,
+)
 
 S = SECOND
 
@@ -167,3 +178,13 @@ def test_execute_with_input_runs_lookups_and_waits_without_dial_state() -> None:
     got = execute_with_input(DiscoverTask(), ExecutionInput(now=1 * S, lookup=found, last_lookup=0))
     assert got == Execution((Sleep(3 * S), Lookup(found)))
     assert execute_with_input(WaitTask(-5), ExecutionInput(now=0)) == Execution((Sleep(0),))
+
+
+def test_under_1_9_7_a_discover_task_reads_want_nodes_from_the_iterator_without_sleeping_EX_ITER_1() -> None:
+    rules = get_rules(Profile.GETH_1_9_7)
+    moved = node(3, ip="10.3.3.3")
+    env = World(found=[node(3), node(4), moved, node(5)]).env(11 * S, last_lookup=10 * S)
+    # Three reads: n3, n4, then n3 again at its new address, which replaces the first.
+    assert execute_task(DiscoverTask(want=3), env, rules) == [Lookup((moved, node(4)))]
+    assert env.last_lookup == 10 * S
+    assert execute_task(DiscoverTask(), env, rules) == [Lookup(())]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Optional
 
 import pytest
 from support import SELF, nid, node
 
-from dialcheck.reference.scheduler import Scheduler, pick_first
+from dialcheck.reference.scheduler import Pick, Scheduler, SchedulerImplementation, create_scheduler, pick_first
 from dialcheck.spec.execution import Connect, Resolve
 from dialcheck.spec.model import HOUR, SECOND, ConnFlag, Node
 from dialcheck.spec.scheduler import (
@@ -634,3 +634,63 @@ def test_a_connection_that_joins_is_a_peer_before_the_dial_is_forgotten_SC_PEER_
     assert scheduler.peers == {nid(1)} and scheduler.dial_peers == 1
     refused = scheduler.dial_done(nid(2), RunInput(connects=(False,), joins=True))
     assert dials(refused) == [] and nid(2) not in scheduler.peers and scheduler.dial_peers == 1
+
+
+# -- the reference as an implementation (create_scheduler) ---------------------------------
+
+
+def _follow(response: Response) -> Pick:
+    """Return a pick that orders the pool as ``response`` started its dials, the rest after (the judge's twin)."""
+
+    def pick(pool: tuple[Dial, ...], instant: frozenset[str]) -> Sequence[Dial]:
+        chosen = [d for d in response.dials if d in pool]
+        return chosen + [d for d in pool if d not in chosen]
+
+    return pick
+
+
+def _add_static(
+    impl: SchedulerImplementation, twin: Scheduler, static: Node
+) -> tuple[Callable[[], Response], Callable[[Pick], AllowedResponse]]:
+    return (lambda: impl.add_static(static)), (lambda p: twin.add_static(static, p))
+
+
+def test_the_reference_implementation_answers_every_event_with_an_allowed_response_SC_CHOICE_2() -> None:
+    config = SchedulerConfig(SELF, 2)
+    impl, twin = create_scheduler(config, P1172), Scheduler(config, P1172)
+    calls: list[tuple[Callable[[], Response], Callable[[Pick], AllowedResponse]]] = [
+        (lambda: impl.start(T0), lambda p: twin.start(T0, p)),
+        *(_add_static(impl, twin, node(i)) for i in range(1, 6)),
+        (lambda: impl.node_offered(node(9)), lambda p: twin.node_offered(node(9), p)),
+        (lambda: impl.inbound_pending(nid(8)), lambda p: twin.inbound_pending(nid(8), p)),
+        (lambda: impl.inbound_completed(nid(8)), lambda p: twin.inbound_completed(nid(8), p)),
+        (lambda: impl.peer_added(nid(8), INBOUND), lambda p: twin.peer_added(nid(8), INBOUND, p)),
+        (lambda: impl.peer_removed(nid(8), INBOUND), lambda p: twin.peer_removed(nid(8), INBOUND, p)),
+        (lambda: impl.remove_static(node(5)), lambda p: twin.remove_static(node(5), p)),
+        (lambda: impl.advance(T0 + 40 * S), lambda p: twin.advance(T0 + 40 * S, p)),
+    ]
+    for call, judge in calls:
+        response = call()
+        assert judge(_follow(response)).allows(response), response
+    running = sorted(twin.dialing)
+    assert running, "the walk started no dial"
+    for node_id in running:
+        response = impl.dial_done(node_id, RunInput(connects=(False,)))
+        assert twin.dial_done(node_id, RunInput(connects=(False,)), _follow(response)).allows(response)
+    assert impl.model.get_snapshot() == twin.get_snapshot()
+
+
+def test_the_reference_implementation_chooses_statics_at_random_from_its_seed_SC_CHOICE_2() -> None:
+    def walk(seed: int) -> tuple[Dial, ...]:
+        impl = SchedulerImplementation(SchedulerConfig(SELF, 1), P1172, seed)
+        impl.start(T0)
+        impl.node_offered(node(9))
+        impl.node_offered(node(10))  # both slots taken: the statics wait in the pool
+        for i in range(1, 5):
+            assert impl.add_static(node(i)).dials == ()
+        return impl.dial_done(nid(9), RunInput(connects=(False,))).dials
+
+    chosen = {seed: walk(seed) for seed in range(12)}
+    assert all(len(dials) == 1 for dials in chosen.values())
+    assert all(walk(seed) == dials for seed, dials in chosen.items())  # the same seed, the same choice
+    assert len(set(chosen.values())) > 1
