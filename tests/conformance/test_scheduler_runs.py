@@ -140,10 +140,14 @@ def test_dialcheck_serve_speaks_both_families_by_default(monkeypatch: pytest.Mon
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "size",
+    [pytest.param(["--examples", "300"], id="short"), pytest.param([], id="default", marks=pytest.mark.thorough)],
+)
 @pytest.mark.parametrize("level", ["strict", "invariants"])
 @pytest.mark.parametrize("profile", [p.value for p in SchedulerProfile])
-def test_the_default_run_of_the_reference_scheduler_is_conformant(
-    profile: str, level: str, capsys: pytest.CaptureFixture[str]
+def test_a_run_of_the_reference_scheduler_is_conformant(
+    profile: str, level: str, size: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["run", "--profile", profile, "--level", level, "--hypothesis-profile", "ci"]) == 0
+    assert main(["run", "--profile", profile, "--level", level, "--hypothesis-profile", "ci", *size]) == 0
     assert "CONFORMANT - dialcheck.reference.scheduler:create_scheduler" in capsys.readouterr().out

@@ -105,7 +105,7 @@ def test_random_answers_never_crash_or_hang_dialcheck(
     _check_script(command, greets, lines, tmp_path_factory, capsys)
 
 
-@pytest.mark.slow
+@pytest.mark.thorough
 @pytest.mark.parametrize("command", ["run", "replay"])
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(**_SCRIPTS)

@@ -9,6 +9,7 @@ import dataclasses
 import functools
 import json
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -125,15 +126,25 @@ def test_a_saved_failure_replays_to_the_same_step_and_check(
     assert f"step {steps} ($.steps[{steps - 1}])" in replayed and f"  {check}" in replayed
 
 
+#: (examples, the fewest steps such a run makes): CI's slow env runs the short size, the thorough env the default.
+SIZES = [
+    pytest.param((200, 10_000), id="short"),
+    pytest.param((None, 20_000), id="default", marks=pytest.mark.thorough),
+]
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("level", list(Level), ids=lambda lv: lv.value)
 @pytest.mark.parametrize("profile", list(Profile), ids=lambda p: p.value)
-def test_the_default_run_on_the_reference_is_conformant_and_reaches_every_listed_situation(
-    profile: Profile, level: Level
+def test_a_run_on_the_reference_is_conformant_and_reaches_every_listed_situation(
+    profile: Profile, level: Level, size: tuple[Optional[int], int]
 ) -> None:
-    report = run_conformance(RunOptions(create_dialstate, "reference", profile, level, hypothesis_profile="ci"))
+    examples, fewest_steps = size
+    options = RunOptions(create_dialstate, "reference", profile, level, examples=examples, hypothesis_profile="ci")
+    report = run_conformance(options)
     assert report.conformant, report.failure
-    assert report.steps >= 20_000, report.steps
+    assert report.steps >= fewest_steps, report.steps
     missing = {s for s in Situation if report.situations.get(s, 0) == 0}
     rules = get_rules(profile)
     if not rules.remove_static_clears_history:

@@ -6,11 +6,14 @@ instead of skipping them.  Elsewhere they are skipped with the reason.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,9 @@ from dialcheck.conformance.vectors import CORPUS_DIR
 from dialcheck.spec.model import Profile
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The size of a run: ``short`` in CI's slow env, the default size (``dialcheck run`` as a user types it) in the
+#: thorough env (docs/ci.md).
+SIZES = [pytest.param(["--examples", "100"], id="short"), pytest.param([], id="default", marks=pytest.mark.thorough)]
 EXAMPLE = ROOT / "examples" / "go"
 KIT = ROOT / "gokit"
 BOUND = 600
@@ -27,20 +33,30 @@ BOUND = 600
 
 @pytest.fixture(scope="session")
 def go_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Return an environment for the go command with its caches in a scratch directory (skip without Go)."""
+    """Return an environment for the go command, offline (skip without Go).
+
+    The build cache is Go's own (content-addressed and safe to share between processes), so every
+    tox env and xdist worker of one CI run compiles the kit and the example once; the module path
+    is a scratch directory and the proxy is off: they need the standard library only.
+    """
     if shutil.which("go") is None:
         if os.environ.get("CI"):
             pytest.fail("Go is not installed, but CI must run the Go example: .ci/run installs golang-go")
         pytest.skip("Go is not installed (Debian: apt-get install golang-go); CI runs these tests")
-    root = tmp_path_factory.mktemp("go")
-    return {
+    env = {
         **os.environ,
-        "GOCACHE": str(root / "cache"),
-        "GOPATH": str(root / "gopath"),
+        "GOPATH": str(tmp_path_factory.mktemp("gopath")),
         "GOTOOLCHAIN": "local",
         "GOFLAGS": "-buildvcs=false -mod=mod",
         "GOPROXY": "off",
     }
+    if not env.get("GOCACHE"):
+        found = subprocess.run(["go", "env", "GOCACHE"], env=env, capture_output=True, text=True, timeout=BOUND)
+        cache = found.stdout.strip()
+        env["GOCACHE"] = (
+            cache if found.returncode == 0 and cache and cache != "off" else str(tmp_path_factory.mktemp("gocache"))
+        )
+    return env
 
 
 def _go(env: dict[str, str], where: Path, *args: str) -> str:
@@ -49,12 +65,33 @@ def _go(env: dict[str, str], where: Path, *args: str) -> str:
     return done.stdout
 
 
+def _get_source_digest(env: dict[str, str]) -> str:
+    """Return a digest of the example's and the kit's sources and of the Go release that builds them."""
+    digest = hashlib.sha256(_go(env, EXAMPLE, "version").encode())
+    for path in sorted([*KIT.rglob("*"), *EXAMPLE.rglob("*")]):
+        if path.is_file() and path.suffix in (".go", ".mod", ".sum"):
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 @pytest.fixture(scope="session")
-def go_binary(go_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build examples/go (with the kit, from this checkout, no network) once per session and return the binary."""
-    binary = tmp_path_factory.mktemp("bin") / "dialstate"
-    _go(go_env, EXAMPLE, "build", "-o", str(binary), ".")
-    _go(go_env, EXAMPLE, "vet", ".")
+def go_binary(go_env: dict[str, str]) -> Path:
+    """Return examples/go built (with the kit, from this checkout, no network) and vetted.
+
+    One build serves every xdist worker and every tox env of a CI run: the binary is kept under
+    the temporary directory by the digest of its sources, built under a file lock by whichever
+    process comes first, and moved into place whole.
+    """
+    folder = Path(tempfile.gettempdir()) / f"dialcheck-go-{os.getuid()}" / _get_source_digest(go_env)
+    folder.mkdir(parents=True, exist_ok=True)
+    binary = folder / "dialstate"
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not binary.is_file():
+            partial = folder / f"dialstate.{os.getpid()}"
+            _go(go_env, EXAMPLE, "vet", ".")
+            _go(go_env, EXAMPLE, "build", "-o", str(partial), ".")
+            os.replace(partial, binary)
     return binary
 
 
@@ -92,58 +129,19 @@ def test_the_go_example_scheduling_only_with_32_byte_ids_replays_the_corpus_with
     assert main(["replay", "--skips-fail", "--cmd", f"{go_binary} -no-execute", str(CORPUS_DIR)]) == 1
 
 
-@pytest.mark.parametrize("level", ["strict", "invariants"])
-def test_a_short_run_of_the_go_example_is_conformant(go_binary: Path, level: str, tmp_path: Path) -> None:
-    code = main(
-        [
-            "run",
-            "--cmd",
-            f"{go_binary} -id-bytes 32",
-            "--level",
-            level,
-            "--examples",
-            "150",
-            "--hypothesis-profile",
-            "ci",
-            "--save-failures",
-            str(tmp_path),
-        ]
-    )
-    assert code == 0
-
-
-@pytest.mark.parametrize("profile", ["geth-1.9.11", "geth-1.9.14", "geth-1.15", "geth-1.17.2"])
-def test_a_short_run_of_the_go_example_scheduler_is_conformant_at_every_scheduler_profile(
-    go_binary: Path, profile: str, tmp_path: Path
-) -> None:
-    args = ["run", "--cmd", str(go_binary), "--profile", profile, "--examples", "100", "--hypothesis-profile", "ci"]
-    assert main([*args, "--save-failures", str(tmp_path)]) == 0
-
-
 @pytest.mark.slow
+@pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize(
     "profile",
     ["geth-1.7", "geth-1.8", "geth-1.9", "geth-1.9.7", "geth-1.9.11", "geth-1.9.14", "geth-1.15", "geth-1.17.2"],
 )
 @pytest.mark.parametrize("level", ["strict", "invariants"])
-def test_the_default_run_of_the_go_example_is_conformant(
-    go_binary: Path, level: str, profile: str, tmp_path: Path
+def test_a_run_of_the_go_example_over_the_wire_is_conformant_at_every_profile_and_level(
+    go_binary: Path, level: str, profile: str, size: list[str], tmp_path: Path
 ) -> None:
+    args = ["run", "--cmd", str(go_binary), "--level", level, "--profile", profile, "--hypothesis-profile", "ci"]
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dialcheck.conformance",
-            "run",
-            "--cmd",
-            str(go_binary),
-            "--level",
-            level,
-            "--profile",
-            profile,
-            "--hypothesis-profile",
-            "ci",
-        ],
+        [sys.executable, "-m", "dialcheck.conformance", *args, *size],
         capture_output=True,
         text=True,
         timeout=BOUND,
@@ -153,9 +151,10 @@ def test_the_default_run_of_the_go_example_is_conformant(
     assert "CONFORMANT - " in done.stdout.splitlines()[-1]
 
 
-@pytest.mark.slow
+@pytest.mark.thorough
 @pytest.mark.parametrize("level", ["strict", "invariants"])
 def test_the_default_run_of_dialcheck_serve_over_the_wire_is_conformant(level: str, tmp_path: Path) -> None:
+    # The fast suite runs the same served reference at both levels in short runs (test_wire_robustness.py).
     done = subprocess.run(
         [
             sys.executable,
@@ -186,14 +185,21 @@ def _get_go_quick_start() -> list[str]:
 
 
 @pytest.mark.slow
-def test_the_readme_starts_a_go_user_on_the_kit_in_three_commands(go_env: dict[str, str], tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_the_readme_starts_a_go_user_on_the_kit_in_three_commands(
+    go_env: dict[str, str], size: list[str], tmp_path: Path
+) -> None:
     commands = _get_go_quick_start()
     assert len(commands) == 3 and commands[0] == "python -m pip install ."
+    assert commands[2].startswith("dialcheck run --cmd ./dialstate && ")
     for folder in ("examples", "gokit", "conformance/corpus"):
         shutil.copytree(ROOT / folder, tmp_path / folder)
     dialcheck = f"{shlex.quote(sys.executable)} -m dialcheck.conformance"
     env = {**go_env, "CI": "1"}
     for command in commands[1:]:  # the package is installed already
+        command = command.replace(
+            "dialcheck run --cmd ./dialstate", " ".join(["dialcheck run --cmd ./dialstate", *size])
+        )
         done = subprocess.run(
             command.replace("dialcheck ", f"{dialcheck} "),
             shell=True,
@@ -237,16 +243,16 @@ def test_every_seeded_go_bug_is_killed_by_the_default_run(go_binary: Path, bug: 
     assert main([*args, *profile]) == 1
 
 
-@pytest.mark.slow
+@pytest.mark.thorough
+@pytest.mark.parametrize("preset", ["tiny", "zoo"])
 @pytest.mark.parametrize("profile", list(Profile), ids=lambda p: p.value)
 def test_the_go_example_is_certified_in_every_exhaustive_preset_over_the_wire(
-    go_binary: Path, profile: Profile, capsys: pytest.CaptureFixture[str]
+    go_binary: Path, profile: Profile, preset: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for preset in ("tiny", "zoo"):
-        args = ["check", "--exhaustive", "--cmd", str(go_binary), "--profile", profile.value, "--preset", preset]
-        assert main([*args, "--jobs", "2"]) == 0
-        out = capsys.readouterr().out
-        assert f"CONFORMANT - {go_binary}, profile {profile.value}, preset {preset}" in out
+    args = ["check", "--exhaustive", "--cmd", str(go_binary), "--profile", profile.value, "--preset", preset]
+    assert main([*args, "--jobs", "2"]) == 0
+    out = capsys.readouterr().out
+    assert f"CONFORMANT - {go_binary}, profile {profile.value}, preset {preset}" in out
 
 
 @pytest.mark.slow
