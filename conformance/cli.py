@@ -230,6 +230,15 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     mutants.add_argument("--hypothesis-profile", choices=HYPOTHESIS_PROFILES, default=None)
 
+    profiles = commands.add_parser(
+        "profiles",
+        help="list every profile of both families with the geth releases it claims, or find a version's",
+        description="Without VERSION: each profile, its family and the exact geth releases it claims. "
+        "With VERSION (v1.16.3): the profile that release belongs to. Exit 0 when it has one, 1 when it "
+        "has none (older than any profile, or newer than the newest release checked), 2 on bad input.",
+    )
+    profiles.add_argument("version", nargs="?", metavar="VERSION", help="a geth release, for example v1.16.3")
+
     vectors = commands.add_parser(
         "vectors",
         help="make the portable corpus of traces that other-language suites replay",
@@ -764,6 +773,40 @@ def _run_vectors(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_profiles(args: argparse.Namespace) -> int:
+    from dialcheck.spec.releases import (
+        NEWEST_CHECKED,
+        find_profile,
+        format_version,
+        get_profile_releases,
+        is_newer_than_checked,
+        parse_version,
+    )
+
+    if args.version is None:
+        print(f"{'profile':<12} {'family':<14} releases (newest checked: {NEWEST_CHECKED})")
+        for row in get_profile_releases():
+            print(f"{row.profile.value:<12} {row.family.value:<14} {row.releases}")
+        return EXIT_OK
+    try:
+        version = parse_version(args.version)
+    except BadInput as exc:
+        raise UsageError(f"dialcheck profiles: {exc}") from None
+    found = find_profile(version)
+    if found is not None:
+        print(f"{format_version(version)}: {found.profile.value} ({found.family.value} family, {found.releases})")
+        return EXIT_OK
+    if is_newer_than_checked(version):
+        print(
+            f"{format_version(version)}: no profile: it is newer than {NEWEST_CHECKED}, the newest geth release "
+            "dialcheck's spec was checked against; its dialer may have changed since, so it is not mapped to "
+            "the newest profile"
+        )
+    else:
+        print(f"{format_version(version)}: no profile: no profile claims it (dialcheck covers geth from v1.0)")
+    return EXIT_FAIL
+
+
 def _run_serve(args: argparse.Namespace) -> int:
     reference = args.impl == REFERENCE_SPEC
     name = "dialcheck-reference" if reference else args.impl
@@ -814,6 +857,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _run_serve(args)
         if args.command == "vectors":
             return _run_vectors(args)
+        if args.command == "profiles":
+            return _run_profiles(args)
         return _run_replay(args)
     except DialcheckError as exc:  # bad input or a harness error; implementation faults are verdicts
         print(str(exc), file=sys.stderr)

@@ -291,3 +291,35 @@ def test_serve_and_replay_start_without_hypothesis_or_the_zoo(command: list[str]
         [sys.executable, "-c", probe, *command], input="", capture_output=True, text=True, timeout=60, check=False
     )
     assert done.stderr.strip().splitlines()[-1] == "0 False False"
+
+
+def test_profiles_lists_every_profile_of_both_families_with_its_releases(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["profiles"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "newest checked: v1.17.5" in lines[0]
+    assert lines[1].split()[:2] == ["geth-1.7", "dialstate"] and lines[1].endswith("v1.0 - v1.7.3, v1.8.0 - v1.8.1")
+    assert lines[-1].split() == ["geth-1.17.2", "dialScheduler", "v1.17.2", "-", "v1.17.5"]
+    assert len(lines) == 1 + 8
+
+
+@pytest.mark.parametrize(
+    ("version", "code", "says"),
+    [
+        ("v1.16.3", 0, "v1.16.3: geth-1.15 (dialScheduler family, v1.15.0 - v1.17.1)"),
+        ("v1.9.10", 0, "v1.9.10: geth-1.9.7 (dialstate family, v1.9.7 - v1.9.10)"),
+        ("v1.17.10", 1, "v1.17.10: no profile: it is newer than v1.17.5"),
+        ("v0.9.0", 1, "v0.9.0: no profile: no profile claims it"),
+    ],
+)
+def test_profiles_says_which_profile_a_release_belongs_to_and_names_an_unchecked_one(
+    version: str, code: int, says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["profiles", version]) == code
+    assert capsys.readouterr().out.startswith(says)
+
+
+def test_profiles_refuses_a_malformed_version_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["profiles", "latest"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith("dialcheck profiles: 'latest' is not a geth version")
+    assert len(captured.err.strip().splitlines()) == 1
