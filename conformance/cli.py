@@ -218,7 +218,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     mutants = commands.add_parser(
         "mutants",
-        help="run the default suite on every seeded-bug dialstate of the zoo and print the kill matrix",
+        help="run the default suite on every seeded bug of the zoo, both families, and print the kill matrix",
         description="Exit 0 when every member is killed (at invariants level: every member a named "
         "invariant can see), 1 otherwise, 2 on bad input.",
     )
@@ -735,15 +735,16 @@ def _run_mutants(args: argparse.Namespace) -> int:
         run_mutants,
         write_matrix_json,
     )
-    from dialcheck.conformance.zoo import MEMBERS
+    from dialcheck.conformance.zoo import MEMBERS, SCHEDULER_MEMBERS
 
-    names = {m.name for m in MEMBERS}
+    every = (*MEMBERS, *SCHEDULER_MEMBERS)  # both families
+    names = {m.name for m in every}
     unknown = sorted(set(args.member or ()) - names)
     if unknown:
         raise UsageError(
             f"dialcheck mutants: no zoo member called {', '.join(unknown)}; the members are {', '.join(sorted(names))}"
         )
-    members = [m for m in MEMBERS if not args.member or m.name in args.member]
+    members = [m for m in every if not args.member or m.name in args.member]
     level = Level(args.level)
     print(format_matrix_header(), flush=True)
     rows = run_mutants(

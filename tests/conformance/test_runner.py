@@ -151,12 +151,15 @@ def test_progress_is_printed_on_a_terminal_only(capsys: pytest.CaptureFixture[st
     assert capsys.readouterr().err.count("dialcheck run: 0 examples, 0 steps, 0s") == 1
 
 
-def test_mutants_prints_the_kill_matrix_for_chosen_members(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("member", ["dials_self", "sched_slots_not_doubled"])  # one of each family
+def test_mutants_prints_the_kill_matrix_for_chosen_members(
+    member: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out_json = tmp_path / "m.json"
-    code = main(["mutants", "--member", "dials_self", "--hypothesis-profile", "ci", "--json", str(out_json)])
+    code = main(["mutants", "--member", member, "--hypothesis-profile", "ci", "--json", str(out_json)])
     out = capsys.readouterr().out
     assert code == 0
-    assert out.splitlines()[0].startswith("member") and "dials_self" in out and "killed" in out
+    assert out.splitlines()[0].startswith("member") and member in out and "killed" in out
     assert (
         out.strip()
         .splitlines()[-1]
