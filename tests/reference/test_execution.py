@@ -15,18 +15,8 @@ from dialcheck.reference.execution import (
     Sleep,
     execute_task,
 )
-from dialcheck.spec.model import (
-    HOUR,
-    SECOND,
-    ConnFlag,
-    DialTask,
-    DiscoverTask,
-    Node,
-    NodeID,
-    Profile,
-    WaitTask,
-    get_rules,
-)
+from dialcheck.spec import model
+from dialcheck.spec.model import HOUR, SECOND, ConnFlag, DialTask, DiscoverTask, Node, NodeID, WaitTask
 
 S = SECOND
 
@@ -181,7 +171,7 @@ def test_execute_with_input_runs_lookups_and_waits_without_dial_state() -> None:
 
 
 def test_under_1_9_7_a_discover_task_reads_want_nodes_from_the_iterator_without_sleeping_EX_ITER_1() -> None:
-    rules = get_rules(Profile.GETH_1_9_7)
+    rules = model.get_rules(model.Profile.GETH_1_9_7)
     moved = node(3, ip="10.3.3.3")
     env = World(found=[node(3), node(4), moved, node(5)]).env(11 * S, last_lookup=10 * S)
     # Three reads: n3, n4, then n3 again at its new address, which replaces the first.
