@@ -728,6 +728,7 @@ def _run_matrix(args: argparse.Namespace) -> int:
 
 def _run_mutants(args: argparse.Namespace) -> int:
     from dialcheck.conformance.mutants import (
+        AnyMember,
         format_matrix_header,
         format_row,
         format_summary,
@@ -737,7 +738,7 @@ def _run_mutants(args: argparse.Namespace) -> int:
     )
     from dialcheck.conformance.zoo import MEMBERS, SCHEDULER_MEMBERS
 
-    every = (*MEMBERS, *SCHEDULER_MEMBERS)  # both families
+    every: tuple[AnyMember, ...] = (*MEMBERS, *SCHEDULER_MEMBERS)  # both families
     names = {m.name for m in every}
     unknown = sorted(set(args.member or ()) - names)
     if unknown:

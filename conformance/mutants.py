@@ -27,7 +27,7 @@ from dialcheck.spec.verdicts import Verdict
 #: A member of either family.
 AnyMember = Member | SchedulerMember
 
-__all__ = ["Row", "run_mutants", "format_matrix", "format_summary", "write_matrix_json", "is_gap"]
+__all__ = ["AnyMember", "Row", "run_mutants", "format_matrix", "format_summary", "write_matrix_json", "is_gap"]
 
 
 @dataclass(frozen=True)
