@@ -102,8 +102,7 @@ def _parse_ranges(text: str) -> tuple[ReleaseRange, ...]:
     return tuple(ranges)
 
 
-def get_profile_releases() -> tuple[ProfileReleases, ...]:
-    """Return every profile of both families with its releases, oldest first."""
+def _read_tables() -> tuple[ProfileReleases, ...]:
     tables: tuple[tuple[Family, Mapping[Union[Profile, SchedulerProfile], str]], ...] = (
         (Family.DIALSTATE, {p: rules.releases for p, rules in PROFILE_RULES.items()}),
         (Family.DIAL_SCHEDULER, {p: rules.releases for p, rules in SCHEDULER_RULES.items()}),
@@ -115,9 +114,19 @@ def get_profile_releases() -> tuple[ProfileReleases, ...]:
     )
 
 
+#: Every profile of both families with its releases, read once from the rule tables.
+_PROFILE_RELEASES = _read_tables()
+_NEWEST = parse_version(NEWEST_CHECKED)
+
+
+def get_profile_releases() -> tuple[ProfileReleases, ...]:
+    """Return every profile of both families with its releases, oldest first."""
+    return _PROFILE_RELEASES
+
+
 def is_newer_than_checked(version: Version) -> bool:
     """Return whether ``version`` is newer than the newest release the spec was checked against."""
-    return version > parse_version(NEWEST_CHECKED)
+    return version > _NEWEST
 
 
 def find_profile(version: Version) -> Optional[ProfileReleases]:
