@@ -151,6 +151,15 @@ def test_a_run_of_the_go_example_over_the_wire_is_conformant_at_every_profile_an
     assert "CONFORMANT - " in done.stdout.splitlines()[-1]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("level", ["strict", "invariants"])
+def test_a_run_of_the_go_example_declaring_32_byte_ids_is_conformant(
+    go_binary: Path, level: str, tmp_path: Path
+) -> None:
+    args = ["run", "--cmd", f"{go_binary} -id-bytes 32", "--level", level, "--examples", "150"]
+    assert main([*args, "--hypothesis-profile", "ci", "--save-failures", str(tmp_path)]) == 0
+
+
 @pytest.mark.thorough
 @pytest.mark.parametrize("level", ["strict", "invariants"])
 def test_the_default_run_of_dialcheck_serve_over_the_wire_is_conformant(level: str, tmp_path: Path) -> None:
