@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, NoReturn, Optional, cast
 
 from dialcheck.conformance.execution_checks import supports_execution
+from dialcheck.conformance.family import ALL_PROFILES, DIAL_SCHEDULER, FAMILIES, AnyProfile, family_of, get_profile
 from dialcheck.conformance.loader import REFERENCE_SPEC, SCHEDULER_REFERENCE_SPEC, get_new_spelling, load_factory
 from dialcheck.conformance.options import (
     DEFAULT_EXAMPLES,
@@ -30,18 +31,11 @@ from dialcheck.conformance.options import (
     get_default_hypothesis_profile,
 )
 from dialcheck.conformance.process import WireFault
-from dialcheck.conformance.replay import (
-    ReplayResult,
-    format_failure,
-    get_skip_reason,
-    replay_scheduler_trace,
-    replay_trace,
-)
-from dialcheck.conformance.scheduler_format import SCHEDULER_PROFILES, AnyTrace, SchedulerTrace, load_any_trace
+from dialcheck.conformance.replay import ReplayResult, format_failure, get_skip_reason, replay_trace
+from dialcheck.conformance.scheduler_format import AnyTrace, load_any_trace
 from dialcheck.conformance.serve import get_served_profiles, serve
 from dialcheck.conformance.session import Level
-from dialcheck.conformance.subject import Subject, open_scheduler_subject, open_subject
-from dialcheck.conformance.trace import Trace
+from dialcheck.conformance.subject import Subject, open_subject
 from dialcheck.conformance.vectors import DEFAULT_COUNT as DEFAULT_VECTOR_COUNT
 from dialcheck.conformance.vectors import DEFAULT_SEED as DEFAULT_VECTOR_SEED
 from dialcheck.conformance.vectors import DEFAULT_STEPS as DEFAULT_VECTOR_STEPS
@@ -52,10 +46,10 @@ from dialcheck.conformance.wire_adapter import DEFAULT_TIMEOUT
 from dialcheck.conformance.workers import FactoryOpener
 from dialcheck.spec.contract import DialstateFactory, SchedulerFactory
 from dialcheck.spec.model import ID_WIDTHS, Config, Profile
-from dialcheck.spec.scheduler import SchedulerProfile
 from dialcheck.spec.verdicts import BadInput, DialcheckError, FormatError
 
 if TYPE_CHECKING:
+    from dialcheck.conformance.family import Family
     from dialcheck.conformance.matrix import Entrant
     from dialcheck.conformance.runner import AnyRunContext, Progress, RunReport
 
@@ -64,7 +58,7 @@ __all__ = ["main", "EXIT_OK", "EXIT_FAIL", "EXIT_USAGE"]
 EXIT_OK = 0
 EXIT_FAIL = 1
 #: Every profile name, dialstate's then the dialScheduler's (spec/scheduler.md section 13).
-_ALL_PROFILES = [p.value for p in Profile] + [p.value for p in SchedulerProfile]
+_ALL_PROFILES = list(ALL_PROFILES)
 EXIT_USAGE = 2
 
 
@@ -94,8 +88,9 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_subject(replay)
     replay.add_argument(
         "--profile",
-        choices=[p.value for p in Profile],
-        help="replay every trace under this profile instead of the trace's own",
+        choices=_ALL_PROFILES,
+        help="replay every trace of this profile's family under it instead of the trace's own "
+        "(a trace of the other family is skipped)",
     )
     replay.add_argument(
         "--skips-fail",
@@ -202,7 +197,10 @@ def _build_parser() -> argparse.ArgumentParser:
         "--waivers", action="append", default=[], metavar="LABEL=FILE", help="that implementation's waivers file"
     )
     matrix.add_argument(
-        "--profile", action="append", choices=[p.value for p in Profile], help="repeatable (default: every profile)"
+        "--profile",
+        action="append",
+        choices=_ALL_PROFILES,
+        help="repeatable (default: every profile of both families)",
     )
     matrix.add_argument(
         "--level", action="append", choices=[lv.value for lv in Level], help="repeatable (default: both)"
@@ -400,18 +398,20 @@ def _load_all(paths: Sequence[Path]) -> list[tuple[Path, AnyTrace]]:
 
 
 @contextlib.contextmanager
-def _open_subject(args: argparse.Namespace, profiles: Sequence[Profile]) -> Iterator[Subject]:
+def _open_subject(
+    args: argparse.Namespace, profiles: Sequence[AnyProfile], family: Optional["Family"] = None
+) -> Iterator[Subject]:
     """Load --impl, or start --cmd and check that it serves ``profiles``; always end the process."""
     new = None if args.cmd is not None else get_new_spelling(args.impl)
     if new is not None:
         print(f"dialcheck: --impl {args.impl} is now spelled --impl {new}; using that", file=sys.stderr)
         args.impl = new
     where = f"dialcheck {args.command}"
-    with open_subject(args.impl, args.cmd, args.timeout, profiles, where, args.id_bytes) as subject:
+    with open_subject(args.impl, args.cmd, args.timeout, profiles, where, args.id_bytes, family) as subject:
         yield subject
 
 
-def _get_opener(args: argparse.Namespace, profile: Profile) -> Optional[FactoryOpener]:
+def _get_opener(args: argparse.Namespace, profile: AnyProfile) -> Optional[FactoryOpener]:
     """Return how a worker process (--jobs) starts its own --cmd program; ``None`` for --impl (inherited)."""
     if args.cmd is None:
         return None
@@ -427,48 +427,34 @@ def _get_opener(args: argparse.Namespace, profile: Profile) -> Optional[FactoryO
 
 def _run_replay(args: argparse.Namespace) -> int:
     loaded = _load_all(_collect_paths(args.paths))
-    traces = [(path, t) for path, t in loaded if isinstance(t, Trace)]
-    schedules = [(path, t) for path, t in loaded if isinstance(t, SchedulerTrace)]
+    profile = None if args.profile is None else get_profile(args.profile)
     passed = failed = skipped = 0
     afters: list[WireFault] = []
     selectors: list[str] = []
-    which = "trace profiles"
-    if traces or not schedules:
-        profile = None if args.profile is None or args.profile in SCHEDULER_PROFILES else Profile(args.profile)
-        which = "trace profiles" if profile is None else f"profile {profile.value}"
+    which = "trace profiles" if profile is None else f"profile {profile.value}"
+    present = [f for f in FAMILIES if any(family_of(t.profile) is f for _, t in loaded)]
+    with contextlib.ExitStack() as stack:
         # WIRE-2 holds for a profile asked for; a trace's own profile the program lacks is a skip.
-        with _open_subject(args, [profile] if profile is not None else []) as subject:
-            for path, trace in traces:
+        asked = {f: [profile] if profile is not None and family_of(profile) is f else [] for f in present}
+        subjects = [stack.enter_context(_open_subject(args, asked[f], f)) for f in present]
+        if args.cmd is None and not any(s.capabilities.profiles for s in subjects):
+            raise UsageError(f"dialcheck replay: {subjects[0].capabilities.source}")  # AD-2: not an implementation
+        for family, subject in zip(present, subjects, strict=True):
+            for path, trace in loaded:
+                if family_of(trace.profile) is not family:
+                    continue
                 reason = get_skip_reason(trace, subject.capabilities, profile)
+                chosen = asked[family][0] if asked[family] else None
                 counts = _show_replay(
                     path,
                     trace.name,
                     reason,
-                    functools.partial(replay_trace, trace, subject.factory, profile, subject.selector),
+                    functools.partial(replay_trace, trace, subject.factory, chosen, subject.selector),
                 )
                 passed, failed, skipped = passed + counts[0], failed + counts[1], skipped + counts[2]
             after = subject.close()
             selectors.append(subject.selector)
-        afters += [after] if after is not None else []
-    if schedules:
-        with open_scheduler_subject(args.impl, args.cmd, args.timeout, [], "dialcheck replay") as scheduler:
-            for path, schedule in schedules:
-                reason = None
-                if schedule.profile not in scheduler.served:
-                    reason = (
-                        f"needs profile {schedule.profile.value}, which the implementation does not serve "
-                        "(the dialScheduler family holds 32-byte node IDs)"
-                    )
-                counts = _show_replay(
-                    path,
-                    schedule.name,
-                    reason,
-                    functools.partial(replay_scheduler_trace, schedule, scheduler.factory, scheduler.selector),
-                )
-                passed, failed, skipped = passed + counts[0], failed + counts[1], skipped + counts[2]
-            after = scheduler.close()
-            selectors.append(scheduler.selector)
-        afters += [after] if after is not None else []
+            afters += [after] if after is not None else []
     for after in afters:
         failed += 1
         print(f"FAIL  after the last trace: {after.verdict}: {after.message}")
@@ -520,9 +506,7 @@ def _write_report(path: Path, write: Callable[[Path], None]) -> None:
 
 def _run_run(args: argparse.Namespace) -> int:
     # The run needs Hypothesis; serve and replay start without it (RunOptions comes in with the runner).
-    if args.profile in SCHEDULER_PROFILES:
-        return _print_run(args, _run_scheduler_run(args))
-    profile = Profile(args.profile)
+    profile = get_profile(args.profile)
     waivers = () if args.waivers is None else load_waivers(args.waivers)
     with _open_subject(args, [profile]) as subject:
         options = RunOptions(
@@ -544,30 +528,6 @@ def _run_run(args: argparse.Namespace) -> int:
         report = _run_reported(options, sys.stderr.isatty())
         report.after_run = subject.close()
     return _print_run(args, report)
-
-
-def _run_scheduler_run(args: argparse.Namespace) -> "RunReport":
-    """Run the dialScheduler machine against the implementation ``args`` names; return the report."""
-    profile = SCHEDULER_PROFILES[args.profile]
-    waivers = () if args.waivers is None else load_waivers(args.waivers)
-    with open_scheduler_subject(args.impl, args.cmd, args.timeout, [profile], "dialcheck run") as subject:
-        options = RunOptions(
-            factory=subject.factory,
-            origin=subject.origin,
-            subject=subject.selector,
-            profile=profile,
-            level=Level(args.level),
-            examples=args.examples,
-            steps=args.steps,
-            seed=args.seed,
-            hypothesis_profile=args.hypothesis_profile or get_default_hypothesis_profile(),
-            save_dir=args.save_failures,
-            waivers=waivers,
-            jobs=args.jobs,
-        )
-        report = _run_reported(options, sys.stderr.isatty())
-        report.after_run = subject.close()
-    return report
 
 
 def _run_reported(options: "RunOptions", tty: bool) -> "RunReport":
@@ -698,7 +658,7 @@ def _run_matrix(args: argparse.Namespace) -> int:
     from dialcheck.conformance.matrix import MatrixOptions, count_failed, format_markdown, get_matrix_json, run_matrix
 
     entrants = _get_entrants(args)
-    profiles = [Profile(p) for p in dict.fromkeys(args.profile or [p.value for p in Profile])]
+    profiles = [get_profile(p) for p in dict.fromkeys(args.profile or _ALL_PROFILES)]
     levels = [Level(lv) for lv in dict.fromkeys(args.level or [lv.value for lv in Level])]
     options = MatrixOptions(
         examples=args.examples,
@@ -812,7 +772,8 @@ def _run_profiles(args: argparse.Namespace) -> int:
 def _run_serve(args: argparse.Namespace) -> int:
     reference = args.impl == REFERENCE_SPEC
     name = "dialcheck-reference" if reference else args.impl
-    if args.profile in SCHEDULER_PROFILES or (reference and args.profile is None):
+    chosen = None if args.profile is None else family_of(get_profile(args.profile))
+    if chosen is DIAL_SCHEDULER or (reference and chosen is None):
         # A dialScheduler profile: --impl is a scheduler factory (the reference's stands for the reference scheduler).
         scheduler = cast(SchedulerFactory, load_factory(SCHEDULER_REFERENCE_SPEC if reference else args.impl))
         profiles = tuple(get_served_profiles(args.profile))

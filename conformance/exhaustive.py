@@ -599,7 +599,7 @@ class ScopeResult:
     profile: Profile
     progress: Progress
     seconds: float = 0.0
-    failure: Optional[Nonconformance] = None
+    failure: Optional[Nonconformance[Trace]] = None
 
     @property
     def conformant(self) -> bool:
@@ -723,7 +723,7 @@ def check_scope(
     return result
 
 
-def _get_failure(explorer: _Explorer, root: _Root, path: Sequence[Event]) -> Nonconformance:
+def _get_failure(explorer: _Explorer, root: _Root, path: Sequence[Event]) -> Nonconformance[Trace]:
     """Replay the failing ``path`` here and return its failure (a worker found it; the same calls fail alike)."""
     try:
         explorer.replay(root, path)
@@ -792,7 +792,7 @@ class CheckReport:
 
     options: CheckOptions
     results: list[ScopeResult] = field(default_factory=list)
-    failure: Optional[Nonconformance] = None
+    failure: Optional[Nonconformance[Trace]] = None
     flaky: Optional[str] = None
     saved: Optional[Path] = None
     seconds: float = 0.0
@@ -825,7 +825,7 @@ def run_exhaustive(options: CheckOptions, on_depth: Optional[Callable[[ScopeResu
     return report
 
 
-def _settle(report: CheckReport, failure: Nonconformance) -> None:
+def _settle(report: CheckReport, failure: Nonconformance[Trace]) -> None:
     """Check that the failure replays from its trace, remove every step it does not need, save it."""
     options = report.options
     if failure.check is not Verdict.NONDETERMINISTIC:

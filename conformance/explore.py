@@ -31,7 +31,6 @@ from dialcheck.conformance.scheduler_format import EventStep, SchedulerTrace
 from dialcheck.conformance.session import (
     Nonconformance,
     Outstanding,
-    SchedulerNonconformance,
     SchedulerSession,
     Session,
     get_task_ref,
@@ -307,7 +306,7 @@ def explore_scheduler_trace(
             covers.update(_get_scheduler_covers(step))
             if step.expect is not None and not step.expect.is_deterministic():
                 break
-    except SchedulerNonconformance as failure:  # pragma: no cover - the reference failing a check is a bug
+    except Nonconformance as failure:  # pragma: no cover - the reference failing a check is a bug
         raise HarnessError(f"the reference broke {failure.check}: {failure.message}") from None
     trace = SchedulerTrace(
         name=name,

@@ -40,10 +40,10 @@ import enum
 import random
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import Generic, Optional, TypeVar
+from typing import Any, Generic, Optional, TypeVar, Union
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
@@ -54,7 +54,6 @@ from dialcheck.conformance.session import (
     Level,
     Nonconformance,
     Outstanding,
-    SchedulerNonconformance,
     SchedulerSession,
     Session,
     get_task_ref,
@@ -93,6 +92,7 @@ __all__ = [
     "ADVANCES",
     "SchedulerMachine",
     "SCHEDULER_ALWAYS",
+    "get_machine_type",
 ]
 
 
@@ -157,7 +157,7 @@ class RunAborted(BaseException):
     instead of shrinking: every shrink attempt would wait out the timeout again.
     """
 
-    def __init__(self, failure: Nonconformance | SchedulerNonconformance) -> None:
+    def __init__(self, failure: Nonconformance[Any]) -> None:
         super().__init__(str(failure))
         self.failure = failure
 
@@ -167,7 +167,7 @@ def _judging(run: RunContext[FactoryT, ProfileT, TraceT]) -> Iterator[None]:
     """Note the first failure of either family and its time; one after which no example can follow aborts the run."""
     try:
         yield
-    except (Nonconformance, SchedulerNonconformance) as failure:
+    except Nonconformance as failure:
         if run.first_failure is None:
             run.first_failure = time.monotonic() - run.started
             run.first_failure_examples = run.examples
@@ -445,7 +445,7 @@ class SchedulerMachine(RuleBasedStateMachine):
                     on_waived=run.on_waived,
                 )
                 self._world = SchedulerWorld.begin(session, start)
-            except SchedulerNonconformance:
+            except Nonconformance:
                 run.steps += 1
                 raise
 
@@ -464,3 +464,8 @@ class SchedulerMachine(RuleBasedStateMachine):
         """Add this example's calls to the run's counters."""
         if self._world is not None:
             self.run.steps += self._world.session.calls
+
+
+def get_machine_type(profile: Union[Profile, SchedulerProfile]) -> Callable[[Any], RuleBasedStateMachine]:
+    """Return the machine that plays the world of ``profile``'s family."""
+    return SchedulerMachine if isinstance(profile, SchedulerProfile) else DialMachine

@@ -25,14 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from dialcheck.conformance.family import AnyProfile, Family, family_of
 from dialcheck.conformance.options import DEFAULT_STEPS, RunOptions
 from dialcheck.conformance.runner import RunReport, run_conformance
 from dialcheck.conformance.session import Level
 from dialcheck.conformance.subject import open_subject
 from dialcheck.conformance.waivers import Waiver
 from dialcheck.conformance.wire_adapter import DEFAULT_TIMEOUT
-from dialcheck.spec.model import Profile
-from dialcheck.spec.scheduler import SchedulerProfile
 from dialcheck.spec.verdicts import BadInput
 
 __all__ = [
@@ -82,7 +81,7 @@ class Cell:
     """One implementation under one profile at one level."""
 
     label: str
-    profile: Profile | SchedulerProfile
+    profile: AnyProfile
     level: Level
     verdict: str
     check: Optional[str] = None
@@ -134,47 +133,63 @@ def _get_cell(entrant: Entrant, report: RunReport) -> Cell:
 
 
 def run_matrix(
-    entrants: Sequence[Entrant], profiles: Sequence[Profile], levels: Sequence[Level], options: MatrixOptions
+    entrants: Sequence[Entrant],
+    profiles: Sequence[AnyProfile],
+    levels: Sequence[Level],
+    options: MatrixOptions,
 ) -> list[Cell]:
     """Run every entrant under every profile at every level; return the cells in that order."""
     cells: list[Cell] = []
+    families = list(dict.fromkeys(family_of(p) for p in profiles))
     for entrant in entrants:
-        try:
-            with open_subject(
-                entrant.impl or "", entrant.cmd, options.timeout, [], "dialcheck matrix", entrant.id_bytes
-            ) as subject:
-                mine: list[Cell] = []
-                for profile in profiles:
-                    for level in levels:
-                        if profile not in subject.capabilities.profiles:
-                            reason = f"the implementation does not serve it ({subject.capabilities.source})"
-                            mine.append(Cell(entrant.label, profile, level, NOT_SERVED, message=reason))
-                            continue
-                        run = RunOptions(
-                            factory=subject.factory,
-                            origin=subject.origin,
-                            subject=subject.selector,
-                            profile=profile,
-                            level=level,
-                            examples=options.examples,
-                            steps=options.steps,
-                            seed=options.seed,
-                            hypothesis_profile=options.hypothesis_profile,
-                            save_dir=options.out / "traces" / entrant.label,
-                            id_bytes=subject.id_bytes,
-                            waivers=entrant.waivers,
-                            today=options.today,
-                        )
-                        mine.append(_get_cell(entrant, run_conformance(run)))
-                after = subject.close()
-                ran = [c for c in mine if c.verdict != NOT_SERVED]
-                if after is not None and ran:
-                    ran[-1].verdict, ran[-1].check = NOT_CONFORMANT, after.verdict.value
-                    ran[-1].message = f"after the last example: {after.message}"
-                cells += mine
-        except BadInput as exc:
-            cells += [Cell(entrant.label, p, lv, ERROR, message=str(exc)) for p in profiles for lv in levels]
+        mine: list[Cell] = []
+        for family in families:  # one subject per family: its implementations, its wire factory
+            chosen = [p for p in profiles if family_of(p) is family]
+            mine += _run_family(entrant, family, chosen, levels, options)
+        order = {(p, lv): i for i, (p, lv) in enumerate((p, lv) for p in profiles for lv in levels)}
+        cells += sorted(mine, key=lambda c: order[(c.profile, c.level)])
     return cells
+
+
+def _run_family(
+    entrant: Entrant, family: Family, profiles: Sequence[AnyProfile], levels: Sequence[Level], options: MatrixOptions
+) -> list[Cell]:
+    """Run ``entrant`` under ``profiles`` (all of ``family``) at every level; return the cells."""
+    mine: list[Cell] = []
+    try:
+        with open_subject(
+            entrant.impl or "", entrant.cmd, options.timeout, [], "dialcheck matrix", entrant.id_bytes, family
+        ) as subject:
+            for profile in profiles:
+                for level in levels:
+                    if profile not in subject.capabilities.profiles:
+                        reason = f"the implementation does not serve it ({subject.capabilities.source})"
+                        mine.append(Cell(entrant.label, profile, level, NOT_SERVED, message=reason))
+                        continue
+                    run = RunOptions(
+                        factory=subject.factory,
+                        origin=subject.origin,
+                        subject=subject.selector,
+                        profile=profile,
+                        level=level,
+                        examples=options.examples,
+                        steps=options.steps,
+                        seed=options.seed,
+                        hypothesis_profile=options.hypothesis_profile,
+                        save_dir=options.out / "traces" / entrant.label,
+                        id_bytes=subject.id_bytes,
+                        waivers=entrant.waivers,
+                        today=options.today,
+                    )
+                    mine.append(_get_cell(entrant, run_conformance(run)))
+            after = subject.close()
+            ran = [c for c in mine if c.verdict != NOT_SERVED]
+            if after is not None and ran:
+                ran[-1].verdict, ran[-1].check = NOT_CONFORMANT, after.verdict.value
+                ran[-1].message = f"after the last example: {after.message}"
+    except BadInput as exc:
+        return [Cell(entrant.label, p, lv, ERROR, message=str(exc)) for p in profiles for lv in levels]
+    return mine
 
 
 def _format_seconds(seconds: float) -> str:

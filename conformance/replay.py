@@ -20,23 +20,20 @@ verdict but bad input: :class:`~dialcheck.conformance.loader.ImplementationError
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
+from dialcheck.conformance.family import AnyProfile, family_of, replay_steps
 from dialcheck.conformance.ids import get_unfit_id
 from dialcheck.conformance.render import format_any_step, format_tasks
-from dialcheck.conformance.scheduler_format import AnyTrace, SchedulerTrace
-from dialcheck.conformance.session import Failure, Level, replay_scheduler_steps, replay_steps
+from dialcheck.conformance.scheduler_format import AnyTrace
+from dialcheck.conformance.session import Failure, Level
 from dialcheck.conformance.trace import ExecuteStep, Trace
-from dialcheck.spec.contract import DialstateFactory, SchedulerFactory
-from dialcheck.spec.model import Profile
-from dialcheck.spec.scheduler import SchedulerProfile
 
 __all__ = [
     "Capabilities",
     "ReplayResult",
     "get_skip_reason",
     "replay_trace",
-    "replay_scheduler_trace",
     "format_failure",
 ]
 
@@ -45,7 +42,7 @@ __all__ = [
 class Capabilities:
     """What an implementation can run: the profiles it serves, whether it executes tasks (AD-5), its ID width."""
 
-    profiles: tuple[Profile, ...]
+    profiles: tuple[AnyProfile, ...]
     execute: bool
     #: How it said so, for messages (``its hello lists geth-1.7``).
     source: str = "it serves every profile"
@@ -53,11 +50,18 @@ class Capabilities:
     id_bytes: Optional[int] = None
 
 
-def get_skip_reason(trace: Trace, capabilities: Capabilities, profile: Optional[Profile] = None) -> Optional[str]:
+def get_skip_reason(trace: AnyTrace, capabilities: Capabilities, profile: Optional[AnyProfile] = None) -> Optional[str]:
     """Return why an implementation with ``capabilities`` cannot run ``trace`` (under ``profile``), or ``None``."""
     chosen = profile or trace.profile
     if chosen not in capabilities.profiles:
         return f"needs profile {chosen.value}, which the implementation does not serve ({capabilities.source})"
+    if family_of(chosen) is not family_of(trace.profile):
+        return (
+            f"is a {family_of(trace.profile).name.value} trace, and profile {chosen.value} is of the "
+            f"{family_of(chosen).name.value} family"
+        )
+    if not isinstance(trace, Trace):
+        return None
     if not capabilities.execute and any(isinstance(step, ExecuteStep) for step in trace.steps):
         return "executes tasks, and the implementation has no execute capability (AD-5: it is optional)"
     if capabilities.id_bytes is not None:
@@ -73,7 +77,7 @@ class ReplayResult:
     """The outcome of one trace: ``failure`` is ``None`` when it passed."""
 
     trace: AnyTrace
-    profile: Profile | SchedulerProfile
+    profile: AnyProfile
     failure: Optional[Failure]
     steps_run: int
 
@@ -84,11 +88,12 @@ class ReplayResult:
 
 
 def replay_trace(
-    trace: Trace, factory: DialstateFactory, profile: Optional[Profile] = None, origin: str = "the factory"
+    trace: AnyTrace, factory: Any, profile: Optional[AnyProfile] = None, origin: str = "the factory"
 ) -> ReplayResult:
-    """Replay ``trace`` against a fresh implementation from ``factory`` (profile defaults to the trace's).
+    """Replay ``trace`` (of either family) against a fresh implementation from ``factory``.
 
-    Every answer is judged against ``expect`` (when present) and the named invariants.
+    ``profile`` defaults to the trace's.  Every answer is judged against ``expect`` (when
+    present: the dialScheduler's allowed answers, SC-CHOICE-2) and the named invariants.
     """
     chosen = profile or trace.profile
     failure = replay_steps(factory, trace.config, chosen, trace.steps, level=Level.INVARIANTS, origin=origin)
@@ -96,22 +101,6 @@ def replay_trace(
         return ReplayResult(trace, chosen, None, len(trace.steps))
     index = failure.failure.index
     return ReplayResult(trace, chosen, failure.failure, 0 if index is None else index + 1)
-
-
-def replay_scheduler_trace(
-    trace: SchedulerTrace, factory: SchedulerFactory, origin: str = "the factory"
-) -> ReplayResult:
-    """Replay a dialScheduler trace against a fresh implementation from ``factory``.
-
-    Every response is judged against ``expect``'s allowed answers (SC-CHOICE-2) and the named invariants.
-    """
-    failure = replay_scheduler_steps(
-        factory, trace.config, trace.profile, trace.steps, level=Level.INVARIANTS, origin=origin
-    )
-    if failure is None:
-        return ReplayResult(trace, trace.profile, None, len(trace.steps))
-    index = failure.failure.index
-    return ReplayResult(trace, trace.profile, failure.failure, 0 if index is None else index + 1)
 
 
 def format_failure(result: ReplayResult) -> str:

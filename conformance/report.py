@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from dialcheck.conformance.exhaustive import CheckReport
 from dialcheck.conformance.invariants import Situation
@@ -18,8 +18,8 @@ from dialcheck.conformance.render import (
     format_tasks,
 )
 from dialcheck.conformance.runner import RunReport
-from dialcheck.conformance.scheduler_format import any_trace_to_json
-from dialcheck.conformance.session import Nonconformance, SchedulerNonconformance
+from dialcheck.conformance.scheduler_format import SchedulerTrace, any_trace_to_json
+from dialcheck.conformance.session import Nonconformance
 from dialcheck.conformance.trace import NewTasksStep, Trace
 from dialcheck.spec.model import Profile
 from dialcheck.spec.scheduler import Response, SchedulerConfig, SchedulerProfile
@@ -60,8 +60,7 @@ def _format_scheduler_config(config: SchedulerConfig) -> str:
     )
 
 
-def _format_scheduler_counterexample(failure: SchedulerNonconformance) -> list[str]:
-    trace = failure.trace
+def _format_scheduler_counterexample(failure: Nonconformance[Any], trace: SchedulerTrace) -> list[str]:
     me = trace.config.self_id
     lines = [f"  config: {_format_scheduler_config(trace.config)}"]
     last = len(trace.steps) - 1
@@ -80,11 +79,11 @@ def _format_scheduler_counterexample(failure: SchedulerNonconformance) -> list[s
     return lines
 
 
-def format_counterexample(failure: Nonconformance | SchedulerNonconformance) -> list[str]:
+def format_counterexample(failure: Nonconformance[Any]) -> list[str]:
     """Return the numbered steps of a counterexample, with what the implementation answered."""
-    if isinstance(failure, SchedulerNonconformance):
-        return _format_scheduler_counterexample(failure)
     trace = failure.trace
+    if isinstance(trace, SchedulerTrace):
+        return _format_scheduler_counterexample(failure, trace)
     me = trace.config.self_id
     lines = [f"  config: {_format_config(trace)}"]
     last = len(trace.steps) - 1
@@ -108,7 +107,7 @@ def format_after_run(report: RunReport) -> str:
 
 
 def _format_failure(
-    failure: Nonconformance | SchedulerNonconformance,
+    failure: Nonconformance[Any],
     profile: Profile | SchedulerProfile,
     how: str,
     saved: Optional[Path],

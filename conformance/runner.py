@@ -43,7 +43,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Optional, Union, cast
+from typing import Any, Optional
 
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import seed as hypothesis_seed
@@ -51,25 +51,23 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import Flaky
 from hypothesis.stateful import run_state_machine_as_test
 
+from dialcheck.conformance.family import replay_steps
 from dialcheck.conformance.ids import resize_trace
 from dialcheck.conformance.invariants import Situation
-from dialcheck.conformance.machine import DialMachine, RunAborted, RunContext, SchedulerMachine
-from dialcheck.conformance.minimize import settle, settle_scheduler
+from dialcheck.conformance.machine import RunAborted, RunContext, get_machine_type
+from dialcheck.conformance.minimize import settle
 from dialcheck.conformance.options import RunOptions
-from dialcheck.conformance.scheduler_format import AnyTrace, SchedulerTrace, scheduler_trace_to_json
-from dialcheck.conformance.session import Failure, Nonconformance, SchedulerNonconformance, replay_steps
-from dialcheck.conformance.trace import Trace, dump_trace, parse_trace, save_document, save_trace
+from dialcheck.conformance.scheduler_format import AnyTrace, any_trace_to_json, parse_any_trace
+from dialcheck.conformance.session import Failure, Nonconformance
+from dialcheck.conformance.trace import Trace, save_document
 from dialcheck.conformance.waivers import get_waiver_problems
 from dialcheck.conformance.workers import Workers, get_shared_opener
-from dialcheck.spec.contract import DialstateFactory, SchedulerFactory
-from dialcheck.spec.model import Profile
-from dialcheck.spec.scheduler import SchedulerProfile
-from dialcheck.spec.verdicts import BadInput, ImplementationFault, Verdict
+from dialcheck.spec.verdicts import ImplementationFault, Verdict
 
 #: A run's context, of either family.
-AnyRunContext = Union[
-    RunContext[DialstateFactory, Profile, Trace], RunContext[SchedulerFactory, SchedulerProfile, SchedulerTrace]
-]
+AnyRunContext = RunContext[Any, Any, Any]
+#: A failure of either family.
+AnyFailure = Nonconformance[Any]
 
 __all__ = [
     "AnyRunContext",
@@ -101,7 +99,7 @@ class RunReport:
     examples: int = 0
     steps: int = 0
     seconds: float = 0.0
-    failure: Optional[Nonconformance | SchedulerNonconformance] = None
+    failure: Optional[AnyFailure] = None
     flaky: Optional[str] = None
     saved: Optional[Path] = None
     situations: dict[Situation, int] = field(default_factory=dict)
@@ -146,18 +144,16 @@ def _build_settings(options: RunOptions) -> settings:
     )
 
 
-def _save(report: RunReport, failure: Nonconformance | SchedulerNonconformance) -> Path:
+def _save(report: RunReport, failure: AnyFailure) -> Path:
     return _save_trace(report, failure.trace, failure.check.value)
 
 
 def _save_trace(report: RunReport, trace: AnyTrace, label: str) -> Path:
     options = report.options
     stem = f"{label}-{options.profile.value}-{options.level.value}"
-    if isinstance(trace, SchedulerTrace):
-        return save_document(scheduler_trace_to_json(trace), options.save_dir, stem)
-    if options.id_bytes is not None:
+    if options.id_bytes is not None and isinstance(trace, Trace):
         trace = resize_trace(trace, options.id_bytes)  # ID-1: what the implementation saw
-    return save_trace(trace, options.save_dir, stem)
+    return save_document(any_trace_to_json(trace), options.save_dir, stem)
 
 
 #: What the progress line is shown with: the run's context of either family, and the seconds so far.
@@ -165,21 +161,18 @@ Progress = Callable[[AnyRunContext, float], None]
 
 
 def run_conformance(options: RunOptions, progress: Optional[Progress] = None) -> RunReport:
-    """Run the machine against ``options.factory`` and return the verdict."""
-    if isinstance(options.profile, SchedulerProfile):
-        return _run_scheduler(options, options.profile, cast(SchedulerFactory, options.factory), progress)
+    """Run the machine of the profile's family against ``options.factory`` and return the verdict."""
     if options.jobs > 1:
         return _run_in_chunks(options, progress)
-    waivers = options.get_waivers()
-    profile, factory = options.profile, cast(DialstateFactory, options.factory)
-    context = RunContext(factory, profile, options.level, options.origin)
-    context.waived = frozenset(w.check for w in waivers)
+    context: AnyRunContext = RunContext(options.factory, options.profile, options.level, options.origin)
+    context.waived = frozenset(w.check for w in options.get_waivers())
     started = context.started
+    machine_type = get_machine_type(options.profile)
 
-    def make_machine() -> DialMachine:
+    def make_machine() -> object:
         if progress is not None:
             progress(context, time.monotonic() - started)
-        return DialMachine(context)
+        return machine_type(context)
 
     if options.seed is not None:
         make_machine = hypothesis_seed(options.seed)(make_machine)
@@ -192,7 +185,10 @@ def run_conformance(options: RunOptions, progress: Optional[Progress] = None) ->
         report.failure = aborted.failure
         report.aborted = True
     except Flaky as exc:
-        report.flaky = _describe_flaky(exc, "calls", context.first_seen)
+        report.flaky = _describe_flaky(exc, context.first_seen)
+        seen = context.first_seen
+        if isinstance(seen, Nonconformance):
+            report.saved = _save_trace(report, seen.trace, Verdict.NONDETERMINISTIC.value)
     report.examples = context.examples
     report.steps = context.steps
     report.situations = dict(context.situations)
@@ -202,8 +198,9 @@ def run_conformance(options: RunOptions, progress: Optional[Progress] = None) ->
     report.execution_skipped = context.without_execution
     if report.failure is not None:
         if not report.aborted:
-            assert isinstance(report.failure, Nonconformance)
-            report.failure, flaky = settle(report.failure, factory, options.level, options.origin, options.shrink)
+            report.failure, flaky = settle(
+                report.failure, options.factory, options.level, options.origin, options.shrink
+            )
             report.flaky = report.flaky or flaky
         report.saved = _save(report, report.failure)
     _settle_waivers(report, context, context.waived_traces)
@@ -211,11 +208,11 @@ def run_conformance(options: RunOptions, progress: Optional[Progress] = None) ->
     return report
 
 
-def _describe_flaky(exc: Flaky, what: str, seen: Optional[ImplementationFault]) -> str:
+def _describe_flaky(exc: Flaky, seen: Optional[ImplementationFault]) -> str:
     """Say why a run is nondeterministic, with the failure first seen, which did not happen again."""
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     text = (
-        f"the implementation answered differently when the same sequence of {what} was replayed "
+        "the implementation answered differently when the same sequence of steps was replayed "
         f"(it is nondeterministic: {first_line})"
     )
     if seen is not None:
@@ -264,7 +261,7 @@ def get_chunk_seed(seed: int, chunk: int) -> int:
     return int.from_bytes(hashlib.blake2b(f"{seed}/{chunk}".encode(), digest_size=8).digest(), "big")
 
 
-def _run_chunk(options: RunOptions, factory: DialstateFactory, chunk: tuple[int, int, int]) -> _Chunk:
+def _run_chunk(options: RunOptions, factory: Any, chunk: tuple[int, int, int]) -> _Chunk:
     """Run one chunk (index, examples, seed) in a worker, seeded, without an example database."""
     _, examples, seed = chunk
     with tempfile.TemporaryDirectory(prefix="dialcheck-chunk-") as folder:
@@ -285,7 +282,7 @@ def _get_chunk(report: RunReport) -> _Chunk:
         execution_skipped=report.execution_skipped,
         first_failure=report.first_failure,
         first_failure_examples=report.first_failure_examples,
-        failure=None if not isinstance(failure, Nonconformance) else dump_trace(failure.trace),
+        failure=None if failure is None else json.dumps(any_trace_to_json(failure.trace)),
         aborted=report.aborted,
         flaky=report.flaky,
         waived=report.waived,
@@ -305,14 +302,13 @@ def _run_in_chunks(options: RunOptions, progress: Optional[Progress]) -> RunRepo
     total = options.get_examples()
     chunks = [(j, min(CHUNK_EXAMPLES, total - j * CHUNK_EXAMPLES)) for j in range(-(-total // CHUNK_EXAMPLES))]
     report = RunReport(options)
-    assert isinstance(options.profile, Profile)
-    factory = cast(DialstateFactory, options.factory)
-    context = RunContext(factory, options.profile, options.level, options.origin)
+    factory = options.factory
+    context: AnyRunContext = RunContext(factory, options.profile, options.level, options.origin)
     found: Optional[tuple[_Chunk, float, int]] = None
     waived_traces: dict[Verdict, str] = {}
     opener = options.opener or get_shared_opener(factory)
 
-    def serve(factory: DialstateFactory, chunk: tuple[int, int, int]) -> _Chunk:
+    def serve(factory: Any, chunk: tuple[int, int, int]) -> _Chunk:
         return _run_chunk(options, factory, chunk)
 
     with Workers(options.jobs, opener, serve) as workers:
@@ -348,19 +344,19 @@ def _run_in_chunks(options: RunOptions, progress: Optional[Progress]) -> RunRepo
         chunk, report.first_failure, report.first_failure_examples = found
         report.flaky, report.aborted = chunk.flaky, chunk.aborted
         if chunk.failure is not None:
-            report.failure = _replay_here(options, report, parse_trace(json.loads(chunk.failure)))
+            report.failure = _replay_here(options, report, parse_any_trace(json.loads(chunk.failure)))
             report.saved = _save(report, report.failure)
-    traces = {check: parse_trace(json.loads(text)) for check, text in waived_traces.items()}
+    traces = {check: parse_any_trace(json.loads(text)) for check, text in waived_traces.items()}
     _settle_waivers(report, context, traces)
     report.seconds = time.monotonic() - started
     return report
 
 
-def _replay_here(options: RunOptions, report: RunReport, trace: Trace) -> Nonconformance:
+def _replay_here(options: RunOptions, report: RunReport, trace: AnyTrace) -> AnyFailure:
     """Replay a worker's minimized counterexample here and return its failure (a pass is nondeterminism)."""
     waived = frozenset(w.check for w in options.get_waivers())
     failure = replay_steps(
-        cast(DialstateFactory, options.factory),
+        options.factory,
         trace.config,
         trace.profile,
         trace.steps,
@@ -376,56 +372,3 @@ def _replay_here(options: RunOptions, report: RunReport, trace: Trace) -> Noncon
         "different answers (the implementation is nondeterministic)"
     )
     return Nonconformance(Failure(Verdict.NONDETERMINISTIC, report.flaky), trace)
-
-
-# -- the dialScheduler family ----------------------------------------------------------
-
-
-def _run_scheduler(
-    options: RunOptions, profile: SchedulerProfile, factory: SchedulerFactory, progress: Optional[Progress]
-) -> RunReport:
-    """Run the scheduler machine against ``factory`` and return the verdict (as :func:`run_conformance`)."""
-    if options.jobs > 1:
-        raise BadInput(
-            "--jobs above 1 is not available for the dialScheduler profiles yet; run with --jobs 1 "
-            "(the default), or split the examples over several seeded runs with --seed."
-        )
-    context: RunContext[SchedulerFactory, SchedulerProfile, SchedulerTrace] = RunContext(
-        factory, profile, options.level, options.origin
-    )
-    context.waived = frozenset(w.check for w in options.get_waivers())
-    started = context.started
-
-    def make_machine() -> SchedulerMachine:
-        if progress is not None:
-            progress(context, time.monotonic() - started)
-        return SchedulerMachine(context)
-
-    if options.seed is not None:
-        make_machine = hypothesis_seed(options.seed)(make_machine)
-    report = RunReport(options)
-    failure: Optional[SchedulerNonconformance] = None
-    try:
-        _run_machine(make_machine, settings=_build_settings(options))
-    except SchedulerNonconformance as found:
-        failure = found
-    except RunAborted as aborted:
-        assert isinstance(aborted.failure, SchedulerNonconformance)
-        failure, report.aborted = aborted.failure, True
-    except Flaky as exc:
-        report.flaky = _describe_flaky(exc, "events", context.first_seen)
-        seen = context.first_seen
-        if isinstance(seen, SchedulerNonconformance):
-            report.saved = _save_trace(report, seen.trace, Verdict.NONDETERMINISTIC.value)
-    report.examples, report.steps = context.examples, context.steps
-    report.first_failure = context.first_failure
-    report.first_failure_examples = context.first_failure_examples
-    if failure is not None:
-        if not report.aborted:
-            failure, flaky = settle_scheduler(failure, factory, options.level, options.origin, options.shrink)
-            report.flaky = report.flaky or flaky
-        report.failure = failure
-        report.saved = _save(report, failure)
-    _settle_waivers(report, context, dict(context.waived_traces))
-    report.seconds = time.monotonic() - started
-    return report

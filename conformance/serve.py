@@ -30,7 +30,7 @@ from dialcheck.conformance.scheduler_format import (
     get_scheduler_init,
     response_to_json,
 )
-from dialcheck.conformance.session import Nonconformance, SchedulerNonconformance, SchedulerSession, Session
+from dialcheck.conformance.session import Nonconformance, SchedulerSession, Session
 from dialcheck.conformance.wire import (
     PROTOCOL,
     ByeRequest,
@@ -168,7 +168,7 @@ class WireServer:
         assert session is not None
         try:
             return {"ok": True, **response_to_json(session.on_event(event))}
-        except SchedulerNonconformance as failure:
+        except Nonconformance as failure:
             return make_error_answer(failure.message)
         except Exception as exc:
             return make_error_answer(f"the implementation raised {type(exc).__name__}: {exc}")

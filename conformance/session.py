@@ -39,9 +39,10 @@ the same later choices (DS-TASKS-2).
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, NoReturn, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, Optional, TypeVar, Union
 
 from dialcheck.conformance.answers import compare_tasks, describe_bad_answer, get_order_key
 from dialcheck.conformance.execution_checks import (
@@ -50,7 +51,7 @@ from dialcheck.conformance.execution_checks import (
     describe_bad_execution,
     supports_execution,
 )
-from dialcheck.conformance.invariants import InvariantChecker, Violation
+from dialcheck.conformance.invariants import InvariantChecker, Situation, Violation
 from dialcheck.conformance.loader import check_dialstate, check_scheduler
 from dialcheck.conformance.render import format_allowed, format_node_id, format_response
 from dialcheck.conformance.scheduler_checks import SchedulerChecker
@@ -68,7 +69,7 @@ from dialcheck.conformance.trace import (
 from dialcheck.reference.dialstate import Dialstate as ReferenceDialstate
 from dialcheck.reference.scheduler import Pick, pick_first
 from dialcheck.reference.scheduler import Scheduler as ReferenceScheduler
-from dialcheck.spec.contract import Dialstate, DialstateFactory, Scheduler, SchedulerFactory, deliver_event
+from dialcheck.spec.contract import Dialstate, Scheduler, deliver_event
 from dialcheck.spec.execution import Connect, Execution, ExecutionInput, Resolve
 from dialcheck.spec.model import (
     Config,
@@ -119,7 +120,7 @@ __all__ = [
     "Outstanding",
     "Session",
     "get_task_ref",
-    "replay_steps",
+    "SchedulerSession",
 ]
 
 
@@ -152,13 +153,20 @@ class Failure:
         return names if self.verdict is Verdict.STRICT else names[1:]
 
 
-class Nonconformance(ImplementationFault):
-    """The implementation broke a check; carries the failure and the trace up to that step (exit 1)."""
+TraceT = TypeVar("TraceT", Trace, SchedulerTrace)
+StepT = TypeVar("StepT", Step, EventStep)
 
-    def __init__(self, failure: Failure, trace: Trace) -> None:
+
+class Nonconformance(ImplementationFault, Generic[TraceT]):
+    """The implementation broke a check; carries the failure and the trace up to that step (exit 1).
+
+    One class for every family: ``trace`` is the family's trace (``Trace`` or ``SchedulerTrace``).
+    """
+
+    def __init__(self, failure: Failure, trace: TraceT) -> None:
         super().__init__(failure.verdict, failure.message, failure.aborts_run)
         self.failure = failure
-        self.trace = trace
+        self.trace: TraceT = trace
 
     def __str__(self) -> str:
         return f"{self.verdict}: {self.message}"
@@ -214,25 +222,101 @@ def _describe_raise(exc: Exception, what: str) -> str:
     return f"the implementation raised {type(exc).__name__} in {what}: {exc}"
 
 
-StepT = TypeVar("StepT", Step, EventStep)
-TraceT = TypeVar("TraceT", Trace, SchedulerTrace)
+SessionT = TypeVar("SessionT", bound="SessionCore[Any, Any]")
 
 
 class SessionCore(Generic[StepT, TraceT]):
     """The one step loop both families share: call the implementation, judge the answer, record, fail.
 
-    A family's session sets ``steps``, ``calls``, ``waived``, ``on_waived`` and implements
-    ``get_trace``; its step methods call :meth:`_call`, :meth:`_judge` and :meth:`_fail`.
+    A family's session is a dataclass whose first fields are ``subject``, ``config``, ``profile``,
+    ``twin``, ``judge`` and ``description``; it names its trace type, how to accept what a factory
+    made (:meth:`adopt`) and its reference (:meth:`make_twin`), and implements ``apply``.  Its step
+    methods call :meth:`_call`, :meth:`_judge` and :meth:`_fail`.  :meth:`create`, the trace and
+    the failure are written here once for every family.
     """
 
+    trace_type: ClassVar[type[Any]]
+    config: Any
+    profile: Any
+    description: Optional[str]
     steps: list[StepT]
     calls: int
+    #: Tasks executed and judged (AD-5); whether the implementation can execute them.
+    executions: int
+    executes: bool
     waived: frozenset[Verdict]
     on_waived: Optional[Callable[[Verdict, TraceT], None]]
 
-    def get_trace(self, name: str = "counterexample") -> TraceT:
-        """Return the steps so far as a trace."""
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            subject: Any,
+            config: Any,
+            profile: Any,
+            twin: Any = None,
+            judge: bool = True,
+            description: Optional[str] = None,
+        ) -> None: ...
+
+    @classmethod
+    def adopt(cls, created: object, origin: str) -> Any:
+        """Return what a factory made as the family's implementation; refuse one without the contract's methods."""
         raise NotImplementedError
+
+    @classmethod
+    def make_twin(cls, config: Any, profile: Any) -> Any:
+        """Return the family's reference, made like the implementation, to judge it at ``strict`` level."""
+        raise NotImplementedError
+
+    @classmethod
+    def create(
+        cls: type[SessionT],
+        factory: Callable[[Any, Any], object],
+        config: Any,
+        profile: Any,
+        *,
+        origin: str = "the factory",
+        level: Optional[Level] = Level.STRICT,
+        description: Optional[str] = None,
+        waived: frozenset[Verdict] = frozenset(),
+        on_waived: Optional[Callable[[Verdict, Any], None]] = None,
+    ) -> SessionT:
+        """Make the implementation with ``factory`` (AD-1) and a session around it.
+
+        ``level`` ``STRICT`` adds the reference twin; ``None`` judges nothing but shapes (serve).
+        A factory that raises is a failure at construction; one that returns an object
+        without the contract's methods is bad input (``ImplementationError``).
+        """
+        empty: Any = cls.trace_type("counterexample", profile, config, (), description)
+        try:
+            # AD-1
+            created = factory(config, profile)
+        except ImplementationFault as fault:
+            failure = Failure(fault.verdict, fault.message, aborts_run=fault.aborts_run)
+            raise Nonconformance(failure, empty) from None
+        except Exception as exc:
+            failure = Failure(Verdict.IMPLEMENTATION_ERROR, f"the factory raised {type(exc).__name__}: {exc}")
+            raise Nonconformance(failure, empty) from None
+        subject = cls.adopt(created, origin)
+        twin = cls.make_twin(config, profile) if level is Level.STRICT else None
+        session = cls(subject, config, profile, twin, level is not None, description)
+        session.waived, session.on_waived = waived, on_waived
+        return session
+
+    def get_trace(self, name: str = "counterexample") -> TraceT:
+        """Return the steps so far as a trace (each expectation the twin's, or what was answered)."""
+        trace: TraceT = self.trace_type(name, self.profile, self.config, tuple(self.steps), self.description)
+        return trace
+
+    def apply(self, step: StepT) -> None:
+        """Apply one recorded trace step, judging its answer against the step's ``expect``."""
+        raise NotImplementedError
+
+    @property
+    def situations(self) -> Counter[Situation]:
+        """Return how often each situation the named checks count occurred so far."""
+        return Counter()
 
     def _call(self, step: StepT, what: str, thunk: Callable[[], object]) -> object:
         """Run one call into the implementation; an exception is a verdict, not a crash (AD-4)."""
@@ -286,8 +370,8 @@ class SessionCore(Generic[StepT, TraceT]):
         self._raise(failure)
 
     def _raise(self, failure: Failure) -> NoReturn:
-        """Raise the family's non-conformance with ``failure`` and the trace so far."""
-        raise NotImplementedError
+        """Raise the non-conformance with ``failure`` and the trace so far."""
+        raise Nonconformance(failure, self.get_trace())
 
 
 @dataclass
@@ -319,48 +403,24 @@ class Session(SessionCore[Step, Trace]):
         self._handles: dict[int, tuple[Task, int]] = {}
         self._last_handle = 0
 
-    @classmethod
-    def create(
-        cls,
-        factory: DialstateFactory,
-        config: Config,
-        profile: Profile,
-        *,
-        origin: str = "the factory",
-        level: Optional[Level] = Level.STRICT,
-        description: Optional[str] = None,
-        waived: frozenset[Verdict] = frozenset(),
-        on_waived: Optional[Callable[[Verdict, Trace], None]] = None,
-    ) -> Session:
-        """Make the implementation with ``factory`` (AD-1) and a session around it.
+    trace_type = Trace
 
-        ``level`` ``STRICT`` adds the reference twin; ``None`` judges nothing but shapes (serve).
-        A factory that raises is a failure at construction; one that returns an object
-        without the contract's methods is bad input (``ImplementationError``).
-        """
-        try:
-            # AD-1
-            created = factory(config, profile)
-        except ImplementationFault as fault:
-            failure = Failure(fault.verdict, fault.message, aborts_run=fault.aborts_run)
-            raise Nonconformance(failure, Trace("counterexample", profile, config, (), description)) from None
-        except Exception as exc:
-            failure = Failure(Verdict.IMPLEMENTATION_ERROR, f"the factory raised {type(exc).__name__}: {exc}")
-            raise Nonconformance(failure, Trace("counterexample", profile, config, (), description)) from None
-        subject = check_dialstate(created, origin)
-        twin = ReferenceDialstate(config, profile) if level is Level.STRICT else None
-        session = cls(subject, config, profile, twin, level is not None, description)
-        session.waived, session.on_waived = waived, on_waived
-        return session
+    @classmethod
+    def adopt(cls, created: object, origin: str) -> Dialstate:
+        """Return ``created`` as a dialstate implementation, or refuse it (``ImplementationError``)."""
+        return check_dialstate(created, origin)
+
+    @classmethod
+    def make_twin(cls, config: Config, profile: Profile) -> ReferenceDialstate:
+        """Return the reference dialstate made like the implementation."""
+        return ReferenceDialstate(config, profile)
+
+    @property
+    def situations(self) -> Counter[Situation]:
+        """Return how often each situation the named invariants count occurred so far."""
+        return self.checker.situations
 
     # -- reading -----------------------------------------------------------------
-
-    def get_trace(self, name: str = "counterexample") -> Trace:
-        """Return the steps so far as a trace (each answer recorded as the twin's, or as given)."""
-        return Trace(name, self.profile, self.config, tuple(self.steps), self.description)
-
-    def _raise(self, failure: Failure) -> NoReturn:
-        raise Nonconformance(failure, self.get_trace())
 
     def find(self, ref: TaskRef) -> Optional[Outstanding]:
         """Return the oldest outstanding task ``ref`` names, or ``None``."""
@@ -513,47 +573,7 @@ class Session(SessionCore[Step, Trace]):
         return self._last_handle
 
 
-def replay_steps(
-    factory: DialstateFactory,
-    config: Config,
-    profile: Profile,
-    steps: Sequence[Step],
-    *,
-    level: Optional[Level],
-    origin: str = "the factory",
-    description: Optional[str] = None,
-    waived: frozenset[Verdict] = frozenset(),
-) -> Optional[Nonconformance]:
-    """Apply recorded ``steps`` to a fresh session from ``factory``; return its failure, or ``None`` if all pass."""
-    try:
-        session = Session.create(
-            factory, config, profile, origin=origin, level=level, description=description, waived=waived
-        )
-        for step in steps:
-            session.apply(step)
-    except Nonconformance as failure:
-        return failure
-    return None
-
-
 # -- the dialScheduler family ------------------------------------------------------------
-
-
-class SchedulerNonconformance(ImplementationFault):
-    """A scheduler broke a check; carries the failure and the scheduler trace up to that step (exit 1)."""
-
-    def __init__(self, failure: Failure, trace: SchedulerTrace) -> None:
-        super().__init__(failure.verdict, failure.message, failure.aborts_run)
-        self.failure = failure
-        self.trace = trace
-
-    def __str__(self) -> str:
-        return f"{self.verdict}: {self.message}"
-
-    @property
-    def check(self) -> Verdict:
-        """Return the verdict."""
-        return self.failure.verdict
 
 
 def _describe_bad_response(answer: object) -> Optional[str]:
@@ -610,47 +630,24 @@ class SchedulerSession(SessionCore[EventStep, SchedulerTrace]):
     pending: set[NodeID] = field(default_factory=set)
     now: int = 0
 
+    #: Tasks executed: the scheduler family has no separate execute step (its actions are its answers).
+    executions: int = 0
+    executes: bool = True
+
+    trace_type = SchedulerTrace
+
     def __post_init__(self) -> None:
         self.checker = SchedulerChecker(self.config, self.profile)
 
     @classmethod
-    def create(
-        cls,
-        factory: SchedulerFactory,
-        config: SchedulerConfig,
-        profile: SchedulerProfile,
-        *,
-        origin: str = "the factory",
-        level: Optional[Level] = Level.STRICT,
-        description: Optional[str] = None,
-        waived: frozenset[Verdict] = frozenset(),
-        on_waived: Optional[Callable[[Verdict, SchedulerTrace], None]] = None,
-    ) -> SchedulerSession:
-        """Make the implementation with ``factory`` and a session around it (as :meth:`Session.create`)."""
-        try:
-            created = factory(config, profile)
-        except ImplementationFault as fault:
-            failure = Failure(fault.verdict, fault.message, aborts_run=fault.aborts_run)
-            raise SchedulerNonconformance(
-                failure, SchedulerTrace("counterexample", profile, config, (), description)
-            ) from None
-        except Exception as exc:
-            failure = Failure(Verdict.IMPLEMENTATION_ERROR, f"the factory raised {type(exc).__name__}: {exc}")
-            raise SchedulerNonconformance(
-                failure, SchedulerTrace("counterexample", profile, config, (), description)
-            ) from None
-        subject = check_scheduler(created, origin)
-        twin = ReferenceScheduler(config, profile) if level is Level.STRICT else None
-        session = cls(subject, config, profile, twin, level is not None, description)
-        session.waived, session.on_waived = waived, on_waived
-        return session
+    def adopt(cls, created: object, origin: str) -> Scheduler:
+        """Return ``created`` as a dialScheduler implementation, or refuse it (``ImplementationError``)."""
+        return check_scheduler(created, origin)
 
-    def get_trace(self, name: str = "counterexample") -> SchedulerTrace:
-        """Return the events so far as a trace (each expectation the twin's allowed set, or what was answered)."""
-        return SchedulerTrace(name, self.profile, self.config, tuple(self.steps), self.description)
-
-    def _raise(self, failure: Failure) -> NoReturn:
-        raise SchedulerNonconformance(failure, self.get_trace())
+    @classmethod
+    def make_twin(cls, config: SchedulerConfig, profile: SchedulerProfile) -> ReferenceScheduler:
+        """Return the reference scheduler made like the implementation."""
+        return ReferenceScheduler(config, profile)
 
     # -- steps -------------------------------------------------------------------
 
@@ -732,26 +729,3 @@ _EVENT_NAMES: dict[type, str] = {
     InboundPending: "inbound_pending",
     InboundCompleted: "inbound_completed",
 }
-
-
-def replay_scheduler_steps(
-    factory: SchedulerFactory,
-    config: SchedulerConfig,
-    profile: SchedulerProfile,
-    steps: Sequence[EventStep],
-    *,
-    level: Optional[Level],
-    origin: str = "the factory",
-    description: Optional[str] = None,
-    waived: frozenset[Verdict] = frozenset(),
-) -> Optional[SchedulerNonconformance]:
-    """Apply recorded ``steps`` to a fresh scheduler session; return its failure, or ``None`` if all pass."""
-    try:
-        session = SchedulerSession.create(
-            factory, config, profile, origin=origin, level=level, description=description, waived=waived
-        )
-        for step in steps:
-            session.apply(step)
-    except SchedulerNonconformance as failure:
-        return failure
-    return None

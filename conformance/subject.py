@@ -1,8 +1,9 @@
 """The implementation a command judges: ``--impl MODULE:FACTORY`` loaded, or ``--cmd`` started and greeted.
 
-Both the ``dialcheck`` command and the pytest plugin open their subject here, so
-that a wire program is started, checked for the profiles asked for (WIRE-2)
-and always ended the same way.
+Both the ``dialcheck`` command and the pytest plugin open their subject here, for
+either model family, so that a wire program is started, checked for the profiles
+asked for (WIRE-2) and always ended the same way.  The reference's ``--impl``
+spelling (the default) stands for the reference of the family asked for.
 """
 
 from __future__ import annotations
@@ -11,41 +12,46 @@ import contextlib
 import shlex
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Optional, cast
+from typing import Any, Optional
 
 from dialcheck.conformance.execution_checks import supports_execution
+from dialcheck.conformance.family import DIALSTATE, AnyProfile, Family, family_of
 from dialcheck.conformance.ids import resize_factory
-from dialcheck.conformance.loader import REFERENCE_SPEC, SCHEDULER_REFERENCE_SPEC, load_factory
+from dialcheck.conformance.loader import REFERENCE_SPEC, ImplementationError, load_factory
 from dialcheck.conformance.process import WireFault
 from dialcheck.conformance.replay import Capabilities
 from dialcheck.conformance.wire import EXTENSION_EXECUTE, Hello
 from dialcheck.conformance.wire_adapter import WireSession
-from dialcheck.spec.contract import DialstateFactory, SchedulerFactory
-from dialcheck.spec.model import Config, Profile
-from dialcheck.spec.scheduler import SchedulerProfile
 from dialcheck.spec.verdicts import BadInput
 
-__all__ = ["Subject", "open_subject", "SchedulerSubject", "open_scheduler_subject"]
+__all__ = ["Subject", "open_subject", "get_family"]
 
 
-def _can_execute(factory: DialstateFactory) -> bool:
-    """Return whether the implementations ``factory`` makes have the execute capability (AD-5), by making one."""
+def _probe(family: Family, factory: Any, spec: str) -> tuple[Optional[str], bool]:
+    """Make one implementation to see what ``factory`` makes: why it is not of ``family`` (or ``None``), and
+    whether it has the execute capability (AD-5; a family whose answers carry their actions always executes).
+    """
     try:
-        probe = factory(Config(self_id="00", max_dyn_dials=0), Profile.GETH_1_7)
+        probe = factory(family.sample_config, family.profiles[0])
     except Exception:  # the factory's failure is a verdict at the first trace or example, not here
-        return True
-    return supports_execution(probe)
+        return None, True
+    try:
+        family.session_type.adopt(probe, spec)
+    except ImplementationError as exc:
+        return str(exc), False
+    return None, supports_execution(probe) if family.execution_optional else True
 
 
 @dataclass
 class Subject:
     """How to make the implementation, how to name it (``origin``; ``selector`` on a command line), what it can do."""
 
-    factory: DialstateFactory
+    factory: Any
     origin: str
     selector: str
     capabilities: Capabilities
     session: Optional[WireSession] = None
+    family: Family = DIALSTATE
 
     @property
     def id_bytes(self) -> Optional[int]:
@@ -55,6 +61,15 @@ class Subject:
     def close(self) -> Optional[WireFault]:
         """End a --cmd process with bye; return what it did wrong on the way out, if anything."""
         return None if self.session is None else self.session.close()
+
+
+def get_family(profiles: Sequence[AnyProfile], where: str) -> Family:
+    """Return the one family ``profiles`` belong to (dialstate when none is named); two families are bad input."""
+    families = list(dict.fromkeys(family_of(p) for p in profiles))
+    if len(families) > 1:
+        names = ", ".join(p.value for p in profiles)
+        raise BadInput(f"{where}: profiles {names} are of two model families; name profiles of one family at a time")
+    return families[0] if families else DIALSTATE
 
 
 def _greet(session: WireSession, where: str, profiles: Sequence[str]) -> Hello:
@@ -77,28 +92,60 @@ def _greet(session: WireSession, where: str, profiles: Sequence[str]) -> Hello:
     return hello
 
 
+def _check_width(family: Family, id_bytes: Optional[int], where: str, source: str) -> None:
+    """Refuse a width the family's implementations cannot hold (the dialScheduler's IDs are 32 bytes)."""
+    if family.id_bytes is not None and id_bytes is not None and id_bytes != family.id_bytes:
+        raise BadInput(
+            f"{where}: {source} {id_bytes}, but the {family.name.value} family's node IDs are geth's "
+            f"{family.id_bytes}-byte enode.ID in every release it covers; drop it or say {family.id_bytes}"
+        )
+
+
+def _fits(family: Family, id_bytes: Optional[int]) -> bool:
+    """Return whether an implementation holding ``id_bytes``-byte IDs can serve ``family``."""
+    return family.id_bytes is None or id_bytes in (None, family.id_bytes)
+
+
 @contextlib.contextmanager
 def open_subject(
     impl: str,
     cmd: Optional[str],
     timeout: float,
-    profiles: Sequence[Profile],
+    profiles: Sequence[AnyProfile],
     where: str,
     id_bytes: Optional[int] = None,
+    family: Optional[Family] = None,
 ) -> Iterator[Subject]:
     """Load ``impl``, or start ``cmd`` and check that it serves ``profiles``; always end the process.
 
-    The subject says what it can do: the profiles it serves, whether it executes tasks, and
-    the node ID width it holds (``id_bytes``, or its hello's); its factory gives it IDs of
-    that width (ID-1).
+    ``family`` is the family of ``profiles`` (given when there are none, as for a replay).
+    The subject says what it can do: the profiles of the family it serves, whether it
+    executes tasks, and the node ID width it holds (``id_bytes``, or its hello's); its
+    factory gives it IDs of that width (ID-1).
 
     ``where`` names the command in messages (``dialcheck run``); every problem is ``BadInput``.
     """
+    family = family if family is not None else get_family(profiles, where)
     width = "" if id_bytes is None else f" --id-bytes {id_bytes}"
+    if profiles:
+        _check_width(family, id_bytes, where, "--id-bytes is")
+    resize = family.id_bytes is None  # a fixed width is every implementation's: nothing to resize
     if cmd is None:
-        factory = load_factory(impl)
-        capabilities = Capabilities(tuple(Profile), _can_execute(factory), id_bytes=id_bytes)
-        yield Subject(resize_factory(factory, id_bytes), impl, f"--impl {impl}{width}", capabilities)
+        spec = family.reference_spec if impl == REFERENCE_SPEC else impl
+        factory = load_factory(spec)
+        unfit, executes = _probe(family, factory, spec)
+        if unfit is not None and profiles:
+            raise BadInput(f"{where}: {unfit} (profile {profiles[0].value} is of the {family.name.value} family)")
+        served = family.profiles if unfit is None else ()
+        source = "it serves every profile" if unfit is None else unfit
+        if not _fits(family, id_bytes):
+            served, source = (
+                (),
+                f"--id-bytes {id_bytes}; the {family.name.value} family's IDs are {family.id_bytes} bytes",
+            )
+        capabilities = Capabilities(served, executes, source, id_bytes)
+        made = resize_factory(factory, id_bytes) if resize else factory
+        yield Subject(made, spec, f"--impl {spec}{width}", capabilities, None, family)
         return
     try:
         session = WireSession(cmd, timeout)
@@ -114,53 +161,17 @@ def open_subject(
                 f"id_bytes {hello.id_bytes}; drop --id-bytes (a program's hello decides)"
             )
         chosen = hello.id_bytes if hello.id_bytes is not None else id_bytes
-        served = tuple(p for p in Profile if p.value in hello.profiles)
-        execute = EXTENSION_EXECUTE in hello.extensions
-        capabilities = Capabilities(served, execute, f"its hello lists {listed}", chosen)
-        factory = resize_factory(session.create, chosen)
-        yield Subject(factory, cmd, f"--cmd {shlex.quote(cmd)}{width}", capabilities, session)
-    finally:
-        session.kill()
-
-
-@dataclass
-class SchedulerSubject:
-    """A dialScheduler implementation: how to make it and how to name it."""
-
-    factory: SchedulerFactory
-    origin: str
-    selector: str
-    #: The scheduler profiles it serves (``--impl``: all of them).
-    served: tuple[SchedulerProfile, ...] = tuple(SchedulerProfile)
-    session: Optional[WireSession] = None
-
-    def close(self) -> Optional[WireFault]:
-        """End a --cmd process with bye; return what it did wrong on the way out, if anything."""
-        return None if self.session is None else self.session.close()
-
-
-@contextlib.contextmanager
-def open_scheduler_subject(
-    impl: str, cmd: Optional[str], timeout: float, profiles: Sequence[SchedulerProfile], where: str
-) -> Iterator[SchedulerSubject]:
-    """Load ``impl`` as a scheduler factory, or start ``cmd`` and check that it serves ``profiles``.
-
-    The reference dialstate's ``--impl`` default stands for the reference scheduler here.
-    """
-    if cmd is None:
-        spec = SCHEDULER_REFERENCE_SPEC if impl == REFERENCE_SPEC else impl
-        factory = cast(SchedulerFactory, load_factory(spec))
-        yield SchedulerSubject(factory, spec, f"--impl {spec}")
-        return
-    try:
-        session = WireSession(cmd, timeout)
-    except ValueError as exc:
-        raise BadInput(f"{where}: {exc}") from None
-    where = f"{where} --cmd {cmd!r}"
-    try:
-        hello = _greet(session, where, [p.value for p in profiles])
-        # The scheduler family's IDs are geth's 32-byte enode.ID: a program holding 64-byte IDs serves none of it.
-        served = () if hello.id_bytes == 64 else tuple(p for p in SchedulerProfile if p.value in hello.profiles)
-        yield SchedulerSubject(session.create_scheduler, cmd, f"--cmd {shlex.quote(cmd)}", served, session)
+        served = tuple(p for p in family.profiles if p.value in hello.profiles)
+        source = f"its hello lists {listed}"
+        if not _fits(family, chosen):
+            if profiles:
+                _check_width(family, chosen, where, "its hello declares id_bytes")
+            served = ()
+            source = f"its hello declares id_bytes {chosen}; the {family.name.value} family holds 32-byte node IDs"
+        execute = EXTENSION_EXECUTE in hello.extensions or not family.execution_optional
+        capabilities = Capabilities(served, execute, source, chosen)
+        wire_factory = family.get_wire_factory(session)
+        factory = resize_factory(wire_factory, chosen) if resize else wire_factory
+        yield Subject(factory, cmd, f"--cmd {shlex.quote(cmd)}{width}", capabilities, session, family)
     finally:
         session.kill()

@@ -23,9 +23,8 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Generic, Optional, TypeVar
+from typing import Any, Generic, Optional, TypeVar
 
-from dialcheck.spec.contract import DialstateFactory
 from dialcheck.spec.verdicts import HarnessError
 
 __all__ = ["FactoryOpener", "Workers", "get_shared_opener"]
@@ -34,10 +33,10 @@ Request = TypeVar("Request")
 Answer = TypeVar("Answer")
 
 #: Makes the implementation in a worker process: a context manager giving its factory.
-FactoryOpener = Callable[[], AbstractContextManager[DialstateFactory]]
+FactoryOpener = Callable[[], AbstractContextManager[Any]]
 
 
-def get_shared_opener(factory: DialstateFactory) -> FactoryOpener:
+def get_shared_opener(factory: Any) -> FactoryOpener:
     """Return an opener that gives every worker ``factory`` itself (an in-process implementation)."""
     return lambda: contextlib.nullcontext(factory)
 
@@ -45,7 +44,7 @@ def get_shared_opener(factory: DialstateFactory) -> FactoryOpener:
 def _serve(
     connection: Connection,
     opener: FactoryOpener,
-    serve: Callable[[DialstateFactory, Request], Answer],
+    serve: Callable[[Any, Request], Answer],
 ) -> None:
     """Answer the requests sent over ``connection`` until ``None`` comes (runs in a worker process)."""
     try:
@@ -65,7 +64,7 @@ def _serve(
 class Workers(Generic[Request, Answer]):
     """N forked worker processes, each with its own implementation."""
 
-    def __init__(self, count: int, opener: FactoryOpener, serve: Callable[[DialstateFactory, Request], Answer]) -> None:
+    def __init__(self, count: int, opener: FactoryOpener, serve: Callable[[Any, Request], Answer]) -> None:
         context = multiprocessing.get_context("fork")
         self._connections: list[Connection] = []
         self._processes: list[BaseProcess] = []

@@ -27,7 +27,7 @@ from dialcheck.spec.verdicts import BadInput
 
 __all__ = [
     "NEWEST_CHECKED",
-    "Family",
+    "FamilyName",
     "Version",
     "ReleaseRange",
     "ProfileReleases",
@@ -47,7 +47,7 @@ Version = tuple[int, int, int]
 _VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
 
 
-class Family(enum.Enum):
+class FamilyName(enum.Enum):
     """The generations of geth's dial scheduler."""
 
     DIALSTATE = "dialstate"
@@ -85,7 +85,7 @@ class ProfileReleases:
     """A profile, its family, and the releases it claims."""
 
     profile: Union[Profile, SchedulerProfile]
-    family: Family
+    family: FamilyName
     releases: str
     ranges: tuple[ReleaseRange, ...]
 
@@ -103,9 +103,9 @@ def _parse_ranges(text: str) -> tuple[ReleaseRange, ...]:
 
 
 def _read_tables() -> tuple[ProfileReleases, ...]:
-    tables: tuple[tuple[Family, Mapping[Union[Profile, SchedulerProfile], str]], ...] = (
-        (Family.DIALSTATE, {p: rules.releases for p, rules in PROFILE_RULES.items()}),
-        (Family.DIAL_SCHEDULER, {p: rules.releases for p, rules in SCHEDULER_RULES.items()}),
+    tables: tuple[tuple[FamilyName, Mapping[Union[Profile, SchedulerProfile], str]], ...] = (
+        (FamilyName.DIALSTATE, {p: rules.releases for p, rules in PROFILE_RULES.items()}),
+        (FamilyName.DIAL_SCHEDULER, {p: rules.releases for p, rules in SCHEDULER_RULES.items()}),
     )
     return tuple(
         ProfileReleases(profile, family, releases, _parse_ranges(releases))
@@ -138,6 +138,6 @@ def find_profile(version: Version) -> Optional[ProfileReleases]:
     return found[0] if found else None
 
 
-def get_family(profile: Union[Profile, SchedulerProfile]) -> Family:
+def get_family(profile: Union[Profile, SchedulerProfile]) -> FamilyName:
     """Return the family a profile belongs to."""
     return next(row.family for row in get_profile_releases() if row.profile is profile)

@@ -19,7 +19,7 @@ def _n(i: int) -> Node:
     return Node(uint_id(i), f"10.0.0.{i}", 30303, 30303)
 
 
-def _failure(level: Level) -> Nonconformance:
+def _failure(level: Level) -> Nonconformance[Trace]:
     """Return dials_self's failure on a trace padded with steps that do not matter to it."""
     steps: list[Step] = [
         AddStaticStep(_n(5)),

@@ -77,9 +77,19 @@ def test_a_run_over_the_wire_against_dialcheck_serve_is_conformant(capsys: pytes
     assert "CONFORMANT - dialcheck serve, profile geth-1.17.2" in capsys.readouterr().out
 
 
-def test_jobs_are_refused_for_the_scheduler_family_with_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([*RUN, "--profile", "geth-1.15", "--jobs", "2"]) == 2
-    assert "--jobs above 1 is not available for the dialScheduler profiles" in capsys.readouterr().err
+def test_jobs_spread_a_scheduler_run_over_workers_with_the_same_counterexample_for_every_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    impl = f"{__name__}:forgets_history"
+    saved: list[str] = []
+    for jobs in ("2", "3"):
+        folder = tmp_path / jobs
+        args = ["--impl", impl, "--jobs", jobs, "--seed", "7", "--examples", "300", "--save-failures", str(folder)]
+        assert main([*RUN, "--profile", "geth-1.15", *args]) == 1
+        assert "FAILED STRICT" in capsys.readouterr().out
+        (trace,) = folder.glob("STRICT-geth-1.15-strict-*.json")
+        saved.append(trace.read_text(encoding="utf-8"))
+    assert saved[0] == saved[1]
 
 
 def _serve(*requests: dict[str, object]) -> list[dict[str, object]]:

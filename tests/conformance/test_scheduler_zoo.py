@@ -9,9 +9,9 @@ import pytest
 from support import ROOT
 
 import dialcheck.conformance.zoo as zoo
-from dialcheck.conformance.minimize import get_scheduler_failure
+from dialcheck.conformance.minimize import get_failure
 from dialcheck.conformance.mutants import Row, format_row, is_gap, run_mutants
-from dialcheck.conformance.replay import replay_scheduler_trace
+from dialcheck.conformance.replay import replay_trace
 from dialcheck.conformance.scheduler_format import SchedulerTrace
 from dialcheck.conformance.session import Level
 from dialcheck.conformance.zoo import SCHEDULER_MEMBERS, SchedulerMember, get_scheduler_member
@@ -46,12 +46,12 @@ def _row(name: str, level: Level) -> Row:
 def _assert_replays_to_the_same_failure(row: Row, member: SchedulerMember, level: Level) -> None:
     trace = row.counterexample
     assert isinstance(trace, SchedulerTrace)
-    result = replay_scheduler_trace(trace, member.create)
+    result = replay_trace(trace, member.create)
     assert result.failure is not None and result.failure.index == len(trace.steps) - 1, result.failure
     assert result.failure.verdict == row.check
     for index in range(len(trace.steps)):
         without = [step for i, step in enumerate(trace.steps) if i != index]
-        again = get_scheduler_failure(trace, without, member.create, level, member.name)
+        again = get_failure(trace, without, member.create, level, member.name)
         assert again is None or again.check is not row.check, f"step {index + 1} of {len(trace.steps)} is removable"
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dialcheck.conformance.cli import main
-from dialcheck.conformance.replay import replay_scheduler_trace, replay_trace
+from dialcheck.conformance.replay import replay_trace
 from dialcheck.conformance.scheduler_format import SchedulerTrace, load_any_trace
 from dialcheck.conformance.trace import ExecuteStep, load_trace
 from dialcheck.conformance.vectors import CORPUS_DIR, GENERATOR, INDEX, SCENARIO_DIR, VectorError, generate_vectors
@@ -183,6 +183,6 @@ def test_scheduler_vectors_catch_most_scheduler_zoo_members_without_hypothesis()
     caught = [
         m.name
         for m in SCHEDULER_MEMBERS
-        if any(isinstance(w, SchedulerTrace) and not replay_scheduler_trace(w, m.create).passed for w in walks)
+        if any(isinstance(w, SchedulerTrace) and not replay_trace(w, m.create).passed for w in walks)
     ]
     assert len(caught) >= len(SCHEDULER_MEMBERS) // 2, f"only {caught} of {len(SCHEDULER_MEMBERS)}"

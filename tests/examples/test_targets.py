@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dialcheck.conformance.replay import replay_scheduler_trace, replay_trace
+from dialcheck.conformance.replay import replay_trace
 from dialcheck.conformance.scheduler_format import SchedulerTrace, load_any_trace
 from dialcheck.conformance.trace import Trace
 from dialcheck.conformance.waivers import load_waivers
@@ -50,7 +50,7 @@ def test_every_saved_counterexample_is_a_trace_and_a_strict_one_is_geths_behavio
     trace = load_any_trace(path)
     assert trace.steps
     if path.name.startswith("STRICT-") and isinstance(trace, SchedulerTrace):
-        assert replay_scheduler_trace(trace, create_scheduler).passed
+        assert replay_trace(trace, create_scheduler).passed
     elif path.name.startswith("STRICT-"):
         assert isinstance(trace, Trace) and replay_trace(trace, create_dialstate).passed
 

@@ -7,7 +7,7 @@ import pytest
 from dialcheck.spec.model import PROFILE_RULES, Profile
 from dialcheck.spec.releases import (
     NEWEST_CHECKED,
-    Family,
+    FamilyName,
     find_profile,
     format_version,
     get_family,
@@ -23,10 +23,10 @@ def test_every_profile_of_both_families_is_listed_once_with_the_releases_of_its_
     rows = get_profile_releases()
     assert [r.profile for r in rows] == [*Profile, *SchedulerProfile]
     for row in rows:
-        table = PROFILE_RULES if row.family is Family.DIALSTATE else SCHEDULER_RULES
+        table = PROFILE_RULES if row.family is FamilyName.DIALSTATE else SCHEDULER_RULES
         assert row.releases == table[row.profile].releases  # type: ignore[index]
-    assert {get_family(p) for p in Profile} == {Family.DIALSTATE}
-    assert {get_family(p) for p in SchedulerProfile} == {Family.DIAL_SCHEDULER}
+    assert {get_family(p) for p in Profile} == {FamilyName.DIALSTATE}
+    assert {get_family(p) for p in SchedulerProfile} == {FamilyName.DIAL_SCHEDULER}
 
 
 def test_the_ends_of_every_claimed_range_belong_to_its_profile_and_no_two_profiles_overlap() -> None:
