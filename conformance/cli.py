@@ -162,7 +162,7 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--exhaustive", action="store_true", help="bounded exhaustive checking (the one checking mode; required)"
     )
-    check.add_argument("--profile", choices=[p.value for p in Profile], default=Profile.GETH_1_7.value)
+    check.add_argument("--profile", choices=_ALL_PROFILES, default=Profile.GETH_1_7.value)
     check.add_argument(
         "--preset",
         default="zoo",
@@ -584,8 +584,8 @@ def _run_check(args: argparse.Namespace) -> int:
 
     if not args.exhaustive:
         raise UsageError("dialcheck check: say --exhaustive (bounded exhaustive checking is its one mode)")
-    get_scopes(args.preset)  # bad input before anything starts
-    profile = Profile(args.profile)
+    profile = get_profile(args.profile)
+    get_scopes(args.preset, None, family_of(profile))  # bad input before anything starts
 
     def show(result: ScopeResult) -> None:
         depth = len(result.progress.transitions_by_depth)

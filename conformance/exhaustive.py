@@ -39,20 +39,34 @@ from __future__ import annotations
 import enum
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Optional, Protocol, Union
+from typing import Any, Optional, Protocol, Union, cast
 
+from dialcheck.conformance.family import DIALSTATE, AnyProfile, Family, family_of
 from dialcheck.conformance.ids import resize_trace
 from dialcheck.conformance.minimize import settle
-from dialcheck.conformance.session import Failure, Level, Nonconformance, Session, get_task_ref
-from dialcheck.conformance.trace import AddStaticStep, RemoveStaticStep, TaskRef, Trace, save_trace
+from dialcheck.conformance.scheduler_format import SchedulerTrace, any_trace_to_json
+from dialcheck.conformance.session import Failure, Level, Nonconformance, SchedulerSession, Session, get_task_ref
+from dialcheck.conformance.trace import AddStaticStep, RemoveStaticStep, TaskRef, Trace, save_document
 from dialcheck.conformance.workers import FactoryOpener, Workers, get_shared_opener
-from dialcheck.conformance.world import UNIVERSE, Edge, World, get_resolve_answers, uint_id
+from dialcheck.conformance.world import (
+    SCHEDULER_UNIVERSE,
+    UNIVERSE,
+    BranchingChooser,
+    Edge,
+    Happening,
+    SchedulerDomain,
+    SchedulerWorld,
+    World,
+    get_resolve_answers,
+    sched_id,
+    uint_id,
+)
 from dialcheck.reference.dialstate import Snapshot
-from dialcheck.spec.contract import DialstateFactory
+from dialcheck.spec.contract import DialstateFactory, SchedulerFactory
 from dialcheck.spec.model import (
     FALLBACK_INTERVAL,
     HOUR,
@@ -70,7 +84,12 @@ from dialcheck.spec.model import (
     get_rules,
     get_task_key,
 )
+from dialcheck.spec.releases import FamilyName
+from dialcheck.spec.scheduler import SchedulerConfig, SchedulerProfile
 from dialcheck.spec.verdicts import BadInput, ImplementationFault, Verdict
+
+#: A failure of either family.
+AnyFailure = Nonconformance[Any]
 
 __all__ = [
     "Instant",
@@ -79,6 +98,10 @@ __all__ = [
     "Preset",
     "PRESETS",
     "get_scopes",
+    "get_presets",
+    "SchedulerScope",
+    "SCHEDULER_PRESETS",
+    "get_scheduler_state_key",
     "Ask",
     "Dial",
     "Finish",
@@ -209,7 +232,7 @@ class Preset:
 
     name: str
     purpose: str
-    scopes: tuple[Scope, ...]
+    scopes: tuple[Any, ...]
 
 
 _ALL_CHECKS = Scope(
@@ -266,17 +289,23 @@ PRESETS: dict[str, Preset] = {
 }
 
 
-def get_scopes(name: str, depth: Optional[int] = None) -> tuple[Scope, ...]:
-    """Return the scopes of the preset called ``name`` (or the one scope ``preset/part``), at ``depth`` when given."""
+def get_scopes(name: str, depth: Optional[int] = None, family: Family = DIALSTATE) -> tuple[Any, ...]:
+    """Return the scopes of ``family``'s preset called ``name`` (or the one scope ``preset/part``), at ``depth``."""
+    presets = get_presets(family)
     preset_name = name.split("/")[0]
-    preset = PRESETS.get(preset_name)
+    preset = presets.get(preset_name)
     scopes = () if preset is None else tuple(s for s in preset.scopes if name in (preset_name, s.name))
     if not scopes:
-        known = ", ".join(sorted([*PRESETS, *(s.name for p in PRESETS.values() for s in p.scopes if "/" in s.name)]))
-        raise BadInput(f"no exhaustive scope called {name!r}; choose one of {known}")
+        known = ", ".join(sorted([*presets, *(s.name for p in presets.values() for s in p.scopes if "/" in s.name)]))
+        raise BadInput(f"no exhaustive scope called {name!r} in the {family.name.value} family; choose one of {known}")
     if depth is None:
         return scopes
     return tuple(replace(scope, depth=depth) for scope in scopes)
+
+
+def get_presets(family: Family) -> dict[str, Preset]:
+    """Return the presets of ``family``, by name."""
+    return _PRESETS_BY_FAMILY[family.name]
 
 
 # -- the events ----------------------------------------------------------------
@@ -494,20 +523,82 @@ class _Root:
 
 @dataclass(frozen=True)
 class _Node:
-    """A state to explore: its root, the events that reach it, and the events that can happen there."""
+    """A state to explore: its root, the events that reach it, and the events that can happen there.
 
-    root: _Root
-    path: tuple[Event, ...]
-    events: tuple[Event, ...]
+    For dialstate an event is a whole transition; for the dialScheduler it is a happening, and each
+    way its arguments can be chosen is a transition of its own.
+    """
+
+    root: Any
+    path: tuple[Any, ...]
+    events: tuple[Any, ...]
+
+
+class _Search:
+    """What the breadth-first search needs of a family's explorer; :meth:`expand` is written once here."""
+
+    scope: Any
+    profile: Any
+
+    def get_roots(self) -> list[Any]:
+        """Return the roots: every configuration and start the scope names."""
+        raise NotImplementedError
+
+    def replay(self, root: Any, path: Sequence[Any]) -> Any:
+        """Return the world after ``path`` from ``root``, every step judged (raises the first failure)."""
+        raise NotImplementedError
+
+    def get_digest(self, root: Any, path: tuple[Any, ...], world: Any) -> Digest:
+        """Return the digest of the state ``world`` is in after ``path``."""
+        raise NotImplementedError
+
+    def get_events(self, path: tuple[Any, ...], world: Any) -> tuple[Any, ...]:
+        """Return the events to try after ``path`` (none at the scope's depth)."""
+        raise NotImplementedError
+
+    def get_transitions(self, node: _Node) -> Iterator[tuple[Any, Optional[Any]]]:
+        """Yield every transition from ``node``: its event and the world it reaches, or ``None`` when it failed.
+
+        After a failure nothing more is asked of the iterator.
+        """
+        raise NotImplementedError
+
+    def get_empty_trace(self, root: Any) -> Any:
+        """Return the trace of no steps under ``root``'s configuration (for a failure found only in a worker)."""
+        raise NotImplementedError
+
+    def with_factory(self, factory: Any) -> _Search:
+        """Return this explorer driving the implementations ``factory`` makes (a worker's own)."""
+        searched: _Search = replace(cast(Any, self), factory=factory)
+        return searched
+
+    def expand(self, nodes: Sequence[_Node], known: AbstractSet[Digest]) -> _Expansion:
+        """Judge every transition from ``nodes``, in order, up to the first failure."""
+        reached: list[_Reached] = []
+        fresh: set[Digest] = set()
+        for index, node in enumerate(nodes):
+            for event, world in self.get_transitions(node):
+                if world is None:
+                    return reached, (index, event)
+                path = (*node.path, event)
+                digest = self.get_digest(node.root, path, world)
+                if digest in known or digest in fresh:
+                    reached.append((index, event, digest, None))
+                else:
+                    fresh.add(digest)
+                    reached.append((index, event, digest, self.get_events(path, world)))
+        return reached, None
 
 
 #: A state's name in the search: a digest of its key (BLAKE2b, 128 bits: a collision among even 10^12
 #: states has a chance below 10^-14).
 Digest = bytes
-#: What exploring a shard of the frontier gives: for every transition judged, in order, the digest of the
-#: state it reaches and, when that state was not known before, the events that can happen there; and where
-#: the first failure happened (node and event index), if one did.
-_Expansion = tuple[list[tuple[Digest, Optional[tuple[Event, ...]]]], Optional[tuple[int, int]]]
+#: One transition judged: the index of its node in the shard, its event, the digest of the state it reaches
+#: and, when that state was not known before, the events that can happen there.
+_Reached = tuple[int, Any, Digest, Optional[tuple[Any, ...]]]
+#: What exploring a shard of the frontier gives: every transition judged, in order, and where the first
+#: failure happened (node index and event), if one did.
+_Expansion = tuple[list[_Reached], Optional[tuple[int, Any]]]
 
 
 def _get_pending(path: tuple[Event, ...]) -> tuple[str, ...]:
@@ -525,13 +616,17 @@ def _get_roots(scope: Scope) -> list[_Root]:
 
 
 @dataclass(frozen=True)
-class _Explorer:
-    """Replays paths of one scope into fresh sessions of one implementation."""
+class _Explorer(_Search):
+    """Replays paths of one dialstate scope into fresh sessions of one implementation."""
 
     factory: DialstateFactory
     profile: Profile
     scope: Scope
     origin: str
+
+    def get_roots(self) -> list[Any]:
+        """Return every configuration, start and discovery of the scope."""
+        return list(_get_roots(self.scope))
 
     def replay(self, root: _Root, path: Sequence[Event]) -> World:
         """Return the world after ``path`` from ``root``, every step judged (raises the first failure)."""
@@ -553,24 +648,19 @@ class _Explorer:
         """Return the events to try after ``path`` (none at the scope's depth)."""
         return tuple(get_events(world, self.scope)) if len(path) < self.scope.depth else ()
 
-    def expand(self, nodes: Sequence[_Node], known: AbstractSet[Digest]) -> _Expansion:
-        """Judge every transition from ``nodes``, in order, up to the first failure."""
-        reached: list[tuple[Digest, Optional[tuple[Event, ...]]]] = []
-        fresh: set[Digest] = set()
-        for index, node in enumerate(nodes):
-            for number, event in enumerate(node.events):
-                path = (*node.path, event)
-                try:
-                    world = self.replay(node.root, path)
-                except Nonconformance:
-                    return reached, (index, number)
-                digest = self.get_digest(node.root, path, world)
-                if digest in known or digest in fresh:
-                    reached.append((digest, None))
-                else:
-                    fresh.add(digest)
-                    reached.append((digest, self.get_events(path, world)))
-        return reached, None
+    def get_transitions(self, node: _Node) -> Iterator[tuple[Event, Optional[World]]]:
+        """Yield each event of ``node`` and the world it reaches (``None``: it failed)."""
+        for event in node.events:
+            try:
+                world = self.replay(node.root, (*node.path, event))
+            except Nonconformance:
+                yield event, None
+                return
+            yield event, world
+
+    def get_empty_trace(self, root: _Root) -> Trace:
+        """Return the trace of no steps under ``root``'s configuration."""
+        return Trace("counterexample", self.profile, root.config, ())
 
 
 @dataclass
@@ -595,11 +685,11 @@ class Progress:
 class ScopeResult:
     """The outcome of one scope: a failure with its shortest counterexample, or a certificate."""
 
-    scope: Scope
-    profile: Profile
+    scope: Any
+    profile: Any
     progress: Progress
     seconds: float = 0.0
-    failure: Optional[Nonconformance[Trace]] = None
+    failure: Optional[AnyFailure] = None
 
     @property
     def conformant(self) -> bool:
@@ -626,7 +716,7 @@ class _Shards(Protocol):
 class _InProcess:
     """Explores the shards one after another, here."""
 
-    def __init__(self, explorer: _Explorer) -> None:
+    def __init__(self, explorer: _Search) -> None:
         self._explorer = explorer
         self._known: set[Digest] = set()
 
@@ -656,7 +746,7 @@ def _split(nodes: Sequence[_Node], parts: int) -> list[Sequence[_Node]]:
 
 
 def check_scope(
-    explorer: _Explorer,
+    explorer: _Search,
     shards: Optional[_Shards] = None,
     parts: int = 1,
     on_depth: Optional[Callable[[ScopeResult], None]] = None,
@@ -673,7 +763,7 @@ def check_scope(
     seen: set[Digest] = set()
     news: list[Digest] = []
     frontier: list[_Node] = []
-    for root in _get_roots(scope):
+    for root in explorer.get_roots():
         try:
             world = explorer.replay(root, ())
         except Nonconformance as failure:
@@ -694,21 +784,16 @@ def check_scope(
         # In shard order: a failure ends the list, so later shards are not looked at.
         for (reached, failed), shard in zip(expansions, sliced, strict=False):
             transitions += len(reached)
-            steps = iter(reached)
-            for node in shard:
-                for event in node.events:
-                    found = next(steps, None)
-                    if found is None:
-                        break
-                    digest, events = found
-                    if digest not in seen:
-                        assert events is not None
-                        seen.add(digest)
-                        news.append(digest)
-                        following.append(_Node(node.root, (*node.path, event), events))
+            for index, event, digest, events in reached:
+                if digest not in seen:
+                    assert events is not None
+                    node = shard[index]
+                    seen.add(digest)
+                    news.append(digest)
+                    following.append(_Node(node.root, (*node.path, event), events))
             if failed is not None:
                 node = shard[failed[0]]
-                result.failure = _get_failure(explorer, node.root, (*node.path, node.events[failed[1]]))
+                result.failure = _get_failure(explorer, node.root, (*node.path, failed[1]))
                 transitions += 1
                 break
         result.progress.states_by_depth.append(len(following))
@@ -723,7 +808,7 @@ def check_scope(
     return result
 
 
-def _get_failure(explorer: _Explorer, root: _Root, path: Sequence[Event]) -> Nonconformance[Trace]:
+def _get_failure(explorer: _Search, root: Any, path: Sequence[Any]) -> AnyFailure:
     """Replay the failing ``path`` here and return its failure (a worker found it; the same calls fail alike)."""
     try:
         explorer.replay(root, path)
@@ -734,7 +819,7 @@ def _get_failure(explorer: _Explorer, root: _Root, path: Sequence[Event]) -> Non
         "a transition failed in a worker and passed when replayed here, so the same calls got different answers "
         "(the implementation is nondeterministic)",
     )
-    return Nonconformance(passed, Trace("counterexample", explorer.profile, root.config, ()))
+    return Nonconformance(passed, explorer.get_empty_trace(root))
 
 
 # -- workers -------------------------------------------------------------------
@@ -743,13 +828,13 @@ def _get_failure(explorer: _Explorer, root: _Root, path: Sequence[Event]) -> Non
 class _InWorkers:
     """Explores each shard in a worker process of its own, with its own implementation (``--jobs N``)."""
 
-    def __init__(self, count: int, opener: FactoryOpener, explorer: _Explorer) -> None:
+    def __init__(self, count: int, opener: FactoryOpener, explorer: _Search) -> None:
         known: set[Digest] = set()  # each worker's own copy, once forked
 
-        def serve(factory: DialstateFactory, request: tuple[list[_Node], list[Digest]]) -> _Expansion:
+        def serve(factory: Any, request: tuple[list[_Node], list[Digest]]) -> _Expansion:
             shard, news = request
             known.update(news)
-            return replace(explorer, factory=factory).expand(shard, known)
+            return explorer.with_factory(factory).expand(shard, known)
 
         self.workers: Workers[tuple[list[_Node], list[Digest]], _Expansion] = Workers(count, opener, serve)
 
@@ -766,11 +851,11 @@ class _InWorkers:
 
 @dataclass(frozen=True)
 class CheckOptions:
-    """What ``dialcheck check --exhaustive`` was asked to do."""
+    """What ``dialcheck check --exhaustive`` was asked to do (the profile names the family)."""
 
-    factory: DialstateFactory
+    factory: Any
     origin: str
-    profile: Profile = Profile.GETH_1_7
+    profile: AnyProfile = Profile.GETH_1_7
     preset: str = "tiny"
     depth: Optional[int] = None
     save_dir: Path = Path("dialcheck-failures")
@@ -792,7 +877,7 @@ class CheckReport:
 
     options: CheckOptions
     results: list[ScopeResult] = field(default_factory=list)
-    failure: Optional[Nonconformance[Trace]] = None
+    failure: Optional[AnyFailure] = None
     flaky: Optional[str] = None
     saved: Optional[Path] = None
     seconds: float = 0.0
@@ -809,8 +894,9 @@ def run_exhaustive(options: CheckOptions, on_depth: Optional[Callable[[ScopeResu
     """Check every scope of the preset in turn; the first failure is replayed, minimized and saved."""
     started = time.monotonic()
     report = CheckReport(options)
-    for scope in get_scopes(options.preset, options.depth):
-        explorer = _Explorer(options.factory, options.profile, scope, options.origin)
+    family = family_of(options.profile)
+    for scope in get_scopes(options.preset, options.depth, family):
+        explorer = _EXPLORERS[family.name](options.factory, options.profile, scope, options.origin)
         if options.jobs == 1:
             result = check_scope(explorer, None, 1, on_depth)
         else:
@@ -825,11 +911,257 @@ def run_exhaustive(options: CheckOptions, on_depth: Optional[Callable[[ScopeResu
     return report
 
 
-def _settle(report: CheckReport, failure: Nonconformance[Trace]) -> None:
+def _settle(report: CheckReport, failure: AnyFailure) -> None:
     """Check that the failure replays from its trace, remove every step it does not need, save it."""
     options = report.options
     if failure.check is not Verdict.NONDETERMINISTIC:
         failure, report.flaky = settle(failure, options.factory, Level.STRICT, options.origin)
     report.failure = failure
-    trace = failure.trace if options.id_bytes is None else resize_trace(failure.trace, options.id_bytes)
-    report.saved = save_trace(trace, options.save_dir, f"{failure.check.value}-{options.profile.value}-exhaustive")
+    trace = failure.trace
+    if options.id_bytes is not None and isinstance(trace, Trace):
+        trace = resize_trace(trace, options.id_bytes)  # ID-1: what the implementation saw
+    stem = f"{failure.check.value}-{options.profile.value}-exhaustive"
+    report.saved = save_document(any_trace_to_json(trace), options.save_dir, stem)
+
+
+# -- the dialScheduler family ------------------------------------------------------------
+
+#: How long a dial's task runs at most before the world may move the clock past it (SchedulerWorld's ADVANCE).
+_TASK_SPAN = 35 * SECOND
+
+
+@dataclass(frozen=True)
+class SchedulerScope:
+    """A small world around a dialScheduler; every field is part of the name a certificate quotes."""
+
+    name: str
+    depth: int
+    configs: tuple[SchedulerConfig, ...]
+    start_times: tuple[int, ...] = (1000 * SECOND,)
+    domain: SchedulerDomain = SchedulerDomain()
+    happenings: tuple[Happening, ...] = tuple(Happening)
+    #: Whether paths that reach the same reference state merge.  A scope that does not merge explores
+    #: every path: it finds a bug whose own state drifts while the reference's returns to where it was
+    #: (a static added and removed again), which merging hides.
+    merge: bool = True
+
+    def describe(self) -> str:
+        """Return the scope's exact name: the preset and every value it explores."""
+        configs = "; ".join(_describe_scheduler_config(c) for c in self.configs)
+        domain = self.domain
+        parts = [
+            f"configs [{configs}]",
+            f"start {_seconds(self.start_times)}",
+            f"nodes {_sched_names(domain.universe)}",
+            f"advances {_seconds(domain.advances)} and each dial's start + 35 s (+ 1 ns)",
+            f"happenings {', '.join(h.name.lower() for h in self.happenings)}",
+            "states merged" if self.merge else "every path",
+        ]
+        return f"{self.name} ({'; '.join(parts)})"
+
+
+def _sched_name(node_id: str) -> str:
+    index = int(node_id, 16) if len(node_id) == 64 else None
+    return f"n{index}" if index is not None and index < 100 else node_id[:8]
+
+
+def _sched_names(nodes: Sequence[Node]) -> str:
+    return "[" + " ".join(_sched_name(n.id) for n in nodes) + "]"
+
+
+def _describe_scheduler_config(config: SchedulerConfig) -> str:
+    netrestrict = "none" if config.netrestrict is None else "[" + " ".join(config.netrestrict) + "]"
+    return (
+        f"self {_sched_name(config.self_id)} peers {config.max_dial_peers} active {config.max_active_dials} "
+        f"net {netrestrict} resolver {str(config.resolver).lower()}"
+    )
+
+
+@dataclass(frozen=True)
+class _SchedulerRoot:
+    config: SchedulerConfig
+    start: int
+
+
+#: A dialScheduler transition: a happening and the indices of the choices its arguments took.
+SchedulerEvent = tuple[Happening, tuple[int, ...]]
+
+
+def get_scheduler_state_key(world: SchedulerWorld) -> StateKey:
+    """Return the state ``world`` is in: the reference twin's snapshot and the world around it, time made relative.
+
+    The twin's snapshot answers every later event alike whenever it is equal (its times are relative
+    to the clock, but for SC-RESOLVE-2's quirk at clock 0, hence whether the clock is at 0); the world
+    adds the server's peers and pending connections, the dials whose 35 s mark is still ahead, and what
+    the implementation said: whether it reads, the dials it runs, its peers.
+    """
+    session = world.session
+    twin = session.twin
+    assert twin is not None
+    now = world.now
+    return (
+        twin.get_snapshot(),
+        now == 0,
+        tuple(sorted((node_id, flag.value) for node_id, flag in world.peers.items())),
+        tuple(sorted(world.pending)),
+        tuple(sorted((i, t - now) for i, t in world.started.items() if t + _TASK_SPAN + 1 > now)),
+        session.reads,
+        tuple(sorted((node_id, flag.value) for node_id, flag in session.dialing.items())),
+        tuple(sorted((node_id, flag.value) for node_id, flag in session.peers.items())),
+        tuple(sorted(session.pending)),
+    )
+
+
+@dataclass(frozen=True)
+class _SchedulerExplorer(_Search):
+    """Replays paths of one dialScheduler scope into fresh sessions of one implementation.
+
+    An event is a happening of the :class:`~dialcheck.conformance.world.SchedulerWorld`; each way
+    a :class:`~dialcheck.conformance.world.BranchingChooser` can choose its arguments (which node,
+    which instant, what a dial's run finds) is a transition of its own, found by trying them all.
+    """
+
+    factory: SchedulerFactory
+    profile: SchedulerProfile
+    scope: SchedulerScope
+    origin: str
+
+    def get_roots(self) -> list[Any]:
+        """Return every configuration and start of the scope."""
+        return [_SchedulerRoot(c, t) for c in self.scope.configs for t in self.scope.start_times]
+
+    def replay(self, root: _SchedulerRoot, path: Sequence[SchedulerEvent]) -> SchedulerWorld:
+        """Return the world after ``path`` from ``root``, every event judged (raises the first failure)."""
+        description = f"Found by dialcheck check --exhaustive (scope {self.scope.name}) against {self.origin}."
+        session = SchedulerSession.create(
+            self.factory, root.config, self.profile, origin=self.origin, level=Level.STRICT, description=description
+        )
+        world = SchedulerWorld.begin(session, root.start, self.scope.domain)
+        for happening, taken in path:
+            world.happen(happening, BranchingChooser(taken))
+        return world
+
+    def get_digest(self, root: _SchedulerRoot, path: tuple[SchedulerEvent, ...], world: SchedulerWorld) -> Digest:
+        """Return the digest of the state ``world`` is in (of the path itself, in a scope that does not merge)."""
+        key = (root, get_scheduler_state_key(world) if self.scope.merge else path)
+        return hashlib.blake2b(repr(key).encode(), digest_size=16).digest()
+
+    def get_events(self, path: tuple[SchedulerEvent, ...], world: SchedulerWorld) -> tuple[Happening, ...]:
+        """Return the scope's happenings that can happen after ``path`` (none at the scope's depth)."""
+        if len(path) >= self.scope.depth:
+            return ()
+        return tuple(h for h in world.get_possible() if h in self.scope.happenings)
+
+    def get_transitions(self, node: _Node) -> Iterator[tuple[SchedulerEvent, Optional[SchedulerWorld]]]:
+        """Yield every way each happening of ``node`` can choose its arguments, and the world it reaches."""
+        for happening in node.events:
+            prefix: Optional[tuple[int, ...]] = ()
+            while prefix is not None:
+                chooser = BranchingChooser(prefix)
+                try:
+                    world = self.replay(node.root, node.path)
+                    world.happen(happening, chooser)
+                except Nonconformance:
+                    yield (happening, tuple(chooser.taken)), None
+                    return
+                yield (happening, tuple(chooser.taken)), world
+                prefix = chooser.get_next_prefix()
+
+    def get_empty_trace(self, root: _SchedulerRoot) -> SchedulerTrace:
+        """Return the trace of no steps under ``root``'s configuration."""
+        return SchedulerTrace("counterexample", self.profile, root.config, ())
+
+
+_S_SELF = sched_id(0)
+
+
+def _few_run_inputs(node: Node) -> tuple[tuple[Optional[Node], ...], tuple[Optional[str], ...]]:
+    """What a small scope's resolve may find (nothing, or the node moved) and a DNS lookup (nothing, or its IP)."""
+    moved = Node(node.id, "10.0.0.77", 30304, 30304)
+    return (None, moved), (None, node.ip)
+
+
+def _other_run_inputs(node: Node) -> tuple[tuple[Optional[Node], ...], tuple[Optional[str], ...]]:
+    """What a resolve may find (nothing, or the node moved) and a DNS lookup (nothing, or another IP)."""
+    return (None, Node(node.id, "10.0.0.77", 30304, 30304)), (None, "10.0.0.77")
+
+
+def _no_run_inputs(node: Node) -> tuple[tuple[Optional[Node], ...], tuple[Optional[str], ...]]:
+    """A resolve and a DNS lookup that find nothing."""
+    return (None,), (None,)
+
+
+_SU = {int(n.id, 16): n for n in SCHEDULER_UNIVERSE}
+_S1_MOVED = Node(sched_id(1), "10.0.0.101", 30304, 30304)
+_H = Happening
+
+SCHEDULER_PRESETS: dict[str, Preset] = {
+    preset.name: preset
+    for preset in (
+        Preset(
+            "tiny",
+            "a first look in a second",
+            (
+                SchedulerScope(
+                    name="tiny",
+                    depth=3,
+                    configs=(SchedulerConfig(_S_SELF, 1, 1),),
+                    domain=SchedulerDomain((_SU[1], _SU[2]), (SECOND,), _few_run_inputs),
+                    happenings=(_H.ADVANCE, _H.OFFER, _H.DONE, _H.ADD_STATIC),
+                ),
+            ),
+        ),
+        Preset(
+            "zoo",
+            "every seeded bug of the dialScheduler zoo is killed here",
+            (
+                # Slots, history, peers, inbound connections and the loop head: every happening, two nodes.
+                SchedulerScope(
+                    name="zoo/slots",
+                    depth=4,
+                    configs=(SchedulerConfig(_S_SELF, 2, 1), SchedulerConfig(_S_SELF, 1, 0)),
+                    domain=SchedulerDomain((_SU[1], _SU[2]), (SECOND,), _few_run_inputs),
+                ),
+                # checkDial and a task's run: our own node, port 0, no IP, a DNS name; netrestrict, no resolver.
+                SchedulerScope(
+                    name="zoo/addresses",
+                    depth=3,
+                    configs=(
+                        SchedulerConfig(_S_SELF, 1, 1, ("10.0.0.0/24",)),
+                        SchedulerConfig(_S_SELF, 1, 1, None, False),
+                    ),
+                    domain=SchedulerDomain((_SU[0], _SU[10], _SU[11], _SU[13]), (SECOND,), _other_run_inputs),
+                    happenings=(_H.ADVANCE, _H.OFFER, _H.DONE, _H.ADD_STATIC),
+                ),
+                # A static added again at another address, or removed, while it waits in the pool: the
+                # reference returns to a state it was in, so only a scope that does not merge sees the bug.
+                SchedulerScope(
+                    name="zoo/statics",
+                    depth=4,
+                    configs=(SchedulerConfig(_S_SELF, 1, 1),),
+                    domain=SchedulerDomain((_SU[1], _S1_MOVED, _SU[2]), (SECOND,), _no_run_inputs),
+                    happenings=(_H.ADD_STATIC, _H.REMOVE_STATIC, _H.OFFER, _H.DONE),
+                    merge=False,
+                ),
+                # A static without an IP resolved again and again: the resolve delay's backoff (SC-RESOLVE-3).
+                SchedulerScope(
+                    name="zoo/resolve",
+                    depth=6,
+                    configs=(SchedulerConfig(_S_SELF, 1, 1),),
+                    domain=SchedulerDomain((_SU[11],), (SECOND, 60 * SECOND), _few_run_inputs),
+                    happenings=(_H.ADVANCE, _H.DONE, _H.ADD_STATIC),
+                ),
+            ),
+        ),
+    )
+}
+
+_PRESETS_BY_FAMILY: dict[FamilyName, dict[str, Preset]] = {
+    FamilyName.DIALSTATE: PRESETS,
+    FamilyName.DIAL_SCHEDULER: SCHEDULER_PRESETS,
+}
+#: Each family's explorer, made as ``explorer(factory, profile, scope, origin)``.
+_EXPLORERS: dict[FamilyName, Callable[[Any, Any, Any, str], _Search]] = {
+    FamilyName.DIALSTATE: _Explorer,
+    FamilyName.DIAL_SCHEDULER: _SchedulerExplorer,
+}

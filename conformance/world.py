@@ -34,7 +34,7 @@ import enum
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Optional, TypeVar
+from typing import Optional, Protocol, TypeVar
 
 from dialcheck.conformance.execution_checks import get_lookup_start
 from dialcheck.conformance.session import Outstanding, SchedulerSession, Session
@@ -136,6 +136,71 @@ class RandomChooser:
     def weighted(self, options: Sequence[tuple[T, int]]) -> T:
         """Return one of ``options``' values, each as likely as its whole-number weight."""
         return self._rng.choices([value for value, _ in options], [weight for _, weight in options])[0]
+
+
+class Chooser(Protocol):
+    """What a world draws its events' arguments through: at random (runs, walks) or every way in turn (exhaustive)."""
+
+    def choice(self, options: Sequence[T]) -> T:
+        """Return one of ``options``."""
+        ...
+
+    def coin(self) -> bool:
+        """Return heads or tails."""
+        ...
+
+    def chance(self, numerator: int, denominator: int) -> bool:
+        """Return ``True`` or ``False``, ``True`` with probability ``numerator / denominator`` when drawn."""
+        ...
+
+
+class BranchingChooser:
+    """Choices that enumerate: each is the option its index in ``prefix`` names, the first past the prefix.
+
+    Every choice records its index and how many distinct options it had, so that
+    :meth:`get_next_prefix` names the next sequence of choices in depth-first order: starting from
+    the empty prefix and following it until it is ``None`` makes every distinct sequence of choices
+    once (equal options count once; a chance is two options, whatever its odds).  Replaying the
+    indices a chooser took (:attr:`taken`) into a fresh one makes the same choices again.
+    """
+
+    def __init__(self, prefix: Sequence[int] = ()) -> None:
+        self._prefix = tuple(prefix)
+        self.taken: list[int] = []
+        self._counts: list[int] = []
+
+    def _pick(self, count: int) -> int:
+        index = self._prefix[len(self.taken)] if len(self.taken) < len(self._prefix) else 0
+        if index >= count:
+            raise ValueError(f"choice {len(self.taken)} has {count} options, not {index + 1}: the world changed")
+        self.taken.append(index)
+        self._counts.append(count)
+        return index
+
+    def choice(self, options: Sequence[T]) -> T:
+        """Return the next of the distinct ``options``."""
+        distinct: list[T] = []
+        for option in options:
+            if option not in distinct:
+                distinct.append(option)
+        return distinct[self._pick(len(distinct))]
+
+    def coin(self) -> bool:
+        """Return ``False``, then ``True``."""
+        return self.choice((False, True))
+
+    def chance(self, numerator: int, denominator: int) -> bool:
+        """Return ``False``, then ``True`` (a certain or impossible chance is one option)."""
+        if numerator <= 0 or numerator >= denominator:
+            return numerator > 0
+        return self.coin()
+
+    def get_next_prefix(self) -> Optional[tuple[int, ...]]:
+        """Return the choices of the next sequence in depth-first order, or ``None`` after the last."""
+        for position in reversed(range(len(self.taken))):
+            if self.taken[position] + 1 < self._counts[position]:
+                return (*self.taken[:position], self.taken[position] + 1)
+        return None
 
 
 # -- the universe --------------------------------------------------------------
@@ -382,6 +447,27 @@ SCHEDULER_ADVANCES = (
 )
 
 
+def get_run_inputs(node: Node) -> tuple[tuple[Optional[Node], ...], tuple[Optional[str], ...]]:
+    """Return what a resolve of ``node``'s ID and a DNS lookup of its name may find."""
+    moved = Node(node.id, f"10.0.0.{100 + int(node.id, 16) % 100}", 30304, 30304)
+    found = (None, moved, Node(node.id, "10.0.0.7" if node.ip != "10.0.0.7" else "10.0.0.8", 30303, 30303))
+    return found, (None, node.ip, "10.0.0.77")
+
+
+@dataclass(frozen=True)
+class SchedulerDomain:
+    """What a :class:`SchedulerWorld` draws its events' arguments from (exhaustive scopes choose smaller ones)."""
+
+    #: The nodes offered, added and removed as statics, connecting inbound.
+    universe: tuple[Node, ...] = SCHEDULER_UNIVERSE
+    #: How far the clock moves (and to 35 s and 35 s + 1 ns after each dial started).
+    advances: tuple[int, ...] = SCHEDULER_ADVANCES
+    #: What a resolve of a node's ID and a DNS lookup of its name may find.
+    get_run_inputs: Callable[[Node], tuple[tuple[Optional[Node], ...], tuple[Optional[str], ...]]] = field(
+        default=get_run_inputs
+    )
+
+
 def draw_scheduler_config(chooser: RandomChooser) -> SchedulerConfig:
     """Draw a scheduler configuration: our ID (n0 or, rarely, n3), the limits, netrestrict, a resolver."""
     return SchedulerConfig(
@@ -391,13 +477,6 @@ def draw_scheduler_config(chooser: RandomChooser) -> SchedulerConfig:
         netrestrict=chooser.choice(SCHEDULER_NETRESTRICTS),
         resolver=chooser.chance(4, 5),
     )
-
-
-def get_run_inputs(node: Node) -> tuple[tuple[Optional[Node], ...], tuple[Optional[str], ...]]:
-    """Return what a resolve of ``node``'s ID and a DNS lookup of its name may find."""
-    moved = Node(node.id, f"10.0.0.{100 + int(node.id, 16) % 100}", 30304, 30304)
-    found = (None, moved, Node(node.id, "10.0.0.7" if node.ip != "10.0.0.7" else "10.0.0.8", 30303, 30303))
-    return found, (None, node.ip, "10.0.0.77")
 
 
 class Happening(enum.Enum):
@@ -425,11 +504,12 @@ class SchedulerWorld:
     pending: set[NodeID] = field(default_factory=set)
     #: When each dial started, as the responses said (the clock moves to these + 35 s).
     started: dict[NodeID, int] = field(default_factory=dict)
+    domain: SchedulerDomain = SchedulerDomain()
 
     @classmethod
-    def begin(cls, session: SchedulerSession, now: int) -> SchedulerWorld:
+    def begin(cls, session: SchedulerSession, now: int, domain: SchedulerDomain = SchedulerDomain()) -> SchedulerWorld:
         """Start the scheduler at ``now``."""
-        world = cls(session, now)
+        world = cls(session, now, domain=domain)
         world._respond(session.on_event(Start(now)))
         return world
 
@@ -449,18 +529,18 @@ class SchedulerWorld:
             possible.append(Happening.SETTLED)
         return possible
 
-    def _draw_node(self, chooser: RandomChooser) -> Node:
+    def _draw_node(self, chooser: Chooser) -> Node:
         """Draw a node of the universe; before ``geth-1.15`` nodes carry no DNS name (an enode URL could not)."""
-        node = chooser.choice(SCHEDULER_UNIVERSE)
+        node = chooser.choice(self.domain.universe)
         if get_scheduler_rules(self.session.profile).looks_up_dns or node.hostname is None:
             return node
         return Node(node.id, node.ip, node.tcp, node.udp)
 
-    def happen(self, happening: Happening, chooser: RandomChooser) -> None:
+    def happen(self, happening: Happening, chooser: Chooser) -> None:
         """Make ``happening`` happen, its arguments drawn by ``chooser``."""
         session = self.session
         if happening is Happening.ADVANCE:
-            instants = [self.now + d for d in SCHEDULER_ADVANCES]
+            instants = [self.now + d for d in self.domain.advances]
             instants += [
                 t + 35 * SECOND + e for t in self.started.values() for e in (0, 1) if t + 35 * SECOND + e > self.now
             ]
@@ -470,8 +550,8 @@ class SchedulerWorld:
             self._respond(session.on_event(NodeOffered(self._draw_node(chooser))))
         elif happening is Happening.DONE:
             node_id = chooser.choice(sorted(session.dialing))
-            node = next((n for n in SCHEDULER_UNIVERSE if n.id == node_id), Node(node_id))
-            found, dns = get_run_inputs(node)
+            node = next((n for n in self.domain.universe if n.id == node_id), Node(node_id))
+            found, dns = self.domain.get_run_inputs(node)
             # The server adds a connection as a peer unless it is connected already (then it refuses it).
             joins = node_id not in self.peers and chooser.chance(3, 4)
             inputs = RunInput(chooser.choice(found), chooser.choice(dns), (chooser.coin(), chooser.coin()), joins)
@@ -486,7 +566,7 @@ class SchedulerWorld:
         elif happening is Happening.INBOUND:
             self._connect_inbound(chooser)
         elif happening is Happening.PENDING:
-            node_id = chooser.choice(SCHEDULER_UNIVERSE).id
+            node_id = chooser.choice(self.domain.universe).id
             self.pending.add(node_id)
             self._respond(session.on_event(InboundPending(node_id)))
         elif happening is Happening.SETTLED:
@@ -501,8 +581,8 @@ class SchedulerWorld:
         else:
             self._respond(session.on_event(RemoveStatic(self._draw_node(chooser))))
 
-    def _connect_inbound(self, chooser: RandomChooser) -> None:
-        candidates = [n.id for n in SCHEDULER_UNIVERSE if n.id not in self.peers]
+    def _connect_inbound(self, chooser: Chooser) -> None:
+        candidates = [n.id for n in self.domain.universe if n.id not in self.peers]
         if not candidates:
             return
         node_id = chooser.choice(candidates)

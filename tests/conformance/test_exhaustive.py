@@ -6,6 +6,7 @@ import contextlib
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from dialcheck.conformance.cli import main
 from dialcheck.conformance.exhaustive import (
     PRESETS,
+    SCHEDULER_PRESETS,
     Ask,
     CheckOptions,
     Dial,
@@ -25,22 +27,30 @@ from dialcheck.conformance.exhaustive import (
     Scope,
     _Explorer,
     _Root,
+    _SchedulerExplorer,
     apply_event,
     check_scope,
     get_events,
+    get_presets,
     get_scopes,
     get_state_key,
     run_exhaustive,
 )
+from dialcheck.conformance.family import DIAL_SCHEDULER, family_of
+from dialcheck.conformance.loader import load_factory
 from dialcheck.conformance.minimize import get_failure
+from dialcheck.conformance.mutants import AnyMember
 from dialcheck.conformance.replay import replay_trace
+from dialcheck.conformance.scheduler_format import load_any_trace
 from dialcheck.conformance.session import Level, Session
 from dialcheck.conformance.trace import dump_trace, load_trace
-from dialcheck.conformance.world import UNIVERSE, World
-from dialcheck.conformance.zoo import MEMBERS, Member, get_member
+from dialcheck.conformance.world import UNIVERSE, BranchingChooser, World
+from dialcheck.conformance.zoo import MEMBERS, SCHEDULER_MEMBERS, get_member
 from dialcheck.reference.dialstate import Dialstate, create_dialstate
+from dialcheck.reference.scheduler import create_scheduler
 from dialcheck.spec.contract import DialstateFactory
 from dialcheck.spec.model import SECOND, Config, ConnFlag, DialTask, Node, Profile
+from dialcheck.spec.scheduler import SchedulerProfile
 from dialcheck.spec.verdicts import BadInput, HarnessError, Verdict
 
 N = UNIVERSE
@@ -301,7 +311,7 @@ def test_a_worker_that_cannot_make_its_implementation_is_a_harness_error() -> No
 
 
 def test_an_unknown_scope_is_bad_input_naming_the_presets() -> None:
-    with pytest.raises(BadInput, match="choose one of tiny, zoo, zoo/checks"):
+    with pytest.raises(BadInput, match="in the dialstate family; choose one of tiny, zoo, zoo/checks"):
         get_scopes("huge")
     assert [s.name for s in get_scopes("zoo/lookups", 3)] == ["zoo/lookups"]
     assert get_scopes("zoo/lookups", 3)[0].depth == 3
@@ -352,23 +362,116 @@ def test_check_shows_the_shortest_counterexample_and_replay_reproduces_it(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("member", MEMBERS, ids=lambda m: m.name)
-def test_the_zoo_preset_kills_every_zoo_member_with_a_counterexample_that_replays(
-    member: Member, tmp_path: Path
+@pytest.mark.parametrize("member", [*MEMBERS, *SCHEDULER_MEMBERS], ids=lambda m: m.name)
+def test_the_zoo_preset_kills_every_zoo_member_of_both_families_with_a_counterexample_that_replays(
+    member: AnyMember, tmp_path: Path
 ) -> None:
     report = run_exhaustive(CheckOptions(member.create, member.name, member.profile, preset="zoo", save_dir=tmp_path))
     assert report.failure is not None and report.flaky is None, member.name
     assert report.saved is not None
-    replayed = replay_trace(load_trace(report.saved), member.create)
+    replayed = replay_trace(load_any_trace(report.saved), member.create)
     assert replayed.failure is not None and replayed.failure.verdict is report.failure.check
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("profile", list(Profile), ids=lambda p: p.value)
-@pytest.mark.parametrize("preset", sorted(PRESETS))
-def test_the_reference_is_certified_in_every_preset_at_every_profile(preset: str, profile: Profile) -> None:
-    report = run_exhaustive(CheckOptions(create_dialstate, "reference", profile, preset=preset))
-    assert report.conformant and len(report.results) == len(PRESETS[preset].scopes)
+@pytest.mark.parametrize("profile", [*Profile, *SchedulerProfile], ids=lambda p: p.value)
+@pytest.mark.parametrize("preset", ["tiny", "zoo"])
+def test_the_reference_is_certified_in_every_preset_at_every_profile_of_both_families(
+    preset: str, profile: Profile | SchedulerProfile
+) -> None:
+    family = family_of(profile)
+    report = run_exhaustive(CheckOptions(load_factory(family.reference_spec), "reference", profile, preset=preset))
+    assert report.conformant and len(report.results) == len(get_presets(family)[preset].scopes)
+
+
+# -- the dialScheduler ---------------------------------------------------------------
+
+
+def _enumerate(shape: list[int]) -> list[tuple[int, ...]]:
+    """Follow a BranchingChooser through choices whose number of options depends on the choices before."""
+    seen: list[tuple[int, ...]] = []
+    prefix: Optional[tuple[int, ...]] = ()
+    while prefix is not None:
+        chooser = BranchingChooser(prefix)
+        made: list[int] = []
+        for count in shape:
+            made.append(chooser.choice(range(count + (made[-1] if made else 0))))
+        if chooser.coin():
+            made.append(-1)
+        seen.append(tuple(made))
+        prefix = chooser.get_next_prefix()
+    return seen
+
+
+@given(st.lists(st.integers(1, 3), max_size=3))
+def test_a_branching_chooser_makes_every_sequence_of_choices_once(shape: list[int]) -> None:
+    made = _enumerate(shape)
+    assert len(made) == len(set(made))
+    sequences: list[tuple[int, ...]] = [()]
+    for count in shape:
+        sequences = [(*p, c) for p in sequences for c in range(count + (p[-1] if p else 0))]
+    assert sorted(made) == sorted([*sequences, *((*p, -1) for p in sequences)])
+
+
+def test_a_branching_chooser_counts_equal_options_once_and_a_sure_chance_as_one() -> None:
+    chooser = BranchingChooser()
+    assert chooser.choice((5, 5, 7)) == 5 and chooser.chance(4, 4) and not chooser.chance(0, 4)
+    assert chooser.get_next_prefix() == (1,)
+    assert BranchingChooser((1,)).choice((5, 5, 7)) == 7
+    with pytest.raises(ValueError, match="has 2 options, not 3"):
+        BranchingChooser((2,)).choice((5, 7))
+
+
+@pytest.mark.parametrize("profile", list(SchedulerProfile), ids=lambda p: p.value)
+def test_the_reference_scheduler_is_certified_in_the_tiny_scope_at_every_scheduler_profile(
+    profile: SchedulerProfile,
+) -> None:
+    report = run_exhaustive(CheckOptions(load_factory(DIAL_SCHEDULER.reference_spec), "reference", profile))
+    assert report.conformant
+    (result,) = report.results
+    certificate = CERTIFICATE.fullmatch(result.get_certificate())
+    assert certificate is not None and certificate.group(1) == "tiny" and certificate.group(2) == profile.value
+    assert result.progress.transitions > result.progress.states > 100
+
+
+def test_a_scheduler_scope_that_does_not_merge_explores_every_path() -> None:
+    (scope,) = get_scopes("zoo/statics", 2, DIAL_SCHEDULER)
+    factory = create_scheduler
+    result = check_scope(_SchedulerExplorer(factory, SchedulerProfile.GETH_1_17_2, scope, "t"))
+    assert result.conformant and result.progress.states == result.progress.transitions + 1
+    merged = check_scope(_SchedulerExplorer(factory, SchedulerProfile.GETH_1_17_2, replace(scope, merge=True), "t"))
+    assert merged.progress.states < result.progress.states
+    assert merged.progress.transitions_by_depth[0] == result.progress.transitions_by_depth[0]
+    assert merged.progress.transitions < result.progress.transitions
+
+
+def test_the_scheduler_presets_are_named_apart_from_dialstate_ones() -> None:
+    assert sorted(SCHEDULER_PRESETS) == ["tiny", "zoo"]
+    assert [s.name for s in get_presets(DIAL_SCHEDULER)["zoo"].scopes][0] == "zoo/slots"
+    with pytest.raises(BadInput, match="in the dialScheduler family; choose one of tiny, zoo, zoo/addresses"):
+        get_scopes("zoo/lookups", None, DIAL_SCHEDULER)
+
+
+def test_check_finds_a_scheduler_bug_at_the_smallest_depth_and_replay_reproduces_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    impl = "dialcheck.conformance.zoo:sched_dials_self"
+    args = ["check", "--exhaustive", "--profile", "geth-1.17.2", "--impl", impl, "--preset", "zoo/addresses"]
+    assert main([*args, "--save-failures", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "found at depth 1 of scope zoo/addresses" in out and "NOT CONFORMANT (STRICT)" in out
+    [trace] = tmp_path.glob("STRICT-geth-1.17.2-exhaustive-*.json")
+    assert main(["replay", "--impl", impl, str(trace)]) == 1
+    assert main(["replay", str(trace)]) == 0
+
+
+def test_two_jobs_check_a_scheduler_scope_with_the_same_counts_as_one(capsys: pytest.CaptureFixture[str]) -> None:
+    lines = []
+    for jobs in ("1", "2"):
+        assert main(["check", "--exhaustive", "--profile", "geth-1.15", "--preset", "tiny", "--jobs", jobs]) == 0
+        out = capsys.readouterr().out.splitlines()
+        lines.append(re.sub(r"[\d.]+ s$", "", out[-2]))
+    assert lines[0] == lines[1] and lines[0].startswith("no divergence in scope tiny (geth-1.15, strict)")
 
 
 def test_a_root_is_one_configuration_start_and_discovery() -> None:
