@@ -24,7 +24,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dialcheck.conformance.machine import DialMachine, RunContext  # noqa: E402
+from dialcheck.conformance.machine import Machine, RunContext  # noqa: E402
 from dialcheck.conformance.session import Level  # noqa: E402
 from dialcheck.conformance.wire_adapter import WireSession  # noqa: E402
 from dialcheck.reference.dialstate import create_dialstate  # noqa: E402
@@ -35,7 +35,7 @@ _counted = [0]
 _run_machine: Callable[..., None] = run_state_machine_as_test
 
 
-class _CountedDialMachine(DialMachine):
+class _CountedMachine(Machine):
     @invariant()
     def count_step(self) -> None:
         _counted[0] += 1
@@ -78,7 +78,7 @@ def _measure_wire(command: str, examples: int, steps: int) -> tuple[int, float]:
     try:
         session.start()
         context = RunContext(session.create, Profile.GETH_1_7, Level.STRICT, command)
-        return measure(lambda: _CountedDialMachine(context), examples, steps)
+        return measure(lambda: _CountedMachine(context), examples, steps)
     finally:
         session.kill()
 
@@ -88,7 +88,7 @@ def run(examples: int, steps: int, go: Optional[str] = None) -> dict[str, tuple[
     context = RunContext(create_dialstate, Profile.GETH_1_7, Level.STRICT, "reference")
     results = {
         FLOOR: measure(_TrivialMachine, examples, steps),
-        IN_PROCESS: measure(lambda: _CountedDialMachine(context), examples, steps),
+        IN_PROCESS: measure(lambda: _CountedMachine(context), examples, steps),
         WIRE: _measure_wire(f"{shlex.quote(sys.executable)} -m dialcheck.conformance serve", examples, steps),
     }
     if go is not None:

@@ -28,6 +28,7 @@ simpler steps      table, peers, results, running, time  (none: an event's conte
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Optional, Union
@@ -37,6 +38,15 @@ from dialcheck.conformance.scheduler_format import EventStep
 from dialcheck.conformance.session import Level, Nonconformance, SchedulerSession, Session, SessionCore
 from dialcheck.conformance.trace import ExecuteStep, NewTasksStep, Step, TaskDoneStep
 from dialcheck.conformance.wire_adapter import WireSession
+from dialcheck.conformance.world import (
+    DIAL_ALWAYS,
+    SCHEDULER_ALWAYS,
+    DialHappening,
+    Happening,
+    RandomChooser,
+    draw_dial_setup,
+    draw_scheduler_setup,
+)
 from dialcheck.spec.model import SECOND, Config, Profile
 from dialcheck.spec.releases import FamilyName
 from dialcheck.spec.scheduler import SchedulerConfig, SchedulerProfile
@@ -84,6 +94,11 @@ class Family:
     execution_optional: bool
     #: A configuration to make a probe implementation with (what kind of implementation a factory makes).
     sample_config: Any
+    #: The world: what can happen around an implementation, in a fixed order, and those a random example
+    #: always has (swarm testing leaves each other out with probability 1/2); how an example begins.
+    happenings: tuple[enum.Enum, ...]
+    always: frozenset[enum.Enum]
+    draw_setup: Callable[[RandomChooser], Any]
 
     @property
     def trace_type(self) -> type[Any]:
@@ -166,6 +181,9 @@ DIALSTATE = Family(
     get_wire_factory=lambda session: session.create,
     execution_optional=True,
     sample_config=Config(self_id="00", max_dyn_dials=0),
+    happenings=tuple(DialHappening),
+    always=DIAL_ALWAYS,
+    draw_setup=draw_dial_setup,
 )
 
 
@@ -208,6 +226,9 @@ DIAL_SCHEDULER = Family(
     get_wire_factory=lambda session: session.create_scheduler,
     execution_optional=False,
     sample_config=SchedulerConfig(self_id="00" * 32, max_dial_peers=0),
+    happenings=tuple(Happening),
+    always=SCHEDULER_ALWAYS,
+    draw_setup=draw_scheduler_setup,
 )
 
 

@@ -2,7 +2,7 @@
 
 Theory of operation
 -------------------
-:func:`run_conformance` runs :class:`conformance.machine.DialMachine` under
+:func:`run_conformance` runs :class:`conformance.machine.Machine` under
 Hypothesis with the run's settings, then classifies what happened:
 
 * no exception: conformant;
@@ -54,7 +54,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from dialcheck.conformance.family import replay_steps
 from dialcheck.conformance.ids import resize_trace
 from dialcheck.conformance.invariants import Situation
-from dialcheck.conformance.machine import RunAborted, RunContext, get_machine_type
+from dialcheck.conformance.machine import Machine, RunAborted, RunContext
 from dialcheck.conformance.minimize import settle
 from dialcheck.conformance.options import RunOptions
 from dialcheck.conformance.scheduler_format import AnyTrace, any_trace_to_json, parse_any_trace
@@ -167,12 +167,11 @@ def run_conformance(options: RunOptions, progress: Optional[Progress] = None) ->
     context: AnyRunContext = RunContext(options.factory, options.profile, options.level, options.origin)
     context.waived = frozenset(w.check for w in options.get_waivers())
     started = context.started
-    machine_type = get_machine_type(options.profile)
 
-    def make_machine() -> object:
+    def make_machine() -> Machine:
         if progress is not None:
             progress(context, time.monotonic() - started)
-        return machine_type(context)
+        return Machine(context)
 
     if options.seed is not None:
         make_machine = hypothesis_seed(options.seed)(make_machine)

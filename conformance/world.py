@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Protocol, TypeVar
 
 from dialcheck.conformance.execution_checks import get_lookup_start
-from dialcheck.conformance.session import Outstanding, SchedulerSession, Session
+from dialcheck.conformance.session import Outstanding, SchedulerSession, Session, get_task_ref
 from dialcheck.spec.execution import Connect, Execution, ExecutionInput, read_nodes
 from dialcheck.spec.model import (
     DIAL_HISTORY_EXPIRATION,
@@ -153,6 +153,14 @@ class Chooser(Protocol):
         """Return ``True`` or ``False``, ``True`` with probability ``numerator / denominator`` when drawn."""
         ...
 
+    def integer(self, low: int, high: int) -> int:
+        """Return a whole number from ``low`` to ``high``, both included."""
+        ...
+
+    def nodes(self, pool: Sequence[Node], low: int, high: int) -> list[Node]:
+        """Return from ``low`` to ``high`` nodes of ``pool``, repeats allowed."""
+        ...
+
 
 class BranchingChooser:
     """Choices that enumerate: each is the option its index in ``prefix`` names, the first past the prefix.
@@ -194,6 +202,14 @@ class BranchingChooser:
         if numerator <= 0 or numerator >= denominator:
             return numerator > 0
         return self.coin()
+
+    def integer(self, low: int, high: int) -> int:
+        """Return ``low``, then each whole number up to ``high``."""
+        return low + self._pick(high - low + 1)
+
+    def nodes(self, pool: Sequence[Node], low: int, high: int) -> list[Node]:
+        """Return ``low`` nodes of ``pool`` up to ``high``: each count, then each node in turn."""
+        return [self.choice(pool) for _ in range(self.integer(low, high))]
 
     def get_next_prefix(self) -> Optional[tuple[int, ...]]:
         """Return the choices of the next sequence in depth-first order, or ``None`` after the last."""
@@ -305,9 +321,49 @@ LONGEST_ADVANCE = 2 * FALLBACK_INTERVAL
 # -- the world -----------------------------------------------------------------
 
 
+class DialHappening(enum.Enum):
+    """What geth's server loop and the network around a dialstate do; each is one call or a few."""
+
+    NEW_TASKS = "the clock moves and the server asks for new tasks"
+    TASK_PROGRESSES = "an outstanding task moves on: a dial connects or fails, a lookup returns, a wait ends"
+    EVERYTHING_FINISHES = "every outstanding task finishes"
+    PEER_DROPS = "a peer disconnects"
+    INBOUND_PEER_CONNECTS = "a node connects to us"
+    STATIC_ADDED = "a static node is added"
+    STATIC_REMOVED = "a static node is removed"
+    TABLE_CHANGES = "the discovery table's contents change"
+
+
+#: Happenings every random example has; each other is left out with probability 1/2 (swarm testing).
+DIAL_ALWAYS = frozenset({DialHappening.NEW_TASKS, DialHappening.TASK_PROGRESSES})
+
+
+class DialOutcome(enum.Enum):
+    """What happens to a dial picked: it connects, fails, or only completes its handshake (the task keeps running)."""
+
+    CONNECTS = "connects"
+    FAILS = "fails"
+    HANDSHAKE_ONLY = "handshake only"
+
+
+#: A clock move "anything from 0 to LONGEST_ADVANCE", drawn only when picked.
+ANY = "any"
+#: How far the clock moves before a new_tasks call: mostly geth's boundaries, as fixed steps and as
+#: the instants geth's rules measure from earlier events (the start, a dial's task_done), a
+#: quarter of the time anything from 0 to 40 s (drawn only then), rarely backwards.
+ADVANCES: tuple[int | str | Edge, ...] = (
+    BOUNDARIES * 2 + (ANY,) * 8 + BACKWARDS + (BOUNDARIES[-4:] * 2) + tuple(Edge) * 2
+)
+
+
 @dataclass
 class World:
-    """The server loop and the network around one session."""
+    """The server loop and the network around one session.
+
+    Its events are methods (``ask``, ``dial``, ``finish``, ``connect_inbound``, ``move_to``); its
+    happenings (:meth:`get_possible`, :meth:`happen`) draw their arguments through a chooser, the
+    protocol the machine plays both families by.
+    """
 
     session: Session
     discovery: bool
@@ -387,6 +443,101 @@ class World:
         """``node`` connects to us, unless already connected or our own ID; ``trusted()`` says how."""
         if node.id not in self.peers and node.id != self.session.config.self_id:
             self.peers[node.id] = ConnFlag.INBOUND | (ConnFlag.TRUSTED if trusted() else ConnFlag(0))
+
+    # -- the happenings -----------------------------------------------------------
+
+    def get_possible(self) -> list[DialHappening]:
+        """Return what can happen now, in a fixed order."""
+        outstanding = bool(self.session.outstanding)
+        waits = (DialHappening.TASK_PROGRESSES, DialHappening.EVERYTHING_FINISHES)
+        return [
+            h
+            for h in DialHappening
+            if (outstanding if h in waits else bool(self.peers) if h is DialHappening.PEER_DROPS else True)
+        ]
+
+    def happen(self, happening: DialHappening, chooser: Chooser) -> None:
+        """Make ``happening`` happen, its arguments drawn by ``chooser``."""
+        if happening is DialHappening.NEW_TASKS:
+            self._new_tasks(chooser.choice(ADVANCES), chooser.choice(TABLE_READS), chooser)
+        elif happening is DialHappening.TASK_PROGRESSES:
+            self._task_progresses(chooser.integer(0, 15), chooser.choice(tuple(DialOutcome)), chooser)
+        elif happening is DialHappening.EVERYTHING_FINISHES:
+            self._everything_finishes(chooser.nodes(NODE_POOL, 0, 3), chooser.coin(), chooser)
+        elif happening is DialHappening.PEER_DROPS:
+            ids = sorted(self.peers)
+            del self.peers[ids[chooser.integer(0, 15) % len(ids)]]
+        elif happening is DialHappening.INBOUND_PEER_CONNECTS:
+            node, trusted = chooser.choice(UNIVERSE), chooser.coin()
+            self.connect_inbound(node, lambda: trusted)
+        elif happening is DialHappening.STATIC_ADDED:
+            self.session.add_static(chooser.choice(NODE_POOL))
+        elif happening is DialHappening.STATIC_REMOVED:
+            self.session.remove_static(chooser.choice(NODE_POOL))
+        else:
+            self.table = list(chooser.nodes(NODE_POOL, 0, 5))
+
+    def _new_tasks(self, advance: int | str | Edge, read: Optional[tuple[Node, ...]], chooser: Chooser) -> None:
+        """Move the clock by ``advance`` and ask for new tasks, as the server loop does.
+
+        The first call happens at the start time itself, as geth's server schedules at once
+        when it starts (so a start at the zero instant is a first call at the zero instant).
+        """
+        if self.called:
+            if advance == ANY:
+                self.now += chooser.integer(0, LONGEST_ADVANCE)
+            elif isinstance(advance, Edge):
+                self.move_to(advance)
+            else:
+                assert isinstance(advance, int)
+                self.now += advance
+        if read is not None:
+            self.table = list(read)
+        self.ask()
+
+    def _connect(self, entry: Outstanding, connects: bool, chooser: Chooser) -> None:
+        """The dial of ``entry`` runs (executed, drawing what discovery answers, when it needs to be)."""
+        task = entry.task
+        assert isinstance(task, DialTask)
+        found: Optional[Node] = None
+        retry = False
+        if self.needs_execution(entry):
+            found = chooser.choice(get_resolve_answers(task.dest.id))
+            retry = chooser.coin()
+        self.dial(entry, found, (connects, retry))
+
+    def _task_progresses(self, pick: int, outcome: DialOutcome, chooser: Chooser) -> None:
+        """The outstanding task picked moves on.
+
+        A dial connects (the peer joins with the task's flag, then the task is done), fails, or
+        has only completed its handshake (``HANDSHAKE_ONLY``: the peer joins and the task keeps
+        running; geth's server loop can call newTasks in between, when both count against the
+        budget).  A lookup returns results drawn from the pool (self, duplicates, incomplete and
+        restricted nodes included).  A wait ends.  The task finished is always the oldest its
+        trace reference names, as replay will find it.
+        """
+        outstanding = self.session.get_canonical_outstanding()
+        entry = self.session.find(get_task_ref(outstanding[pick % len(outstanding)].task))
+        assert entry is not None
+        if isinstance(entry.task, DialTask):
+            self._connect(entry, outcome is not DialOutcome.FAILS, chooser)
+            if outcome is not DialOutcome.HANDSHAKE_ONLY:
+                self.finish(entry)
+        elif isinstance(entry.task, DiscoverTask):
+            self.finish(entry, chooser.nodes(NODE_POOL, 0, 5))
+        else:
+            self.finish(entry)
+
+    def _everything_finishes(self, results: list[Node], dials_connect: bool, chooser: Chooser) -> None:
+        """Every outstanding task finishes, oldest first: dials connect or fail, lookups return ``results``."""
+        session = self.session
+        while session.outstanding:
+            entry = session.get_canonical_outstanding()[0]
+            if isinstance(entry.task, DialTask):
+                self._connect(entry, dials_connect, chooser)
+                self.finish(entry)
+            else:
+                self.finish(entry, results if isinstance(entry.task, DiscoverTask) else ())
 
     def _execute(self, entry: Outstanding, inputs: ExecutionInput) -> Execution:
         dest = entry.task.dest if isinstance(entry.task, DialTask) else None
@@ -593,3 +744,54 @@ class SchedulerWorld:
     def _respond(self, response: Response) -> None:
         for dial in response.dials:
             self.started[dial.dest.id] = self.now
+
+
+# -- how a random example begins ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DialSetup:
+    """How a dialstate example begins: its configuration, start, table and whether discovery resolves.
+
+    ``discovery`` matters only when the implementation executes tasks (AD-5).
+    """
+
+    config: Config
+    start: int
+    table: tuple[Node, ...]
+    discovery: bool
+
+    def begin(self, session: Session) -> World:
+        """Return the world around ``session`` at the start."""
+        return World(session, self.discovery, self.start, list(self.table))
+
+
+def draw_dial_setup(chooser: RandomChooser) -> DialSetup:
+    """Draw the configuration, the start, the table and discovery of a random dialstate example."""
+    config = draw_config(chooser, BOOTNODE_POOL)
+    start = chooser.choice(START_TIMES)
+    table = chooser.nodes(NODE_POOL, 0, 3)
+    discovery = chooser.choice((True, True, True, False))
+    return DialSetup(config, start, tuple(table), discovery)
+
+
+@dataclass(frozen=True)
+class SchedulerSetup:
+    """How a dialScheduler example begins: its configuration and when it starts."""
+
+    config: SchedulerConfig
+    start: int
+
+    def begin(self, session: SchedulerSession) -> SchedulerWorld:
+        """Start the scheduler of ``session`` and return the world around it."""
+        return SchedulerWorld.begin(session, self.start)
+
+
+def draw_scheduler_setup(chooser: RandomChooser) -> SchedulerSetup:
+    """Draw the configuration and the start of a random dialScheduler example."""
+    config = draw_scheduler_config(chooser)
+    return SchedulerSetup(config, chooser.choice(SCHEDULER_START_TIMES))
+
+
+#: Happenings every random scheduler example has; each other is left out with probability 1/2 (swarm testing).
+SCHEDULER_ALWAYS = frozenset({Happening.ADVANCE, Happening.OFFER, Happening.DONE})

@@ -1,18 +1,19 @@
-"""The state machine: one Hypothesis draw per event, decoded by a seeded chooser; swarm testing per example."""
+"""The state machine: one Hypothesis draw per happening, decoded by a seeded chooser; swarm testing per example."""
 
 from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dialcheck.conformance.machine import ALWAYS, DialMachine, Event, RunContext
+from dialcheck.conformance.family import FAMILIES, Family
+from dialcheck.conformance.loader import load_factory
+from dialcheck.conformance.machine import Machine, RunContext
+from dialcheck.conformance.scheduler_format import any_trace_to_json
 from dialcheck.conformance.session import Level
-from dialcheck.conformance.trace import dump_trace
 from dialcheck.conformance.world import NODE_POOL, RandomChooser
-from dialcheck.reference.dialstate import create_dialstate
-from dialcheck.spec.model import Profile
 
 
 @given(st.integers(0, 2**32 - 1))
@@ -27,29 +28,32 @@ def test_the_chooser_draws_every_primitive_within_its_bounds(seed: int) -> None:
     assert chooser.weighted((("never", 0), ("always", 2))) == "always"
 
 
-def _machine() -> DialMachine:
-    return DialMachine(RunContext(create_dialstate, Profile.GETH_1_7, Level.STRICT))
+def _machine(family: Family) -> Machine:
+    factory = load_factory(family.reference_spec)
+    return Machine(RunContext(factory, family.default_profile, Level.STRICT))
 
 
-def test_every_example_asks_for_tasks_and_moves_tasks_on_and_leaves_out_about_half_of_the_rest() -> None:
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.name.value)
+def test_every_example_has_the_familys_always_happenings_and_leaves_out_about_half_of_the_rest(family: Family) -> None:
     kept = []
     for seed in range(200):
-        machine = _machine()
+        machine = _machine(family)
         machine.configure(seed)
-        events = set(machine._events)
-        assert ALWAYS <= events
-        kept.append(len(events - ALWAYS))
-    optional = len(Event) - len(ALWAYS)
+        happenings = set(machine._happenings)
+        assert family.always <= happenings
+        kept.append(len(happenings - family.always))
+    optional = len(family.happenings) - len(family.always)
     assert 0.35 * optional < sum(kept) / len(kept) < 0.65 * optional
     assert 0 in kept and optional in kept
 
 
-def test_the_same_seeds_play_the_same_example() -> None:
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.name.value)
+def test_the_same_seeds_play_the_same_example(family: Family) -> None:
     traces = []
     for _ in range(2):
-        machine = _machine()
+        machine = _machine(family)
         machine.configure(7)
         for seed in range(40):
             machine.step(seed * 7919)
-        traces.append(dump_trace(machine.world.session.get_trace()))
-    assert traces[0] == traces[1] and traces[0].count('"op"') >= 10
+        traces.append(machine.world.session.get_trace())
+    assert any_trace_to_json(traces[0]) == any_trace_to_json(traces[1]) and len(traces[0].steps) >= 10
