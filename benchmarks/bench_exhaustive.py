@@ -17,20 +17,20 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dialcheck.conformance.exhaustive import (  # noqa: E402
-    PRESETS,
     CheckOptions,
     ScopeResult,
+    get_presets,
     get_scopes,
     run_exhaustive,
 )
+from dialcheck.conformance.family import ALL_PROFILES, AnyProfile, family_of, get_profile  # noqa: E402
+from dialcheck.conformance.loader import load_factory  # noqa: E402
 from dialcheck.conformance.subject import open_subject  # noqa: E402
-from dialcheck.reference.dialstate import create_dialstate  # noqa: E402
-from dialcheck.spec.contract import DialstateFactory  # noqa: E402
 from dialcheck.spec.model import Profile  # noqa: E402
 
 
@@ -47,17 +47,19 @@ def format_depth(result: ScopeResult) -> str:
     )
 
 
-def grow(depth: Optional[int]) -> list[str]:
-    """Return the growth table of every scope of every preset on the reference."""
+def grow(depth: Optional[int], profile: AnyProfile = Profile.GETH_1_7) -> list[str]:
+    """Return the growth table of every scope of every preset of ``profile``'s family on its reference."""
     rows = [
         f"  {'scope':<14} {'depth':>5} {'new states':>10} {'transitions':>12} {'growth':>7} {'states/s':>10} "
         f"{'transitions/s':>12}"
     ]
-    for name in PRESETS:
-        for scope in get_scopes(name, depth):
+    family = family_of(profile)
+    reference = load_factory(family.reference_spec)
+    for name in get_presets(family):
+        for scope in get_scopes(name, depth, family):
             with tempfile.TemporaryDirectory() as folder:
                 options = CheckOptions(
-                    create_dialstate, "reference", preset=scope.name, depth=depth, save_dir=Path(folder)
+                    reference, "reference", profile, preset=scope.name, depth=depth, save_dir=Path(folder)
                 )
                 run_exhaustive(options, lambda result: rows.append(format_depth(result)))
     return rows
@@ -67,18 +69,20 @@ _REFERENCE = "dialcheck.reference.dialstate:create_dialstate"
 
 
 @contextlib.contextmanager
-def _opened(cmd: Optional[str]) -> Iterator[DialstateFactory]:
-    with open_subject(_REFERENCE, cmd, 10.0, [Profile.GETH_1_7], "bench_exhaustive") as subject:
+def _opened(cmd: Optional[str], profile: AnyProfile) -> Iterator[Any]:
+    with open_subject(_REFERENCE, cmd, 10.0, [profile], "bench_exhaustive") as subject:
         yield subject.factory
 
 
-def time_jobs(label: str, cmd: Optional[str], preset: str = "zoo") -> str:
+def time_jobs(label: str, cmd: Optional[str], preset: str = "zoo", profile: AnyProfile = Profile.GETH_1_7) -> str:
     """Return the zoo preset's time with one and two workers, and the ratio, measured in the same run."""
     seconds = []
     for jobs in (1, 2):
-        opener = None if cmd is None else (lambda: _opened(cmd))  # --cmd: a program per worker
-        with _opened(cmd) as factory, tempfile.TemporaryDirectory() as folder:
-            options = CheckOptions(factory, label, preset=preset, save_dir=Path(folder), jobs=jobs, opener=opener)
+        opener = None if cmd is None else (lambda: _opened(cmd, profile))  # --cmd: a program per worker
+        with _opened(cmd, profile) as factory, tempfile.TemporaryDirectory() as folder:
+            options = CheckOptions(
+                factory, label, profile, preset=preset, save_dir=Path(folder), jobs=jobs, opener=opener
+            )
             started = time.monotonic()
             report = run_exhaustive(options)
             seconds.append(time.monotonic() - started)
@@ -92,13 +96,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--depth", type=int, help="explore every scope to this depth instead of its own")
     parser.add_argument("--go", metavar="BINARY", help="also time the Go example over the wire")
+    parser.add_argument(
+        "--profile", choices=list(ALL_PROFILES), default=Profile.GETH_1_7.value, help="of either family"
+    )
     args = parser.parse_args(argv)
-    print("growth with depth, the reference in-process (geth-1.7):")
-    print("\n".join(grow(args.depth)), flush=True)
+    profile = get_profile(args.profile)
+    print(f"growth with depth, the reference in-process ({profile.value}):")
+    print("\n".join(grow(args.depth, profile)), flush=True)
     print("--jobs 2 against --jobs 1, same run:")
-    print(time_jobs("reference in-process", None), flush=True)
+    print(time_jobs("reference in-process", None, "zoo", profile), flush=True)
     if args.go:
-        print(time_jobs("Go example over the wire", args.go), flush=True)
+        print(time_jobs("Go example over the wire", args.go, "zoo", profile), flush=True)
     return 0
 
 

@@ -24,10 +24,11 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from dialcheck.conformance.family import ALL_PROFILES, AnyProfile, family_of, get_profile  # noqa: E402
+from dialcheck.conformance.loader import load_factory  # noqa: E402
 from dialcheck.conformance.machine import Machine, RunContext  # noqa: E402
 from dialcheck.conformance.session import Level  # noqa: E402
 from dialcheck.conformance.wire_adapter import WireSession  # noqa: E402
-from dialcheck.reference.dialstate import create_dialstate  # noqa: E402
 from dialcheck.spec.model import Profile  # noqa: E402
 
 _counted = [0]
@@ -73,26 +74,30 @@ WIRE = "strict, reference over wire"
 GO = "strict, Go example over wire"
 
 
-def _measure_wire(command: str, examples: int, steps: int) -> tuple[int, float]:
+def _measure_wire(command: str, examples: int, steps: int, profile: AnyProfile) -> tuple[int, float]:
     session = WireSession(command)
     try:
         session.start()
-        context = RunContext(session.create, Profile.GETH_1_7, Level.STRICT, command)
+        context = RunContext(family_of(profile).get_wire_factory(session), profile, Level.STRICT, command)
         return measure(lambda: _CountedMachine(context), examples, steps)
     finally:
         session.kill()
 
 
-def run(examples: int, steps: int, go: Optional[str] = None) -> dict[str, tuple[int, float]]:
-    """Measure the floor and the strict machine on the reference, in-process and over the wire."""
-    context = RunContext(create_dialstate, Profile.GETH_1_7, Level.STRICT, "reference")
+def run(
+    examples: int, steps: int, go: Optional[str] = None, profile: AnyProfile = Profile.GETH_1_7
+) -> dict[str, tuple[int, float]]:
+    """Measure the floor and the strict machine on the reference of ``profile``'s family, here and over the wire."""
+    reference = load_factory(family_of(profile).reference_spec)
+    context = RunContext(reference, profile, Level.STRICT, "reference")
+    serve = f"{shlex.quote(sys.executable)} -m dialcheck.conformance serve"
     results = {
         FLOOR: measure(_TrivialMachine, examples, steps),
         IN_PROCESS: measure(lambda: _CountedMachine(context), examples, steps),
-        WIRE: _measure_wire(f"{shlex.quote(sys.executable)} -m dialcheck.conformance serve", examples, steps),
+        WIRE: _measure_wire(serve, examples, steps, profile),
     }
     if go is not None:
-        results[GO] = _measure_wire(shlex.quote(go), examples, steps)
+        results[GO] = _measure_wire(shlex.quote(go), examples, steps, profile)
     return results
 
 
@@ -102,8 +107,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--examples", type=int, default=300)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--go", metavar="BINARY", help="also measure the Go example built at BINARY")
+    parser.add_argument(
+        "--profile", choices=list(ALL_PROFILES), default=Profile.GETH_1_7.value, help="of either family"
+    )
     args = parser.parse_args(argv)
-    results = run(args.examples, args.steps, args.go)
+    results = run(args.examples, args.steps, args.go, get_profile(args.profile))
     rates = {}
     for name, (count, seconds) in results.items():
         rates[name] = count / seconds

@@ -275,8 +275,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument(
         "--profile",
-        choices=[p.value for p in Profile],
-        help="every trace under this profile (default: scenarios their own, explored alternating)",
+        choices=_ALL_PROFILES,
+        help="only traces of this profile's family, every one under this profile (default: both families, "
+        "scenarios under their own profile and every other, explored walks alternating)",
     )
 
     served = commands.add_parser(
@@ -722,7 +723,7 @@ def _run_mutants(args: argparse.Namespace) -> int:
 
 
 def _run_vectors(args: argparse.Namespace) -> int:
-    profile = None if args.profile is None else Profile(args.profile)
+    profile = None if args.profile is None else get_profile(args.profile)
     try:
         vectors = generate_vectors(args.out, args.seed, args.count, profile, args.steps)
     except VectorError as exc:

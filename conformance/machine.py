@@ -48,36 +48,26 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Generic, Optional, TypeVar
+from typing import Any, Optional
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from dialcheck.conformance.family import family_of
 from dialcheck.conformance.invariants import Situation
-from dialcheck.conformance.scheduler_format import SchedulerTrace
 from dialcheck.conformance.session import Level, Nonconformance
-from dialcheck.conformance.trace import Trace
 from dialcheck.conformance.world import RandomChooser
-from dialcheck.spec.contract import DialstateFactory, SchedulerFactory
-from dialcheck.spec.model import Profile
-from dialcheck.spec.scheduler import SchedulerProfile
 from dialcheck.spec.verdicts import ImplementationFault, Verdict
 
 __all__ = ["RunAborted", "RunContext", "Machine"]
 
 
-FactoryT = TypeVar("FactoryT", DialstateFactory, SchedulerFactory)
-ProfileT = TypeVar("ProfileT", Profile, SchedulerProfile)
-TraceT = TypeVar("TraceT", Trace, SchedulerTrace)
-
-
 @dataclass
-class RunContext(Generic[FactoryT, ProfileT, TraceT]):
+class RunContext:
     """What one ``dialcheck run`` shares across examples: the subject and the counters (of either family)."""
 
-    factory: FactoryT
-    profile: ProfileT
+    factory: Any
+    profile: Any
     level: Level
     origin: str = "the factory"
     examples: int = 0
@@ -93,11 +83,11 @@ class RunContext(Generic[FactoryT, ProfileT, TraceT]):
     #: Checks that note instead of failing (waivers), how often each failed, and its first trace.
     waived: frozenset[Verdict] = frozenset()
     waived_hits: Counter[Verdict] = field(default_factory=Counter)
-    waived_traces: dict[Verdict, TraceT] = field(default_factory=dict)
+    waived_traces: dict[Verdict, Any] = field(default_factory=dict)
     #: The first failure seen, as it was seen: kept to explain a run that ends nondeterministic.
     first_seen: Optional[ImplementationFault] = None
 
-    def on_waived(self, check: Verdict, trace: TraceT) -> None:
+    def on_waived(self, check: Verdict, trace: Any) -> None:
         """Count one waived failure; keep the first trace that shows it."""
         self.waived_hits[check] += 1
         self.waived_traces.setdefault(check, trace)
@@ -116,7 +106,7 @@ class RunAborted(BaseException):
 
 
 @contextmanager
-def _judging(run: RunContext[FactoryT, ProfileT, TraceT]) -> Iterator[None]:
+def _judging(run: RunContext) -> Iterator[None]:
     """Note the first failure of either family and its time; one after which no example can follow aborts the run."""
     try:
         yield
@@ -143,7 +133,7 @@ class Machine(RuleBasedStateMachine):
     (SC-CHOICE-2).
     """
 
-    def __init__(self, run: RunContext[Any, Any, Any]) -> None:
+    def __init__(self, run: RunContext) -> None:
         super().__init__()
         self.run = run
         self.family = family_of(run.profile)

@@ -1,7 +1,8 @@
 """The ``dialcheck`` pytest plugin: run the conformance machine as collected tests of your own suite.
 
 With ``--dialcheck-impl MODULE:FACTORY`` (or ``--dialcheck-cmd``), one test per chosen profile is
-added to the session, ``test_dialstate_conforms[<profile>-<level>]``, so that pytest's own
+added to the session, ``test_dialstate_conforms[<profile>-<level>]`` (the name kept from when
+dialstate was the one family: a profile of either family may be chosen), so that pytest's own
 reporting and ``--hypothesis-show-statistics`` apply.  Without either option the plugin adds
 nothing.
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from dialcheck.spec.model import ID_WIDTHS, Profile
+from dialcheck.spec.scheduler import SchedulerProfile
 
 __all__ = ["pytest_addoption", "pytest_collection_modifyitems", "LEVELS", "HYPOTHESIS_PROFILES", "DEFAULT_TIMEOUT"]
 
@@ -26,7 +28,7 @@ DEFAULT_TIMEOUT = 10.0
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Add the ``--dialcheck-*`` options."""
-    group = parser.getgroup("dialcheck", "dialstate conformance (dialcheck)")
+    group = parser.getgroup("dialcheck", "dial scheduler conformance, dialstate and dialScheduler (dialcheck)")
     group.addoption(
         "--dialcheck-impl", metavar="MODULE:FACTORY", help="implementation to check, made as FACTORY(config, profile)"
     )
@@ -45,8 +47,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--dialcheck-profile",
         action="append",
-        choices=[p.value for p in Profile],
-        help="geth profile to hold it to; repeat for several (default geth-1.7)",
+        choices=[p.value for p in (*Profile, *SchedulerProfile)],
+        help="geth profile to hold it to, of either family; repeat for several (default geth-1.7)",
     )
     group.addoption("--dialcheck-level", choices=LEVELS, default=LEVELS[0])
     group.addoption(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dialcheck.conformance.family import get_profile
 from dialcheck.conformance.options import RunOptions, get_default_hypothesis_profile
 from dialcheck.conformance.report import format_after_run, format_failure_report, format_verdict
 from dialcheck.conformance.runner import run_conformance
@@ -22,8 +23,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def test_dialstate_conforms(dialcheck_profile: str, pytestconfig: pytest.Config) -> None:
-    """The implementation named by --dialcheck-impl or --dialcheck-cmd conforms to geth's dialstate."""
-    profile = Profile(dialcheck_profile)
+    """The implementation named by --dialcheck-impl or --dialcheck-cmd conforms to geth's dialer at the profile."""
+    profile = get_profile(dialcheck_profile)
     opened = open_subject(
         pytestconfig.getoption("dialcheck_impl"),
         pytestconfig.getoption("dialcheck_cmd"),

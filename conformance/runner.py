@@ -65,7 +65,7 @@ from dialcheck.conformance.workers import Workers, get_shared_opener
 from dialcheck.spec.verdicts import ImplementationFault, Verdict
 
 #: A run's context, of either family.
-AnyRunContext = RunContext[Any, Any, Any]
+AnyRunContext = RunContext
 #: A failure of either family.
 AnyFailure = Nonconformance[Any]
 

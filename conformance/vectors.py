@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Optional
 
 from dialcheck.conformance.explore import ADAPTER_COVERED, explore_scheduler_trace, explore_trace
+from dialcheck.conformance.family import AnyProfile
 from dialcheck.conformance.replay import format_failure, replay_trace
 from dialcheck.conformance.scheduler_format import AnyTrace, any_trace_to_json
 from dialcheck.conformance.trace import ExecuteStep, NewTasksStep, Step, Trace, load_trace
@@ -178,7 +179,7 @@ def generate_vectors(
     out: Path,
     seed: int = DEFAULT_SEED,
     count: int = DEFAULT_COUNT,
-    profile: Optional[Profile] = None,
+    profile: Optional[AnyProfile] = None,
     steps: int = DEFAULT_STEPS,
     scenarios: Path = SCENARIO_DIR,
 ) -> list[VectorEntry]:
@@ -190,13 +191,30 @@ def generate_vectors(
 
 
 def _generate(
-    out: Path, seed: int, count: int, profile: Optional[Profile], steps: int, scenarios: Path
+    out: Path, seed: int, count: int, profile: Optional[AnyProfile], steps: int, scenarios: Path
 ) -> list[VectorEntry]:
     for stale in ("scenarios", "explored", "scheduling", "scheduler"):
         shutil.rmtree(out / stale, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
-    entries = []
     suffix = "" if profile is None else f"-{profile.value}"
+    # A profile asked for is of one family: only that family's traces are written, every one under it.
+    entries = []
+    if profile is None or isinstance(profile, Profile):
+        entries += _generate_dialstate(out, seed, count, profile, steps, scenarios, suffix)
+    if profile is None or isinstance(profile, SchedulerProfile):
+        for i in range(count):
+            chosen = profile or list(SchedulerProfile)[i % len(SchedulerProfile)]
+            name = f"scheduler-{seed}-{i:03d}"
+            walk, covers = explore_scheduler_trace(seed * 1_000_003 + _SCHEDULER_SEEDS + i, chosen, steps, name)
+            entries.append(_write(out, f"scheduler/{name}{suffix}.json", walk, "explored", covers))
+    return _write_index(out, entries, seed, count, profile, steps)
+
+
+def _generate_dialstate(
+    out: Path, seed: int, count: int, profile: Optional[Profile], steps: int, scenarios: Path, suffix: str
+) -> list[VectorEntry]:
+    """Write the dialstate scenarios (each under every profile, or under ``profile``) and walks."""
+    entries = []
     for path in sorted(scenarios.glob("*.json")):
         trace = load_trace(path)
         expected = _answer_under(trace, profile or trace.profile)
@@ -226,11 +244,13 @@ def _generate(
             name = f"{folder}-{seed}-{i:03d}"
             trace, covers = explore_trace(seed * 1_000_003 + offset + i, chosen, steps, name, execute)
             entries.append(_write(out, f"{folder}/{name}{suffix}.json", trace, "explored", covers))
-    for i in range(count if profile is None else 0):
-        scheduler_profile = list(SchedulerProfile)[i % len(SchedulerProfile)]
-        name = f"scheduler-{seed}-{i:03d}"
-        walk, covers = explore_scheduler_trace(seed * 1_000_003 + _SCHEDULER_SEEDS + i, scheduler_profile, steps, name)
-        entries.append(_write(out, f"scheduler/{name}.json", walk, "explored", covers))
+    return entries
+
+
+def _write_index(
+    out: Path, entries: list[VectorEntry], seed: int, count: int, profile: Optional[AnyProfile], steps: int
+) -> list[VectorEntry]:
+    """Write ``index.json`` listing ``entries`` and the arguments; return the entries."""
     vectors = [
         {
             "file": e.file,

@@ -38,7 +38,12 @@ __all__ = ["FORMAT", "Waiver", "WaiverError", "load_waivers", "parse_waivers", "
 
 FORMAT = "dialcheck-waivers/1"
 #: The kinds of verdict a waiver may name.
-_WAIVABLE = (VerdictKind.COMPARISON, VerdictKind.INVARIANT, VerdictKind.EXECUTION)
+_WAIVABLE = (
+    VerdictKind.COMPARISON,
+    VerdictKind.INVARIANT,
+    VerdictKind.EXECUTION,
+    VerdictKind.SCHEDULER_INVARIANT,
+)
 
 
 class WaiverError(BadInput):
@@ -50,7 +55,7 @@ class Waiver:
     """One expected failure: ``check`` under ``profile`` at ``level``, why, and until when."""
 
     check: Verdict
-    profile: Profile
+    profile: Profile | SchedulerProfile
     level: Level
     reason: str
     expires: Optional[datetime.date] = None
@@ -67,7 +72,8 @@ def _get_waiver(value: object, path: str) -> Waiver:
     obj = get_object(value, path, {"check", "profile", "level", "reason"}, {"expires"})
     waivable = {v.value: v for v in Verdict if v.kind in _WAIVABLE}
     check = _get_choice(obj["check"], f"{path}.check", waivable)
-    profile = _get_choice(obj["profile"], f"{path}.profile", {p.value: p for p in Profile})
+    profiles: dict[str, Profile | SchedulerProfile] = {p.value: p for p in (*Profile, *SchedulerProfile)}
+    profile = _get_choice(obj["profile"], f"{path}.profile", profiles)
     level = _get_choice(obj["level"], f"{path}.level", {lv.value: lv for lv in Level})
     reason = get_str(obj["reason"], f"{path}.reason").strip()
     if not reason:
@@ -79,7 +85,7 @@ def _get_waiver(value: object, path: str) -> Waiver:
             expires = datetime.date.fromisoformat(text)
         except ValueError:
             raise FormatError(f"{path}.expires", f"expected a date as YYYY-MM-DD, got {text!r}") from None
-    assert isinstance(check, Verdict) and isinstance(profile, Profile) and isinstance(level, Level)
+    assert isinstance(check, Verdict) and isinstance(profile, (Profile, SchedulerProfile)) and isinstance(level, Level)
     return Waiver(check, profile, level, reason, expires)
 
 
@@ -89,7 +95,7 @@ def parse_waivers(document: object) -> tuple[Waiver, ...]:
     if obj["format"] != FORMAT:
         raise FormatError("$.format", f"expected {FORMAT!r}, got {obj['format']!r}")
     waivers = tuple(_get_waiver(w, f"$.waivers[{i}]") for i, w in enumerate(get_list(obj["waivers"], "$.waivers")))
-    seen: set[tuple[Verdict, Profile, Level]] = set()
+    seen: set[tuple[Verdict, Profile | SchedulerProfile, Level]] = set()
     for i, waiver in enumerate(waivers):
         key = (waiver.check, waiver.profile, waiver.level)
         if key in seen:

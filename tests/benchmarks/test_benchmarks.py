@@ -8,6 +8,10 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
+from dialcheck.conformance.family import get_profile
+
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_new_tasks.py"
 
 
@@ -58,3 +62,18 @@ def test_the_exhaustive_benchmark_prints_growth_per_depth_and_the_jobs_ratio() -
     rows = bench.grow(2)
     assert rows[0].split()[:3] == ["scope", "depth", "new"] and len(rows) == 1 + 2 * 4  # four scopes, two depths
     assert "--jobs 1" in bench.time_jobs("reference", None, "zoo/lookups")
+
+
+@pytest.mark.parametrize("profile", ["geth-1.8", "geth-1.17.2"])
+def test_the_machine_and_exhaustive_benchmarks_take_a_profile_of_either_family(profile: str) -> None:
+    machine = _load("bench_machine")
+    results = machine.run(2, 5, None, get_profile(profile))
+    assert {name for name, (count, _) in results.items() if count > 0} == {
+        machine.FLOOR,
+        machine.IN_PROCESS,
+        machine.WIRE,
+    }
+    exhaustive = _load("bench_exhaustive")
+    rows = exhaustive.grow(1, get_profile(profile))
+    assert len(rows) > 1 and all(row.split()[1] == "1" for row in rows[1:])
+    assert "--jobs 2" in exhaustive.time_jobs("reference", None, "tiny", get_profile(profile))
