@@ -78,7 +78,7 @@ def _measure_wire(command: str, examples: int, steps: int, profile: AnyProfile) 
     session = WireSession(command)
     try:
         session.start()
-        context = RunContext(family_of(profile).get_wire_factory(session), profile, Level.STRICT, command)
+        context = RunContext(getattr(session, family_of(profile).wire_factory), profile, Level.STRICT, command)
         return measure(lambda: _CountedMachine(context), examples, steps)
     finally:
         session.kill()

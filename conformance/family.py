@@ -37,7 +37,6 @@ from dialcheck.conformance.loader import REFERENCE_SPEC, SCHEDULER_REFERENCE_SPE
 from dialcheck.conformance.scheduler_format import EventStep
 from dialcheck.conformance.session import Level, Nonconformance, SchedulerSession, Session, SessionCore
 from dialcheck.conformance.trace import ExecuteStep, NewTasksStep, Step, TaskDoneStep
-from dialcheck.conformance.wire_adapter import WireSession
 from dialcheck.conformance.world import (
     DIAL_ALWAYS,
     SCHEDULER_ALWAYS,
@@ -87,8 +86,8 @@ class Family:
     #: The node ID width every implementation of the family holds, in bytes, or ``None`` when it
     #: varies by era and an implementation declares it (ID-1: dialstate's 64-byte then 32-byte IDs).
     id_bytes: Optional[int]
-    #: The factory that makes the family's implementations in a ``--cmd`` program's wire session.
-    get_wire_factory: Callable[[WireSession], Any]
+    #: The method of a ``--cmd`` program's wire session (``WireSession``) that makes the family's implementations.
+    wire_factory: str
     #: Whether executing tasks is an optional capability (AD-5: dialstate's ``execute``), or always
     #: part of the answers (the dialScheduler's actions).
     execution_optional: bool
@@ -178,7 +177,7 @@ DIALSTATE = Family(
     get_simpler_steps=_get_simpler_dialstate_steps,
     get_time=_get_dialstate_time,
     id_bytes=None,
-    get_wire_factory=lambda session: session.create,
+    wire_factory="create",
     execution_optional=True,
     sample_config=Config(self_id="00", max_dyn_dials=0),
     happenings=tuple(DialHappening),
@@ -223,7 +222,7 @@ DIAL_SCHEDULER = Family(
     get_time=_keep_time,
     # geth's enode.ID since v1.8.17: every dialScheduler release holds 32-byte IDs.
     id_bytes=32,
-    get_wire_factory=lambda session: session.create_scheduler,
+    wire_factory="create_scheduler",
     execution_optional=False,
     sample_config=SchedulerConfig(self_id="00" * 32, max_dial_peers=0),
     happenings=tuple(Happening),

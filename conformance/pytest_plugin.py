@@ -20,7 +20,7 @@ __all__ = ["pytest_addoption", "pytest_collection_modifyitems", "LEVELS", "HYPOT
 
 # The plugin loads in every pytest session of an environment that has dialcheck installed, so it
 # imports nothing heavy at start-up (no Hypothesis, no reference model); these mirror
-# session.Level, options.HYPOTHESIS_PROFILES and wire_adapter.DEFAULT_TIMEOUT (a test keeps them equal).
+# session.Level, options.HYPOTHESIS_PROFILES and wire.DEFAULT_TIMEOUT (a test keeps them equal).
 LEVELS = ("strict", "invariants")
 HYPOTHESIS_PROFILES = ("ci", "default", "thorough")
 DEFAULT_TIMEOUT = 10.0

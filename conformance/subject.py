@@ -170,7 +170,7 @@ def open_subject(
             source = f"its hello declares id_bytes {chosen}; the {family.name.value} family holds 32-byte node IDs"
         execute = EXTENSION_EXECUTE in hello.extensions or not family.execution_optional
         capabilities = Capabilities(served, execute, source, chosen)
-        wire_factory = family.get_wire_factory(session)
+        wire_factory = getattr(session, family.wire_factory)
         factory = resize_factory(wire_factory, chosen) if resize else wire_factory
         yield Subject(factory, cmd, f"--cmd {shlex.quote(cmd)}{width}", capabilities, session, family)
     finally:

@@ -111,6 +111,8 @@ __all__ = [
 
 #: The protocol version this module speaks.
 PROTOCOL = 1
+#: Seconds dialcheck waits for one answer before the implementation counts as hung (``--timeout``).
+DEFAULT_TIMEOUT = 10.0
 #: Handles are non-negative integers that fit Go's int64.
 MAX_HANDLE = 2**63 - 1
 

@@ -33,6 +33,7 @@ from dialcheck.conformance.scheduler_format import (
     make_scheduler_init_request,
 )
 from dialcheck.conformance.wire import (
+    DEFAULT_TIMEOUT,
     EXECUTION_KEYS,
     EXTENSION_EXECUTE,
     HELLO_KEYS,
@@ -77,9 +78,6 @@ from dialcheck.spec.scheduler import (
 from dialcheck.spec.verdicts import FormatError, Verdict
 
 __all__ = ["DEFAULT_TIMEOUT", "WireSession", "WireDialstate", "WireExecutingDialstate", "WireScheduler"]
-
-#: Seconds to wait for one answer before the implementation counts as hung.
-DEFAULT_TIMEOUT = 10.0
 
 
 class WireSession:

@@ -77,3 +77,10 @@ def test_the_machine_and_exhaustive_benchmarks_take_a_profile_of_either_family(p
     rows = exhaustive.grow(1, get_profile(profile))
     assert len(rows) > 1 and all(row.split()[1] == "1" for row in rows[1:])
     assert "--jobs 2" in exhaustive.time_jobs("reference", None, "tiny", get_profile(profile))
+
+
+def test_the_startup_benchmark_times_serve_against_a_bare_interpreter(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = _load("bench_startup")
+    assert bench.main(["--runs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "dialcheck serve (empty input):" in out and "ratio:" in out

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from support import TRACES
 
-from dialcheck.conformance.cli import main
+from dialcheck.conformance.cli import COMMANDS, main
 
 _COUNTER = itertools.count()
 STATIC_TRACE = TRACES / "static-redial.json"
@@ -291,6 +291,63 @@ def test_serve_and_replay_start_without_hypothesis_or_the_zoo(command: list[str]
         [sys.executable, "-c", probe, *command], input="", capture_output=True, text=True, timeout=60, check=False
     )
     assert done.stderr.strip().splitlines()[-1] == "0 False False"
+
+
+#: What ``dialcheck serve`` must not load: the run, the search, the zoo, Hypothesis, the wire client's process
+#: machinery and importlib.metadata (measured: 76 modules added to the interpreter's on Python 3.11, 31 of them
+#: dialcheck's; the run and the zoo brought it to 182 before the command line was split per subcommand).
+SERVE_NEVER_LOADS = (
+    "hypothesis",
+    "dialcheck.conformance.zoo",
+    "dialcheck.conformance.runner",
+    "dialcheck.conformance.machine",
+    "dialcheck.conformance.exhaustive",
+    "dialcheck.conformance.explore",
+    "dialcheck.conformance.vectors",
+    "dialcheck.conformance.wire_adapter",
+    "subprocess",
+    "importlib.metadata",
+)
+
+
+def test_serve_loads_only_what_answering_needs() -> None:
+    probe = (
+        "import io, sys; base = set(sys.modules); from dialcheck.conformance.cli import main; "
+        "sys.stdin = io.TextIOWrapper(io.BytesIO(b'')); code = main(['serve']); "
+        "added = sorted(set(sys.modules) - base); print(code, len(added)); print(' '.join(added))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    first, names = done.stdout.splitlines()[-2:]
+    code, count = map(int, first.split())
+    loaded = set(names.split())
+    assert code == 0 and count <= 100, count
+    assert len([m for m in loaded if m.startswith("dialcheck.")]) <= 35
+    assert not loaded & set(SERVE_NEVER_LOADS), loaded & set(SERVE_NEVER_LOADS)
+
+
+def test_only_the_subcommand_run_is_imported_and_help_lists_every_one() -> None:
+    probe = (
+        "import sys; from dialcheck.conformance.cli import main; main(['profiles']); "
+        "print(sorted(m for m in sys.modules if m.startswith('dialcheck.conformance.cli.')))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.splitlines()[-1] == "['dialcheck.conformance.cli.common', 'dialcheck.conformance.cli.profiles']"
+    helped = subprocess.run(
+        [sys.executable, "-m", "dialcheck.conformance", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert all(f"    {name}" in helped.stdout for name in COMMANDS)
+
+
+def test_the_version_hello_answers_is_the_installed_packages() -> None:
+    import importlib.metadata
+
+    from dialcheck.conformance.cli.common import get_version
+
+    assert get_version() == importlib.metadata.version("dialcheck")
 
 
 def test_profiles_lists_every_profile_of_both_families_with_its_releases(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,7 +14,7 @@ def test_the_plugin_choices_mirror_the_suite() -> None:
     from dialcheck.conformance import pytest_plugin
     from dialcheck.conformance.options import HYPOTHESIS_PROFILES
     from dialcheck.conformance.session import Level
-    from dialcheck.conformance.wire_adapter import DEFAULT_TIMEOUT
+    from dialcheck.conformance.wire import DEFAULT_TIMEOUT
 
     assert pytest_plugin.LEVELS == tuple(level.value for level in Level)
     assert pytest_plugin.HYPOTHESIS_PROFILES == HYPOTHESIS_PROFILES

@@ -141,7 +141,7 @@ def test_an_unwritable_report_path_exits_2(tmp_path: Path, capsys: pytest.Captur
 
 
 def test_progress_is_printed_on_a_terminal_only(capsys: pytest.CaptureFixture[str]) -> None:
-    from dialcheck.conformance.cli import _make_progress
+    from dialcheck.conformance.cli.run import _make_progress
     from dialcheck.conformance.machine import RunContext
 
     show = _make_progress()

@@ -1,0 +1,123 @@
+"""``dialcheck matrix``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from dialcheck.conformance.cli.common import (
+    EXIT_FAIL,
+    EXIT_OK,
+    UsageError,
+    positive,
+    positive_seconds,
+)
+from dialcheck.conformance.family import ALL_PROFILES, get_profile
+from dialcheck.conformance.matrix import Entrant
+from dialcheck.conformance.options import (
+    DEFAULT_EXAMPLES,
+    DEFAULT_STEPS,
+    HYPOTHESIS_PROFILES,
+    get_default_hypothesis_profile,
+)
+from dialcheck.conformance.session import Level
+from dialcheck.conformance.waivers import load_waivers
+from dialcheck.conformance.wire import DEFAULT_TIMEOUT
+
+DESCRIPTION = (
+    "Run every implementation (--impl LABEL=MODULE:FACTORY, --cmd LABEL=COMMAND; at least one) "
+    "under every profile and level asked for, and write DIR/matrix.md, DIR/matrix.json and the failing "
+    "traces under DIR/traces/LABEL/. Exit 0 when no cell fails (a profile an implementation does not serve "
+    "is not a failure), 1 otherwise, 2 bad input."
+)
+
+
+def add_arguments(command: argparse.ArgumentParser) -> None:
+    """Add the command's arguments."""
+    command.add_argument("--impl", action="append", default=[], metavar="LABEL=MODULE:FACTORY")
+    command.add_argument("--cmd", action="append", default=[], metavar="LABEL=COMMAND")
+    command.add_argument("--id-bytes", action="append", default=[], metavar="LABEL=32|64")
+    command.add_argument(
+        "--waivers", action="append", default=[], metavar="LABEL=FILE", help="that implementation's waivers file"
+    )
+    command.add_argument(
+        "--profile",
+        action="append",
+        choices=list(ALL_PROFILES),
+        help="repeatable (default: every profile of both families)",
+    )
+    command.add_argument(
+        "--level", action="append", choices=[lv.value for lv in Level], help="repeatable (default: both)"
+    )
+    command.add_argument(
+        "--examples", type=positive, metavar="N", help=f"examples per cell (default {DEFAULT_EXAMPLES})"
+    )
+    command.add_argument("--steps", type=positive, metavar="N", default=DEFAULT_STEPS)
+    command.add_argument("--seed", type=int, metavar="N")
+    command.add_argument("--hypothesis-profile", choices=HYPOTHESIS_PROFILES, default=None)
+    command.add_argument("--timeout", type=positive_seconds, metavar="SECONDS", default=DEFAULT_TIMEOUT)
+    command.add_argument("--out", metavar="DIR", type=Path, default=Path("dialcheck-matrix"))
+
+
+def _get_entrants(args: argparse.Namespace) -> list["Entrant"]:
+    """Return the implementations a ``matrix`` command names, with their widths and waivers."""
+    from dialcheck.conformance.matrix import Entrant, parse_labelled
+
+    entrants: dict[str, Entrant] = {}
+    for option, values in (("--impl", args.impl), ("--cmd", args.cmd)):
+        for text in values:
+            label, value = parse_labelled(text, option)
+            if label in entrants:
+                raise UsageError(f"dialcheck matrix: the label {label!r} names two implementations; give each its own")
+            entrants[label] = Entrant(label, value, None) if option == "--impl" else Entrant(label, None, value)
+    if not entrants:
+        raise UsageError("dialcheck matrix: name at least one implementation with --impl LABEL=... or --cmd LABEL=...")
+    for option, values in (("--id-bytes", args.id_bytes), ("--waivers", args.waivers)):
+        for text in values:
+            label, value = parse_labelled(text, option)
+            if label not in entrants:
+                raise UsageError(
+                    f"dialcheck matrix: {option} {text!r} names no implementation (labels: {', '.join(entrants)})"
+                )
+            if option == "--id-bytes":
+                if value not in ("32", "64"):
+                    raise UsageError(f"dialcheck matrix: --id-bytes {text!r}: the width is 32 or 64")
+                entrants[label] = replace(entrants[label], id_bytes=int(value))
+            else:
+                entrants[label] = replace(entrants[label], waivers=load_waivers(Path(value)))
+    return list(entrants.values())
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the command; return its exit code."""
+    from dialcheck.conformance.matrix import MatrixOptions, count_failed, format_markdown, get_matrix_json, run_matrix
+
+    entrants = _get_entrants(args)
+    profiles = [get_profile(p) for p in dict.fromkeys(args.profile or list(ALL_PROFILES))]
+    levels = [Level(lv) for lv in dict.fromkeys(args.level or [lv.value for lv in Level])]
+    options = MatrixOptions(
+        examples=args.examples,
+        steps=args.steps,
+        seed=args.seed,
+        hypothesis_profile=args.hypothesis_profile or get_default_hypothesis_profile(),
+        timeout=args.timeout,
+        out=args.out,
+    )
+    cells = run_matrix(entrants, profiles, levels, options)
+    markdown = format_markdown(cells, entrants)
+    document = json.dumps(get_matrix_json(cells, entrants), indent=2, sort_keys=True) + "\n"
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "matrix.md").write_text(markdown, encoding="utf-8")
+        (args.out / "matrix.json").write_text(document, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"dialcheck matrix: cannot write to {args.out}: {exc.strerror or exc}") from None
+    print(markdown, end="")
+    failed = count_failed(cells)
+    print(
+        f"dialcheck matrix: {len(entrants)} implementation(s), {len(cells)} cell(s), {failed} failed; "
+        f"written to {args.out / 'matrix.md'} and {args.out / 'matrix.json'}"
+    )
+    return EXIT_OK if failed == 0 else EXIT_FAIL

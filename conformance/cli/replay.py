@@ -1,0 +1,142 @@
+"""``dialcheck replay``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Optional
+
+from dialcheck.conformance.cli.common import (
+    EXIT_FAIL,
+    EXIT_OK,
+    UsageError,
+    add_subject,
+    open_command_subject,
+)
+from dialcheck.conformance.family import ALL_PROFILES, FAMILIES, family_of, get_profile
+from dialcheck.conformance.process import WireFault
+from dialcheck.conformance.replay import ReplayResult, format_failure, get_skip_reason, replay_trace
+from dialcheck.conformance.scheduler_format import AnyTrace, load_any_trace
+from dialcheck.conformance.vectors import INDEX
+from dialcheck.spec.verdicts import FormatError
+
+DESCRIPTION = (
+    "Replay trace files (a directory means every *.json below it) and report PASS, FAIL "
+    "or SKIP (with the reason) per trace. Exit 0 when nothing failed and something ran, 1 otherwise, "
+    "2 bad input."
+)
+
+
+def add_arguments(command: argparse.ArgumentParser) -> None:
+    """Add the command's arguments."""
+    add_subject(command)
+    command.add_argument(
+        "--profile",
+        choices=list(ALL_PROFILES),
+        help="replay every trace of this profile's family under it instead of the trace's own "
+        "(a trace of the other family is skipped)",
+    )
+    command.add_argument(
+        "--skips-fail",
+        action="store_true",
+        help="count a trace the implementation cannot run (a profile it does not serve, execute steps "
+        "without the capability) as a failure instead of a skip",
+    )
+    command.add_argument("paths", nargs="+", metavar="PATH", help="trace files or directories")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the command; return its exit code."""
+    loaded = _load_all(_collect_paths(args.paths))
+    profile = None if args.profile is None else get_profile(args.profile)
+    passed = failed = skipped = 0
+    afters: list[WireFault] = []
+    selectors: list[str] = []
+    which = "trace profiles" if profile is None else f"profile {profile.value}"
+    present = [f for f in FAMILIES if any(family_of(t.profile) is f for _, t in loaded)]
+    with contextlib.ExitStack() as stack:
+        # WIRE-2 holds for a profile asked for; a trace's own profile the program lacks is a skip.
+        asked = {f: [profile] if profile is not None and family_of(profile) is f else [] for f in present}
+        subjects = [stack.enter_context(open_command_subject(args, asked[f], f)) for f in present]
+        if args.cmd is None and not any(s.capabilities.profiles for s in subjects):
+            raise UsageError(f"dialcheck replay: {subjects[0].capabilities.source}")  # AD-2: not an implementation
+        for family, subject in zip(present, subjects, strict=True):
+            for path, trace in loaded:
+                if family_of(trace.profile) is not family:
+                    continue
+                reason = get_skip_reason(trace, subject.capabilities, profile)
+                chosen = asked[family][0] if asked[family] else None
+                counts = _show_replay(
+                    path,
+                    trace.name,
+                    reason,
+                    functools.partial(replay_trace, trace, subject.factory, chosen, subject.selector),
+                )
+                passed, failed, skipped = passed + counts[0], failed + counts[1], skipped + counts[2]
+            after = subject.close()
+            selectors.append(subject.selector)
+            afters += [after] if after is not None else []
+    for after in afters:
+        failed += 1
+        print(f"FAIL  after the last trace: {after.verdict}: {after.message}")
+    print(
+        f"dialcheck replay: {len(loaded)} trace(s) against {' and '.join(dict.fromkeys(selectors))} ({which}): "
+        f"{passed} passed, {failed} failed, {skipped} skipped"
+    )
+    if passed == 0 and not failed:
+        print("dialcheck replay: no trace ran, so nothing was shown; replay traces this implementation can run")
+    fails = failed or passed == 0 or (skipped and args.skips_fail)
+    return EXIT_FAIL if fails else EXIT_OK
+
+
+def _show_replay(
+    path: Path, name: str, reason: Optional[str], replay: Callable[[], ReplayResult]
+) -> tuple[int, int, int]:
+    """Replay one trace (unless ``reason`` says it is skipped) and print its line; return (passed, failed, skipped)."""
+    if reason is not None:
+        print(f"SKIP  {name}  ({path}): {reason}")
+        return 0, 0, 1
+    result = replay()
+    if result.passed:
+        print(f"PASS  {name}  ({path})")
+        return 1, 0, 0
+    print(f"FAIL  {name}  ({path}, profile {result.profile.value})")
+    print(format_failure(result))
+    return 0, 1, 0
+
+
+def _collect_paths(arguments: Sequence[str]) -> list[Path]:
+    """Expand directories to the ``*.json`` files below them, sorted; refuse missing paths."""
+    found: list[Path] = []
+    for argument in arguments:
+        path = Path(argument)
+        if path.is_dir():
+            # A vector corpus keeps its index beside the traces: it is not a trace.
+            found.extend(sorted(p for p in path.rglob("*.json") if p.is_file() and p.name != INDEX))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise UsageError(f"dialcheck replay: {argument}: no such file or directory")
+    if not found:
+        raise UsageError(
+            f"dialcheck replay: no traces found in {', '.join(arguments)} (a directory is searched for *.json "
+            "files other than index.json)"
+        )
+    return found
+
+
+def _load_all(paths: Sequence[Path]) -> list[tuple[Path, AnyTrace]]:
+    """Load every trace, of either family; report all malformed ones at once."""
+    loaded: list[tuple[Path, AnyTrace]] = []
+    errors: list[str] = []
+    for path in paths:
+        try:
+            loaded.append((path, load_any_trace(path)))
+        except FormatError as exc:
+            errors.append(f"dialcheck replay: bad trace {path}: {exc}")
+    if errors:
+        raise UsageError("\n".join(errors))
+    return loaded
