@@ -28,6 +28,7 @@ reference never violates one, whatever the events (a property the suite tests).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Optional
 
 from dialcheck.conformance.invariants import Violation
@@ -38,24 +39,19 @@ from dialcheck.spec.netrestrict import Netlist
 from dialcheck.spec.scheduler import (
     DEFAULT_MAX_ACTIVE_DIALS,
     SCHEDULER_HISTORY_EXPIRATION,
-    AddStatic,
-    Advance,
     Dial,
     DialDone,
     DnsLookup,
-    InboundCompleted,
-    InboundPending,
     NodeOffered,
-    PeerAdded,
-    PeerRemoved,
-    RemoveStatic,
     Response,
     RunAction,
+    RunInput,
     SchedulerConfig,
     SchedulerEvent,
     SchedulerProfile,
-    Start,
     get_dial_key,
+    get_event_arguments,
+    get_event_name,
     get_scheduler_rules,
     is_connected,
 )
@@ -158,42 +154,54 @@ class SchedulerChecker:
         self._pool.discard(node_id)
 
     def _apply(self, event: SchedulerEvent) -> Optional[Node]:
-        """Apply the event's effect; return the offered node of a ``node_offered``."""
-        if isinstance(event, (Start, Advance)):
-            self._now = event.now
-            for node_id, expiry in sorted(self._history.items(), key=lambda e: e[1]):
-                if expiry < event.now:  # SC-HIST-1: an entry expiring exactly now still blocks
-                    del self._history[node_id]
-                    self._offer(node_id)
-        elif isinstance(event, NodeOffered):
+        """Apply the event's effect (its ``_on_<name>`` method, named in the event table); return an offered node."""
+        if isinstance(event, NodeOffered):
             return event.node
-        elif isinstance(event, DialDone):
-            self._dialing.pop(event.node_id, None)
-            self._orphans.discard(event.node_id)
-            self._offer(event.node_id)
-        elif isinstance(event, PeerAdded):
-            self._add_peer(event.node_id, event.flags)
-        elif isinstance(event, PeerRemoved):
-            self._dial_peers -= 1 if event.flags & _DIALED else 0
-            self._peers.pop(event.node_id, None)
-            self._offer(event.node_id)
-        elif isinstance(event, AddStatic):
-            if event.node.id not in self._static:
-                self._static[event.node.id] = event.node
-                self._offer(event.node.id)
-        elif isinstance(event, RemoveStatic):
-            if self._static.pop(event.node.id, None) is not None and event.node.id in self._dialing:
-                self._orphans.add(event.node.id)
-            self._pool.discard(event.node.id)
-        elif not self._rules.tracks_pending_inbound:
-            pass  # SC-INBOUND-1: before geth-1.17.2 the scheduler is not told of pending inbound connections
-        elif isinstance(event, InboundPending):
-            self._pending.add(event.node_id)
-        else:
-            assert isinstance(event, InboundCompleted)
-            self._pending.discard(event.node_id)
-            self._offer(event.node_id)
+        handle: Callable[..., None] = getattr(self, f"_on_{get_event_name(event)}")
+        handle(*get_event_arguments(event))
         return None
+
+    def _on_start(self, now: int) -> None:
+        self._on_advance(now)
+
+    def _on_advance(self, now: int) -> None:
+        self._now = now
+        for node_id, expiry in sorted(self._history.items(), key=lambda e: e[1]):
+            if expiry < now:  # SC-HIST-1: an entry expiring exactly now still blocks
+                del self._history[node_id]
+                self._offer(node_id)
+
+    def _on_dial_done(self, node_id: NodeID, inputs: RunInput) -> None:
+        self._dialing.pop(node_id, None)
+        self._orphans.discard(node_id)
+        self._offer(node_id)
+
+    def _on_peer_added(self, node_id: NodeID, flags: ConnFlag) -> None:
+        self._add_peer(node_id, flags)
+
+    def _on_peer_removed(self, node_id: NodeID, flags: ConnFlag) -> None:
+        self._dial_peers -= 1 if flags & _DIALED else 0
+        self._peers.pop(node_id, None)
+        self._offer(node_id)
+
+    def _on_add_static(self, node: Node) -> None:
+        if node.id not in self._static:
+            self._static[node.id] = node
+            self._offer(node.id)
+
+    def _on_remove_static(self, node: Node) -> None:
+        if self._static.pop(node.id, None) is not None and node.id in self._dialing:
+            self._orphans.add(node.id)
+        self._pool.discard(node.id)
+
+    def _on_inbound_pending(self, node_id: NodeID) -> None:
+        if self._rules.tracks_pending_inbound:  # SC-INBOUND-1: before geth-1.17.2 the scheduler is not told
+            self._pending.add(node_id)
+
+    def _on_inbound_completed(self, node_id: NodeID) -> None:
+        if self._rules.tracks_pending_inbound:
+            self._pending.discard(node_id)
+            self._offer(node_id)
 
     def _offer(self, node_id: NodeID) -> None:
         # SC-STATIC-3.

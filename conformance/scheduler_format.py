@@ -49,6 +49,7 @@ from dialcheck.conformance.trace import (
 from dialcheck.spec.execution import Connect, Resolve
 from dialcheck.spec.model import ConnFlag, get_dial_flag_names
 from dialcheck.spec.scheduler import (
+    EVENT_NAMES,
     AddStatic,
     Advance,
     AllowedResponse,
@@ -97,19 +98,8 @@ __all__ = [
 #: The profiles of the family by name.
 SCHEDULER_PROFILES = {profile.value: profile for profile in SchedulerProfile}
 
-#: The ``op`` of each event, in the order of spec/scheduler.md section 2.
-EVENT_OPS = (
-    "start",
-    "advance",
-    "node_offered",
-    "dial_done",
-    "peer_added",
-    "peer_removed",
-    "add_static",
-    "remove_static",
-    "inbound_pending",
-    "inbound_completed",
-)
+#: The ``op`` of each event, in the order of spec/scheduler.md section 2 (the event table's names).
+EVENT_OPS = tuple(EVENT_NAMES.values())
 _EVENT_KEYS: dict[str, set[str]] = {
     "start": {"now"},
     "advance": {"now"},

@@ -86,7 +86,6 @@ from dialcheck.spec.model import (
     get_task_snapshot,
 )
 from dialcheck.spec.scheduler import (
-    AddStatic,
     Advance,
     AllowedResponse,
     Dial,
@@ -97,13 +96,13 @@ from dialcheck.spec.scheduler import (
     NodeOffered,
     PeerAdded,
     PeerRemoved,
-    RemoveStatic,
     Response,
     SchedulerConfig,
     SchedulerEvent,
     SchedulerProfile,
     Start,
     get_dial_key,
+    get_event_name,
     is_connected,
 )
 from dialcheck.spec.verdicts import ImplementationFault, Verdict
@@ -655,7 +654,7 @@ class SchedulerSession(SessionCore[EventStep, SchedulerTrace]):
         """Tell the implementation of ``event`` and judge its response; return it."""
         step = EventStep(event)
         self._require_dialing(step)
-        answer = self._call(step, _EVENT_NAMES[type(event)], lambda: deliver_event(self.subject, event))
+        answer = self._call(step, get_event_name(event), lambda: deliver_event(self.subject, event))
         problem = _describe_bad_response(answer)
         if problem is not None:
             self._fail(step, Verdict.BAD_ANSWER, problem)
@@ -715,17 +714,3 @@ class SchedulerSession(SessionCore[EventStep, SchedulerTrace]):
         for node_id in answer.done:  # SC-RUN-3: returned within the event
             self.dialing.pop(node_id, None)
         self.reads = answer.reads
-
-
-_EVENT_NAMES: dict[type, str] = {
-    Start: "start",
-    Advance: "advance",
-    NodeOffered: "node_offered",
-    DialDone: "dial_done",
-    PeerAdded: "peer_added",
-    PeerRemoved: "peer_removed",
-    AddStatic: "add_static",
-    RemoveStatic: "remove_static",
-    InboundPending: "inbound_pending",
-    InboundCompleted: "inbound_completed",
-}

@@ -56,24 +56,14 @@ from dialcheck.conformance.wire import (
     make_static_request,
     make_task_done_request,
 )
+from dialcheck.spec.contract import EventMethods
 from dialcheck.spec.execution import Execution, ExecutionInput
 from dialcheck.spec.model import Config, ConnFlag, DialTask, Node, NodeID, Profile, Task, get_task_key
 from dialcheck.spec.scheduler import (
-    AddStatic,
-    Advance,
-    DialDone,
-    InboundCompleted,
-    InboundPending,
-    NodeOffered,
-    PeerAdded,
-    PeerRemoved,
-    RemoveStatic,
     Response,
-    RunInput,
     SchedulerConfig,
     SchedulerEvent,
     SchedulerProfile,
-    Start,
 )
 from dialcheck.spec.verdicts import FormatError, Verdict
 
@@ -290,14 +280,19 @@ class WireExecutingDialstate(WireDialstate):
             raise self.session.shape_fault(what, exc) from None
 
 
-class WireScheduler:
-    """A dialScheduler living in an implementation process (one scheduler ``init`` of a :class:`WireSession`)."""
+class WireScheduler(EventMethods):
+    """A dialScheduler living in an implementation process (one scheduler ``init`` of a :class:`WireSession`).
+
+    The contract's methods come from :class:`~dialcheck.spec.contract.EventMethods`; each event is sent
+    as its request.
+    """
 
     def __init__(self, session: WireSession) -> None:
         self.session = session
         self.calls = 0
 
-    def _event(self, event: SchedulerEvent) -> Response:
+    def on_event(self, event: SchedulerEvent) -> Response:
+        """Send ``event`` and return the implementation's answer."""
         self.calls += 1
         request = event_to_json(event)
         what = f"{request['op']} (request {self.calls} since init)"
@@ -306,43 +301,3 @@ class WireScheduler:
             return get_response(answer, "$")
         except FormatError as exc:
             raise self.session.shape_fault(what, exc) from None
-
-    def start(self, now: int) -> Response:
-        """Send ``start``."""
-        return self._event(Start(now))
-
-    def advance(self, now: int) -> Response:
-        """Send ``advance``."""
-        return self._event(Advance(now))
-
-    def node_offered(self, node: Node) -> Response:
-        """Send ``node_offered``."""
-        return self._event(NodeOffered(node))
-
-    def dial_done(self, node_id: NodeID, inputs: RunInput) -> Response:
-        """Send ``dial_done`` and return what the task did and the dials that followed."""
-        return self._event(DialDone(node_id, inputs))
-
-    def peer_added(self, node_id: NodeID, flags: ConnFlag) -> Response:
-        """Send ``peer_added``."""
-        return self._event(PeerAdded(node_id, flags))
-
-    def peer_removed(self, node_id: NodeID, flags: ConnFlag) -> Response:
-        """Send ``peer_removed``."""
-        return self._event(PeerRemoved(node_id, flags))
-
-    def add_static(self, node: Node) -> Response:
-        """Send ``add_static``."""
-        return self._event(AddStatic(node))
-
-    def remove_static(self, node: Node) -> Response:
-        """Send ``remove_static``."""
-        return self._event(RemoveStatic(node))
-
-    def inbound_pending(self, node_id: NodeID) -> Response:
-        """Send ``inbound_pending``."""
-        return self._event(InboundPending(node_id))
-
-    def inbound_completed(self, node_id: NodeID) -> Response:
-        """Send ``inbound_completed``."""
-        return self._event(InboundCompleted(node_id))

@@ -15,7 +15,7 @@ mutants`` runs the default suite on every member and prints the kill matrix.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Optional
 
@@ -54,6 +54,7 @@ from dialcheck.spec.scheduler import (
     RunAction,
     RunInput,
     SchedulerConfig,
+    SchedulerEvent,
     SchedulerProfile,
 )
 from dialcheck.spec.verdicts import Verdict
@@ -798,8 +799,8 @@ class _PeerRemovedSkipsLoopHead(SchedulerModel):
 
 
 class _DoneAtOnceNotReported(SchedulerImplementation):
-    def _answer(self, handle: Callable[[Pick], AllowedResponse]) -> Response:
-        return replace(super()._answer(handle), done=())
+    def on_event(self, event: SchedulerEvent) -> Response:
+        return replace(super().on_event(event), done=())
 
 
 class _DnsAnswerIgnored(SchedulerModel):

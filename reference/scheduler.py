@@ -48,6 +48,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from dialcheck.spec.contract import EventMethods
 from dialcheck.spec.execution import Connect, Resolve
 from dialcheck.spec.model import INITIAL_RESOLVE_DELAY, MAX_RESOLVE_DELAY, ConnFlag, Node, NodeID
 from dialcheck.spec.netrestrict import Netlist
@@ -55,26 +56,18 @@ from dialcheck.spec.scheduler import (
     DEFAULT_MAX_ACTIVE_DIALS,
     NO_ANSWERS,
     SCHEDULER_HISTORY_EXPIRATION,
-    AddStatic,
-    Advance,
     AllowedResponse,
     Dial,
-    DialDone,
     DnsLookup,
-    InboundCompleted,
-    InboundPending,
-    NodeOffered,
-    PeerAdded,
-    PeerRemoved,
-    RemoveStatic,
     Response,
     RunAction,
     RunInput,
     SchedulerConfig,
     SchedulerEvent,
     SchedulerProfile,
-    Start,
     get_dial_key,
+    get_event_arguments,
+    get_event_name,
     get_scheduler_rules,
     is_connected,
 )
@@ -141,28 +134,10 @@ class Scheduler:
     # -- events (SC-EVENT-1) ---------------------------------------------------
 
     def on_event(self, event: SchedulerEvent, pick: Pick = pick_first) -> AllowedResponse:
-        """Handle ``event`` by its method (``started`` then holds the dials it started)."""
+        """Handle ``event`` by its method, named in the event table (``started`` then holds the dials it started)."""
         self.started.clear()
-        if isinstance(event, Start):
-            return self.start(event.now, pick)
-        if isinstance(event, Advance):
-            return self.advance(event.now, pick)
-        if isinstance(event, NodeOffered):
-            return self.node_offered(event.node, pick)
-        if isinstance(event, DialDone):
-            return self.dial_done(event.node_id, event.inputs, pick)
-        if isinstance(event, PeerAdded):
-            return self.peer_added(event.node_id, event.flags, pick)
-        if isinstance(event, PeerRemoved):
-            return self.peer_removed(event.node_id, event.flags, pick)
-        if isinstance(event, AddStatic):
-            return self.add_static(event.node, pick)
-        if isinstance(event, RemoveStatic):
-            return self.remove_static(event.node, pick)
-        if isinstance(event, InboundPending):
-            return self.inbound_pending(event.node_id, pick)
-        assert isinstance(event, InboundCompleted)
-        return self.inbound_completed(event.node_id, pick)
+        handle: Callable[..., AllowedResponse] = getattr(self, get_event_name(event))
+        return handle(*get_event_arguments(event), pick)
 
     def start(self, now: int, pick: Pick = pick_first) -> AllowedResponse:
         """Start with the clock at ``now``."""
@@ -421,70 +396,31 @@ class Scheduler:
         return (task.flag.value, task.dest, task.resolve_delay, task.last_resolved == 0, last)
 
 
-class SchedulerImplementation:
+class SchedulerImplementation(EventMethods):
     """The reference as an implementation of ``spec.contract.Scheduler``, with a random choice of its own.
 
     It picks statics with a ``random.Random`` seeded by ``seed`` (not in ID order), so that a
     run against it shows the strict judge accepting another implementation's choices
-    (SC-CHOICE-2).
+    (SC-CHOICE-2).  The contract's methods come from :class:`~dialcheck.spec.contract.EventMethods`;
+    :meth:`on_event` answers each event, the seam a variant overrides.
     """
 
     def __init__(self, config: SchedulerConfig, profile: SchedulerProfile, seed: int = 0) -> None:
         self.model = Scheduler(config, profile)
         self._rng = random.Random(seed)
 
-    def _answer(self, handle: Callable[[Pick], AllowedResponse]) -> Response:
+    def on_event(self, event: SchedulerEvent) -> Response:
+        """Answer ``event``: the model's allowed answer, its statics in this implementation's random order."""
         chosen: list[Dial] = []
-        self.model.started.clear()
 
         def pick(pool: tuple[Dial, ...], instant: frozenset[NodeID]) -> Sequence[Dial]:
             chosen[:] = self._rng.sample(pool, len(pool))
             return chosen
 
-        allowed = handle(pick)
+        allowed = self.model.on_event(event, pick)
         statics = tuple(self.model.started[len(allowed.required) :])
         reads, done = allowed.get_outcome(statics)
         return Response(allowed.required + statics, reads, allowed.actions, done)
-
-    def start(self, now: int) -> Response:
-        """Start with the clock at ``now``."""
-        return self._answer(lambda pick: self.model.start(now, pick))
-
-    def advance(self, now: int) -> Response:
-        """Move the clock forward to ``now``."""
-        return self._answer(lambda pick: self.model.advance(now, pick))
-
-    def node_offered(self, node: Node) -> Response:
-        """Take ``node`` from the iterator."""
-        return self._answer(lambda pick: self.model.node_offered(node, pick))
-
-    def dial_done(self, node_id: NodeID, inputs: RunInput) -> Response:
-        """Run the task of the dial to ``node_id``; it returns."""
-        return self._answer(lambda pick: self.model.dial_done(node_id, inputs, pick))
-
-    def peer_added(self, node_id: NodeID, flags: ConnFlag) -> Response:
-        """Learn that a peer was added."""
-        return self._answer(lambda pick: self.model.peer_added(node_id, flags, pick))
-
-    def peer_removed(self, node_id: NodeID, flags: ConnFlag) -> Response:
-        """Learn that a peer was removed."""
-        return self._answer(lambda pick: self.model.peer_removed(node_id, flags, pick))
-
-    def add_static(self, node: Node) -> Response:
-        """Add a static node."""
-        return self._answer(lambda pick: self.model.add_static(node, pick))
-
-    def remove_static(self, node: Node) -> Response:
-        """Remove a static node."""
-        return self._answer(lambda pick: self.model.remove_static(node, pick))
-
-    def inbound_pending(self, node_id: NodeID) -> Response:
-        """Learn of a pending inbound connection."""
-        return self._answer(lambda pick: self.model.inbound_pending(node_id, pick))
-
-    def inbound_completed(self, node_id: NodeID) -> Response:
-        """Learn that a pending inbound connection completed."""
-        return self._answer(lambda pick: self.model.inbound_completed(node_id, pick))
 
 
 def create_scheduler(config: SchedulerConfig, profile: SchedulerProfile) -> SchedulerImplementation:

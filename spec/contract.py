@@ -15,9 +15,11 @@ from typing import Callable, Protocol, runtime_checkable
 from dialcheck.spec.execution import Execution, ExecutionInput
 from dialcheck.spec.model import Config, ConnFlag, Node, NodeID, Profile, Task
 from dialcheck.spec.scheduler import (
+    EVENT_NAMES,
     AddStatic,
     Advance,
     DialDone,
+    InboundCompleted,
     InboundPending,
     NodeOffered,
     PeerAdded,
@@ -29,6 +31,8 @@ from dialcheck.spec.scheduler import (
     SchedulerEvent,
     SchedulerProfile,
     Start,
+    get_event_arguments,
+    get_event_name,
 )
 
 __all__ = [
@@ -39,6 +43,7 @@ __all__ = [
     "Scheduler",
     "SchedulerFactory",
     "SCHEDULER_METHODS",
+    "EventMethods",
     "deliver_event",
 ]
 
@@ -123,39 +128,61 @@ class Scheduler(Protocol):
 #: The factory the suite calls once per trace or example of the scheduler family.
 SchedulerFactory = Callable[[SchedulerConfig, SchedulerProfile], Scheduler]
 
-#: The methods an object must have to be driven as a :class:`Scheduler`.
-SCHEDULER_METHODS = (
-    "start",
-    "advance",
-    "node_offered",
-    "dial_done",
-    "peer_added",
-    "peer_removed",
-    "add_static",
-    "remove_static",
-    "inbound_pending",
-    "inbound_completed",
-)
+#: The methods an object must have to be driven as a :class:`Scheduler`: one per event, named as it.
+SCHEDULER_METHODS = tuple(EVENT_NAMES.values())
+
+
+class EventMethods:
+    """The contract's event methods, each handing its event to :meth:`on_event`: for implementations that
+    handle an event as a value (the reference, the wire adapter) and still offer the contract's methods.
+    """
+
+    def on_event(self, event: SchedulerEvent) -> Response:
+        """Answer ``event``."""
+        raise NotImplementedError
+
+    def start(self, now: int) -> Response:
+        """Answer :class:`~dialcheck.spec.scheduler.Start`."""
+        return self.on_event(Start(now))
+
+    def advance(self, now: int) -> Response:
+        """Answer :class:`~dialcheck.spec.scheduler.Advance`."""
+        return self.on_event(Advance(now))
+
+    def node_offered(self, node: Node) -> Response:
+        """Answer :class:`~dialcheck.spec.scheduler.NodeOffered`."""
+        return self.on_event(NodeOffered(node))
+
+    def dial_done(self, node_id: NodeID, inputs: RunInput) -> Response:
+        """Answer :class:`~dialcheck.spec.scheduler.DialDone`."""
+        return self.on_event(DialDone(node_id, inputs))
+
+    def peer_added(self, node_id: NodeID, flags: ConnFlag) -> Response:
+        """Answer :class:`~dialcheck.spec.scheduler.PeerAdded`."""
+        return self.on_event(PeerAdded(node_id, flags))
+
+    def peer_removed(self, node_id: NodeID, flags: ConnFlag) -> Response:
+        """Answer :class:`~dialcheck.spec.scheduler.PeerRemoved`."""
+        return self.on_event(PeerRemoved(node_id, flags))
+
+    def add_static(self, node: Node) -> Response:
+        """Answer :class:`~dialcheck.spec.scheduler.AddStatic`."""
+        return self.on_event(AddStatic(node))
+
+    def remove_static(self, node: Node) -> Response:
+        """Answer :class:`~dialcheck.spec.scheduler.RemoveStatic`."""
+        return self.on_event(RemoveStatic(node))
+
+    def inbound_pending(self, node_id: NodeID) -> Response:
+        """Answer :class:`~dialcheck.spec.scheduler.InboundPending`."""
+        return self.on_event(InboundPending(node_id))
+
+    def inbound_completed(self, node_id: NodeID) -> Response:
+        """Answer :class:`~dialcheck.spec.scheduler.InboundCompleted`."""
+        return self.on_event(InboundCompleted(node_id))
 
 
 def deliver_event(subject: Scheduler, event: SchedulerEvent) -> object:
-    """Hand ``event`` to the scheduler's method for it and return what the method returned."""
-    if isinstance(event, Start):
-        return subject.start(event.now)
-    if isinstance(event, Advance):
-        return subject.advance(event.now)
-    if isinstance(event, NodeOffered):
-        return subject.node_offered(event.node)
-    if isinstance(event, DialDone):
-        return subject.dial_done(event.node_id, event.inputs)
-    if isinstance(event, PeerAdded):
-        return subject.peer_added(event.node_id, event.flags)
-    if isinstance(event, PeerRemoved):
-        return subject.peer_removed(event.node_id, event.flags)
-    if isinstance(event, AddStatic):
-        return subject.add_static(event.node)
-    if isinstance(event, RemoveStatic):
-        return subject.remove_static(event.node)
-    if isinstance(event, InboundPending):
-        return subject.inbound_pending(event.node_id)
-    return subject.inbound_completed(event.node_id)
+    """Hand ``event`` to the scheduler's method for it (named in the event table) and return what it returned."""
+    method: Callable[..., object] = getattr(subject, get_event_name(event))
+    return method(*get_event_arguments(event))

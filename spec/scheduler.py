@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Optional, Union
 
 from dialcheck.spec.execution import Connect, Resolve
@@ -60,6 +60,9 @@ __all__ = [
     "InboundPending",
     "InboundCompleted",
     "SchedulerEvent",
+    "EVENT_NAMES",
+    "get_event_name",
+    "get_event_arguments",
 ]
 
 #: How long a started dial blocks its node: ``inboundThrottleTime + 5 s`` (SC-DIAL-1).
@@ -355,3 +358,30 @@ SchedulerEvent = Union[
     InboundPending,
     InboundCompleted,
 ]
+
+#: The one event table (spec/scheduler.md section 2), in the section's order: each event's name is the
+#: contract's method for it, the wire's and the trace's ``op``; the method takes the event's fields in
+#: order.  Every dispatch on an event (the contract, the reference, the session, the checks, the
+#: formats) is derived from it through :func:`get_event_name` and :func:`get_event_arguments`.
+EVENT_NAMES: dict[type, str] = {
+    Start: "start",
+    Advance: "advance",
+    NodeOffered: "node_offered",
+    DialDone: "dial_done",
+    PeerAdded: "peer_added",
+    PeerRemoved: "peer_removed",
+    AddStatic: "add_static",
+    RemoveStatic: "remove_static",
+    InboundPending: "inbound_pending",
+    InboundCompleted: "inbound_completed",
+}
+
+
+def get_event_name(event: SchedulerEvent) -> str:
+    """Return the name of ``event``: its method in the contract, its ``op`` on the wire and in a trace."""
+    return EVENT_NAMES[type(event)]
+
+
+def get_event_arguments(event: SchedulerEvent) -> tuple[object, ...]:
+    """Return what the contract's method for ``event`` is called with: the event's fields, in order."""
+    return tuple(getattr(event, f.name) for f in fields(event))
