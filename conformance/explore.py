@@ -23,47 +23,40 @@ covers (:data:`COVERS_BY_SITUATION`).
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from typing import Optional
 
 from dialcheck.conformance.invariants import Situation
 from dialcheck.conformance.scheduler_format import EventStep, SchedulerTrace
 from dialcheck.conformance.session import (
     Nonconformance,
-    Outstanding,
     SchedulerSession,
     Session,
-    get_task_ref,
 )
 from dialcheck.conformance.trace import Trace
 from dialcheck.conformance.world import (
-    BACKWARDS,
-    BOUNDARIES,
-    LONGEST_ADVANCE,
     NODE_POOL,
     SCHEDULER_START_TIMES,
     START_TIMES,
-    UNIVERSE,
     WALK_BOOTNODE_POOL,
+    WALK_DRAWS,
+    WALK_WEIGHTS,
+    DialHappening,
     RandomChooser,
     SchedulerWorld,
     World,
     draw_config,
     draw_scheduler_config,
-    get_resolve_answers,
 )
 from dialcheck.reference.dialstate import Dialstate
 from dialcheck.reference.scheduler import create_scheduler
 from dialcheck.spec.execution import Connect, Execution, ExecutionInput, Resolve
 from dialcheck.spec.model import (
-    FALLBACK_INTERVAL,
     ConnFlag,
     DialTask,
     DiscoverTask,
     Node,
     Profile,
     Task,
-    get_rules,
 )
 from dialcheck.spec.scheduler import (
     AddStatic,
@@ -116,79 +109,6 @@ COVERS_BY_SITUATION: dict[Situation, tuple[str, ...]] = {
 #: What every explored trace covers: answers compared as multisets, the checks, the history.
 ALWAYS_COVERED = ("DS-TASKS-1", "DS-TASKS-2", "DS-CHECK-1", "DS-HIST-1", "NO_DOUBLE_DIAL", *ADAPTER_COVERED)
 
-#: Clock moves drawn as one of a list: the boundaries and two of the backward moves.
-_ADVANCES = BOUNDARIES + BACKWARDS[:2]
-#: Events and their weights.
-_EVENTS = (
-    ("new_tasks", 10),
-    ("progress", 6),
-    ("all_finish", 1),
-    ("peer_drops", 1),
-    ("inbound", 1),
-    ("add_static", 1),
-    ("remove_static", 1),
-    ("table", 1),
-)
-
-
-@dataclass
-class _Walk:
-    """The choices of one walk over a world whose implementation is the reference."""
-
-    chooser: RandomChooser
-    world: World
-
-    def ask(self) -> None:
-        world = self.world
-        if world.called:
-            world.now = self._get_next_time()
-        if self.chooser.chance(1, 4):
-            world.table = self.chooser.nodes(NODE_POOL, 1, 6)
-        world.ask()
-
-    def _get_next_time(self) -> int:
-        world, chooser = self.world, self.chooser
-        roll = chooser.fraction()
-        if roll < 0.15 and world.first_call is not None:
-            return max(world.now, world.first_call + FALLBACK_INTERVAL + chooser.choice((0, 1)))
-        if roll < 0.3 and world.last_dial_done is not None:
-            expiration = get_rules(world.session.profile).history_expiration
-            return max(world.now, world.last_dial_done + expiration + chooser.choice((0, 1)))
-        if roll < 0.5:
-            return world.now + chooser.integer(0, LONGEST_ADVANCE)
-        return world.now + chooser.choice(_ADVANCES)
-
-    def progress(self, everything: bool) -> None:
-        outstanding = self.world.session.outstanding
-        for entry in list(outstanding) if everything else [self.chooser.choice(outstanding)]:
-            self._finish(entry)
-
-    def _finish(self, entry: Outstanding) -> None:
-        world, chooser = self.world, self.chooser
-        named = world.session.find(get_task_ref(entry.task))
-        assert named is not None
-        results: list[Node] = []
-        if isinstance(named.task, DialTask):
-            connects = (chooser.chance(3, 5), chooser.coin())
-            world.dial(named, chooser.choice(get_resolve_answers(named.task.dest.id)), connects)
-        elif isinstance(named.task, DiscoverTask):
-            results = chooser.nodes(NODE_POOL, 0, 5)
-        world.finish(named, results)
-
-    def change_statics(self, add: bool) -> None:
-        node = self.chooser.choice(NODE_POOL)
-        if add:
-            self.world.session.add_static(node)
-        else:
-            self.world.session.remove_static(node)
-
-    def change_peers(self, inbound: bool) -> None:
-        world = self.world
-        if inbound:
-            world.connect_inbound(self.chooser.choice(UNIVERSE), self.chooser.coin)
-        elif world.peers:
-            del world.peers[self.chooser.choice(sorted(world.peers))]
-
 
 def _get_execution_covers(
     task: Task, dest: Optional[Node], inputs: ExecutionInput, execution: Execution
@@ -235,21 +155,13 @@ def explore_trace(
     def note(task: Task, dest: Optional[Node], inputs: ExecutionInput, execution: Execution) -> None:
         covers.update(("AD-5", *_get_execution_covers(task, dest, inputs, execution)))
 
-    walk = _Walk(chooser, World(session, discovery, start, table, on_execute=note))
+    world = World(session, discovery, start, table, on_execute=note)
     try:
-        walk.ask()
+        world.happen(DialHappening.NEW_TASKS, chooser, WALK_DRAWS)
         while len(session.steps) < steps:
-            event = chooser.weighted(_EVENTS)
-            if event == "new_tasks":
-                walk.ask()
-            elif event in ("progress", "all_finish") and session.outstanding:
-                walk.progress(everything=event == "all_finish")
-            elif event in ("add_static", "remove_static"):
-                walk.change_statics(add=event == "add_static")
-            elif event in ("peer_drops", "inbound"):
-                walk.change_peers(inbound=event == "inbound")
-            elif event == "table":
-                walk.world.table = chooser.nodes(NODE_POOL, 0, 5)
+            happening = chooser.weighted(WALK_WEIGHTS)
+            if happening in world.get_possible():  # one that cannot happen now is skipped, its draw spent
+                world.happen(happening, chooser, WALK_DRAWS)
     except Nonconformance as failure:  # pragma: no cover - the reference failing a check is a bug in dialcheck
         raise HarnessError(f"the reference broke {failure.check}: {failure.message}") from None
     covers |= set(ALWAYS_COVERED)

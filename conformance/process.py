@@ -137,18 +137,23 @@ class ImplementationProcess:
                         Verdict.WIRE_HUNG,
                         f"no answer to {what} within {self.timeout:g} s (set the limit with --timeout)",
                     )
-                for key, _ in self._selector.select(remaining):
-                    if key.fd == self._stdin:
-                        pending = self._write(pending, what)
-                        if not pending:
-                            self._selector.unregister(self._stdin)
-                    elif key.fd == self._stdout:
-                        self._read_stdout(what)
-                    else:
-                        self._read_stderr(self._selector)
+                pending = self._wait(remaining, pending, what)
         finally:
-            if pending and not self.ended:
+            if not self.ended and self._stdin in self._selector.get_map():  # a request still being written
                 self._selector.unregister(self._stdin)
+
+    def _wait(self, timeout: float, pending: bytes, what: str) -> bytes:
+        """Wait up to ``timeout`` s for the pipes: write what is pending, read answers and stderr; return the rest."""
+        for key, _ in self._selector.select(timeout):
+            if key.fd == self._stdin:
+                pending = self._write(pending, what)
+                if not pending:
+                    self._selector.unregister(self._stdin)
+            elif key.fd == self._stdout:
+                self._read_stdout(what)
+            else:
+                self._read_stderr(self._selector)
+        return pending
 
     def _spin_for_answer(self) -> None:
         """Poll stdout without sleeping for a moment: a quick answer then costs no wake-up."""

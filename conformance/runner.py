@@ -188,23 +188,31 @@ def run_conformance(options: RunOptions, progress: Optional[Progress] = None) ->
         seen = context.first_seen
         if isinstance(seen, Nonconformance):
             report.saved = _save_trace(report, seen.trace, Verdict.NONDETERMINISTIC.value)
-    report.examples = context.examples
-    report.steps = context.steps
-    report.situations = dict(context.situations)
+    _take_counts(report, context)
     report.first_failure = context.first_failure
     report.first_failure_examples = context.first_failure_examples
-    report.executions = context.executions
-    report.execution_skipped = context.without_execution
     if report.failure is not None:
-        if not report.aborted:
-            report.failure, flaky = settle(
-                report.failure, options.factory, options.level, options.origin, options.shrink
-            )
-            report.flaky = report.flaky or flaky
-        report.saved = _save(report, report.failure)
+        _settle_failure(report, report.failure)
     _settle_waivers(report, context, context.waived_traces)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _take_counts(report: RunReport, context: AnyRunContext) -> None:
+    """Copy the run's counters into its report: examples, steps, situations, executions."""
+    report.examples, report.steps = context.examples, context.steps
+    report.situations = dict(context.situations)
+    report.executions, report.execution_skipped = context.executions, context.without_execution
+
+
+def _settle_failure(report: RunReport, failure: AnyFailure) -> None:
+    """Replay and minimize the failure (unless the run aborted: the implementation hung), then save it."""
+    options = report.options
+    if not report.aborted:
+        failure, flaky = settle(failure, options.factory, options.level, options.origin, options.shrink)
+        report.flaky = report.flaky or flaky
+    report.failure = failure
+    report.saved = _save(report, failure)
 
 
 def _describe_flaky(exc: Flaky, seen: Optional[ImplementationFault]) -> str:
@@ -323,22 +331,12 @@ def _run_in_chunks(options: RunOptions, progress: Optional[Progress]) -> RunRepo
                     at = examples_before + (answer.first_failure_examples or answer.examples)
                     found = (answer, round_started + (answer.first_failure or answer.seconds), at)
                 examples_before += answer.examples
-                context.examples += answer.examples
-                context.steps += answer.steps
-                context.situations.update(answer.situations)
-                context.executions += answer.executions
-                context.without_execution |= answer.execution_skipped
-                for check, count in answer.waived.items():
-                    context.waived_hits[check] += count
-                for check, text in answer.waived_traces.items():
-                    waived_traces.setdefault(check, text)
+                _add_chunk(context, answer, waived_traces)
             if progress is not None:
                 progress(context, time.monotonic() - started)
             if found is not None:
                 break
-    report.examples, report.steps = context.examples, context.steps
-    report.situations = dict(context.situations)
-    report.executions, report.execution_skipped = context.executions, context.without_execution
+    _take_counts(report, context)
     if found is not None:
         chunk, report.first_failure, report.first_failure_examples = found
         report.flaky, report.aborted = chunk.flaky, chunk.aborted
@@ -349,6 +347,19 @@ def _run_in_chunks(options: RunOptions, progress: Optional[Progress]) -> RunRepo
     _settle_waivers(report, context, traces)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _add_chunk(context: AnyRunContext, answer: _Chunk, waived_traces: dict[Verdict, str]) -> None:
+    """Add what one chunk found to the run's counters; keep the first trace of each waived check."""
+    context.examples += answer.examples
+    context.steps += answer.steps
+    context.situations.update(answer.situations)
+    context.executions += answer.executions
+    context.without_execution |= answer.execution_skipped
+    for check, count in answer.waived.items():
+        context.waived_hits[check] += count
+    for check, text in answer.waived_traces.items():
+        waived_traces.setdefault(check, text)
 
 
 def _replay_here(options: RunOptions, report: RunReport, trace: AnyTrace) -> AnyFailure:

@@ -121,6 +121,10 @@ class WireServer:
         session = self.session
         if session is None:
             return make_error_answer("no dialstate yet: send init first")
+        return self._on_step(session, request)
+
+    def _on_step(self, session: Session, request: object) -> _Answer:
+        """Answer a request that drives the dialstate ``init`` made: new tasks, statics, a task executed or done."""
         if isinstance(request, NewTasksRequest):
             entries = session.new_tasks(request.running, request.peers, request.now, request.table)
             return make_tasks_answer([(entry.handle, entry.task) for entry in entries])

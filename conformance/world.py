@@ -456,20 +456,24 @@ class World:
             if (outstanding if h in waits else bool(self.peers) if h is DialHappening.PEER_DROPS else True)
         ]
 
-    def happen(self, happening: DialHappening, chooser: Chooser) -> None:
-        """Make ``happening`` happen, its arguments drawn by ``chooser``."""
+    def happen(self, happening: DialHappening, chooser: Chooser, draws: Optional[DialDraws] = None) -> None:
+        """Make ``happening`` happen, its arguments drawn by ``chooser`` as ``draws`` says (the machine's by default).
+
+        The machine and the explorer's walks draw the arguments of five happenings differently
+        (:class:`MachineDraws`, :class:`WalkDraws`): both are kept exactly, so that the zoo's
+        derandomized kills and the committed corpus stay as they were measured.
+        """
+        chosen = draws if draws is not None else MACHINE_DRAWS
         if happening is DialHappening.NEW_TASKS:
-            self._new_tasks(chooser.choice(ADVANCES), chooser.choice(TABLE_READS), chooser)
+            chosen.new_tasks(self, chooser)
         elif happening is DialHappening.TASK_PROGRESSES:
-            self._task_progresses(chooser.integer(0, 15), chooser.choice(tuple(DialOutcome)), chooser)
+            chosen.task_progresses(self, chooser)
         elif happening is DialHappening.EVERYTHING_FINISHES:
-            self._everything_finishes(chooser.nodes(NODE_POOL, 0, 3), chooser.coin(), chooser)
+            chosen.everything_finishes(self, chooser)
         elif happening is DialHappening.PEER_DROPS:
-            ids = sorted(self.peers)
-            del self.peers[ids[chooser.integer(0, 15) % len(ids)]]
+            chosen.peer_drops(self, chooser)
         elif happening is DialHappening.INBOUND_PEER_CONNECTS:
-            node, trusted = chooser.choice(UNIVERSE), chooser.coin()
-            self.connect_inbound(node, lambda: trusted)
+            chosen.inbound_peer_connects(self, chooser)
         elif happening is DialHappening.STATIC_ADDED:
             self.session.add_static(chooser.choice(NODE_POOL))
         elif happening is DialHappening.STATIC_REMOVED:
@@ -477,36 +481,66 @@ class World:
         else:
             self.table = list(chooser.nodes(NODE_POOL, 0, 5))
 
-    def _new_tasks(self, advance: int | str | Edge, read: Optional[tuple[Node, ...]], chooser: Chooser) -> None:
-        """Move the clock by ``advance`` and ask for new tasks, as the server loop does.
+    def _execute(self, entry: Outstanding, inputs: ExecutionInput) -> Execution:
+        dest = entry.task.dest if isinstance(entry.task, DialTask) else None
+        execution = self.session.execute(entry, inputs)
+        if self.on_execute is not None:
+            self.on_execute(entry.task, dest, inputs, execution)
+        return execution
+
+
+# -- how each source draws a dialstate happening's arguments -----------------------------
+
+
+class DialDraws(Protocol):
+    """How a source draws the arguments of the dialstate happenings whose draws differ between sources."""
+
+    def new_tasks(self, world: World, chooser: Chooser) -> None:
+        """The clock moves and the server asks for new tasks."""
+        ...
+
+    def task_progresses(self, world: World, chooser: Chooser) -> None:
+        """An outstanding task moves on."""
+        ...
+
+    def everything_finishes(self, world: World, chooser: Chooser) -> None:
+        """Every outstanding task finishes."""
+        ...
+
+    def peer_drops(self, world: World, chooser: Chooser) -> None:
+        """A peer disconnects."""
+        ...
+
+    def inbound_peer_connects(self, world: World, chooser: Chooser) -> None:
+        """A node connects to us."""
+        ...
+
+
+class MachineDraws:
+    """The state machine's draws: clock moves from :data:`ADVANCES`, table reads from :data:`TABLE_READS`,
+    a task picked by index among the outstanding ones in canonical order and an outcome for it.
+    """
+
+    def new_tasks(self, world: World, chooser: Chooser) -> None:
+        """Move the clock by a drawn advance and ask for new tasks, as the server loop does.
 
         The first call happens at the start time itself, as geth's server schedules at once
         when it starts (so a start at the zero instant is a first call at the zero instant).
         """
-        if self.called:
+        advance, read = chooser.choice(ADVANCES), chooser.choice(TABLE_READS)
+        if world.called:
             if advance == ANY:
-                self.now += chooser.integer(0, LONGEST_ADVANCE)
+                world.now += chooser.integer(0, LONGEST_ADVANCE)
             elif isinstance(advance, Edge):
-                self.move_to(advance)
+                world.move_to(advance)
             else:
                 assert isinstance(advance, int)
-                self.now += advance
+                world.now += advance
         if read is not None:
-            self.table = list(read)
-        self.ask()
+            world.table = list(read)
+        world.ask()
 
-    def _connect(self, entry: Outstanding, connects: bool, chooser: Chooser) -> None:
-        """The dial of ``entry`` runs (executed, drawing what discovery answers, when it needs to be)."""
-        task = entry.task
-        assert isinstance(task, DialTask)
-        found: Optional[Node] = None
-        retry = False
-        if self.needs_execution(entry):
-            found = chooser.choice(get_resolve_answers(task.dest.id))
-            retry = chooser.coin()
-        self.dial(entry, found, (connects, retry))
-
-    def _task_progresses(self, pick: int, outcome: DialOutcome, chooser: Chooser) -> None:
+    def task_progresses(self, world: World, chooser: Chooser) -> None:
         """The outstanding task picked moves on.
 
         A dial connects (the peer joins with the task's flag, then the task is done), fails, or
@@ -516,35 +550,120 @@ class World:
         restricted nodes included).  A wait ends.  The task finished is always the oldest its
         trace reference names, as replay will find it.
         """
-        outstanding = self.session.get_canonical_outstanding()
-        entry = self.session.find(get_task_ref(outstanding[pick % len(outstanding)].task))
+        pick, outcome = chooser.integer(0, 15), chooser.choice(tuple(DialOutcome))
+        outstanding = world.session.get_canonical_outstanding()
+        entry = world.session.find(get_task_ref(outstanding[pick % len(outstanding)].task))
         assert entry is not None
         if isinstance(entry.task, DialTask):
-            self._connect(entry, outcome is not DialOutcome.FAILS, chooser)
+            self._connect(world, entry, outcome is not DialOutcome.FAILS, chooser)
             if outcome is not DialOutcome.HANDSHAKE_ONLY:
-                self.finish(entry)
+                world.finish(entry)
         elif isinstance(entry.task, DiscoverTask):
-            self.finish(entry, chooser.nodes(NODE_POOL, 0, 5))
+            world.finish(entry, chooser.nodes(NODE_POOL, 0, 5))
         else:
-            self.finish(entry)
+            world.finish(entry)
 
-    def _everything_finishes(self, results: list[Node], dials_connect: bool, chooser: Chooser) -> None:
-        """Every outstanding task finishes, oldest first: dials connect or fail, lookups return ``results``."""
-        session = self.session
+    def everything_finishes(self, world: World, chooser: Chooser) -> None:
+        """Every outstanding task finishes, oldest first: dials connect or fail, lookups return drawn results."""
+        results, dials_connect = chooser.nodes(NODE_POOL, 0, 3), chooser.coin()
+        session = world.session
         while session.outstanding:
             entry = session.get_canonical_outstanding()[0]
             if isinstance(entry.task, DialTask):
-                self._connect(entry, dials_connect, chooser)
-                self.finish(entry)
+                self._connect(world, entry, dials_connect, chooser)
+                world.finish(entry)
             else:
-                self.finish(entry, results if isinstance(entry.task, DiscoverTask) else ())
+                world.finish(entry, results if isinstance(entry.task, DiscoverTask) else ())
 
-    def _execute(self, entry: Outstanding, inputs: ExecutionInput) -> Execution:
-        dest = entry.task.dest if isinstance(entry.task, DialTask) else None
-        execution = self.session.execute(entry, inputs)
-        if self.on_execute is not None:
-            self.on_execute(entry.task, dest, inputs, execution)
-        return execution
+    def peer_drops(self, world: World, chooser: Chooser) -> None:
+        """The peer picked by index disconnects."""
+        ids = sorted(world.peers)
+        del world.peers[ids[chooser.integer(0, 15) % len(ids)]]
+
+    def inbound_peer_connects(self, world: World, chooser: Chooser) -> None:
+        """A node of the universe connects to us, trusted or not (drawn at once)."""
+        node, trusted = chooser.choice(UNIVERSE), chooser.coin()
+        world.connect_inbound(node, lambda: trusted)
+
+    @staticmethod
+    def _connect(world: World, entry: Outstanding, connects: bool, chooser: Chooser) -> None:
+        """The dial of ``entry`` runs (executed, drawing what discovery answers, when it needs to be)."""
+        task = entry.task
+        assert isinstance(task, DialTask)
+        found: Optional[Node] = None
+        retry = False
+        if world.needs_execution(entry):
+            found = chooser.choice(get_resolve_answers(task.dest.id))
+            retry = chooser.coin()
+        world.dial(entry, found, (connects, retry))
+
+
+#: Clock moves the explorer's walks draw as one of a list: the boundaries and two of the backward moves.
+WALK_ADVANCES = BOUNDARIES + BACKWARDS[:2]
+#: How often a walk picks each happening (in :class:`DialHappening`'s order); one that cannot happen
+#: then is skipped, its draw spent.
+WALK_WEIGHTS: tuple[tuple[DialHappening, int], ...] = tuple(zip(DialHappening, (10, 6, 1, 1, 1, 1, 1, 1), strict=True))
+
+
+class WalkDraws:
+    """The explorer's draws: clock moves rolled against thresholds, a fresh table read one call in four, a
+    task picked among the outstanding ones as returned, every dial's answers drawn whether executed or not.
+    """
+
+    def new_tasks(self, world: World, chooser: Chooser) -> None:
+        """Move the clock to the next instant a walk picks, maybe read a fresh table, and ask for new tasks."""
+        if world.called:
+            world.now = self._get_next_time(world, chooser)
+        if chooser.chance(1, 4):
+            world.table = chooser.nodes(NODE_POOL, 1, 6)
+        world.ask()
+
+    @staticmethod
+    def _get_next_time(world: World, chooser: Chooser) -> int:
+        assert isinstance(chooser, RandomChooser), "a walk's clock moves roll thresholds: it draws at random"
+        roll = chooser.fraction()
+        if roll < 0.15 and world.first_call is not None:
+            return max(world.now, world.first_call + FALLBACK_INTERVAL + chooser.choice((0, 1)))
+        if roll < 0.3 and world.last_dial_done is not None:
+            expiration = get_rules(world.session.profile).history_expiration
+            return max(world.now, world.last_dial_done + expiration + chooser.choice((0, 1)))
+        if roll < 0.5:
+            return world.now + chooser.integer(0, LONGEST_ADVANCE)
+        return world.now + chooser.choice(WALK_ADVANCES)
+
+    def task_progresses(self, world: World, chooser: Chooser) -> None:
+        """One outstanding task, picked as the implementation returned them, finishes."""
+        self._finish(world, chooser.choice(world.session.outstanding), chooser)
+
+    def everything_finishes(self, world: World, chooser: Chooser) -> None:
+        """Every outstanding task finishes, in the order they were returned."""
+        for entry in list(world.session.outstanding):
+            self._finish(world, entry, chooser)
+
+    def peer_drops(self, world: World, chooser: Chooser) -> None:
+        """A peer picked among them disconnects."""
+        del world.peers[chooser.choice(sorted(world.peers))]
+
+    def inbound_peer_connects(self, world: World, chooser: Chooser) -> None:
+        """A node of the universe connects to us; whether it is trusted is drawn only if it connects."""
+        world.connect_inbound(chooser.choice(UNIVERSE), chooser.coin)
+
+    @staticmethod
+    def _finish(world: World, entry: Outstanding, chooser: Chooser) -> None:
+        named = world.session.find(get_task_ref(entry.task))
+        assert named is not None
+        results: list[Node] = []
+        if isinstance(named.task, DialTask):
+            connects = (chooser.chance(3, 5), chooser.coin())
+            world.dial(named, chooser.choice(get_resolve_answers(named.task.dest.id)), connects)
+        elif isinstance(named.task, DiscoverTask):
+            results = chooser.nodes(NODE_POOL, 0, 5)
+        world.finish(named, results)
+
+
+#: The machine's draws (the default of :meth:`World.happen`) and the explorer's.
+MACHINE_DRAWS = MachineDraws()
+WALK_DRAWS = WalkDraws()
 
 
 # -- the dialScheduler's world ------------------------------------------------------
