@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import enum
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Optional, Protocol, TypeVar
 
@@ -67,7 +68,6 @@ from dialcheck.spec.scheduler import (
     SchedulerConfig,
     Start,
     get_scheduler_rules,
-    is_connected,
 )
 
 __all__ = [
@@ -175,6 +175,8 @@ class BranchingChooser:
     def __init__(self, prefix: Sequence[int] = ()) -> None:
         self._prefix = tuple(prefix)
         self.taken: list[int] = []
+        #: The options chosen, in order (what the choices mean, where ``taken`` says only which).
+        self.chosen: list[object] = []
         self._counts: list[int] = []
 
     def _pick(self, count: int) -> int:
@@ -191,7 +193,9 @@ class BranchingChooser:
         for option in options:
             if option not in distinct:
                 distinct.append(option)
-        return distinct[self._pick(len(distinct))]
+        chosen = distinct[self._pick(len(distinct))]
+        self.chosen.append(chosen)
+        return chosen
 
     def coin(self) -> bool:
         """Return ``False``, then ``True``."""
@@ -205,7 +209,9 @@ class BranchingChooser:
 
     def integer(self, low: int, high: int) -> int:
         """Return ``low``, then each whole number up to ``high``."""
-        return low + self._pick(high - low + 1)
+        chosen = low + self._pick(high - low + 1)
+        self.chosen.append(chosen)
+        return chosen
 
     def nodes(self, pool: Sequence[Node], low: int, high: int) -> list[Node]:
         """Return ``low`` nodes of ``pool`` up to ``high``: each count, then each node in turn."""
@@ -475,11 +481,11 @@ class World:
         elif happening is DialHappening.INBOUND_PEER_CONNECTS:
             chosen.inbound_peer_connects(self, chooser)
         elif happening is DialHappening.STATIC_ADDED:
-            self.session.add_static(chooser.choice(NODE_POOL))
+            self.session.add_static(chosen.get_static(self, chooser))
         elif happening is DialHappening.STATIC_REMOVED:
-            self.session.remove_static(chooser.choice(NODE_POOL))
+            self.session.remove_static(chosen.get_static(self, chooser))
         else:
-            self.table = list(chooser.nodes(NODE_POOL, 0, 5))
+            self.table = chosen.get_table(self, chooser)
 
     def _execute(self, entry: Outstanding, inputs: ExecutionInput) -> Execution:
         dest = entry.task.dest if isinstance(entry.task, DialTask) else None
@@ -492,31 +498,46 @@ class World:
 # -- how each source draws a dialstate happening's arguments -----------------------------
 
 
-class DialDraws(Protocol):
-    """How a source draws the arguments of the dialstate happenings whose draws differ between sources."""
+class DialDraws:
+    """How a source draws the arguments of the dialstate happenings: the random sources differ in five
+    (:class:`MachineDraws`, :class:`WalkDraws`); bounded exhaustive checking draws every happening from its
+    scope (``exhaustive.ScopeDraws``).  A statics change and a table change draw alike by default.
+    """
+
+    def is_possible(self, world: World, happening: DialHappening) -> bool:
+        """Return whether ``happening`` has anything to draw from now (the world says whether it can happen)."""
+        return True
 
     def new_tasks(self, world: World, chooser: Chooser) -> None:
         """The clock moves and the server asks for new tasks."""
-        ...
+        raise NotImplementedError
 
     def task_progresses(self, world: World, chooser: Chooser) -> None:
         """An outstanding task moves on."""
-        ...
+        raise NotImplementedError
 
     def everything_finishes(self, world: World, chooser: Chooser) -> None:
         """Every outstanding task finishes."""
-        ...
+        raise NotImplementedError
 
     def peer_drops(self, world: World, chooser: Chooser) -> None:
         """A peer disconnects."""
-        ...
+        raise NotImplementedError
 
     def inbound_peer_connects(self, world: World, chooser: Chooser) -> None:
         """A node connects to us."""
-        ...
+        raise NotImplementedError
+
+    def get_static(self, world: World, chooser: Chooser) -> Node:
+        """Return the node a static change adds or removes."""
+        return chooser.choice(NODE_POOL)
+
+    def get_table(self, world: World, chooser: Chooser) -> list[Node]:
+        """Return what the discovery table's reads return from now on."""
+        return list(chooser.nodes(NODE_POOL, 0, 5))
 
 
-class MachineDraws:
+class MachineDraws(DialDraws):
     """The state machine's draws: clock moves from :data:`ADVANCES`, table reads from :data:`TABLE_READS`,
     a task picked by index among the outstanding ones in canonical order and an outcome for it.
     """
@@ -605,7 +626,7 @@ WALK_ADVANCES = BOUNDARIES + BACKWARDS[:2]
 WALK_WEIGHTS: tuple[tuple[DialHappening, int], ...] = tuple(zip(DialHappening, (10, 6, 1, 1, 1, 1, 1, 1), strict=True))
 
 
-class WalkDraws:
+class WalkDraws(DialDraws):
     """The explorer's draws: clock moves rolled against thresholds, a fresh table read one call in four, a
     task picked among the outstanding ones as returned, every dial's answers drawn whether executed or not.
     """
@@ -765,21 +786,36 @@ class Happening(enum.Enum):
 
 @dataclass
 class SchedulerWorld:
-    """The server around one scheduler session: which dials ran and connected, its peers, the clock."""
+    """The server around one scheduler session: when each dial started, and what its events draw from.
+
+    The clock, the server's peers and the pending inbound connections are the session's (it keeps
+    them from the events it passes on); the world reads them there and changes them only by an event.
+    """
 
     session: SchedulerSession
-    now: int
-    #: The server's peers (ID -> flags) and the IDs with a pending inbound connection.
-    peers: dict[NodeID, ConnFlag] = field(default_factory=dict)
-    pending: set[NodeID] = field(default_factory=set)
     #: When each dial started, as the responses said (the clock moves to these + 35 s).
     started: dict[NodeID, int] = field(default_factory=dict)
     domain: SchedulerDomain = SchedulerDomain()
 
+    @property
+    def now(self) -> int:
+        """Return the clock: the last ``start`` or ``advance``."""
+        return self.session.now
+
+    @property
+    def peers(self) -> Mapping[NodeID, ConnFlag]:
+        """Return the server's peers (ID -> flags)."""
+        return self.session.peers
+
+    @property
+    def pending(self) -> AbstractSet[NodeID]:
+        """Return the IDs with a pending inbound connection."""
+        return self.session.pending
+
     @classmethod
     def begin(cls, session: SchedulerSession, now: int, domain: SchedulerDomain = SchedulerDomain()) -> SchedulerWorld:
         """Start the scheduler at ``now``."""
-        world = cls(session, now, domain=domain)
+        world = cls(session, domain=domain)
         world._respond(session.on_event(Start(now)))
         return world
 
@@ -814,42 +850,41 @@ class SchedulerWorld:
             instants += [
                 t + 35 * SECOND + e for t in self.started.values() for e in (0, 1) if t + 35 * SECOND + e > self.now
             ]
-            self.now = chooser.choice(instants)
-            self._respond(session.on_event(Advance(self.now)))
+            self._respond(session.on_event(Advance(chooser.choice(instants))))
         elif happening is Happening.OFFER:
             self._respond(session.on_event(NodeOffered(self._draw_node(chooser))))
         elif happening is Happening.DONE:
-            node_id = chooser.choice(sorted(session.dialing))
-            node = next((n for n in self.domain.universe if n.id == node_id), Node(node_id))
-            found, dns = self.domain.get_run_inputs(node)
-            # The server adds a connection as a peer unless it is connected already (then it refuses it).
-            joins = node_id not in self.peers and chooser.chance(3, 4)
-            inputs = RunInput(chooser.choice(found), chooser.choice(dns), (chooser.coin(), chooser.coin()), joins)
-            flag = session.dialing[node_id]
-            response = session.on_event(DialDone(node_id, inputs))
-            if joins and is_connected(response.actions):
-                self.peers[node_id] = flag
-            self._respond(response)
+            self._dial_done(chooser)
         elif happening is Happening.DROP:
             node_id = chooser.choice(sorted(self.peers))
-            self._respond(session.on_event(PeerRemoved(node_id, self.peers.pop(node_id))))
+            self._respond(session.on_event(PeerRemoved(node_id, self.peers[node_id])))
         elif happening is Happening.INBOUND:
             self._connect_inbound(chooser)
         elif happening is Happening.PENDING:
-            node_id = chooser.choice(self.domain.universe).id
-            self.pending.add(node_id)
-            self._respond(session.on_event(InboundPending(node_id)))
+            self._respond(session.on_event(InboundPending(chooser.choice(self.domain.universe).id)))
         elif happening is Happening.SETTLED:
-            node_id = chooser.choice(sorted(self.pending))
-            self.pending.discard(node_id)
-            if node_id not in self.peers and chooser.coin():
-                self.peers[node_id] = ConnFlag.INBOUND
-                self._respond(session.on_event(PeerAdded(node_id, ConnFlag.INBOUND)))
-            self._respond(session.on_event(InboundCompleted(node_id)))
+            self._settle(chooser)
         elif happening is Happening.ADD_STATIC:
             self._respond(session.on_event(AddStatic(self._draw_node(chooser))))
         else:
             self._respond(session.on_event(RemoveStatic(self._draw_node(chooser))))
+
+    def _dial_done(self, chooser: Chooser) -> None:
+        """A dial's task runs and returns; a connection it makes joins as a peer (SC-PEER-3) when drawn so."""
+        node_id = chooser.choice(sorted(self.session.dialing))
+        node = next((n for n in self.domain.universe if n.id == node_id), Node(node_id))
+        found, dns = self.domain.get_run_inputs(node)
+        # The server adds a connection as a peer unless it is connected already (then it refuses it).
+        joins = node_id not in self.peers and chooser.chance(3, 4)
+        inputs = RunInput(chooser.choice(found), chooser.choice(dns), (chooser.coin(), chooser.coin()), joins)
+        self._respond(self.session.on_event(DialDone(node_id, inputs)))
+
+    def _settle(self, chooser: Chooser) -> None:
+        """A pending inbound connection completes (it may join as a peer first) or fails."""
+        node_id = chooser.choice(sorted(self.pending))
+        if node_id not in self.peers and chooser.coin():
+            self._respond(self.session.on_event(PeerAdded(node_id, ConnFlag.INBOUND)))
+        self._respond(self.session.on_event(InboundCompleted(node_id)))
 
     def _connect_inbound(self, chooser: Chooser) -> None:
         candidates = [n.id for n in self.domain.universe if n.id not in self.peers]
@@ -857,7 +892,6 @@ class SchedulerWorld:
             return
         node_id = chooser.choice(candidates)
         flags = ConnFlag.INBOUND | ConnFlag.TRUSTED if chooser.chance(1, 4) else ConnFlag.INBOUND
-        self.peers[node_id] = flags
         self._respond(self.session.on_event(PeerAdded(node_id, flags)))
 
     def _respond(self, response: Response) -> None:

@@ -18,24 +18,19 @@ from dialcheck.conformance.cli import main
 from dialcheck.conformance.exhaustive import (
     PRESETS,
     SCHEDULER_PRESETS,
-    Ask,
     CheckOptions,
-    Dial,
-    Finish,
-    Instant,
+    Explorer,
     Outcome,
     Scope,
-    _Explorer,
-    _Root,
-    _SchedulerExplorer,
-    apply_event,
+    Transition,
     check_scope,
-    get_events,
     get_presets,
     get_scopes,
     get_state_key,
     run_exhaustive,
 )
+from dialcheck.conformance.exhaustive.dialstate import _Root
+from dialcheck.conformance.exhaustive.search import _Node
 from dialcheck.conformance.family import DIAL_SCHEDULER, family_of
 from dialcheck.conformance.loader import load_factory
 from dialcheck.conformance.minimize import get_failure
@@ -43,8 +38,8 @@ from dialcheck.conformance.mutants import AnyMember
 from dialcheck.conformance.replay import replay_trace
 from dialcheck.conformance.scheduler_format import load_any_trace
 from dialcheck.conformance.session import Level, Session
-from dialcheck.conformance.trace import dump_trace, load_trace
-from dialcheck.conformance.world import UNIVERSE, BranchingChooser, World
+from dialcheck.conformance.trace import TaskRef, dump_trace, load_trace
+from dialcheck.conformance.world import UNIVERSE, BranchingChooser, DialHappening, World
 from dialcheck.conformance.zoo import MEMBERS, SCHEDULER_MEMBERS, get_member
 from dialcheck.reference.dialstate import Dialstate, create_dialstate
 from dialcheck.reference.scheduler import create_scheduler
@@ -141,7 +136,7 @@ def test_the_state_key_is_relative_to_now_once_started_and_absolute_before() -> 
     config = Config(SELF, 1, static=(N[1],))
     early, late = _world(config, SECOND), _world(config, 100 * SECOND)
     for world in (early, late):
-        apply_event(world, Ask(Instant.NOW))
+        world.ask()
     assert get_state_key(early, 5) == get_state_key(late, 5)
     zero, one = _world(config, 0), _world(config, 1)
     assert get_state_key(zero, 5) != get_state_key(one, 5)  # not started: the zero instant is special
@@ -150,50 +145,53 @@ def test_the_state_key_is_relative_to_now_once_started_and_absolute_before() -> 
 # -- the events ------------------------------------------------------------------
 
 
+def _ways(scope: Scope, path: tuple[Transition, ...] = ()) -> list[Transition]:
+    """Return every transition the explorer tries from the state ``path`` reaches from the scope's first root."""
+    explorer = Explorer(create_dialstate, Profile.GETH_1_7, scope, "t")
+    root = scope.get_roots()[0]
+    world = explorer.replay(root, path)
+    return [t for t, _ in explorer.get_transitions(_Node(root, path, explorer.get_events(path, world)))]
+
+
+def _asks(ways: list[Transition]) -> list[Transition]:
+    return [t for t in ways if t.happening is DialHappening.NEW_TASKS]
+
+
+def _progresses(ways: list[Transition]) -> list[Transition]:
+    return [t for t in ways if t.happening is DialHappening.TASK_PROGRESSES]
+
+
 def test_the_first_event_asks_at_the_start_and_later_asks_move_the_clock_to_distinct_instants() -> None:
-    scope = Scope("t", 2, (Config(SELF, 1),))
-    world = _world(scope.configs[0], SECOND)
-    events = get_events(world, scope)
-    assert [e for e in events if isinstance(e, Ask)] == [Ask(Instant.NOW)]
-    apply_event(world, Ask(Instant.NOW))
-    asks = [e for e in get_events(world, scope) if isinstance(e, Ask)]
-    targets = []
-    for ask in asks:
-        copy = _world(scope.configs[0], SECOND)
-        apply_event(copy, Ask(Instant.NOW))
-        apply_event(copy, ask)
-        targets.append(copy.now)
+    scope = Scope("t", 3, (Config(SELF, 1),), start_times=(SECOND,))
+    [first] = _asks(_ways(scope))
+    assert first.chosen == ()  # the first call is at the start
+    targets = [t.chosen[0] for t in _asks(_ways(scope, (first,)))]
     assert len(set(targets)) == len(targets)  # no two asks with the same effect
     assert SECOND + 20 * SECOND in targets and SECOND - 1 in targets and SECOND + 3600 * SECOND in targets
-    assert Ask(Instant.EXPIRY) not in asks  # no dial has finished
+    assert len(targets) == 6  # now, 1 ns, the fallback and 1 ns past it, far, back: no dial has finished
 
 
 def test_a_dial_is_tried_with_every_resolve_answer_only_when_one_can_matter() -> None:
     incomplete = Node(N[4].id, None)
-    scope = Scope("t", 2, (Config(SELF, 2, static=(incomplete,)),), lookup_results=((N[2],),))
-    world = _world(scope.configs[0])
-    apply_event(world, Ask(Instant.NOW))  # the static n4? and a lookup
-    dials = [e for e in get_events(world, scope) if isinstance(e, Dial)]
+    scope = Scope("t", 4, (Config(SELF, 2, static=(incomplete,)),), lookup_results=((N[2],),))
+    [ask] = _asks(_ways(scope))  # the static n4? and a lookup
+    ways = _progresses(_ways(scope, (ask,)))
+    dials = [t for t in ways if t.chosen[0] == TaskRef("dial", incomplete.id)]
     # static and incomplete: nothing or n4 found, each outcome, a retry only after a failed attempt
     assert len(dials) == 2 + 2 * 2
-    finishes = [e for e in get_events(world, scope) if isinstance(e, Finish)]
-    assert [f.results for f in finishes] == [(N[2],)]
-    apply_event(world, finishes[0])
-    apply_event(world, Ask(Instant.NOW))  # dials n2, dynamic and complete
-    dynamic = [e for e in get_events(world, scope) if isinstance(e, Dial) and e.ref.dest == N[2].id]
-    assert [(d.outcome, d.found, d.retry) for d in dynamic] == [
-        (Outcome.CONNECTS, None, False),
-        (Outcome.FAILS, None, False),
-    ]
+    [lookup] = [t for t in ways if t.chosen[0] == TaskRef("discover")]
+    assert lookup.chosen[1:] == ((N[2],),)
+    after = (ask, lookup, *_asks(_ways(scope, (ask, lookup)))[:1])  # dials n2, dynamic and complete
+    dynamic = [t.chosen[1:] for t in _progresses(_ways(scope, after)) if t.chosen[0] == TaskRef("dial", N[2].id)]
+    assert dynamic == [(Outcome.CONNECTS,), (Outcome.FAILS,)]
 
 
 def test_a_dial_that_only_completes_its_handshake_adds_the_peer_and_keeps_running() -> None:
     scope = Scope("t", 2, (Config(SELF, 0, static=(N[1],)),), outcomes=(Outcome.HANDSHAKE_ONLY,))
-    world = _world(scope.configs[0])
-    apply_event(world, Ask(Instant.NOW))
-    dials = [e for e in get_events(world, scope) if isinstance(e, Dial)]
-    assert {d.outcome for d in dials} == {Outcome.HANDSHAKE_ONLY}
-    apply_event(world, dials[0])
+    [ask] = _asks(_ways(scope))
+    dials = _progresses(_ways(scope, (ask,)))
+    assert {t.chosen[1] for t in dials} == {Outcome.HANDSHAKE_ONLY}
+    world = Explorer(create_dialstate, Profile.GETH_1_7, scope, "t").replay(scope.get_roots()[0], (ask, dials[0]))
     assert world.peers == {N[1].id: ConnFlag.STATIC} and len(world.session.outstanding) == 1
 
 
@@ -229,7 +227,7 @@ def test_the_reference_is_certified_in_the_tiny_scope_with_a_certificate_naming_
 
 def test_merging_by_state_keeps_the_search_far_below_the_number_of_event_sequences() -> None:
     [scope] = get_scopes("tiny", 4)
-    result = check_scope(_Explorer(create_dialstate, Profile.GETH_1_7, scope, "t"))
+    result = check_scope(Explorer(create_dialstate, Profile.GETH_1_7, scope, "t"))
     by_depth = result.progress.states_by_depth
     assert len(by_depth) == 5 and all(b > a for a, b in zip(by_depth, by_depth[1:], strict=False))
     # Without merging every transition would reach a new state.
@@ -239,10 +237,10 @@ def test_merging_by_state_keeps_the_search_far_below_the_number_of_event_sequenc
 def test_a_divergence_is_found_at_the_smallest_depth_where_one_exists(tmp_path: Path) -> None:
     member = get_member("history_of_29_seconds")
     [scope] = get_scopes("tiny")
-    result = check_scope(_Explorer(member.create, member.profile, scope, member.name))
+    result = check_scope(Explorer(member.create, member.profile, scope, member.name))
     assert result.failure is not None and result.failure.check is Verdict.STRICT
     depth = len(result.progress.transitions_by_depth)
-    shallower = check_scope(_Explorer(member.create, member.profile, get_scopes("tiny", depth - 1)[0], member.name))
+    shallower = check_scope(Explorer(member.create, member.profile, get_scopes("tiny", depth - 1)[0], member.name))
     assert shallower.conformant
 
 
@@ -437,9 +435,9 @@ def test_the_reference_scheduler_is_certified_in_the_tiny_scope_at_every_schedul
 def test_a_scheduler_scope_that_does_not_merge_explores_every_path() -> None:
     (scope,) = get_scopes("zoo/statics", 2, DIAL_SCHEDULER)
     factory = create_scheduler
-    result = check_scope(_SchedulerExplorer(factory, SchedulerProfile.GETH_1_17_2, scope, "t"))
+    result = check_scope(Explorer(factory, SchedulerProfile.GETH_1_17_2, scope, "t"))
     assert result.conformant and result.progress.states == result.progress.transitions + 1
-    merged = check_scope(_SchedulerExplorer(factory, SchedulerProfile.GETH_1_17_2, replace(scope, merge=True), "t"))
+    merged = check_scope(Explorer(factory, SchedulerProfile.GETH_1_17_2, replace(scope, merge=True), "t"))
     assert merged.progress.states < result.progress.states
     assert merged.progress.transitions_by_depth[0] == result.progress.transitions_by_depth[0]
     assert merged.progress.transitions < result.progress.transitions
@@ -476,6 +474,6 @@ def test_two_jobs_check_a_scheduler_scope_with_the_same_counts_as_one(capsys: py
 
 def test_a_root_is_one_configuration_start_and_discovery() -> None:
     scope = Scope("t", 1, (Config(SELF, 1), Config(SELF, 2)), start_times=(0, SECOND), discovery=(True, False))
-    explorer = _Explorer(create_dialstate, Profile.GETH_1_7, scope, "t")
+    explorer = Explorer(create_dialstate, Profile.GETH_1_7, scope, "t")
     world = explorer.replay(_Root(scope.configs[1], SECOND, False), ())
     assert world.now == SECOND and not world.discovery and world.session.config.max_dyn_dials == 2

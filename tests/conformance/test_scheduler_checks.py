@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Optional
 
 import pytest
@@ -52,6 +53,68 @@ _SITUATIONS = (
 )
 
 
+@dataclass
+class _Walk:
+    """What a random walk keeps: the clock, the peers it told of, the pending inbound connections."""
+
+    rng: random.Random
+    universe: list[Node]
+    reference: Scheduler
+    now: int = T0
+    connected: dict[str, ConnFlag] = field(default_factory=dict)
+    pending: set[str] = field(default_factory=set)
+
+    def draw(self, reads: bool) -> Optional[SchedulerEvent]:
+        """Draw the next event, or ``None`` when the kind drawn cannot happen now."""
+        rng, reference = self.rng, self.reference
+        kind = rng.randrange(10)
+        if kind == 0:
+            self.now += rng.choice([1, 5 * S, 35 * S, 36 * S, 120 * S])
+            return Advance(self.now)
+        if kind == 1 and reads:
+            return NodeOffered(rng.choice(self.universe))
+        if kind == 2 and reference.dialing:
+            return self._dial_done(rng.choice(sorted(reference.dialing)))
+        if kind == 3 and self.connected:
+            target = rng.choice(sorted(self.connected))
+            return PeerRemoved(target, self.connected.pop(target))
+        if kind == 4:
+            inbound = rng.choice(self.universe)
+            if inbound.id not in reference.peers:
+                self.connected[inbound.id] = INBOUND
+                return PeerAdded(inbound.id, INBOUND)
+            return None
+        if kind in (5, 6):
+            return AddStatic(rng.choice(self.universe))
+        if kind == 7:
+            return RemoveStatic(rng.choice(self.universe))
+        if kind == 8:
+            return self._inbound(rng.choice(self.universe).id)
+        return None
+
+    def _dial_done(self, target: str) -> DialDone:
+        rng = self.rng
+        inputs = RunInput(
+            rng.choice([None, node(int(target, 16), ip="10.0.0.200")]),
+            rng.choice([None, "10.0.0.8", "10.0.0.9"]),
+            tuple(rng.random() < 0.5 for _ in range(2)),
+            target not in self.reference.peers and rng.random() < 0.7,
+        )
+        if inputs.joins:
+            self.connected[target] = self.reference.dialing[target].flag
+        return DialDone(target, inputs)
+
+    def _inbound(self, target: str) -> Optional[SchedulerEvent]:
+        """An inbound connection goes pending, or one pending completes (none when it is not pending)."""
+        if self.rng.random() < 0.6:
+            self.pending.add(target)
+            return InboundPending(target)
+        if target not in self.pending:
+            return None
+        self.pending.discard(target)
+        return InboundCompleted(target)
+
+
 def _random_walk(
     seed: int, profile: SchedulerProfile, steps: int = 120, reached: Optional[Counter[str]] = None
 ) -> list[Verdict]:
@@ -68,58 +131,19 @@ def _random_walk(
     reference, checker = impl.model, SchedulerChecker(config, profile)
     universe = [node(i, tcp=rng.choice([30303, 30303, 0])) for i in range(1, 7)]
     universe += [node(7, ip=None), Node(SELF, "10.0.0.99", 30303), Node(nid(8), "10.0.0.8", 30303, 0, "n8.example")]
-    found: list[Verdict] = []
+    walk = _Walk(rng, universe, reference)
     response = impl.start(T0)
-    found += [v.check for v in checker.check(Start(T0), response)]
-    now, connected, pending = T0, dict[str, ConnFlag](), set[str]()
+    found = [v.check for v in checker.check(Start(T0), response)]
     for _ in range(steps):
-        event: Optional[SchedulerEvent] = None
-        kind = rng.randrange(10)
-        if kind == 0:
-            now += rng.choice([1, 5 * S, 35 * S, 36 * S, 120 * S])
-            event = Advance(now)
-        elif kind == 1 and response.reads:
-            event = NodeOffered(rng.choice(universe))
-        elif kind == 2 and reference.dialing:
-            target = rng.choice(sorted(reference.dialing))
-            inputs = RunInput(
-                rng.choice([None, node(int(target, 16), ip="10.0.0.200")]),
-                rng.choice([None, "10.0.0.8", "10.0.0.9"]),
-                tuple(rng.random() < 0.5 for _ in range(2)),
-                target not in reference.peers and rng.random() < 0.7,
-            )
-            if inputs.joins:
-                connected[target] = reference.dialing[target].flag
-            event = DialDone(target, inputs)
-        elif kind == 3 and connected:
-            target = rng.choice(sorted(connected))
-            event = PeerRemoved(target, connected.pop(target))
-        elif kind == 4:
-            inbound = rng.choice(universe)
-            if inbound.id not in reference.peers:
-                connected[inbound.id] = INBOUND
-                event = PeerAdded(inbound.id, INBOUND)
-        elif kind in (5, 6):
-            event = AddStatic(rng.choice(universe))
-        elif kind == 7:
-            event = RemoveStatic(rng.choice(universe))
-        elif kind == 8:
-            target = rng.choice(universe).id
-            event = InboundPending(target) if rng.random() < 0.6 else InboundCompleted(target)
+        event = walk.draw(response.reads)
         if event is None:
             continue
-        if isinstance(event, InboundCompleted) and event.node_id not in pending:
-            continue
-        if isinstance(event, InboundPending):
-            pending.add(event.node_id)
-        elif isinstance(event, InboundCompleted):
-            pending.discard(event.node_id)
         pooled = len(reference.pool)
         answer = deliver_event(impl, event)
         assert isinstance(answer, Response)
         response = answer
         if isinstance(event, DialDone) and event.inputs.joins and not is_connected(response.actions):
-            connected.pop(event.node_id, None)
+            walk.connected.pop(event.node_id, None)
         found += [v.check for v in checker.check(event, response)]
         if reached is not None:
             reached.update(_get_situations(event, response, reference, pooled))

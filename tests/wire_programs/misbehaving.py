@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -46,6 +47,95 @@ MODES = {
 }
 
 
+class _Program:
+    """The reference served over the wire, broken as ``mode`` says."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.server = WireServer(
+            create_dialstate, Hello("misbehaving-" + mode, "0", PROTOCOL, ("geth-1.7", "geth-1.8"))
+        )
+        self.count = 0
+        self.since_init = -1
+        self.broken = False
+        self.once = False
+        self.stdout = sys.stdout.buffer
+
+    def on_line(self, line: bytes) -> Optional[int]:
+        """Answer one request (or fail as the mode says); return an exit status to stop with, if any."""
+        self.count += 1
+        request = json.loads(line) if line.startswith(b"{") else {}
+        op = request.get("op")
+        if op == "init":
+            self.since_init, self.broken = 0, False
+        elif self.since_init >= 0:
+            self.since_init += 1
+        print(f"request {self.count}: {line[:60]!r}", file=sys.stderr, flush=True)
+        fault = self._fail_before_answering()
+        if fault is not None:
+            return None if fault < 0 else fault
+        if self.mode == "flood-stderr":
+            sys.stderr.write("x" * 1_000_000 + "\n")
+            sys.stderr.flush()
+        answer, stop = self.server.on_line(line)
+        self.stdout.write(encode(self._break(op, request, answer)))
+        self.stdout.flush()
+        return 0 if stop else None
+
+    def _fail_before_answering(self) -> Optional[int]:
+        """Misbehave instead of answering when the mode says so now: an exit status, -1 (no answer), or None."""
+        mode, at_start, mid = self.mode, self.count == 1, self.since_init == MID
+        if at_start and mode == "exit-at-start":
+            print("fatal: cannot open the node database", file=sys.stderr, flush=True)
+            return 3
+        if mid and mode == "exit-mid-run":
+            print("panic: runtime error: index out of range [3] with length 3", file=sys.stderr, flush=True)
+            return 3
+        if (at_start and mode == "close-stdout-at-start") or (mid and mode == "close-stdout-mid-run"):
+            os.close(1)
+            time.sleep(30)
+            return 0
+        garbage = {
+            "garbage-hello": b"Starting dialer v0.1...\n",
+            "not-json": b"INFO [11-24|10:00:00] Dialing node id=abcd\n",
+        }
+        if (at_start and mode == "garbage-hello") or (mid and mode == "not-json"):
+            self.stdout.write(garbage[mode])
+            self.stdout.flush()
+            return -1
+        if mid and mode == "hang":
+            print("deadlock: waiting for the table lock", file=sys.stderr, flush=True)
+            time.sleep(300)
+        return None
+
+    def _break(self, op: object, request: dict[str, object], answer: dict[str, object]) -> dict[str, object]:
+        """Return ``answer`` as the mode breaks it."""
+        mode = self.mode
+        if op == "new_tasks" and self.since_init >= MID and not self.broken and mode in ("wrong-shape", "refuse"):
+            self.broken = True
+            return (
+                {"ok": True, "tasks": {"dial": 1}}
+                if mode == "wrong-shape"
+                else {"ok": False, "error": "table not ready"}
+            )
+        if op == "task_done" and mode == "unknown-handle":
+            return {"ok": False, "error": f"unknown handle {request['handle']}"}
+        tasks = answer.get("tasks")
+        if op == "new_tasks" and mode == "duplicate-handle" and isinstance(tasks, list):
+            for task in tasks:
+                task["handle"] = 1
+        if (
+            op == "new_tasks"
+            and mode == "nondeterministic"
+            and not self.once
+            and isinstance(tasks, list)
+            and len(tasks) > 1
+        ):
+            self.once = True
+            answer["tasks"] = tasks[1:]
+        return answer
+
+
 def main() -> int:
     mode, pidfile = sys.argv[1], Path(sys.argv[2])
     assert mode in MODES, f"unknown mode {mode}"
@@ -55,71 +145,11 @@ def main() -> int:
         child = subprocess.Popen(["sleep", "300"])
         with pidfile.open("a") as out:
             out.write(f"{child.pid}\n")
-    server = WireServer(create_dialstate, Hello("misbehaving-" + mode, "0", PROTOCOL, ("geth-1.7", "geth-1.8")))
-    count = 0
-    since_init = -1
-    broken = False
-    once = False
-    stdout = sys.stdout.buffer
+    program = _Program(mode)
     for line in sys.stdin.buffer:
-        count += 1
-        request = json.loads(line) if line.startswith(b"{") else {}
-        op = request.get("op")
-        if op == "init":
-            since_init = 0
-            broken = False
-        elif since_init >= 0:
-            since_init += 1
-        print(f"request {count}: {line[:60]!r}", file=sys.stderr, flush=True)
-        if count == 1 and mode == "exit-at-start":
-            print("fatal: cannot open the node database", file=sys.stderr, flush=True)
-            return 3
-        if count == 1 and mode == "close-stdout-at-start":
-            os.close(1)
-            time.sleep(30)
-            return 0
-        if count == 1 and mode == "garbage-hello":
-            stdout.write(b"Starting dialer v0.1...\n")
-            stdout.flush()
-            continue
-        if since_init == MID and mode == "exit-mid-run":
-            print("panic: runtime error: index out of range [3] with length 3", file=sys.stderr, flush=True)
-            return 3
-        if since_init == MID and mode == "close-stdout-mid-run":
-            os.close(1)
-            time.sleep(30)
-            return 0
-        if since_init == MID and mode == "hang":
-            print("deadlock: waiting for the table lock", file=sys.stderr, flush=True)
-            time.sleep(300)
-        if since_init == MID and mode == "not-json":
-            stdout.write(b"INFO [11-24|10:00:00] Dialing node id=abcd\n")
-            stdout.flush()
-            continue
-        if mode == "flood-stderr":
-            sys.stderr.write("x" * 1_000_000 + "\n")
-            sys.stderr.flush()
-        answer, stop = server.on_line(line)
-        if op == "new_tasks" and since_init >= MID and not broken and mode in ("wrong-shape", "refuse"):
-            broken = True
-            answer = (
-                {"ok": True, "tasks": {"dial": 1}}
-                if mode == "wrong-shape"
-                else {"ok": False, "error": "table not ready"}
-            )
-        if op == "task_done" and mode == "unknown-handle":
-            answer = {"ok": False, "error": f"unknown handle {request['handle']}"}
-        tasks = answer.get("tasks")
-        if op == "new_tasks" and mode == "duplicate-handle" and isinstance(tasks, list):
-            for task in tasks:
-                task["handle"] = 1
-        if op == "new_tasks" and mode == "nondeterministic" and not once and isinstance(tasks, list) and len(tasks) > 1:
-            once = True
-            answer["tasks"] = tasks[1:]
-        stdout.write(encode(answer))
-        stdout.flush()
-        if stop:
-            break
+        status = program.on_line(line)
+        if status is not None:
+            return status
     return 0
 
 
