@@ -32,7 +32,7 @@ from dialcheck.conformance.session import Level
 from dialcheck.conformance.subject import open_subject
 from dialcheck.conformance.waivers import Waiver
 from dialcheck.conformance.wire_adapter import DEFAULT_TIMEOUT
-from dialcheck.spec.verdicts import BadInput
+from dialcheck.spec.verdicts import BadInput, Outcome
 
 __all__ = [
     "FORMAT",
@@ -47,11 +47,6 @@ __all__ = [
 
 FORMAT = "dialcheck-matrix/1"
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
-
-CONFORMANT = "conformant"
-NOT_CONFORMANT = "not conformant"
-NOT_SERVED = "not served"
-ERROR = "error"
 
 
 def parse_labelled(text: str, option: str) -> tuple[str, str]:
@@ -83,7 +78,7 @@ class Cell:
     label: str
     profile: AnyProfile
     level: Level
-    verdict: str
+    verdict: Outcome
     check: Optional[str] = None
     message: str = ""
     counterexample_steps: Optional[int] = None
@@ -112,7 +107,7 @@ def _get_cell(entrant: Entrant, report: RunReport) -> Cell:
         entrant.label,
         report.options.profile,
         report.options.level,
-        CONFORMANT if report.conformant else NOT_CONFORMANT,
+        Outcome.of(report.conformant),
         examples=report.examples,
         steps=report.steps,
         waived={check.value: count for check, count in sorted(report.waived.items())},
@@ -164,7 +159,7 @@ def _run_family(
                 for level in levels:
                     if profile not in subject.capabilities.profiles:
                         reason = f"the implementation does not serve it ({subject.capabilities.source})"
-                        mine.append(Cell(entrant.label, profile, level, NOT_SERVED, message=reason))
+                        mine.append(Cell(entrant.label, profile, level, Outcome.NOT_SERVED, message=reason))
                         continue
                     run = RunOptions(
                         factory=subject.factory,
@@ -183,12 +178,12 @@ def _run_family(
                     )
                     mine.append(_get_cell(entrant, run_conformance(run)))
             after = subject.close()
-            ran = [c for c in mine if c.verdict != NOT_SERVED]
+            ran = [c for c in mine if c.verdict != Outcome.NOT_SERVED]
             if after is not None and ran:
-                ran[-1].verdict, ran[-1].check = NOT_CONFORMANT, after.verdict.value
+                ran[-1].verdict, ran[-1].check = Outcome.NOT_CONFORMANT, after.verdict.value
                 ran[-1].message = f"after the last example: {after.message}"
     except BadInput as exc:
-        return [Cell(entrant.label, p, lv, ERROR, message=str(exc)) for p in profiles for lv in levels]
+        return [Cell(entrant.label, p, lv, Outcome.ERROR, message=str(exc)) for p in profiles for lv in levels]
     return mine
 
 
@@ -200,7 +195,12 @@ def format_markdown(cells: Sequence[Cell], entrants: Sequence[Entrant]) -> str:
     """Return the matrix as Markdown: an overview, then one row per cell."""
     profiles = list(dict.fromkeys(c.profile for c in cells))
     levels = list(dict.fromkeys(c.level for c in cells))
-    marks = {CONFORMANT: "pass", NOT_CONFORMANT: "FAIL", NOT_SERVED: "-", ERROR: "ERROR"}
+    marks = {
+        Outcome.CONFORMANT: "pass",
+        Outcome.NOT_CONFORMANT: "FAIL",
+        Outcome.NOT_SERVED: "-",
+        Outcome.ERROR: "ERROR",
+    }
     columns = [f"{p.value} {lv.value}" for p in profiles for lv in levels]
     lines = ["# dialcheck matrix", "", "| implementation | " + " | ".join(columns) + " |"]
     lines.append("|---|" + "---|" * len(columns))
@@ -225,13 +225,13 @@ def format_markdown(cells: Sequence[Cell], entrants: Sequence[Entrant]) -> str:
     ]
     for c in cells:
         length = "" if c.counterexample_steps is None else f"{c.counterexample_steps} steps"
-        ran = c.verdict in (CONFORMANT, NOT_CONFORMANT)
+        ran = c.verdict in (Outcome.CONFORMANT, Outcome.NOT_CONFORMANT)
         lines.append(
             f"| {c.label} | {c.profile.value} | {c.level.value} | {c.verdict} | {c.check or ''} | {length} | "
             f"{_format_seconds(c.seconds) if ran else ''} | {f'{c.examples:,}' if ran else ''} | "
             f"{f'{c.steps:,}' if ran else ''} | {'' if c.saved is None else f'`{c.saved}`'} |"
         )
-    notes = [c for c in cells if c.message and c.verdict != CONFORMANT]
+    notes = [c for c in cells if c.message and c.verdict != Outcome.CONFORMANT]
     if notes:
         lines += ["", "## Why", ""]
         for label, message in dict.fromkeys((c.label, c.message) for c in notes):
@@ -253,7 +253,7 @@ def get_matrix_json(cells: Sequence[Cell], entrants: Sequence[Entrant]) -> dict[
                 "implementation": c.label,
                 "profile": c.profile.value,
                 "level": c.level.value,
-                "verdict": c.verdict,
+                "verdict": c.verdict.value,
                 "check": c.check,
                 "message": c.message,
                 "counterexample_steps": c.counterexample_steps,
@@ -270,4 +270,4 @@ def get_matrix_json(cells: Sequence[Cell], entrants: Sequence[Entrant]) -> dict[
 
 def count_failed(cells: Sequence[Cell]) -> int:
     """Return how many cells failed (a profile not served is not a failure)."""
-    return sum(1 for c in cells if c.verdict not in (CONFORMANT, NOT_SERVED))
+    return sum(1 for c in cells if c.verdict not in (Outcome.CONFORMANT, Outcome.NOT_SERVED))

@@ -23,7 +23,7 @@ from dialcheck.conformance.session import Nonconformance
 from dialcheck.conformance.trace import NewTasksStep, Trace
 from dialcheck.spec.model import Profile
 from dialcheck.spec.scheduler import Response, SchedulerConfig, SchedulerProfile
-from dialcheck.spec.verdicts import Verdict
+from dialcheck.spec.verdicts import Outcome, Verdict
 
 __all__ = [
     "format_failure_report",
@@ -165,7 +165,7 @@ def format_check_verdict(report: CheckReport) -> str:
     reasons = [report.failure.check.value] if report.failure is not None else []
     reasons += [Verdict.NONDETERMINISTIC.value] if report.flaky is not None else []
     reasons += [report.after_run.verdict.value] if report.after_run is not None else []
-    outcome = f"NOT CONFORMANT ({', '.join(reasons)})" if reasons else "CONFORMANT"
+    outcome = f"{Outcome.NOT_CONFORMANT.heading} ({', '.join(reasons)})" if reasons else Outcome.CONFORMANT.heading
     certified = sum(1 for result in report.results if result.conformant)
     states = sum(result.progress.states for result in report.results)
     transitions = sum(result.progress.transitions for result in report.results)
@@ -244,7 +244,7 @@ def format_verdict(report: RunReport) -> str:
         reasons.append(report.after_run.verdict.value)
     if report.waiver_problems:
         reasons.append("WAIVERS")
-    outcome = f"NOT CONFORMANT ({', '.join(reasons)})" if reasons else "CONFORMANT"
+    outcome = f"{Outcome.NOT_CONFORMANT.heading} ({', '.join(reasons)})" if reasons else Outcome.CONFORMANT.heading
     if report.waived:
         outcome += f" (waived: {', '.join(sorted(c.value for c in report.waived))})"
     # AD-5: "it MUST still run an implementation without the capability, and MUST say in its verdict that the execution
@@ -267,7 +267,7 @@ def _as_dict(report: RunReport) -> dict[str, object]:
     options = report.options
     failure = report.failure
     out: dict[str, object] = {
-        "verdict": "conformant" if report.conformant else "not conformant",
+        "verdict": Outcome.of(report.conformant).value,
         "implementation": options.origin,
         "profile": options.profile.value,
         "level": options.level.value,

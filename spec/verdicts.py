@@ -38,6 +38,7 @@ from __future__ import annotations
 import enum
 
 __all__ = [
+    "Outcome",
     "Verdict",
     "VerdictKind",
     "DialcheckError",
@@ -46,6 +47,35 @@ __all__ = [
     "ImplementationFault",
     "HarnessError",
 ]
+
+
+class Outcome(str, enum.Enum):
+    """What a run, a check or a matrix cell comes to as a whole; the value is its name in JSON reports.
+
+    A run or check is conformant or not (its :class:`Verdict` says why not); a matrix cell may also
+    not have run: the implementation does not serve its profile, or could not be started.
+    """
+
+    CONFORMANT = "conformant"
+    NOT_CONFORMANT = "not conformant"
+    NOT_SERVED = "not served"
+    ERROR = "error"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    @property
+    def heading(self) -> str:
+        """Return the outcome as a verdict line opens with it (``NOT CONFORMANT``)."""
+        return self.value.upper()
+
+    @classmethod
+    def of(cls, conformant: bool) -> Outcome:
+        """Return the outcome of a run or check that was ``conformant`` or not."""
+        return cls.CONFORMANT if conformant else cls.NOT_CONFORMANT
 
 
 class VerdictKind(enum.Enum):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from dialcheck.conformance.cli import UsageError
 from dialcheck.conformance.loader import ImplementationError
 from dialcheck.conformance.process import WireFault
@@ -13,6 +15,7 @@ from dialcheck.spec.verdicts import (
     FormatError,
     HarnessError,
     ImplementationFault,
+    Outcome,
     Verdict,
     VerdictKind,
 )
@@ -44,3 +47,9 @@ def test_every_error_dialcheck_raises_has_one_root_and_the_exit_code_of_its_bran
     assert HarnessError("x").exit_code == 2
     assert all(issubclass(c, DialcheckError) for c in (BadInput, ImplementationFault, HarnessError))
     assert FormatError("$.steps[0]", "is missing").args == ("$.steps[0]: is missing",)
+
+
+def test_a_run_check_or_cell_comes_to_one_outcome_named_alike_in_text_and_json() -> None:
+    assert Outcome.of(True) is Outcome.CONFORMANT and Outcome.of(False) is Outcome.NOT_CONFORMANT
+    assert Outcome.NOT_CONFORMANT.heading == "NOT CONFORMANT" and f"{Outcome.NOT_SERVED}" == "not served"
+    assert json.dumps([Outcome.ERROR]) == '["error"]'
