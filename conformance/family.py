@@ -98,6 +98,12 @@ class Family:
     happenings: tuple[enum.Enum, ...]
     always: frozenset[enum.Enum]
     draw_setup: Callable[[RandomChooser], Any]
+    #: The seed a derandomized run (Hypothesis profile ``ci``) of the family starts from when none is given.
+    #: Explicit, so that no change to dialcheck's own code moves which examples CI runs (Hypothesis would
+    #: otherwise derive it from the source of the function that makes the machine); each is the seed
+    #: Hypothesis 6.155.2 derived for the family before the families shared one machine, so that the
+    #: zoo's kill matrix (docs/teeth.md) stayed as it was measured.
+    ci_seed: int
 
     @property
     def trace_type(self) -> type[Any]:
@@ -183,6 +189,7 @@ DIALSTATE = Family(
     happenings=tuple(DialHappening),
     always=DIAL_ALWAYS,
     draw_setup=draw_dial_setup,
+    ci_seed=24874283771057107102014633731556406290542460256999978486072344633713388423164174623579233305864601024885227497007414,
 )
 
 
@@ -228,6 +235,7 @@ DIAL_SCHEDULER = Family(
     happenings=tuple(Happening),
     always=SCHEDULER_ALWAYS,
     draw_setup=draw_scheduler_setup,
+    ci_seed=35978723727932717169416275069033720357875734309147895702411775550752509729972348399326025876894572267212328985814580,
 )
 
 

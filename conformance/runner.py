@@ -51,7 +51,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import Flaky
 from hypothesis.stateful import run_state_machine_as_test
 
-from dialcheck.conformance.family import replay_steps
+from dialcheck.conformance.family import family_of, replay_steps
 from dialcheck.conformance.ids import resize_trace
 from dialcheck.conformance.invariants import Situation
 from dialcheck.conformance.machine import Machine, RunAborted, RunContext
@@ -173,8 +173,9 @@ def run_conformance(options: RunOptions, progress: Optional[Progress] = None) ->
             progress(context, time.monotonic() - started)
         return Machine(context)
 
-    if options.seed is not None:
-        make_machine = hypothesis_seed(options.seed)(make_machine)
+    seed = _get_seed(options)
+    if seed is not None:
+        make_machine = hypothesis_seed(seed)(make_machine)
     report = RunReport(options)
     try:
         _run_machine(make_machine, settings=_build_settings(options))
@@ -196,6 +197,13 @@ def run_conformance(options: RunOptions, progress: Optional[Progress] = None) ->
     _settle_waivers(report, context, context.waived_traces)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _get_seed(options: RunOptions) -> Optional[int]:
+    """Return the seed asked for; a derandomized run's is its family's own, never a digest of dialcheck's code."""
+    if options.seed is None and options.hypothesis_profile == "ci":
+        return family_of(options.profile).ci_seed
+    return options.seed
 
 
 def _take_counts(report: RunReport, context: AnyRunContext) -> None:

@@ -2,9 +2,9 @@
 
 Theory of operation
 -------------------
-A scope (``dialstate.Scope``, ``scheduler.SchedulerScope`` for the dialScheduler) names its roots, how a world begins around a session, which of the
-world's happenings can happen now, how one happens (its arguments drawn through a chooser), and
-the key of the state a world is in.  The :class:`Explorer` enumerates every way each happening
+A scope (``dialstate.Scope``; ``scheduler.SchedulerScope`` for the dialScheduler) names its
+roots, how a world begins around a session, which of the world's happenings can happen now, how
+one happens (its arguments drawn through a chooser), and the key of the state a world is in.  The :class:`Explorer` enumerates every way each happening
 can choose its arguments with a :class:`~dialcheck.conformance.world.BranchingChooser` (the same
 protocol the random runs draw through); each way is a :class:`Transition`, replayed from its root
 into a fresh session of the implementation and judged at ``strict`` level.  :func:`check_scope`
