@@ -21,16 +21,16 @@ from typing import Any, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dialcheck.conformance.exhaustive import (  # noqa: E402
+from dialcheck.conformance.drivers.subject import open_subject  # noqa: E402
+from dialcheck.conformance.harness.family import ALL_PROFILES, AnyProfile, family_of, get_profile  # noqa: E402
+from dialcheck.conformance.harness.loader import load_factory  # noqa: E402
+from dialcheck.conformance.runs.exhaustive import (  # noqa: E402
     CheckOptions,
     ScopeResult,
     get_presets,
     get_scopes,
     run_exhaustive,
 )
-from dialcheck.conformance.family import ALL_PROFILES, AnyProfile, family_of, get_profile  # noqa: E402
-from dialcheck.conformance.loader import load_factory  # noqa: E402
-from dialcheck.conformance.subject import open_subject  # noqa: E402
 from dialcheck.spec.model import Profile  # noqa: E402
 
 

@@ -24,11 +24,11 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dialcheck.conformance.family import ALL_PROFILES, AnyProfile, family_of, get_profile  # noqa: E402
-from dialcheck.conformance.loader import load_factory  # noqa: E402
-from dialcheck.conformance.machine import Machine, RunContext  # noqa: E402
-from dialcheck.conformance.session import Level  # noqa: E402
-from dialcheck.conformance.wire_adapter import WireSession  # noqa: E402
+from dialcheck.conformance.drivers.wire_adapter import WireSession  # noqa: E402
+from dialcheck.conformance.harness.family import ALL_PROFILES, AnyProfile, family_of, get_profile  # noqa: E402
+from dialcheck.conformance.harness.loader import load_factory  # noqa: E402
+from dialcheck.conformance.harness.session import Level  # noqa: E402
+from dialcheck.conformance.runs.machine import Machine, RunContext  # noqa: E402
 from dialcheck.spec.model import Profile  # noqa: E402
 
 _counted = [0]

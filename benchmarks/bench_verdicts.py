@@ -27,10 +27,10 @@ from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dialcheck.conformance.exhaustive import PRESETS, CheckOptions, run_exhaustive  # noqa: E402
-from dialcheck.conformance.options import RunOptions  # noqa: E402
-from dialcheck.conformance.runner import run_conformance  # noqa: E402
-from dialcheck.conformance.subject import open_subject  # noqa: E402
+from dialcheck.conformance.drivers.subject import open_subject  # noqa: E402
+from dialcheck.conformance.runs.exhaustive import PRESETS, CheckOptions, run_exhaustive  # noqa: E402
+from dialcheck.conformance.runs.options import RunOptions  # noqa: E402
+from dialcheck.conformance.runs.runner import run_conformance  # noqa: E402
 from dialcheck.conformance.zoo import MEMBERS  # noqa: E402
 from dialcheck.spec.contract import DialstateFactory  # noqa: E402
 from dialcheck.spec.model import Profile  # noqa: E402

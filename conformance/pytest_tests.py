@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from dialcheck.conformance.family import get_profile
-from dialcheck.conformance.options import RunOptions, get_default_hypothesis_profile
-from dialcheck.conformance.report import format_after_run, format_failure_report, format_verdict
-from dialcheck.conformance.runner import run_conformance
-from dialcheck.conformance.session import Level
-from dialcheck.conformance.subject import open_subject
+from dialcheck.conformance.drivers.subject import open_subject
+from dialcheck.conformance.harness.family import get_profile
+from dialcheck.conformance.harness.session import Level
+from dialcheck.conformance.reports.report import format_after_run, format_failure_report, format_verdict
+from dialcheck.conformance.runs.options import RunOptions, get_default_hypothesis_profile
+from dialcheck.conformance.runs.runner import run_conformance
 from dialcheck.spec.model import Profile
 from dialcheck.spec.verdicts import BadInput
 

@@ -15,7 +15,7 @@ from dialcheck.conformance.cli.common import (
     positive,
     write_report,
 )
-from dialcheck.conformance.family import ALL_PROFILES, family_of, get_profile
+from dialcheck.conformance.harness.family import ALL_PROFILES, family_of, get_profile
 from dialcheck.spec.model import Profile
 
 DESCRIPTION = (
@@ -55,8 +55,8 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the command; return its exit code."""
-    from dialcheck.conformance.exhaustive import CheckOptions, ScopeResult, get_scopes, run_exhaustive
-    from dialcheck.conformance.report import format_check_report, format_check_verdict, write_check_json
+    from dialcheck.conformance.reports.report import format_check_report, format_check_verdict, write_check_json
+    from dialcheck.conformance.runs.exhaustive import CheckOptions, ScopeResult, get_scopes, run_exhaustive
 
     if not args.exhaustive:
         raise UsageError("dialcheck check: say --exhaustive (bounded exhaustive checking is its one mode)")

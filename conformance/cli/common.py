@@ -9,15 +9,15 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Optional
 
-from dialcheck.conformance.loader import REFERENCE_SPEC, get_new_spelling
-from dialcheck.conformance.wire import DEFAULT_TIMEOUT
+from dialcheck.conformance.formats.wire import DEFAULT_TIMEOUT
+from dialcheck.conformance.harness.loader import REFERENCE_SPEC, get_new_spelling
 from dialcheck.spec.model import ID_WIDTHS
 from dialcheck.spec.verdicts import BadInput
 
 if TYPE_CHECKING:
-    from dialcheck.conformance.family import AnyProfile, Family
-    from dialcheck.conformance.subject import Subject
-    from dialcheck.conformance.workers import FactoryOpener
+    from dialcheck.conformance.drivers.subject import Subject
+    from dialcheck.conformance.harness.family import AnyProfile, Family
+    from dialcheck.conformance.harness.workers import FactoryOpener
 
 __all__ = [
     "EXIT_OK",
@@ -114,7 +114,7 @@ def open_command_subject(
     if new is not None:
         print(f"dialcheck: --impl {args.impl} is now spelled --impl {new}; using that", file=sys.stderr)
         args.impl = new
-    from dialcheck.conformance.subject import open_subject
+    from dialcheck.conformance.drivers.subject import open_subject
 
     where = f"dialcheck {args.command}"
     with open_subject(args.impl, args.cmd, args.timeout, profiles, where, args.id_bytes, family) as subject:
@@ -125,7 +125,7 @@ def get_opener(args: argparse.Namespace, profile: "AnyProfile") -> Optional["Fac
     """Return how a worker process (--jobs) starts its own --cmd program; ``None`` for --impl (inherited)."""
     if args.cmd is None:
         return None
-    from dialcheck.conformance.subject import open_subject
+    from dialcheck.conformance.drivers.subject import open_subject
 
     @contextlib.contextmanager
     def open_for_worker() -> Iterator[Any]:

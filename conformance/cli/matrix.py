@@ -14,17 +14,17 @@ from dialcheck.conformance.cli.common import (
     positive,
     positive_seconds,
 )
-from dialcheck.conformance.family import ALL_PROFILES, get_profile
-from dialcheck.conformance.matrix import Entrant
-from dialcheck.conformance.options import (
+from dialcheck.conformance.formats.wire import DEFAULT_TIMEOUT
+from dialcheck.conformance.harness.family import ALL_PROFILES, get_profile
+from dialcheck.conformance.harness.session import Level
+from dialcheck.conformance.harness.waivers import load_waivers
+from dialcheck.conformance.reports.matrix import Entrant
+from dialcheck.conformance.runs.options import (
     DEFAULT_EXAMPLES,
     DEFAULT_STEPS,
     HYPOTHESIS_PROFILES,
     get_default_hypothesis_profile,
 )
-from dialcheck.conformance.session import Level
-from dialcheck.conformance.waivers import load_waivers
-from dialcheck.conformance.wire import DEFAULT_TIMEOUT
 
 DESCRIPTION = (
     "Run every implementation (--impl LABEL=MODULE:FACTORY, --cmd LABEL=COMMAND; at least one) "
@@ -63,7 +63,7 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
 
 def _get_entrants(args: argparse.Namespace) -> list["Entrant"]:
     """Return the implementations a ``matrix`` command names, with their widths and waivers."""
-    from dialcheck.conformance.matrix import Entrant, parse_labelled
+    from dialcheck.conformance.reports.matrix import Entrant, parse_labelled
 
     entrants: dict[str, Entrant] = {}
     for option, values in (("--impl", args.impl), ("--cmd", args.cmd)):
@@ -92,7 +92,13 @@ def _get_entrants(args: argparse.Namespace) -> list["Entrant"]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the command; return its exit code."""
-    from dialcheck.conformance.matrix import MatrixOptions, count_failed, format_markdown, get_matrix_json, run_matrix
+    from dialcheck.conformance.reports.matrix import (
+        MatrixOptions,
+        count_failed,
+        format_markdown,
+        get_matrix_json,
+        run_matrix,
+    )
 
     entrants = _get_entrants(args)
     profiles = [get_profile(p) for p in dict.fromkeys(args.profile or list(ALL_PROFILES))]

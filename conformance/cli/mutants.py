@@ -12,11 +12,11 @@ from dialcheck.conformance.cli.common import (
     positive,
     write_report,
 )
-from dialcheck.conformance.options import (
+from dialcheck.conformance.harness.session import Level
+from dialcheck.conformance.runs.options import (
     HYPOTHESIS_PROFILES,
     get_default_hypothesis_profile,
 )
-from dialcheck.conformance.session import Level
 
 DESCRIPTION = (
     "Exit 0 when every member is killed (at invariants level: every member a named "
@@ -37,7 +37,7 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the command; return its exit code."""
-    from dialcheck.conformance.mutants import (
+    from dialcheck.conformance.reports.mutants import (
         AnyMember,
         format_matrix_header,
         format_row,

@@ -16,11 +16,11 @@ from dialcheck.conformance.cli.common import (
     add_subject,
     open_command_subject,
 )
-from dialcheck.conformance.family import ALL_PROFILES, FAMILIES, family_of, get_profile
-from dialcheck.conformance.process import WireFault
-from dialcheck.conformance.replay import ReplayResult, format_failure, get_skip_reason, replay_trace
-from dialcheck.conformance.scheduler_format import AnyTrace, load_any_trace
-from dialcheck.conformance.vectors import INDEX
+from dialcheck.conformance.drivers.process import WireFault
+from dialcheck.conformance.formats.scheduler_format import AnyTrace, load_any_trace
+from dialcheck.conformance.harness.family import ALL_PROFILES, FAMILIES, family_of, get_profile
+from dialcheck.conformance.harness.replay import ReplayResult, format_failure, get_skip_reason, replay_trace
+from dialcheck.conformance.runs.vectors import INDEX
 from dialcheck.spec.verdicts import FormatError
 
 DESCRIPTION = (

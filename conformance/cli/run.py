@@ -16,17 +16,17 @@ from dialcheck.conformance.cli.common import (
     positive,
     write_report,
 )
-from dialcheck.conformance.family import ALL_PROFILES, get_profile
-from dialcheck.conformance.options import (
+from dialcheck.conformance.harness.family import ALL_PROFILES, get_profile
+from dialcheck.conformance.harness.session import Level
+from dialcheck.conformance.harness.waivers import load_waivers
+from dialcheck.conformance.runs.options import (
     DEFAULT_EXAMPLES,
     DEFAULT_STEPS,
     HYPOTHESIS_PROFILES,
     RunOptions,
     get_default_hypothesis_profile,
 )
-from dialcheck.conformance.runner import AnyRunContext, Progress, RunReport, run_conformance
-from dialcheck.conformance.session import Level
-from dialcheck.conformance.waivers import load_waivers
+from dialcheck.conformance.runs.runner import AnyRunContext, Progress, RunReport, run_conformance
 from dialcheck.spec.model import Profile
 
 DESCRIPTION = (
@@ -136,7 +136,7 @@ def _run_reported(options: "RunOptions", tty: bool) -> "RunReport":
 
 def _print_run(args: argparse.Namespace, report: "RunReport") -> int:
     """Print a run's report (failure, waivers, stats, JSON, JUnit, the verdict last); return the exit code."""
-    from dialcheck.conformance.report import (
+    from dialcheck.conformance.reports.report import (
         format_after_run,
         format_failure_report,
         format_stats,

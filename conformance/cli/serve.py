@@ -10,11 +10,11 @@ from dialcheck.conformance.cli.common import (
     UsageError,
     get_version,
 )
-from dialcheck.conformance.execution_checks import supports_execution
-from dialcheck.conformance.family import ALL_PROFILES, DIAL_SCHEDULER, family_of, get_profile
-from dialcheck.conformance.loader import REFERENCE_SPEC, SCHEDULER_REFERENCE_SPEC, load_factory
-from dialcheck.conformance.serve import get_served_profiles, serve
-from dialcheck.conformance.wire import EXTENSION_EXECUTE, PROTOCOL, Hello
+from dialcheck.conformance.drivers.serve import get_served_profiles, serve
+from dialcheck.conformance.formats.wire import EXTENSION_EXECUTE, PROTOCOL, Hello
+from dialcheck.conformance.harness.family import ALL_PROFILES, DIAL_SCHEDULER, family_of, get_profile
+from dialcheck.conformance.harness.loader import REFERENCE_SPEC, SCHEDULER_REFERENCE_SPEC, load_factory
+from dialcheck.conformance.oracle.execution_checks import supports_execution
 from dialcheck.spec.contract import SchedulerFactory
 from dialcheck.spec.model import ID_WIDTHS, Config, Profile
 

@@ -12,11 +12,11 @@ from dialcheck.conformance.cli.common import (
     non_negative,
     positive,
 )
-from dialcheck.conformance.family import ALL_PROFILES, get_profile
-from dialcheck.conformance.vectors import DEFAULT_COUNT as DEFAULT_VECTOR_COUNT
-from dialcheck.conformance.vectors import DEFAULT_SEED as DEFAULT_VECTOR_SEED
-from dialcheck.conformance.vectors import DEFAULT_STEPS as DEFAULT_VECTOR_STEPS
-from dialcheck.conformance.vectors import INDEX, VectorError, generate_vectors
+from dialcheck.conformance.harness.family import ALL_PROFILES, get_profile
+from dialcheck.conformance.runs.vectors import DEFAULT_COUNT as DEFAULT_VECTOR_COUNT
+from dialcheck.conformance.runs.vectors import DEFAULT_SEED as DEFAULT_VECTOR_SEED
+from dialcheck.conformance.runs.vectors import DEFAULT_STEPS as DEFAULT_VECTOR_STEPS
+from dialcheck.conformance.runs.vectors import INDEX, VectorError, generate_vectors
 
 DESCRIPTION = "Vector corpus commands."
 

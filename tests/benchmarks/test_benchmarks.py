@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pytest
 
-from dialcheck.conformance.family import get_profile
+from dialcheck.conformance.harness.family import get_profile
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_new_tasks.py"
 

@@ -299,12 +299,12 @@ def test_serve_and_replay_start_without_hypothesis_or_the_zoo(command: list[str]
 SERVE_NEVER_LOADS = (
     "hypothesis",
     "dialcheck.conformance.zoo",
-    "dialcheck.conformance.runner",
-    "dialcheck.conformance.machine",
-    "dialcheck.conformance.exhaustive",
-    "dialcheck.conformance.explore",
-    "dialcheck.conformance.vectors",
-    "dialcheck.conformance.wire_adapter",
+    "dialcheck.conformance.runs.runner",
+    "dialcheck.conformance.runs.machine",
+    "dialcheck.conformance.runs.exhaustive",
+    "dialcheck.conformance.runs.explore",
+    "dialcheck.conformance.runs.vectors",
+    "dialcheck.conformance.drivers.wire_adapter",
     "subprocess",
     "importlib.metadata",
 )

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from support import config, nid, node
 
-from dialcheck.conformance.execution_checks import (
+from dialcheck.conformance.oracle.execution_checks import (
     ExecutionChecker,
     compare_executions,
     describe_bad_execution,

@@ -15,7 +15,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dialcheck.conformance.cli import main
-from dialcheck.conformance.exhaustive import (
+from dialcheck.conformance.formats.scheduler_format import load_any_trace
+from dialcheck.conformance.formats.trace import TaskRef, dump_trace, load_trace
+from dialcheck.conformance.harness.family import DIAL_SCHEDULER, family_of
+from dialcheck.conformance.harness.loader import load_factory
+from dialcheck.conformance.harness.minimize import get_failure
+from dialcheck.conformance.harness.replay import replay_trace
+from dialcheck.conformance.harness.session import Level, Session
+from dialcheck.conformance.harness.world import UNIVERSE, BranchingChooser, DialHappening, World
+from dialcheck.conformance.reports.mutants import AnyMember
+from dialcheck.conformance.runs.exhaustive import (
     PRESETS,
     SCHEDULER_PRESETS,
     CheckOptions,
@@ -29,17 +38,8 @@ from dialcheck.conformance.exhaustive import (
     get_state_key,
     run_exhaustive,
 )
-from dialcheck.conformance.exhaustive.dialstate import _Root
-from dialcheck.conformance.exhaustive.search import _Node
-from dialcheck.conformance.family import DIAL_SCHEDULER, family_of
-from dialcheck.conformance.loader import load_factory
-from dialcheck.conformance.minimize import get_failure
-from dialcheck.conformance.mutants import AnyMember
-from dialcheck.conformance.replay import replay_trace
-from dialcheck.conformance.scheduler_format import load_any_trace
-from dialcheck.conformance.session import Level, Session
-from dialcheck.conformance.trace import TaskRef, dump_trace, load_trace
-from dialcheck.conformance.world import UNIVERSE, BranchingChooser, DialHappening, World
+from dialcheck.conformance.runs.exhaustive.dialstate import _Root
+from dialcheck.conformance.runs.exhaustive.search import _Node
 from dialcheck.conformance.zoo import MEMBERS, SCHEDULER_MEMBERS, get_member
 from dialcheck.reference.dialstate import Dialstate, create_dialstate
 from dialcheck.reference.scheduler import create_scheduler

@@ -17,8 +17,8 @@ from typing import TypeVar
 import pytest
 
 from dialcheck.conformance.cli import main
-from dialcheck.conformance.family import ALL_PROFILES, DIAL_SCHEDULER, DIALSTATE, FAMILIES, Family, family_of
-from dialcheck.conformance.scheduler_format import load_any_trace
+from dialcheck.conformance.formats.scheduler_format import load_any_trace
+from dialcheck.conformance.harness.family import ALL_PROFILES, DIAL_SCHEDULER, DIALSTATE, FAMILIES, Family, family_of
 from dialcheck.spec.model import Profile
 from dialcheck.spec.scheduler import SchedulerProfile
 

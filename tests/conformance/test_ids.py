@@ -13,15 +13,15 @@ import pytest
 from support import TRACES
 
 from dialcheck.conformance.cli import main
-from dialcheck.conformance.ids import fits, get_unfit_id, resize_factory, resize_id, resize_trace
-from dialcheck.conformance.loader import load_factory
-from dialcheck.conformance.replay import Capabilities, get_skip_reason, replay_trace
-from dialcheck.conformance.serve import WireServer
-from dialcheck.conformance.session import Session
-from dialcheck.conformance.trace import dump_trace, load_trace
-from dialcheck.conformance.vectors import CORPUS_DIR
-from dialcheck.conformance.wire import PROTOCOL, Hello, get_hello_answer, make_init_request
-from dialcheck.conformance.world import uint_id
+from dialcheck.conformance.drivers.serve import WireServer
+from dialcheck.conformance.formats.trace import dump_trace, load_trace
+from dialcheck.conformance.formats.wire import PROTOCOL, Hello, get_hello_answer, make_init_request
+from dialcheck.conformance.harness.ids import fits, get_unfit_id, resize_factory, resize_id, resize_trace
+from dialcheck.conformance.harness.loader import load_factory
+from dialcheck.conformance.harness.replay import Capabilities, get_skip_reason, replay_trace
+from dialcheck.conformance.harness.session import Session
+from dialcheck.conformance.harness.world import uint_id
+from dialcheck.conformance.runs.vectors import CORPUS_DIR
 from dialcheck.reference.dialstate import create_dialstate
 from dialcheck.spec.execution import Execution, ExecutionInput
 from dialcheck.spec.model import Config, ConnFlag, DialTask, Node, NodeID, Profile, Task

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from support import SELF, config, dyn, nid, node, static
 
-from dialcheck.conformance.invariants import InvariantChecker, Situation
+from dialcheck.conformance.oracle.invariants import InvariantChecker, Situation
 from dialcheck.spec.model import SECOND, Config, ConnFlag, DialTask, DiscoverTask, Node, Profile, WaitTask
 from dialcheck.spec.verdicts import Verdict
 

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dialcheck.conformance.family import FAMILIES, Family
-from dialcheck.conformance.loader import load_factory
-from dialcheck.conformance.machine import Machine, RunContext
-from dialcheck.conformance.scheduler_format import any_trace_to_json
-from dialcheck.conformance.session import Level
-from dialcheck.conformance.world import NODE_POOL, RandomChooser
+from dialcheck.conformance.formats.scheduler_format import any_trace_to_json
+from dialcheck.conformance.harness.family import FAMILIES, Family
+from dialcheck.conformance.harness.loader import load_factory
+from dialcheck.conformance.harness.session import Level
+from dialcheck.conformance.harness.world import NODE_POOL, RandomChooser
+from dialcheck.conformance.runs.machine import Machine, RunContext
 
 
 @given(st.integers(0, 2**32 - 1))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from dialcheck.conformance.minimize import get_failure, minimize
-from dialcheck.conformance.session import Level, Nonconformance
-from dialcheck.conformance.trace import AddStaticStep, NewTasksStep, Step, TaskDoneStep, TaskRef, Trace
-from dialcheck.conformance.world import uint_id
+from dialcheck.conformance.formats.trace import AddStaticStep, NewTasksStep, Step, TaskDoneStep, TaskRef, Trace
+from dialcheck.conformance.harness.minimize import get_failure, minimize
+from dialcheck.conformance.harness.session import Level, Nonconformance
+from dialcheck.conformance.harness.world import uint_id
 from dialcheck.conformance.zoo import get_member
 from dialcheck.spec.model import SECOND, Config, Node, Profile
 from dialcheck.spec.verdicts import Verdict

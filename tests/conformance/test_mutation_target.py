@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from dialcheck.conformance.options import RunOptions
-from dialcheck.conformance.runner import run_conformance
-from dialcheck.conformance.session import Level
+from dialcheck.conformance.harness.session import Level
+from dialcheck.conformance.runs.options import RunOptions
+from dialcheck.conformance.runs.runner import run_conformance
 from dialcheck.reference.dialstate import create_dialstate
 from dialcheck.spec.model import Profile
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from dialcheck.conformance.cli import main
-from dialcheck.conformance.loader import load_factory
-from dialcheck.conformance.options import RunOptions
-from dialcheck.conformance.runner import CHUNK_EXAMPLES, get_chunk_seed, run_conformance
-from dialcheck.conformance.session import Level, Nonconformance
-from dialcheck.conformance.trace import dump_trace, load_trace
-from dialcheck.conformance.waivers import Waiver, parse_waivers
+from dialcheck.conformance.formats.trace import dump_trace, load_trace
+from dialcheck.conformance.harness.loader import load_factory
+from dialcheck.conformance.harness.session import Level, Nonconformance
+from dialcheck.conformance.harness.waivers import Waiver, parse_waivers
+from dialcheck.conformance.runs.options import RunOptions
+from dialcheck.conformance.runs.runner import CHUNK_EXAMPLES, get_chunk_seed, run_conformance
 from dialcheck.reference.dialstate import Dialstate, create_dialstate
 from dialcheck.spec.model import Config, Node, Profile
 from dialcheck.spec.verdicts import Verdict

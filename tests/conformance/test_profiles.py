@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from support import config, dyn, node, static
 
-from dialcheck.conformance.execution_checks import ExecutionChecker, compare_executions
-from dialcheck.conformance.invariants import InvariantChecker
+from dialcheck.conformance.oracle.execution_checks import ExecutionChecker, compare_executions
+from dialcheck.conformance.oracle.invariants import InvariantChecker
 from dialcheck.reference.dialstate import Dialstate
 from dialcheck.spec.execution import Execution, ExecutionInput, Lookup, Sleep, read_nodes
 from dialcheck.spec.model import PROFILE_RULES, SECOND, DiscoverTask, Node, Profile, get_rules, get_task_key

@@ -12,9 +12,9 @@ SEEDED = "dialcheck.conformance.zoo:dials_self"
 
 def test_the_plugin_choices_mirror_the_suite() -> None:
     from dialcheck.conformance import pytest_plugin
-    from dialcheck.conformance.options import HYPOTHESIS_PROFILES
-    from dialcheck.conformance.session import Level
-    from dialcheck.conformance.wire import DEFAULT_TIMEOUT
+    from dialcheck.conformance.formats.wire import DEFAULT_TIMEOUT
+    from dialcheck.conformance.harness.session import Level
+    from dialcheck.conformance.runs.options import HYPOTHESIS_PROFILES
 
     assert pytest_plugin.LEVELS == tuple(level.value for level in Level)
     assert pytest_plugin.HYPOTHESIS_PROFILES == HYPOTHESIS_PROFILES

@@ -11,8 +11,8 @@ import pytest
 from support import TRACES
 
 from dialcheck.conformance.cli import main
-from dialcheck.conformance.replay import replay_trace
-from dialcheck.conformance.trace import NewTasksStep, dump_trace, load_trace, parse_trace
+from dialcheck.conformance.formats.trace import NewTasksStep, dump_trace, load_trace, parse_trace
+from dialcheck.conformance.harness.replay import replay_trace
 from dialcheck.reference.dialstate import create_dialstate
 from dialcheck.spec.model import Profile
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from dialcheck.conformance.cli import main
-from dialcheck.conformance.options import RunOptions
-from dialcheck.conformance.runner import run_conformance
-from dialcheck.conformance.session import Level
+from dialcheck.conformance.harness.session import Level
+from dialcheck.conformance.runs.options import RunOptions
+from dialcheck.conformance.runs.runner import run_conformance
 from dialcheck.reference.dialstate import create_dialstate
 from dialcheck.spec.model import Profile
 
@@ -142,7 +142,7 @@ def test_an_unwritable_report_path_exits_2(tmp_path: Path, capsys: pytest.Captur
 
 def test_progress_is_printed_on_a_terminal_only(capsys: pytest.CaptureFixture[str]) -> None:
     from dialcheck.conformance.cli.run import _make_progress
-    from dialcheck.conformance.machine import RunContext
+    from dialcheck.conformance.runs.machine import RunContext
 
     show = _make_progress()
     context = RunContext(create_dialstate, Profile.GETH_1_7, Level.STRICT)
@@ -188,7 +188,7 @@ class _WithoutExecute:
 
 
 def test_an_implementation_without_execute_still_runs_and_the_verdict_says_so_AD_5() -> None:
-    from dialcheck.conformance.report import format_verdict
+    from dialcheck.conformance.reports.report import format_verdict
 
     report = run_conformance(RunOptions(factory=_WithoutExecute, origin="x", examples=30, hypothesis_profile="ci"))
     assert report.conformant and report.execution_skipped and report.executions == 0
@@ -203,8 +203,8 @@ def test_an_implementation_without_execute_still_runs_and_the_verdict_says_so_AD
 def test_a_trace_with_execute_steps_fails_an_implementation_without_the_capability() -> None:
     from support import TRACES
 
-    from dialcheck.conformance.replay import replay_trace
-    from dialcheck.conformance.trace import load_trace
+    from dialcheck.conformance.formats.trace import load_trace
+    from dialcheck.conformance.harness.replay import replay_trace
 
     result = replay_trace(load_trace(TRACES / "execution-lookup-wait.json"), _WithoutExecute)
     assert result.failure is not None and result.failure.verdict == "EXECUTION_UNSUPPORTED"

@@ -10,7 +10,7 @@ from typing import Optional
 import pytest
 from support import SELF, nid, node
 
-from dialcheck.conformance.scheduler_checks import SchedulerChecker
+from dialcheck.conformance.oracle.scheduler_checks import SchedulerChecker
 from dialcheck.reference.scheduler import Scheduler, SchedulerImplementation
 from dialcheck.spec.contract import deliver_event
 from dialcheck.spec.model import SECOND, ConnFlag, Node

@@ -10,9 +10,9 @@ import pytest
 from support import SELF
 
 from dialcheck.conformance.cli import main
-from dialcheck.conformance.scheduler_format import load_any_trace
-from dialcheck.conformance.serve import WireServer
-from dialcheck.conformance.wire import PROTOCOL, Hello
+from dialcheck.conformance.drivers.serve import WireServer
+from dialcheck.conformance.formats.scheduler_format import load_any_trace
+from dialcheck.conformance.formats.wire import PROTOCOL, Hello
 from dialcheck.reference.dialstate import create_dialstate
 from dialcheck.reference.scheduler import Scheduler, SchedulerImplementation, create_scheduler
 from dialcheck.spec.model import Node

@@ -9,11 +9,11 @@ import pytest
 from support import ROOT
 
 import dialcheck.conformance.zoo as zoo
-from dialcheck.conformance.minimize import get_failure
-from dialcheck.conformance.mutants import Row, format_row, is_gap, run_mutants
-from dialcheck.conformance.replay import replay_trace
-from dialcheck.conformance.scheduler_format import SchedulerTrace
-from dialcheck.conformance.session import Level
+from dialcheck.conformance.formats.scheduler_format import SchedulerTrace
+from dialcheck.conformance.harness.minimize import get_failure
+from dialcheck.conformance.harness.replay import replay_trace
+from dialcheck.conformance.harness.session import Level
+from dialcheck.conformance.reports.mutants import Row, format_row, is_gap, run_mutants
 from dialcheck.conformance.zoo import SCHEDULER_MEMBERS, SchedulerMember, get_scheduler_member
 from dialcheck.spec.verdicts import Verdict
 

@@ -15,9 +15,9 @@ from referencing import Registry, Resource
 from support import TRACES
 
 from dialcheck.conformance.cli import main
-from dialcheck.conformance.schemas import load_schemas
-from dialcheck.conformance.vectors import CORPUS_DIR
-from dialcheck.conformance.wire import Refusal, get_answer, get_hello_answer, get_tasks_answer
+from dialcheck.conformance.formats.schemas import load_schemas
+from dialcheck.conformance.formats.wire import Refusal, get_answer, get_hello_answer, get_tasks_answer
+from dialcheck.conformance.runs.vectors import CORPUS_DIR
 from dialcheck.spec.verdicts import FormatError
 
 PROGRAMS = Path(__file__).resolve().parents[1] / "wire_programs"

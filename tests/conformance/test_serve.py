@@ -7,8 +7,8 @@ import json
 
 from support import node
 
-from dialcheck.conformance.serve import WireServer, get_served_profiles, serve
-from dialcheck.conformance.wire import (
+from dialcheck.conformance.drivers.serve import WireServer, get_served_profiles, serve
+from dialcheck.conformance.formats.wire import (
     PROTOCOL,
     Hello,
     encode,

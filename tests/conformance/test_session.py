@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 import pytest
 from support import config, node
 
-from dialcheck.conformance.session import Level, Nonconformance, Session, get_task_ref
-from dialcheck.conformance.trace import NewTasksStep, TaskDoneStep, TaskRef
+from dialcheck.conformance.formats.trace import NewTasksStep, TaskDoneStep, TaskRef
+from dialcheck.conformance.harness.session import Level, Nonconformance, Session, get_task_ref
 from dialcheck.reference.dialstate import Dialstate
 from dialcheck.spec.model import SECOND, Config, ConnFlag, DialTask, Node, NodeID, Profile, Task
 from dialcheck.spec.verdicts import ImplementationFault, Verdict

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dialcheck.conformance.cli import main
-from dialcheck.conformance.trace import parse_trace
+from dialcheck.conformance.formats.trace import parse_trace
 from dialcheck.spec.verdicts import FormatError
 
 VALID: dict[str, Any] = {

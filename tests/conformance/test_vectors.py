@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from dialcheck.conformance.cli import main
-from dialcheck.conformance.replay import replay_trace
-from dialcheck.conformance.scheduler_format import SchedulerTrace, load_any_trace
-from dialcheck.conformance.trace import ExecuteStep, load_trace
-from dialcheck.conformance.vectors import CORPUS_DIR, GENERATOR, INDEX, SCENARIO_DIR, VectorError, generate_vectors
+from dialcheck.conformance.formats.scheduler_format import SchedulerTrace, load_any_trace
+from dialcheck.conformance.formats.trace import ExecuteStep, load_trace
+from dialcheck.conformance.harness.replay import replay_trace
+from dialcheck.conformance.runs.vectors import CORPUS_DIR, GENERATOR, INDEX, SCENARIO_DIR, VectorError, generate_vectors
 from dialcheck.conformance.zoo import MEMBERS, SCHEDULER_MEMBERS
 from dialcheck.spec.model import Profile
 from dialcheck.spec.scheduler import SchedulerProfile

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from dialcheck.conformance.cli import main
-from dialcheck.conformance.loader import load_factory
-from dialcheck.conformance.options import RunOptions
-from dialcheck.conformance.runner import RunReport, run_conformance
-from dialcheck.conformance.session import Level, Session
-from dialcheck.conformance.trace import load_trace
-from dialcheck.conformance.waivers import Waiver, get_waiver_problems, parse_waivers
-from dialcheck.conformance.world import uint_id
+from dialcheck.conformance.formats.trace import load_trace
+from dialcheck.conformance.harness.loader import load_factory
+from dialcheck.conformance.harness.session import Level, Session
+from dialcheck.conformance.harness.waivers import Waiver, get_waiver_problems, parse_waivers
+from dialcheck.conformance.harness.world import uint_id
+from dialcheck.conformance.runs.options import RunOptions
+from dialcheck.conformance.runs.runner import RunReport, run_conformance
 from dialcheck.spec.model import SECOND, Config, Node, Profile
 from dialcheck.spec.verdicts import FormatError, Verdict
 

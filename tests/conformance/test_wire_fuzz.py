@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dialcheck.conformance.cli import main
-from dialcheck.conformance.vectors import SCENARIO_DIR
+from dialcheck.conformance.runs.vectors import SCENARIO_DIR
 
 PROGRAM = Path(__file__).resolve().parents[1] / "wire_programs" / "scripted.py"
 _NODE = {"id": "0a", "ip": "10.0.0.1", "tcp": 30303, "udp": 30303}

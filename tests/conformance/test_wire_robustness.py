@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dialcheck.conformance.vectors import SCENARIO_DIR
+from dialcheck.conformance.runs.vectors import SCENARIO_DIR
 
 PROGRAM = Path(__file__).resolve().parents[1] / "wire_programs" / "misbehaving.py"
 #: Far above what any case takes (a few seconds); only there to turn a hang of dialcheck into a failure.

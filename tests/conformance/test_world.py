@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from dialcheck.conformance.session import Level, Session
-from dialcheck.conformance.world import (
+from dialcheck.conformance.harness.session import Level, Session
+from dialcheck.conformance.harness.world import (
     BOUNDARIES,
     Edge,
     RandomChooser,

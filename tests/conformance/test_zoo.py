@@ -14,14 +14,14 @@ from typing import Optional
 import pytest
 
 from dialcheck.conformance.cli import main
-from dialcheck.conformance.invariants import Situation
-from dialcheck.conformance.minimize import get_failure
-from dialcheck.conformance.mutants import Row, format_row, is_gap, run_mutants
-from dialcheck.conformance.options import RunOptions
-from dialcheck.conformance.replay import replay_trace
-from dialcheck.conformance.runner import run_conformance
-from dialcheck.conformance.session import Level
-from dialcheck.conformance.trace import Trace
+from dialcheck.conformance.formats.trace import Trace
+from dialcheck.conformance.harness.minimize import get_failure
+from dialcheck.conformance.harness.replay import replay_trace
+from dialcheck.conformance.harness.session import Level
+from dialcheck.conformance.oracle.invariants import Situation
+from dialcheck.conformance.reports.mutants import Row, format_row, is_gap, run_mutants
+from dialcheck.conformance.runs.options import RunOptions
+from dialcheck.conformance.runs.runner import run_conformance
 from dialcheck.conformance.zoo import MEMBERS, Member, get_member
 from dialcheck.reference.dialstate import create_dialstate
 from dialcheck.spec.model import Profile, get_rules

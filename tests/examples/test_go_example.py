@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from dialcheck.conformance.cli import main
-from dialcheck.conformance.vectors import CORPUS_DIR
+from dialcheck.conformance.runs.vectors import CORPUS_DIR
 from dialcheck.spec.model import Profile
 
 ROOT = Path(__file__).resolve().parents[2]

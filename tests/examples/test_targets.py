@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from dialcheck.conformance.replay import replay_trace
-from dialcheck.conformance.scheduler_format import SchedulerTrace, load_any_trace
-from dialcheck.conformance.trace import Trace
-from dialcheck.conformance.waivers import load_waivers
+from dialcheck.conformance.formats.scheduler_format import SchedulerTrace, load_any_trace
+from dialcheck.conformance.formats.trace import Trace
+from dialcheck.conformance.harness.replay import replay_trace
+from dialcheck.conformance.harness.waivers import load_waivers
 from dialcheck.reference.dialstate import create_dialstate
 from dialcheck.reference.scheduler import create_scheduler
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 from dialcheck.conformance.cli import UsageError
-from dialcheck.conformance.loader import ImplementationError
-from dialcheck.conformance.process import WireFault
-from dialcheck.conformance.session import Nonconformance
-from dialcheck.conformance.vectors import VectorError
+from dialcheck.conformance.drivers.process import WireFault
+from dialcheck.conformance.harness.loader import ImplementationError
+from dialcheck.conformance.harness.session import Nonconformance
+from dialcheck.conformance.runs.vectors import VectorError
 from dialcheck.spec.verdicts import (
     BadInput,
     DialcheckError,

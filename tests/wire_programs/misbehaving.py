@@ -22,8 +22,8 @@ from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from dialcheck.conformance.serve import WireServer  # noqa: E402
-from dialcheck.conformance.wire import PROTOCOL, Hello, encode  # noqa: E402
+from dialcheck.conformance.drivers.serve import WireServer  # noqa: E402
+from dialcheck.conformance.formats.wire import PROTOCOL, Hello, encode  # noqa: E402
 from dialcheck.reference.dialstate import create_dialstate  # noqa: E402
 
 #: The request after init at which a mid-run fault happens.

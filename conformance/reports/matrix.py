@@ -1,0 +1,273 @@
+"""``dialcheck matrix``: several implementations across profiles and levels, one report.
+
+Theory of operation
+-------------------
+Each *entrant* is an implementation with a label: ``--impl LABEL=MODULE:FACTORY``
+or ``--cmd LABEL=COMMAND``, with its own ID width and waivers.  For every
+entrant, every profile asked for and every level, :func:`run_matrix` makes one
+default ``dialcheck run`` (one process per ``--cmd`` entrant, reused by all its
+cells) and keeps a :class:`Cell`: the verdict, the check that failed first,
+the length of the shrunk counterexample, the time to the verdict (to the first
+failure seen when there is one) and the saved trace.  A profile the entrant
+does not serve is a cell of its own (``not served``); an entrant that cannot be
+started or loaded is ``error`` in each of its cells, and the other entrants
+still run.  :func:`format_markdown` and :func:`get_matrix_json` write the
+matrix, in the spirit of Autobahn|Testsuite's multi-implementation report and
+hive's client matrix.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from dialcheck.conformance.drivers.subject import open_subject
+from dialcheck.conformance.drivers.wire_adapter import DEFAULT_TIMEOUT
+from dialcheck.conformance.harness.family import AnyProfile, Family, family_of
+from dialcheck.conformance.harness.session import Level
+from dialcheck.conformance.harness.waivers import Waiver
+from dialcheck.conformance.runs.options import DEFAULT_STEPS, RunOptions
+from dialcheck.conformance.runs.runner import RunReport, run_conformance
+from dialcheck.spec.verdicts import BadInput, Outcome
+
+__all__ = [
+    "FORMAT",
+    "Entrant",
+    "Cell",
+    "run_matrix",
+    "format_markdown",
+    "get_matrix_json",
+    "count_failed",
+    "parse_labelled",
+]
+
+FORMAT = "dialcheck-matrix/1"
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+
+
+def parse_labelled(text: str, option: str) -> tuple[str, str]:
+    """Return ``(label, value)`` of ``LABEL=VALUE``; ``BadInput`` says how to write it."""
+    label, sep, value = text.partition("=")
+    if not sep or not value or _LABEL.match(label) is None:
+        raise BadInput(
+            f"dialcheck matrix: {option} {text!r}: write {option} LABEL=VALUE, the label made of letters, digits "
+            "and ._+- (it names the implementation in the report and its trace folder)"
+        )
+    return label, value
+
+
+@dataclass(frozen=True)
+class Entrant:
+    """One implementation of the matrix: ``impl`` or ``cmd``, its ID width and its waivers."""
+
+    label: str
+    impl: Optional[str] = None
+    cmd: Optional[str] = None
+    id_bytes: Optional[int] = None
+    waivers: tuple[Waiver, ...] = ()
+
+
+@dataclass
+class Cell:
+    """One implementation under one profile at one level."""
+
+    label: str
+    profile: AnyProfile
+    level: Level
+    verdict: Outcome
+    check: Optional[str] = None
+    message: str = ""
+    counterexample_steps: Optional[int] = None
+    seconds: float = 0.0
+    examples: int = 0
+    steps: int = 0
+    saved: Optional[str] = None
+    waived: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MatrixOptions:
+    """What every cell's run shares."""
+
+    examples: Optional[int] = None
+    steps: int = DEFAULT_STEPS
+    seed: Optional[int] = None
+    hypothesis_profile: str = "ci"
+    timeout: float = DEFAULT_TIMEOUT
+    out: Path = Path("dialcheck-matrix")
+    today: Optional[datetime.date] = None
+
+
+def _get_cell(entrant: Entrant, report: RunReport) -> Cell:
+    cell = Cell(
+        entrant.label,
+        report.options.profile,
+        report.options.level,
+        Outcome.of(report.conformant),
+        examples=report.examples,
+        steps=report.steps,
+        waived={check.value: count for check, count in sorted(report.waived.items())},
+    )
+    cell.seconds = report.first_failure if report.first_failure is not None else report.seconds
+    failure = report.failure
+    if failure is not None:
+        cell.check, cell.message = failure.check.value, failure.message
+        cell.counterexample_steps = len(failure.trace.steps)
+        cell.saved = None if report.saved is None else str(report.saved)
+    elif report.flaky is not None:
+        cell.check, cell.message = "NONDETERMINISTIC", report.flaky
+    elif report.after_run is not None:
+        cell.check, cell.message = report.after_run.verdict.value, report.after_run.message
+    elif report.waiver_problems:
+        cell.check, cell.message = "WAIVERS", "; ".join(report.waiver_problems)
+    return cell
+
+
+def run_matrix(
+    entrants: Sequence[Entrant],
+    profiles: Sequence[AnyProfile],
+    levels: Sequence[Level],
+    options: MatrixOptions,
+) -> list[Cell]:
+    """Run every entrant under every profile at every level; return the cells in that order."""
+    cells: list[Cell] = []
+    families = list(dict.fromkeys(family_of(p) for p in profiles))
+    for entrant in entrants:
+        mine: list[Cell] = []
+        for family in families:  # one subject per family: its implementations, its wire factory
+            chosen = [p for p in profiles if family_of(p) is family]
+            mine += _run_family(entrant, family, chosen, levels, options)
+        order = {(p, lv): i for i, (p, lv) in enumerate((p, lv) for p in profiles for lv in levels)}
+        cells += sorted(mine, key=lambda c: order[(c.profile, c.level)])
+    return cells
+
+
+def _run_family(
+    entrant: Entrant, family: Family, profiles: Sequence[AnyProfile], levels: Sequence[Level], options: MatrixOptions
+) -> list[Cell]:
+    """Run ``entrant`` under ``profiles`` (all of ``family``) at every level; return the cells."""
+    mine: list[Cell] = []
+    try:
+        with open_subject(
+            entrant.impl or "", entrant.cmd, options.timeout, [], "dialcheck matrix", entrant.id_bytes, family
+        ) as subject:
+            for profile in profiles:
+                for level in levels:
+                    if profile not in subject.capabilities.profiles:
+                        reason = f"the implementation does not serve it ({subject.capabilities.source})"
+                        mine.append(Cell(entrant.label, profile, level, Outcome.NOT_SERVED, message=reason))
+                        continue
+                    run = RunOptions(
+                        factory=subject.factory,
+                        origin=subject.origin,
+                        subject=subject.selector,
+                        profile=profile,
+                        level=level,
+                        examples=options.examples,
+                        steps=options.steps,
+                        seed=options.seed,
+                        hypothesis_profile=options.hypothesis_profile,
+                        save_dir=options.out / "traces" / entrant.label,
+                        id_bytes=subject.id_bytes,
+                        waivers=entrant.waivers,
+                        today=options.today,
+                    )
+                    mine.append(_get_cell(entrant, run_conformance(run)))
+            after = subject.close()
+            ran = [c for c in mine if c.verdict != Outcome.NOT_SERVED]
+            if after is not None and ran:
+                ran[-1].verdict, ran[-1].check = Outcome.NOT_CONFORMANT, after.verdict.value
+                ran[-1].message = f"after the last example: {after.message}"
+    except BadInput as exc:
+        return [Cell(entrant.label, p, lv, Outcome.ERROR, message=str(exc)) for p in profiles for lv in levels]
+    return mine
+
+
+def _format_seconds(seconds: float) -> str:
+    return f"{seconds:.1f} s"
+
+
+def format_markdown(cells: Sequence[Cell], entrants: Sequence[Entrant]) -> str:
+    """Return the matrix as Markdown: an overview, then one row per cell."""
+    profiles = list(dict.fromkeys(c.profile for c in cells))
+    levels = list(dict.fromkeys(c.level for c in cells))
+    marks = {
+        Outcome.CONFORMANT: "pass",
+        Outcome.NOT_CONFORMANT: "FAIL",
+        Outcome.NOT_SERVED: "-",
+        Outcome.ERROR: "ERROR",
+    }
+    columns = [f"{p.value} {lv.value}" for p in profiles for lv in levels]
+    lines = ["# dialcheck matrix", "", "| implementation | " + " | ".join(columns) + " |"]
+    lines.append("|---|" + "---|" * len(columns))
+    for entrant in entrants:
+        row = []
+        for profile in profiles:
+            for level in levels:
+                cell = next(c for c in cells if (c.label, c.profile, c.level) == (entrant.label, profile, level))
+                text = marks[cell.verdict]
+                if cell.check is not None:
+                    text += f" {cell.check}"
+                if cell.waived:
+                    text += " (waived " + ", ".join(cell.waived) + ")"
+                row.append(text)
+        what = entrant.impl if entrant.cmd is None else f"`{entrant.cmd}`"
+        lines.append(f"| **{entrant.label}** ({what}) | " + " | ".join(row) + " |")
+    lines += [
+        "",
+        "| implementation | profile | level | verdict | check | counterexample | time to verdict | examples | steps "
+        "| trace |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for c in cells:
+        length = "" if c.counterexample_steps is None else f"{c.counterexample_steps} steps"
+        ran = c.verdict in (Outcome.CONFORMANT, Outcome.NOT_CONFORMANT)
+        lines.append(
+            f"| {c.label} | {c.profile.value} | {c.level.value} | {c.verdict} | {c.check or ''} | {length} | "
+            f"{_format_seconds(c.seconds) if ran else ''} | {f'{c.examples:,}' if ran else ''} | "
+            f"{f'{c.steps:,}' if ran else ''} | {'' if c.saved is None else f'`{c.saved}`'} |"
+        )
+    notes = [c for c in cells if c.message and c.verdict != Outcome.CONFORMANT]
+    if notes:
+        lines += ["", "## Why", ""]
+        for label, message in dict.fromkeys((c.label, c.message) for c in notes):
+            where = [f"{c.profile.value} {c.level.value}" for c in notes if (c.label, c.message) == (label, message)]
+            lines.append(f"- **{label}**, {', '.join(where)}: {message}")
+    return "\n".join(lines) + "\n"
+
+
+def get_matrix_json(cells: Sequence[Cell], entrants: Sequence[Entrant]) -> dict[str, object]:
+    """Return the matrix as a JSON document (``dialcheck-matrix/1``)."""
+    return {
+        "format": FORMAT,
+        "implementations": [
+            {"label": e.label, "impl": e.impl, "cmd": e.cmd, "id_bytes": e.id_bytes, "waivers": len(e.waivers)}
+            for e in entrants
+        ],
+        "cells": [
+            {
+                "implementation": c.label,
+                "profile": c.profile.value,
+                "level": c.level.value,
+                "verdict": c.verdict.value,
+                "check": c.check,
+                "message": c.message,
+                "counterexample_steps": c.counterexample_steps,
+                "seconds_to_verdict": round(c.seconds, 3),
+                "examples": c.examples,
+                "steps": c.steps,
+                "trace": c.saved,
+                "waived": c.waived,
+            }
+            for c in cells
+        ],
+    }
+
+
+def count_failed(cells: Sequence[Cell]) -> int:
+    """Return how many cells failed (a profile not served is not a failure)."""
+    return sum(1 for c in cells if c.verdict not in (Outcome.CONFORMANT, Outcome.NOT_SERVED))

@@ -1,0 +1,5 @@
+"""The runs.
+
+The ways events are chosen (the random machine, bounded exhaustive checking, the seeded walks of the
+corpus).
+"""

@@ -1,0 +1,392 @@
+"""Run the state machine against an implementation and turn the outcome into a verdict.
+
+Theory of operation
+-------------------
+:func:`run_conformance` runs :class:`conformance.machine.Machine` under
+Hypothesis with the run's settings, then classifies what happened:
+
+* no exception: conformant;
+* :class:`~conformance.machine.Nonconformance` from the first failing example
+  (Hypothesis's shrink phase is off): not conformant, with the trace it carries;
+* Hypothesis's ``Flaky``: the implementation answered differently when the same
+  sequence was replayed, which is a verdict of its own (nondeterminism);
+* :class:`~conformance.machine.RunAborted`: not conformant, and the run stopped
+  at once without shrinking (the implementation hung; each attempt would wait
+  out the timeout again);
+* :class:`~conformance.loader.ImplementationError`: a harness error (exit 2).
+
+A failure is then replayed from its trace without Hypothesis; if the replay
+passes, the implementation is nondeterministic and the verdict says so.
+Otherwise :func:`~dialcheck.conformance.harness.minimize.minimize` removes every step
+the failure does not need and simplifies the rest before the trace is saved:
+it does in milliseconds by replaying the trace what Hypothesis's shrinking did
+in seconds by replaying whole examples (``docs/teeth.md``, "Shrinking").
+
+With ``jobs`` above 1 the examples run in seeded chunks over worker processes
+(:func:`_run_in_chunks`, ``docs/parallel.md``).
+
+Hypothesis settings come from three profiles registered at import:
+``dialcheck-ci`` (derandomized, no example database), ``dialcheck-default``
+and ``dialcheck-thorough`` (ten times the examples).  Deadlines are off: a
+verdict never depends on timing.  Each implementation, profile and level gets
+its own example database, so results never mix.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import re
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Optional
+
+from hypothesis import HealthCheck, Phase, Verbosity, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis.database import DirectoryBasedExampleDatabase
+from hypothesis.errors import Flaky
+from hypothesis.stateful import run_state_machine_as_test
+
+from dialcheck.conformance.formats.scheduler_format import AnyTrace, any_trace_to_json, parse_any_trace
+from dialcheck.conformance.formats.trace import Trace, save_document
+from dialcheck.conformance.harness.family import family_of, replay_steps
+from dialcheck.conformance.harness.ids import resize_trace
+from dialcheck.conformance.harness.minimize import settle
+from dialcheck.conformance.harness.session import Failure, Nonconformance
+from dialcheck.conformance.harness.waivers import get_waiver_problems
+from dialcheck.conformance.harness.workers import Workers, get_shared_opener
+from dialcheck.conformance.oracle.invariants import Situation
+from dialcheck.conformance.runs.machine import Machine, RunAborted, RunContext
+from dialcheck.conformance.runs.options import RunOptions
+from dialcheck.spec.verdicts import ImplementationFault, Verdict
+
+#: A run's context, of either family.
+AnyRunContext = RunContext
+#: A failure of either family.
+AnyFailure = Nonconformance[Any]
+
+__all__ = [
+    "AnyRunContext",
+    "Progress",
+    "RunReport",
+    "run_conformance",
+]
+
+_COMMON = settings(
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    verbosity=Verbosity.quiet,
+    report_multiple_bugs=False,
+    print_blob=False,
+)
+settings.register_profile("dialcheck-ci", _COMMON, derandomize=True, database=None)
+settings.register_profile("dialcheck-default", _COMMON)
+settings.register_profile("dialcheck-thorough", _COMMON)
+#: Hypothesis types its first parameter as a machine class in some releases and not at all in
+#: others; it accepts any factory, so call it through a signature that holds in both.
+_run_machine: Callable[..., None] = run_state_machine_as_test
+
+
+@dataclass
+class RunReport:
+    """The outcome of one run."""
+
+    options: RunOptions
+    examples: int = 0
+    steps: int = 0
+    seconds: float = 0.0
+    failure: Optional[AnyFailure] = None
+    flaky: Optional[str] = None
+    saved: Optional[Path] = None
+    situations: dict[Situation, int] = field(default_factory=dict)
+    #: Seconds to the first failure seen (before shrinking), and the examples run by then, that one included.
+    first_failure: Optional[float] = None
+    first_failure_examples: Optional[int] = None
+    #: The failure stopped the run at once, unshrunk (the implementation hung).
+    aborted: bool = False
+    #: What the implementation did wrong after the last example (a wire process left running).
+    after_run: Optional[ImplementationFault] = None
+    #: Tasks executed and judged (AD-5); ``execution_skipped``: the implementation lacks the capability.
+    executions: int = 0
+    execution_skipped: bool = False
+    #: Waived checks that failed, how often, and where the first occurrence of each is saved.
+    waived: dict[Verdict, int] = field(default_factory=dict)
+    waived_saved: dict[Verdict, Path] = field(default_factory=dict)
+    #: Why the waivers fail the run: expired, or a waived divergence that never occurred.
+    waiver_problems: list[str] = field(default_factory=list)
+
+    @property
+    def conformant(self) -> bool:
+        """Return whether no check failed and the implementation behaved deterministically."""
+        return self.failure is None and self.flaky is None and self.after_run is None and not self.waiver_problems
+
+
+def _database_path(options: RunOptions) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", options.origin).strip("_")
+    return options.database_root / f"{slug}-{options.profile.value}-{options.level.value}"
+
+
+def _build_settings(options: RunOptions) -> settings:
+    parent = settings.get_profile(f"dialcheck-{options.hypothesis_profile}")
+    database = None if options.hypothesis_profile == "ci" else DirectoryBasedExampleDatabase(_database_path(options))
+    # Hypothesis's shrink phase replays whole examples; the minimizer does the shrinking (docs/teeth.md).
+    phases = tuple(p for p in Phase if p not in (Phase.explain, Phase.shrink))
+    return settings(
+        parent,
+        max_examples=options.get_examples(),
+        stateful_step_count=options.steps,
+        database=database,
+        phases=phases,
+    )
+
+
+def _save(report: RunReport, failure: AnyFailure) -> Path:
+    return _save_trace(report, failure.trace, failure.check.value)
+
+
+def _save_trace(report: RunReport, trace: AnyTrace, label: str) -> Path:
+    options = report.options
+    stem = f"{label}-{options.profile.value}-{options.level.value}"
+    if options.id_bytes is not None and isinstance(trace, Trace):
+        trace = resize_trace(trace, options.id_bytes)  # ID-1: what the implementation saw
+    return save_document(any_trace_to_json(trace), options.save_dir, stem)
+
+
+#: What the progress line is shown with: the run's context of either family, and the seconds so far.
+Progress = Callable[[AnyRunContext, float], None]
+
+
+def run_conformance(options: RunOptions, progress: Optional[Progress] = None) -> RunReport:
+    """Run the machine of the profile's family against ``options.factory`` and return the verdict."""
+    if options.jobs > 1:
+        return _run_in_chunks(options, progress)
+    context: AnyRunContext = RunContext(options.factory, options.profile, options.level, options.origin)
+    context.waived = frozenset(w.check for w in options.get_waivers())
+    started = context.started
+
+    def make_machine() -> Machine:
+        if progress is not None:
+            progress(context, time.monotonic() - started)
+        return Machine(context)
+
+    seed = _get_seed(options)
+    if seed is not None:
+        make_machine = hypothesis_seed(seed)(make_machine)
+    report = RunReport(options)
+    try:
+        _run_machine(make_machine, settings=_build_settings(options))
+    except Nonconformance as failure:
+        report.failure = failure
+    except RunAborted as aborted:
+        report.failure = aborted.failure
+        report.aborted = True
+    except Flaky as exc:
+        report.flaky = _describe_flaky(exc, context.first_seen)
+        seen = context.first_seen
+        if isinstance(seen, Nonconformance):
+            report.saved = _save_trace(report, seen.trace, Verdict.NONDETERMINISTIC.value)
+    _take_counts(report, context)
+    report.first_failure = context.first_failure
+    report.first_failure_examples = context.first_failure_examples
+    if report.failure is not None:
+        _settle_failure(report, report.failure)
+    _settle_waivers(report, context, context.waived_traces)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _get_seed(options: RunOptions) -> Optional[int]:
+    """Return the seed asked for; a derandomized run's is its family's own, never a digest of dialcheck's code."""
+    if options.seed is None and options.hypothesis_profile == "ci":
+        return family_of(options.profile).ci_seed
+    return options.seed
+
+
+def _take_counts(report: RunReport, context: AnyRunContext) -> None:
+    """Copy the run's counters into its report: examples, steps, situations, executions."""
+    report.examples, report.steps = context.examples, context.steps
+    report.situations = dict(context.situations)
+    report.executions, report.execution_skipped = context.executions, context.without_execution
+
+
+def _settle_failure(report: RunReport, failure: AnyFailure) -> None:
+    """Replay and minimize the failure (unless the run aborted: the implementation hung), then save it."""
+    options = report.options
+    if not report.aborted:
+        failure, flaky = settle(failure, options.factory, options.level, options.origin, options.shrink)
+        report.flaky = report.flaky or flaky
+    report.failure = failure
+    report.saved = _save(report, failure)
+
+
+def _describe_flaky(exc: Flaky, seen: Optional[ImplementationFault]) -> str:
+    """Say why a run is nondeterministic, with the failure first seen, which did not happen again."""
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = (
+        "the implementation answered differently when the same sequence of steps was replayed "
+        f"(it is nondeterministic: {first_line})"
+    )
+    if seen is not None:
+        text += f"; the failure first seen, which did not recur: {seen.verdict}: {seen.message}"
+    return text
+
+
+def _settle_waivers(report: RunReport, context: AnyRunContext, traces: Mapping[Verdict, AnyTrace]) -> None:
+    """Count the waived failures, save the first trace of each, and say why the waivers fail the run, if they do."""
+    options = report.options
+    report.waived = dict(context.waived_hits)
+    for check, trace in traces.items():
+        report.waived_saved[check] = _save_trace(report, trace, f"WAIVED-{check.value}")
+    completed = report.failure is None and report.flaky is None
+    today = options.today or datetime.date.today()
+    report.waiver_problems = get_waiver_problems(options.get_waivers(), report.waived, today, completed)
+
+
+# -- --jobs N ------------------------------------------------------------------
+
+#: Examples per chunk when the run is spread over worker processes.
+CHUNK_EXAMPLES = 100
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """What one chunk of a parallel run found (picklable: the trace travels as text)."""
+
+    examples: int
+    steps: int
+    seconds: float
+    situations: dict[Situation, int]
+    executions: int
+    execution_skipped: bool
+    first_failure: Optional[float]
+    first_failure_examples: Optional[int]
+    failure: Optional[str]
+    aborted: bool
+    flaky: Optional[str]
+    waived: dict[Verdict, int]
+    waived_traces: dict[Verdict, str]
+
+
+def get_chunk_seed(seed: int, chunk: int) -> int:
+    """Return the Hypothesis seed of chunk ``chunk`` of a run seeded ``seed``."""
+    return int.from_bytes(hashlib.blake2b(f"{seed}/{chunk}".encode(), digest_size=8).digest(), "big")
+
+
+def _run_chunk(options: RunOptions, factory: Any, chunk: tuple[int, int, int]) -> _Chunk:
+    """Run one chunk (index, examples, seed) in a worker, seeded, without an example database."""
+    _, examples, seed = chunk
+    with tempfile.TemporaryDirectory(prefix="dialcheck-chunk-") as folder:
+        mine = replace(options, factory=factory, jobs=1, examples=examples, seed=seed, hypothesis_profile="ci")
+        report = run_conformance(replace(mine, save_dir=Path(folder), opener=None))
+        return _get_chunk(report)
+
+
+def _get_chunk(report: RunReport) -> _Chunk:
+    """Return what a chunk's run found, its traces as text."""
+    failure = report.failure
+    return _Chunk(
+        examples=report.examples,
+        steps=report.steps,
+        seconds=report.seconds,
+        situations=report.situations,
+        executions=report.executions,
+        execution_skipped=report.execution_skipped,
+        first_failure=report.first_failure,
+        first_failure_examples=report.first_failure_examples,
+        failure=None if failure is None else json.dumps(any_trace_to_json(failure.trace)),
+        aborted=report.aborted,
+        flaky=report.flaky,
+        waived=report.waived,
+        waived_traces={check: path.read_text(encoding="utf-8") for check, path in report.waived_saved.items()},
+    )
+
+
+def _run_in_chunks(options: RunOptions, progress: Optional[Progress]) -> RunReport:
+    """Run the examples in chunks of :data:`CHUNK_EXAMPLES` over ``options.jobs`` workers, a round at a time.
+
+    Chunk j runs with the seed :func:`get_chunk_seed` (``seed``, j); a round gives chunk
+    ``round * jobs + i`` to worker i.  The verdict is the failure of the lowest chunk that fails, found
+    in the round that holds it, so it is the same for a given seed whatever the number of workers.
+    """
+    started = time.monotonic()
+    seed = options.seed if options.seed is not None else 0
+    total = options.get_examples()
+    chunks = [(j, min(CHUNK_EXAMPLES, total - j * CHUNK_EXAMPLES)) for j in range(-(-total // CHUNK_EXAMPLES))]
+    report = RunReport(options)
+    factory = options.factory
+    context: AnyRunContext = RunContext(factory, options.profile, options.level, options.origin)
+    found: Optional[tuple[_Chunk, float, int]] = None
+    waived_traces: dict[Verdict, str] = {}
+    opener = options.opener or get_shared_opener(factory)
+
+    def serve(factory: Any, chunk: tuple[int, int, int]) -> _Chunk:
+        return _run_chunk(options, factory, chunk)
+
+    with Workers(options.jobs, opener, serve) as workers:
+        for start in range(0, len(chunks), options.jobs):
+            round_started = time.monotonic() - started
+            batch = [(j, n, get_chunk_seed(seed, j)) for j, n in chunks[start : start + options.jobs]]
+            answers = workers.ask([*batch, *([None] * (options.jobs - len(batch)))])
+            examples_before = context.examples
+            for answer in answers:
+                if answer is None:
+                    continue
+                if found is None and (answer.failure is not None or answer.flaky):
+                    at = examples_before + (answer.first_failure_examples or answer.examples)
+                    found = (answer, round_started + (answer.first_failure or answer.seconds), at)
+                examples_before += answer.examples
+                _add_chunk(context, answer, waived_traces)
+            if progress is not None:
+                progress(context, time.monotonic() - started)
+            if found is not None:
+                break
+    _take_counts(report, context)
+    if found is not None:
+        chunk, report.first_failure, report.first_failure_examples = found
+        report.flaky, report.aborted = chunk.flaky, chunk.aborted
+        if chunk.failure is not None:
+            report.failure = _replay_here(options, report, parse_any_trace(json.loads(chunk.failure)))
+            report.saved = _save(report, report.failure)
+    traces = {check: parse_any_trace(json.loads(text)) for check, text in waived_traces.items()}
+    _settle_waivers(report, context, traces)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _add_chunk(context: AnyRunContext, answer: _Chunk, waived_traces: dict[Verdict, str]) -> None:
+    """Add what one chunk found to the run's counters; keep the first trace of each waived check."""
+    context.examples += answer.examples
+    context.steps += answer.steps
+    context.situations.update(answer.situations)
+    context.executions += answer.executions
+    context.without_execution |= answer.execution_skipped
+    for check, count in answer.waived.items():
+        context.waived_hits[check] += count
+    for check, text in answer.waived_traces.items():
+        waived_traces.setdefault(check, text)
+
+
+def _replay_here(options: RunOptions, report: RunReport, trace: AnyTrace) -> AnyFailure:
+    """Replay a worker's minimized counterexample here and return its failure (a pass is nondeterminism)."""
+    waived = frozenset(w.check for w in options.get_waivers())
+    failure = replay_steps(
+        options.factory,
+        trace.config,
+        trace.profile,
+        trace.steps,
+        level=options.level,
+        origin=options.origin,
+        description=trace.description,
+        waived=waived,
+    )
+    if failure is not None:
+        return failure
+    report.flaky = report.flaky or (
+        "the counterexample a worker found passed when replayed here from a fresh start, so the same calls got "
+        "different answers (the implementation is nondeterministic)"
+    )
+    return Nonconformance(Failure(Verdict.NONDETERMINISTIC, report.flaky), trace)
