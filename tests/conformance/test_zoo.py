@@ -152,3 +152,36 @@ def test_a_run_on_the_reference_is_conformant_and_reaches_every_listed_situation
     if not rules.reads_table:
         missing.discard(Situation.RANDOM_DIALED)
     assert not missing, sorted(s.name for s in missing)
+
+
+def test_every_member_replaces_public_steps_of_the_reference_only() -> None:
+    from dialcheck.conformance.reports.mutants import AnyMember
+    from dialcheck.conformance.zoo import SCHEDULER_MEMBERS
+
+    members: list[AnyMember] = [*MEMBERS, *SCHEDULER_MEMBERS]
+    for member in members:
+        classes: list[type] = [member.implementation, getattr(member, "wrapper", member.implementation)]
+        for cls in classes:
+            for base in cls.__mro__[1:]:
+                private = {
+                    name
+                    for name in vars(cls)
+                    if name.startswith("_") and not name.startswith("__") and name in vars(base)
+                }
+                assert not private, f"{member.name} overrides the reference's private {sorted(private)}"
+
+
+def test_a_member_is_declared_on_its_class_once_and_a_scheduler_answering_bug_wraps_the_model() -> None:
+    from dialcheck.conformance.zoo.members import SchedulerMember, Zoo
+    from dialcheck.reference.scheduler import Scheduler, SchedulerImplementation
+
+    zoo: Zoo[SchedulerMember] = Zoo(SchedulerMember)
+
+    @zoo.declare("wraps", "SC-EVENT-2", "a test.", ())
+    class Wrapper(SchedulerImplementation):
+        pass
+
+    (member,) = zoo.get_members()
+    assert member.implementation is Scheduler and member.wrapper is Wrapper
+    with pytest.raises(ValueError, match="two zoo members are called wraps"):
+        zoo.declare("wraps", "SC-EVENT-2", "again.", ())(Wrapper)
