@@ -28,10 +28,11 @@ from typing import Optional
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dialcheck.conformance.drivers.subject import open_subject  # noqa: E402
-from dialcheck.conformance.runs.exhaustive import PRESETS, CheckOptions, run_exhaustive  # noqa: E402
+from dialcheck.conformance.harness.family import AnyProfile, family_of  # noqa: E402
+from dialcheck.conformance.runs.exhaustive import CheckOptions, get_presets, run_exhaustive  # noqa: E402
 from dialcheck.conformance.runs.options import RunOptions  # noqa: E402
 from dialcheck.conformance.runs.runner import run_conformance  # noqa: E402
-from dialcheck.conformance.zoo import MEMBERS  # noqa: E402
+from dialcheck.conformance.zoo import MEMBERS, SCHEDULER_MEMBERS  # noqa: E402
 from dialcheck.spec.contract import DialstateFactory  # noqa: E402
 from dialcheck.spec.model import Profile  # noqa: E402
 
@@ -43,7 +44,7 @@ class Bug:
     """A seeded bug: its name, the profile it shows under, and how to open the implementation that has it."""
 
     name: str
-    profile: Profile
+    profile: AnyProfile
     impl: str
     cmd: Optional[str] = None
 
@@ -78,8 +79,8 @@ def get_go_bugs(binary: str) -> list[Bug]:
 
 
 def get_zoo_bugs(names: Optional[Sequence[str]] = None) -> list[Bug]:
-    """Return the zoo's members (or those named) as bugs run in-process."""
-    chosen = [m for m in MEMBERS if names is None or m.name in names]
+    """Return the zoo's members of both families (or those named) as bugs run in-process."""
+    chosen = [m for m in (*MEMBERS, *SCHEDULER_MEMBERS) if names is None or m.name in names]
     return [Bug(m.name, m.profile, f"dialcheck.conformance.zoo:{m.name}") for m in chosen]
 
 
@@ -146,7 +147,7 @@ def _print_rows(timings: Sequence[Timing]) -> None:
 def certify(label: str, factory_bug: Bug) -> list[str]:
     """Return the certificate lines of every preset for one implementation."""
     lines = []
-    for preset in PRESETS:
+    for preset in get_presets(family_of(factory_bug.profile)):
         with _opened(factory_bug) as factory, tempfile.TemporaryDirectory() as folder:
             report = run_exhaustive(
                 CheckOptions(factory, label, factory_bug.profile, preset=preset, save_dir=Path(folder))

@@ -10,17 +10,17 @@ import importlib
 import importlib.util
 import os
 import sys
+from collections.abc import Sequence
 from typing import Optional, cast
 
-from dialcheck.spec.contract import CONTRACT_METHODS, SCHEDULER_METHODS, Dialstate, DialstateFactory, Scheduler
+from dialcheck.spec.contract import DialstateFactory
 from dialcheck.spec.verdicts import BadInput
 
 __all__ = [
     "ImplementationError",
     "load_factory",
     "get_new_spelling",
-    "check_dialstate",
-    "check_scheduler",
+    "check_contract",
     "REFERENCE_SPEC",
     "SCHEDULER_REFERENCE_SPEC",
 ]
@@ -94,24 +94,12 @@ def load_factory(spec: str) -> DialstateFactory:
     return cast(DialstateFactory, obj)
 
 
-def check_dialstate(instance: object, origin: str) -> Dialstate:
-    """Return ``instance`` if it has every contract method, else raise ``ImplementationError``."""
-    missing = [name for name in CONTRACT_METHODS if not callable(getattr(instance, name, None))]
-    if missing:
-        raise ImplementationError(
-            f"{origin} returned a {type(instance).__name__} without the method(s) "
-            f"{', '.join(missing)}; the factory must return an object with new_tasks, task_done, "
-            "add_static and remove_static (see spec.contract.Dialstate)."
-        )
-    return cast(Dialstate, instance)
-
-
-def check_scheduler(instance: object, origin: str) -> Scheduler:
-    """Return ``instance`` if it has every method of the scheduler contract, else raise ``ImplementationError``."""
-    missing = [name for name in SCHEDULER_METHODS if not callable(getattr(instance, name, None))]
+def check_contract(instance: object, origin: str, methods: Sequence[str], contract: str) -> object:
+    """Return ``instance`` if it has every method of ``contract`` (``methods``), else raise ``ImplementationError``."""
+    missing = [name for name in methods if not callable(getattr(instance, name, None))]
     if missing:
         raise ImplementationError(
             f"{origin} returned a {type(instance).__name__} without the method(s) {', '.join(missing)}; "
-            f"a dialScheduler implementation has {', '.join(SCHEDULER_METHODS)} (see spec.contract.Scheduler)."
+            f"the factory must return an object with {', '.join(methods)} (see {contract})."
         )
-    return cast(Scheduler, instance)
+    return instance

@@ -42,7 +42,7 @@ import enum
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, Optional, TypeVar, Union
+from typing import Any, ClassVar, Generic, NoReturn, Optional, TypeVar, Union, cast
 
 from dialcheck.conformance.formats.render import format_allowed, format_node_id, format_response
 from dialcheck.conformance.formats.scheduler_format import EventStep, SchedulerTrace
@@ -56,7 +56,7 @@ from dialcheck.conformance.formats.trace import (
     TaskRef,
     Trace,
 )
-from dialcheck.conformance.harness.loader import check_dialstate, check_scheduler
+from dialcheck.conformance.harness.loader import check_contract
 from dialcheck.conformance.oracle.answers import compare_tasks, describe_bad_answer, get_order_key
 from dialcheck.conformance.oracle.execution_checks import (
     ExecutionChecker,
@@ -69,7 +69,7 @@ from dialcheck.conformance.oracle.scheduler_checks import SchedulerChecker
 from dialcheck.reference.dialstate import Dialstate as ReferenceDialstate
 from dialcheck.reference.scheduler import Pick, pick_first
 from dialcheck.reference.scheduler import Scheduler as ReferenceScheduler
-from dialcheck.spec.contract import Dialstate, Scheduler, deliver_event
+from dialcheck.spec.contract import CONTRACT_METHODS, SCHEDULER_METHODS, Dialstate, Scheduler, deliver_event
 from dialcheck.spec.execution import Connect, Execution, ExecutionInput, Resolve
 from dialcheck.spec.model import (
     Config,
@@ -224,39 +224,36 @@ def _describe_raise(exc: Exception, what: str) -> str:
 SessionT = TypeVar("SessionT", bound="SessionCore[Any, Any]")
 
 
+@dataclass
 class SessionCore(Generic[StepT, TraceT]):
     """The one step loop both families share: call the implementation, judge the answer, record, fail.
 
-    A family's session is a dataclass whose first fields are ``subject``, ``config``, ``profile``,
-    ``twin``, ``judge`` and ``description``; it names its trace type, how to accept what a factory
-    made (:meth:`adopt`) and its reference (:meth:`make_twin`), and implements ``apply``.  Its step
-    methods call :meth:`_call`, :meth:`_judge` and :meth:`_fail`.  :meth:`create`, the trace and
-    the failure are written here once for every family.
+    It holds what every session has (the implementation, its configuration and profile, the
+    reference twin, the steps so far, the counters, the waivers); a family's session names its
+    trace type, how to accept what a factory made (:meth:`adopt`) and its reference
+    (:meth:`make_twin`), adds its steps and implements ``apply``.  Its step methods call
+    :meth:`_call`, :meth:`_judge` and :meth:`_fail`.  :meth:`create`, the trace and the failure
+    are written here once for every family.
     """
 
     trace_type: ClassVar[type[Any]]
+    subject: Any
     config: Any
     profile: Any
-    description: Optional[str]
-    steps: list[StepT]
-    calls: int
-    #: Tasks executed and judged (AD-5); whether the implementation can execute them.
-    executions: int
-    executes: bool
-    waived: frozenset[Verdict]
-    on_waived: Optional[Callable[[Verdict, TraceT], None]]
-
-    if TYPE_CHECKING:
-
-        def __init__(
-            self,
-            subject: Any,
-            config: Any,
-            profile: Any,
-            twin: Any = None,
-            judge: bool = True,
-            description: Optional[str] = None,
-        ) -> None: ...
+    twin: Any = None
+    judge: bool = True
+    #: The description of the trace a failure carries.
+    description: Optional[str] = None
+    steps: list[StepT] = field(default_factory=list)
+    #: Calls into the implementation so far (the factory's included), and tasks executed (AD-5).
+    calls: int = 1
+    executions: int = 0
+    #: Whether the implementation can execute tasks (AD-5's optional capability).
+    executes: bool = True
+    #: Checks whose failures do not end the session (waivers); each occurrence is reported to
+    #: ``on_waived`` with the trace up to and including its step.
+    waived: frozenset[Verdict] = frozenset()
+    on_waived: Optional[Callable[[Verdict, TraceT], None]] = None
 
     @classmethod
     def adopt(cls, created: object, origin: str) -> Any:
@@ -381,18 +378,7 @@ class Session(SessionCore[Step, Trace]):
     config: Config
     profile: Profile
     twin: Optional[ReferenceDialstate] = None
-    judge: bool = True
-    #: The description of the trace a failure carries.
-    description: Optional[str] = None
     outstanding: list[Outstanding] = field(default_factory=list)
-    steps: list[Step] = field(default_factory=list)
-    #: Calls into the implementation so far (the factory's included), and tasks executed.
-    calls: int = 1
-    executions: int = 0
-    #: Checks whose failures do not end the session (waivers); each occurrence is reported to
-    #: ``on_waived`` with the trace up to and including its step.
-    waived: frozenset[Verdict] = frozenset()
-    on_waived: Optional[Callable[[Verdict, Trace], None]] = None
 
     def __post_init__(self) -> None:
         self.checker = InvariantChecker(self.config, self.profile)
@@ -407,7 +393,7 @@ class Session(SessionCore[Step, Trace]):
     @classmethod
     def adopt(cls, created: object, origin: str) -> Dialstate:
         """Return ``created`` as a dialstate implementation, or refuse it (``ImplementationError``)."""
-        return check_dialstate(created, origin)
+        return cast(Dialstate, check_contract(created, origin, CONTRACT_METHODS, "spec.contract.Dialstate"))
 
     @classmethod
     def make_twin(cls, config: Config, profile: Profile) -> ReferenceDialstate:
@@ -615,23 +601,14 @@ class SchedulerSession(SessionCore[EventStep, SchedulerTrace]):
     config: SchedulerConfig
     profile: SchedulerProfile
     twin: Optional[ReferenceScheduler] = None
-    judge: bool = True
-    description: Optional[str] = None
-    steps: list[EventStep] = field(default_factory=list)
-    calls: int = 1
-    waived: frozenset[Verdict] = frozenset()
-    on_waived: Optional[Callable[[Verdict, SchedulerTrace], None]] = None
     #: What the implementation said last: whether it reads the iterator.
     reads: bool = False
-    #: The dials it started and are not done (ID -> flag), its connected peers.
+    #: The dials it started and are not done (ID -> flag); the server's peers and pending inbound
+    #: connections, and the clock, as the events told (the world reads them here).
     dialing: dict[NodeID, ConnFlag] = field(default_factory=dict)
     peers: dict[NodeID, ConnFlag] = field(default_factory=dict)
     pending: set[NodeID] = field(default_factory=set)
     now: int = 0
-
-    #: Tasks executed: the scheduler family has no separate execute step (its actions are its answers).
-    executions: int = 0
-    executes: bool = True
 
     trace_type = SchedulerTrace
 
@@ -641,7 +618,7 @@ class SchedulerSession(SessionCore[EventStep, SchedulerTrace]):
     @classmethod
     def adopt(cls, created: object, origin: str) -> Scheduler:
         """Return ``created`` as a dialScheduler implementation, or refuse it (``ImplementationError``)."""
-        return check_scheduler(created, origin)
+        return cast(Scheduler, check_contract(created, origin, SCHEDULER_METHODS, "spec.contract.Scheduler"))
 
     @classmethod
     def make_twin(cls, config: SchedulerConfig, profile: SchedulerProfile) -> ReferenceScheduler:

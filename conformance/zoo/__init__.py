@@ -17,13 +17,13 @@ mutants`` runs the default suite on every member and prints the kill matrix.
 from __future__ import annotations
 
 from dialcheck.conformance.zoo.dialstate import MEMBERS
-from dialcheck.conformance.zoo.members import Member, SchedulerMember
+from dialcheck.conformance.zoo.members import Member
 from dialcheck.conformance.zoo.scheduler import MEMBERS as SCHEDULER_MEMBERS
 from dialcheck.reference.dialstate import Dialstate
 from dialcheck.spec.contract import DialstateFactory, SchedulerFactory
 from dialcheck.spec.model import Config, Profile
 
-__all__ = ["Member", "MEMBERS", "get_member", "SchedulerMember", "SCHEDULER_MEMBERS", "get_scheduler_member"]
+__all__ = ["Member", "MEMBERS", "get_member", "SCHEDULER_MEMBERS", "get_scheduler_member"]
 
 
 def get_member(name: str) -> Member:
@@ -34,7 +34,7 @@ def get_member(name: str) -> Member:
     raise KeyError(name)
 
 
-def get_scheduler_member(name: str) -> SchedulerMember:
+def get_scheduler_member(name: str) -> Member:
     """Return the dialScheduler member called ``name``."""
     for member in SCHEDULER_MEMBERS:
         if member.name == name:
@@ -52,7 +52,8 @@ def __getattr__(name: str) -> DialstateFactory | SchedulerFactory:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
 
     def create(config: Config, profile: Profile) -> Dialstate:
-        return member.create(config, profile)
+        made: Dialstate = member.create(config, profile)
+        return made
 
     create.__name__ = create.__qualname__ = member.name
     create.__doc__ = f"Create the zoo member {member.name}: {member.description}"

@@ -40,7 +40,7 @@ from dialcheck.spec.verdicts import Verdict
 __all__ = ["DIALSTATE_ZOO", "MEMBERS"]
 
 #: dialstate's zoo: every member declared below, in the order written.
-DIALSTATE_ZOO: Zoo[Member] = Zoo(Member)
+DIALSTATE_ZOO = Zoo(Profile.GETH_1_7)
 
 _ONLY_IDENTITY = (
     "a static dial at the old endpoint after a resolve found a new one is visible only against the reference"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import replace
 
-from dialcheck.conformance.zoo.members import SchedulerMember, Zoo
+from dialcheck.conformance.zoo.members import Member, Zoo
 from dialcheck.reference.scheduler import Pick, SchedulerImplementation, pick_first
 from dialcheck.reference.scheduler import Scheduler as SchedulerModel
 from dialcheck.reference.scheduler import Task as SchedulerTask
@@ -39,7 +39,7 @@ from dialcheck.spec.verdicts import Verdict
 __all__ = ["SCHEDULER_ZOO", "MEMBERS"]
 
 #: The dialScheduler's zoo: every member declared below, in the order written.
-SCHEDULER_ZOO: Zoo[SchedulerMember] = Zoo(SchedulerMember)
+SCHEDULER_ZOO = Zoo(SchedulerProfile.GETH_1_17_2)
 
 _ONLY_RUN = "what a task's run does (its resolves, lookups and attempts) is visible only against the reference"
 _ONLY_PORT = "no named invariant forbids dialing a node without a TCP port"
@@ -522,4 +522,4 @@ class _DnsAnswerIgnored(SchedulerModel):
 
 
 #: Every dialScheduler member, in the order declared.
-MEMBERS: tuple[SchedulerMember, ...] = SCHEDULER_ZOO.get_members()
+MEMBERS: tuple[Member, ...] = SCHEDULER_ZOO.get_members()

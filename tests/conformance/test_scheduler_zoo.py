@@ -14,7 +14,7 @@ from dialcheck.conformance.harness.minimize import get_failure
 from dialcheck.conformance.harness.replay import replay_trace
 from dialcheck.conformance.harness.session import Level
 from dialcheck.conformance.reports.mutants import Row, format_row, is_gap, run_mutants
-from dialcheck.conformance.zoo import SCHEDULER_MEMBERS, SchedulerMember, get_scheduler_member
+from dialcheck.conformance.zoo import SCHEDULER_MEMBERS, Member, get_scheduler_member
 from dialcheck.spec.verdicts import Verdict
 
 #: Requirements of spec/scheduler.md no implementation bug can break, and why.
@@ -43,7 +43,7 @@ def _row(name: str, level: Level) -> Row:
     return row
 
 
-def _assert_replays_to_the_same_failure(row: Row, member: SchedulerMember, level: Level) -> None:
+def _assert_replays_to_the_same_failure(row: Row, member: Member, level: Level) -> None:
     trace = row.counterexample
     assert isinstance(trace, SchedulerTrace)
     result = replay_trace(trace, member.create)
@@ -57,7 +57,7 @@ def _assert_replays_to_the_same_failure(row: Row, member: SchedulerMember, level
 
 @pytest.mark.slow
 @pytest.mark.parametrize("member", SCHEDULER_MEMBERS, ids=lambda m: m.name)
-def test_every_scheduler_member_is_killed_at_strict_level_with_nothing_left_to_remove(member: SchedulerMember) -> None:
+def test_every_scheduler_member_is_killed_at_strict_level_with_nothing_left_to_remove(member: Member) -> None:
     row = _row(member.name, Level.STRICT)
     assert row.killed and row.check == Verdict.STRICT and not is_gap(row), format_row(row)
     _assert_replays_to_the_same_failure(row, member, Level.STRICT)
@@ -65,7 +65,7 @@ def test_every_scheduler_member_is_killed_at_strict_level_with_nothing_left_to_r
 
 @pytest.mark.slow
 @pytest.mark.parametrize("member", [m for m in SCHEDULER_MEMBERS if m.checks], ids=lambda m: m.name)
-def test_a_scheduler_member_breaking_a_named_invariant_is_killed_by_it(member: SchedulerMember) -> None:
+def test_a_scheduler_member_breaking_a_named_invariant_is_killed_by_it(member: Member) -> None:
     row = _row(member.name, Level.INVARIANTS)
     assert row.killed and row.check in member.checks, format_row(row)
     _assert_replays_to_the_same_failure(row, member, Level.INVARIANTS)
