@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import functools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -18,7 +19,7 @@ from dialcheck.conformance.cli.common import (
 )
 from dialcheck.conformance.drivers.process import WireFault
 from dialcheck.conformance.formats.scheduler_format import AnyTrace, load_any_trace
-from dialcheck.conformance.harness.family import ALL_PROFILES, FAMILIES, family_of, get_profile
+from dialcheck.conformance.harness.family import ALL_PROFILES, FAMILIES, AnyProfile, family_of, get_profile
 from dialcheck.conformance.harness.replay import ReplayResult, format_failure, get_skip_reason, replay_trace
 from dialcheck.conformance.runs.vectors import INDEX
 from dialcheck.spec.verdicts import FormatError
@@ -48,48 +49,67 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("paths", nargs="+", metavar="PATH", help="trace files or directories")
 
 
+@dataclass
+class _Tally:
+    """What a replay command found: traces passed, failed and skipped; the subjects it judged."""
+
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    selectors: list[str] = field(default_factory=list)
+
+    def add(self, counts: tuple[int, int, int]) -> None:
+        """Add one trace's (passed, failed, skipped)."""
+        self.passed += counts[0]
+        self.failed += counts[1]
+        self.skipped += counts[2]
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the command; return its exit code."""
     loaded = _load_all(_collect_paths(args.paths))
     profile = None if args.profile is None else get_profile(args.profile)
-    passed = failed = skipped = 0
-    afters: list[WireFault] = []
-    selectors: list[str] = []
     which = "trace profiles" if profile is None else f"profile {profile.value}"
+    tally = _Tally()
+    for after in _replay_all(args, loaded, profile, tally):
+        tally.failed += 1
+        print(f"FAIL  after the last trace: {after.verdict}: {after.message}")
+    print(
+        f"dialcheck replay: {len(loaded)} trace(s) against {' and '.join(dict.fromkeys(tally.selectors))} ({which}): "
+        f"{tally.passed} passed, {tally.failed} failed, {tally.skipped} skipped"
+    )
+    if tally.passed == 0 and not tally.failed:
+        print("dialcheck replay: no trace ran, so nothing was shown; replay traces this implementation can run")
+    fails = tally.failed or tally.passed == 0 or (tally.skipped and args.skips_fail)
+    return EXIT_FAIL if fails else EXIT_OK
+
+
+def _replay_all(
+    args: argparse.Namespace, loaded: Sequence[tuple[Path, AnyTrace]], profile: Optional[AnyProfile], tally: _Tally
+) -> list[WireFault]:
+    """Replay every trace against a subject of its family; return what each --cmd program did wrong at its end."""
     present = [f for f in FAMILIES if any(family_of(t.profile) is f for _, t in loaded)]
+    afters: list[WireFault] = []
     with contextlib.ExitStack() as stack:
         # WIRE-2 holds for a profile asked for; a trace's own profile the program lacks is a skip.
-        asked = {f: [profile] if profile is not None and family_of(profile) is f else [] for f in present}
-        subjects = [stack.enter_context(open_command_subject(args, asked[f], f)) for f in present]
+        asked = {f: profile if profile is not None and family_of(profile) is f else None for f in present}
+        subjects = [stack.enter_context(open_command_subject(args, _listed(asked[f]), f)) for f in present]
         if args.cmd is None and not any(s.capabilities.profiles for s in subjects):
             raise UsageError(f"dialcheck replay: {subjects[0].capabilities.source}")  # AD-2: not an implementation
         for family, subject in zip(present, subjects, strict=True):
             for path, trace in loaded:
-                if family_of(trace.profile) is not family:
-                    continue
-                reason = get_skip_reason(trace, subject.capabilities, profile)
-                chosen = asked[family][0] if asked[family] else None
-                counts = _show_replay(
-                    path,
-                    trace.name,
-                    reason,
-                    functools.partial(replay_trace, trace, subject.factory, chosen, subject.selector),
-                )
-                passed, failed, skipped = passed + counts[0], failed + counts[1], skipped + counts[2]
+                if family_of(trace.profile) is family:
+                    replay = functools.partial(replay_trace, trace, subject.factory, asked[family], subject.selector)
+                    reason = get_skip_reason(trace, subject.capabilities, profile)
+                    tally.add(_show_replay(path, trace.name, reason, replay))
             after = subject.close()
-            selectors.append(subject.selector)
+            tally.selectors.append(subject.selector)
             afters += [after] if after is not None else []
-    for after in afters:
-        failed += 1
-        print(f"FAIL  after the last trace: {after.verdict}: {after.message}")
-    print(
-        f"dialcheck replay: {len(loaded)} trace(s) against {' and '.join(dict.fromkeys(selectors))} ({which}): "
-        f"{passed} passed, {failed} failed, {skipped} skipped"
-    )
-    if passed == 0 and not failed:
-        print("dialcheck replay: no trace ran, so nothing was shown; replay traces this implementation can run")
-    fails = failed or passed == 0 or (skipped and args.skips_fail)
-    return EXIT_FAIL if fails else EXIT_OK
+    return afters
+
+
+def _listed(profile: Optional[AnyProfile]) -> list[AnyProfile]:
+    return [] if profile is None else [profile]
 
 
 def _show_replay(

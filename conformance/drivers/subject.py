@@ -126,52 +126,70 @@ def open_subject(
     ``where`` names the command in messages (``dialcheck run``); every problem is ``BadInput``.
     """
     family = family if family is not None else get_family(profiles, where)
-    width = "" if id_bytes is None else f" --id-bytes {id_bytes}"
     if profiles:
         _check_width(family, id_bytes, where, "--id-bytes is")
-    resize = family.id_bytes is None  # a fixed width is every implementation's: nothing to resize
     if cmd is None:
-        spec = family.reference_spec if impl == REFERENCE_SPEC else impl
-        factory = load_factory(spec)
-        unfit, executes = _probe(family, factory, spec)
-        if unfit is not None and profiles:
-            raise BadInput(f"{where}: {unfit} (profile {profiles[0].value} is of the {family.name.value} family)")
-        served = family.profiles if unfit is None else ()
-        source = "it serves every profile" if unfit is None else unfit
-        if not _fits(family, id_bytes):
-            served, source = (
-                (),
-                f"--id-bytes {id_bytes}; the {family.name.value} family's IDs are {family.id_bytes} bytes",
-            )
-        capabilities = Capabilities(served, executes, source, id_bytes)
-        made = resize_factory(factory, id_bytes) if resize else factory
-        yield Subject(made, spec, f"--impl {spec}{width}", capabilities, None, family)
+        yield _load_subject(family, impl, profiles, where, id_bytes)
         return
     try:
         session = WireSession(cmd, timeout)
     except ValueError as exc:
         raise BadInput(f"{where}: {exc}") from None
-    where = f"{where} --cmd {cmd!r}"
     try:
-        hello = _greet(session, where, [p.value for p in profiles])
-        listed = ", ".join(hello.profiles) or "none"
-        if id_bytes is not None and hello.id_bytes is not None and id_bytes != hello.id_bytes:
-            raise BadInput(
-                f"{where}: --id-bytes {id_bytes} contradicts the implementation's hello, which declares "
-                f"id_bytes {hello.id_bytes}; drop --id-bytes (a program's hello decides)"
-            )
-        chosen = hello.id_bytes if hello.id_bytes is not None else id_bytes
-        served = tuple(p for p in family.profiles if p.value in hello.profiles)
-        source = f"its hello lists {listed}"
-        if not _fits(family, chosen):
-            if profiles:
-                _check_width(family, chosen, where, "its hello declares id_bytes")
-            served = ()
-            source = f"its hello declares id_bytes {chosen}; the {family.name.value} family holds 32-byte node IDs"
-        execute = EXTENSION_EXECUTE in hello.extensions or not family.execution_optional
-        capabilities = Capabilities(served, execute, source, chosen)
-        wire_factory = getattr(session, family.wire_factory)
-        factory = resize_factory(wire_factory, chosen) if resize else wire_factory
-        yield Subject(factory, cmd, f"--cmd {shlex.quote(cmd)}{width}", capabilities, session, family)
+        yield _greet_subject(family, session, cmd, profiles, f"{where} --cmd {cmd!r}", id_bytes)
     finally:
         session.kill()
+
+
+def _width_source(family: Family, id_bytes: Optional[int], said: str) -> str:
+    return f"{said} {id_bytes}; the {family.name.value} family holds {family.id_bytes}-byte node IDs"
+
+
+def _load_subject(
+    family: Family, impl: str, profiles: Sequence[AnyProfile], where: str, id_bytes: Optional[int]
+) -> Subject:
+    """Load ``impl`` (the reference's spelling: the family's reference) and say what it can do."""
+    spec = family.reference_spec if impl == REFERENCE_SPEC else impl
+    factory = load_factory(spec)
+    unfit, executes = _probe(family, factory, spec)
+    if unfit is not None and profiles:
+        raise BadInput(f"{where}: {unfit} (profile {profiles[0].value} is of the {family.name.value} family)")
+    served = family.profiles if unfit is None else ()
+    source = "it serves every profile" if unfit is None else unfit
+    if not _fits(family, id_bytes):
+        served, source = (), _width_source(family, id_bytes, "--id-bytes")
+    capabilities = Capabilities(served, executes, source, id_bytes)
+    made = resize_factory(factory, id_bytes) if family.id_bytes is None else factory  # a fixed width: as given
+    width = "" if id_bytes is None else f" --id-bytes {id_bytes}"
+    return Subject(made, spec, f"--impl {spec}{width}", capabilities, None, family)
+
+
+def _greet_subject(
+    family: Family,
+    session: WireSession,
+    cmd: str,
+    profiles: Sequence[AnyProfile],
+    where: str,
+    id_bytes: Optional[int],
+) -> Subject:
+    """Start the program and say hello (WIRE-2), and say what it can do from its hello."""
+    hello = _greet(session, where, [p.value for p in profiles])
+    listed = ", ".join(hello.profiles) or "none"
+    if id_bytes is not None and hello.id_bytes is not None and id_bytes != hello.id_bytes:
+        raise BadInput(
+            f"{where}: --id-bytes {id_bytes} contradicts the implementation's hello, which declares "
+            f"id_bytes {hello.id_bytes}; drop --id-bytes (a program's hello decides)"
+        )
+    chosen = hello.id_bytes if hello.id_bytes is not None else id_bytes
+    served = tuple(p for p in family.profiles if p.value in hello.profiles)
+    source = f"its hello lists {listed}"
+    if not _fits(family, chosen):
+        if profiles:
+            _check_width(family, chosen, where, "its hello declares id_bytes")
+        served, source = (), _width_source(family, chosen, "its hello declares id_bytes")
+    execute = EXTENSION_EXECUTE in hello.extensions or not family.execution_optional
+    capabilities = Capabilities(served, execute, source, chosen)
+    wire_factory = getattr(session, family.wire_factory)
+    factory = resize_factory(wire_factory, chosen) if family.id_bytes is None else wire_factory
+    width = "" if id_bytes is None else f" --id-bytes {id_bytes}"
+    return Subject(factory, cmd, f"--cmd {shlex.quote(cmd)}{width}", capabilities, session, family)

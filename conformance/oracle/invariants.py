@@ -331,45 +331,41 @@ class InvariantChecker:
                 self._delivered[node_id] -= 1
                 self.situations[Situation.LOOKUP_RESULT_DIALED] += 1
                 continue
-            name = self._name(node_id)
-            # RANDOM_HALF: "The number of table nodes dialed in one answer MUST be at most `need / 2` (after the
-            # fallback step) and at most `max_dyn_dials / 2`".
-            if any(n.id == node_id for n in table) and not self._rules.reads_table:
-                found.append(
-                    Violation(
-                        Verdict.RANDOM_HALF,
-                        f"{name} is dialed from the table, but {self._profile.value} never reads the table "
-                        "(dynamic candidates come from the node iterator only)",
-                    )
-                )
-            elif any(n.id == node_id for n in table):
-                found.append(
-                    Violation(
-                        Verdict.RANDOM_HALF,
-                        f"{name} is dialed from the table, but only its first {tried} node(s) may be "
-                        f"tried (half of the need of {need} left after the fallback step, at most "
-                        f"max_dyn_dials/2 = {self._config.max_dyn_dials // 2})",
-                    )
-                )
-            elif any(n.id == node_id for n in bootnodes):
-                found.append(
-                    Violation(
-                        Verdict.BOOTNODE_ROTATION,
-                        f"bootnode {name} is dialed, but no fallback is due for it (no peers, 20 s since "
-                        "start and its turn in the rotation are all needed)",
-                    )
-                )
-            else:
-                # KNOWN_CANDIDATE: "Every dynamic dial MUST be of the bootnode the fallback rule tries, a node from the
-                # table's first `min(need/2, max_dyn_dials/2)` entries (none under `geth-1.9.7`), or a lookup result not
-                # yet used by a dial".
-                found.append(
-                    Violation(
-                        Verdict.KNOWN_CANDIDATE,
-                        f"{name} is dialed dynamically but came from no table, lookup or bootnode",
-                    )
-                )
+            found.append(self._explain_unknown_dial(node_id, table, tried, need))
         return found
+
+    def _explain_unknown_dial(self, node_id: NodeID, table: Sequence[Node], tried: int, need: int) -> Violation:
+        """Return what a dynamic dial that no source accounts for breaks: RANDOM_HALF, BOOTNODE_ROTATION or
+        KNOWN_CANDIDATE, by where the node could have come from.
+        """
+        name = self._name(node_id)
+        # RANDOM_HALF: "The number of table nodes dialed in one answer MUST be at most `need / 2` (after the
+        # fallback step) and at most `max_dyn_dials / 2`".
+        if any(n.id == node_id for n in table) and not self._rules.reads_table:
+            return Violation(
+                Verdict.RANDOM_HALF,
+                f"{name} is dialed from the table, but {self._profile.value} never reads the table "
+                "(dynamic candidates come from the node iterator only)",
+            )
+        if any(n.id == node_id for n in table):
+            return Violation(
+                Verdict.RANDOM_HALF,
+                f"{name} is dialed from the table, but only its first {tried} node(s) may be "
+                f"tried (half of the need of {need} left after the fallback step, at most "
+                f"max_dyn_dials/2 = {self._config.max_dyn_dials // 2})",
+            )
+        if any(n.id == node_id for n in self._config.bootnodes):
+            return Violation(
+                Verdict.BOOTNODE_ROTATION,
+                f"bootnode {name} is dialed, but no fallback is due for it (no peers, 20 s since "
+                "start and its turn in the rotation are all needed)",
+            )
+        # KNOWN_CANDIDATE: "Every dynamic dial MUST be of the bootnode the fallback rule tries, a node from the
+        # table's first `min(need/2, max_dyn_dials/2)` entries (none under `geth-1.9.7`), or a lookup result not
+        # yet used by a dial".
+        return Violation(
+            Verdict.KNOWN_CANDIDATE, f"{name} is dialed dynamically but came from no table, lookup or bootnode"
+        )
 
     def _check_lookup(self, answer: Sequence[Task]) -> list[Violation]:
         started = sum(1 for t in answer if isinstance(t, DiscoverTask))

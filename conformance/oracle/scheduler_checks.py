@@ -28,7 +28,7 @@ reference never violates one, whatever the events (a property the suite tests).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Optional
 
 from dialcheck.conformance.formats.render import format_node_id, format_time
@@ -94,28 +94,11 @@ class SchedulerChecker:
         statics = [d for d in response.dials if d.flag is not ConnFlag.DYN]
         self._check_dyn(offered, dyn, violations)
         self._check_dials(response.dials, violations)
-        if dyn and self._pool - {d.dest.id for d in statics}:
-            waiting = sorted(self._pool - {d.dest.id for d in statics})
-            violations.append(
-                Violation(
-                    Verdict.SC_STATIC_FIRST,
-                    f"dialed {format_node_id(dyn[0].dest.id)} from the iterator while the static node(s) "
-                    f"{', '.join(format_node_id(i) for i in waiting)} could be dialed",
-                )
-            )
+        self._check_static_first(dyn, statics, violations)
         for dial in dyn:
             self._start(dial)
         free = self._get_free_slots()
-        started = {d.dest.id for d in response.dials}
-        returned = [i for i in dict.fromkeys(response.done) if i in started]
-        for node_id in dict.fromkeys(response.done):
-            if node_id not in started:
-                violations.append(
-                    Violation(
-                        Verdict.SC_SLOTS,
-                        f"said the dial to {format_node_id(node_id)} returned at once, but did not start it here",
-                    )
-                )
+        returned = self._get_returned(response, violations)
         # SC-RUN-3: a dial that returns at once gives its slot back before the next loop head.
         self._check_statics(statics, free + len(returned), violations)
         for dial in statics:
@@ -133,6 +116,31 @@ class SchedulerChecker:
                 )
             )
         return violations
+
+    def _check_static_first(self, dyn: Sequence[Dial], statics: Sequence[Dial], violations: list[Violation]) -> None:
+        """SC_STATIC_FIRST: no dial from the iterator while a static node of the pool could be dialed."""
+        waiting = sorted(self._pool - {d.dest.id for d in statics})
+        if dyn and waiting:
+            violations.append(
+                Violation(
+                    Verdict.SC_STATIC_FIRST,
+                    f"dialed {format_node_id(dyn[0].dest.id)} from the iterator while the static node(s) "
+                    f"{', '.join(format_node_id(i) for i in waiting)} could be dialed",
+                )
+            )
+
+    def _get_returned(self, response: Response, violations: list[Violation]) -> list[NodeID]:
+        """Return the dials the response says returned at once (SC-RUN-3); one it did not start here breaks SC_SLOTS."""
+        started = {d.dest.id for d in response.dials}
+        for node_id in dict.fromkeys(response.done):
+            if node_id not in started:
+                violations.append(
+                    Violation(
+                        Verdict.SC_SLOTS,
+                        f"said the dial to {format_node_id(node_id)} returned at once, but did not start it here",
+                    )
+                )
+        return [i for i in dict.fromkeys(response.done) if i in started]
 
     def _observe_run(self, event: DialDone, actions: tuple[RunAction, ...]) -> None:
         """A static task that resolved or looked up a new address dials it from now on (SC-RESOLVE-4, SC-DNS-1)."""

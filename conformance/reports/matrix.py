@@ -191,34 +191,40 @@ def _format_seconds(seconds: float) -> str:
     return f"{seconds:.1f} s"
 
 
+#: How the overview marks each outcome.
+_MARKS = {Outcome.CONFORMANT: "pass", Outcome.NOT_CONFORMANT: "FAIL", Outcome.NOT_SERVED: "-", Outcome.ERROR: "ERROR"}
+
+
 def format_markdown(cells: Sequence[Cell], entrants: Sequence[Entrant]) -> str:
-    """Return the matrix as Markdown: an overview, then one row per cell."""
+    """Return the matrix as Markdown: an overview, then one row per cell, then why cells did not pass."""
+    lines = ["# dialcheck matrix", "", *_format_overview(cells, entrants), "", *_format_cells(cells)]
+    notes = _format_notes(cells)
+    if notes:
+        lines += ["", "## Why", "", *notes]
+    return "\n".join(lines) + "\n"
+
+
+def _format_overview(cells: Sequence[Cell], entrants: Sequence[Entrant]) -> list[str]:
+    """Return one row per implementation, one column per profile and level: the outcome and its check."""
     profiles = list(dict.fromkeys(c.profile for c in cells))
     levels = list(dict.fromkeys(c.level for c in cells))
-    marks = {
-        Outcome.CONFORMANT: "pass",
-        Outcome.NOT_CONFORMANT: "FAIL",
-        Outcome.NOT_SERVED: "-",
-        Outcome.ERROR: "ERROR",
-    }
     columns = [f"{p.value} {lv.value}" for p in profiles for lv in levels]
-    lines = ["# dialcheck matrix", "", "| implementation | " + " | ".join(columns) + " |"]
-    lines.append("|---|" + "---|" * len(columns))
+    lines = ["| implementation | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
     for entrant in entrants:
         row = []
         for profile in profiles:
             for level in levels:
                 cell = next(c for c in cells if (c.label, c.profile, c.level) == (entrant.label, profile, level))
-                text = marks[cell.verdict]
-                if cell.check is not None:
-                    text += f" {cell.check}"
-                if cell.waived:
-                    text += " (waived " + ", ".join(cell.waived) + ")"
-                row.append(text)
+                text = _MARKS[cell.verdict] + ("" if cell.check is None else f" {cell.check}")
+                row.append(text + ("" if not cell.waived else " (waived " + ", ".join(cell.waived) + ")"))
         what = entrant.impl if entrant.cmd is None else f"`{entrant.cmd}`"
         lines.append(f"| **{entrant.label}** ({what}) | " + " | ".join(row) + " |")
-    lines += [
-        "",
+    return lines
+
+
+def _format_cells(cells: Sequence[Cell]) -> list[str]:
+    """Return the table of every cell: its verdict, check, counterexample, time, examples, steps and trace."""
+    lines = [
         "| implementation | profile | level | verdict | check | counterexample | time to verdict | examples | steps "
         "| trace |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -231,13 +237,17 @@ def format_markdown(cells: Sequence[Cell], entrants: Sequence[Entrant]) -> str:
             f"{_format_seconds(c.seconds) if ran else ''} | {f'{c.examples:,}' if ran else ''} | "
             f"{f'{c.steps:,}' if ran else ''} | {'' if c.saved is None else f'`{c.saved}`'} |"
         )
+    return lines
+
+
+def _format_notes(cells: Sequence[Cell]) -> list[str]:
+    """Return why cells did not pass, one line per implementation and message, naming the cells it holds for."""
     notes = [c for c in cells if c.message and c.verdict != Outcome.CONFORMANT]
-    if notes:
-        lines += ["", "## Why", ""]
-        for label, message in dict.fromkeys((c.label, c.message) for c in notes):
-            where = [f"{c.profile.value} {c.level.value}" for c in notes if (c.label, c.message) == (label, message)]
-            lines.append(f"- **{label}**, {', '.join(where)}: {message}")
-    return "\n".join(lines) + "\n"
+    lines = []
+    for label, message in dict.fromkeys((c.label, c.message) for c in notes):
+        where = [f"{c.profile.value} {c.level.value}" for c in notes if (c.label, c.message) == (label, message)]
+        lines.append(f"- **{label}**, {', '.join(where)}: {message}")
+    return lines
 
 
 def get_matrix_json(cells: Sequence[Cell], entrants: Sequence[Entrant]) -> dict[str, object]:

@@ -166,17 +166,30 @@ def run_conformance(options: RunOptions, progress: Optional[Progress] = None) ->
         return _run_in_chunks(options, progress)
     context: AnyRunContext = RunContext(options.factory, options.profile, options.level, options.origin)
     context.waived = frozenset(w.check for w in options.get_waivers())
-    started = context.started
+    report = RunReport(options)
+    _run_examples(report, context, progress)
+    _take_counts(report, context)
+    report.first_failure = context.first_failure
+    report.first_failure_examples = context.first_failure_examples
+    if report.failure is not None:
+        _settle_failure(report, report.failure)
+    _settle_waivers(report, context, context.waived_traces)
+    report.seconds = time.monotonic() - context.started
+    return report
+
+
+def _run_examples(report: RunReport, context: AnyRunContext, progress: Optional[Progress]) -> None:
+    """Run the examples under Hypothesis and note in ``report`` how the run ended: a failure, aborted, flaky."""
+    options = report.options
 
     def make_machine() -> Machine:
         if progress is not None:
-            progress(context, time.monotonic() - started)
+            progress(context, time.monotonic() - context.started)
         return Machine(context)
 
     seed = _get_seed(options)
     if seed is not None:
         make_machine = hypothesis_seed(seed)(make_machine)
-    report = RunReport(options)
     try:
         _run_machine(make_machine, settings=_build_settings(options))
     except Nonconformance as failure:
@@ -189,14 +202,6 @@ def run_conformance(options: RunOptions, progress: Optional[Progress] = None) ->
         seen = context.first_seen
         if isinstance(seen, Nonconformance):
             report.saved = _save_trace(report, seen.trace, Verdict.NONDETERMINISTIC.value)
-    _take_counts(report, context)
-    report.first_failure = context.first_failure
-    report.first_failure_examples = context.first_failure_examples
-    if report.failure is not None:
-        _settle_failure(report, report.failure)
-    _settle_waivers(report, context, context.waived_traces)
-    report.seconds = time.monotonic() - started
-    return report
 
 
 def _get_seed(options: RunOptions) -> Optional[int]:
@@ -312,21 +317,40 @@ def _run_in_chunks(options: RunOptions, progress: Optional[Progress]) -> RunRepo
     ``round * jobs + i`` to worker i.  The verdict is the failure of the lowest chunk that fails, found
     in the round that holds it, so it is the same for a given seed whatever the number of workers.
     """
-    started = time.monotonic()
+    report = RunReport(options)
+    context: AnyRunContext = RunContext(options.factory, options.profile, options.level, options.origin)
+    waived_traces: dict[Verdict, str] = {}
+    found = _run_rounds(options, context, waived_traces, progress)
+    _take_counts(report, context)
+    if found is not None:
+        chunk, report.first_failure, report.first_failure_examples = found
+        report.flaky, report.aborted = chunk.flaky, chunk.aborted
+        if chunk.failure is not None:
+            report.failure = _replay_here(options, report, parse_any_trace(json.loads(chunk.failure)))
+            report.saved = _save(report, report.failure)
+    traces = {check: parse_any_trace(json.loads(text)) for check, text in waived_traces.items()}
+    _settle_waivers(report, context, traces)
+    report.seconds = time.monotonic() - context.started
+    return report
+
+
+def _run_rounds(
+    options: RunOptions,
+    context: AnyRunContext,
+    waived_traces: dict[Verdict, str],
+    progress: Optional[Progress],
+) -> Optional[tuple[_Chunk, float, int]]:
+    """Run rounds of chunks over the workers up to the round holding a failure; return that chunk, when and where."""
+    started = context.started
     seed = options.seed if options.seed is not None else 0
     total = options.get_examples()
     chunks = [(j, min(CHUNK_EXAMPLES, total - j * CHUNK_EXAMPLES)) for j in range(-(-total // CHUNK_EXAMPLES))]
-    report = RunReport(options)
-    factory = options.factory
-    context: AnyRunContext = RunContext(factory, options.profile, options.level, options.origin)
     found: Optional[tuple[_Chunk, float, int]] = None
-    waived_traces: dict[Verdict, str] = {}
-    opener = options.opener or get_shared_opener(factory)
 
     def serve(factory: Any, chunk: tuple[int, int, int]) -> _Chunk:
         return _run_chunk(options, factory, chunk)
 
-    with Workers(options.jobs, opener, serve) as workers:
+    with Workers(options.jobs, options.opener or get_shared_opener(options.factory), serve) as workers:
         for start in range(0, len(chunks), options.jobs):
             round_started = time.monotonic() - started
             batch = [(j, n, get_chunk_seed(seed, j)) for j, n in chunks[start : start + options.jobs]]
@@ -343,18 +367,8 @@ def _run_in_chunks(options: RunOptions, progress: Optional[Progress]) -> RunRepo
             if progress is not None:
                 progress(context, time.monotonic() - started)
             if found is not None:
-                break
-    _take_counts(report, context)
-    if found is not None:
-        chunk, report.first_failure, report.first_failure_examples = found
-        report.flaky, report.aborted = chunk.flaky, chunk.aborted
-        if chunk.failure is not None:
-            report.failure = _replay_here(options, report, parse_any_trace(json.loads(chunk.failure)))
-            report.saved = _save(report, report.failure)
-    traces = {check: parse_any_trace(json.loads(text)) for check, text in waived_traces.items()}
-    _settle_waivers(report, context, traces)
-    report.seconds = time.monotonic() - started
-    return report
+                return found
+    return None
 
 
 def _add_chunk(context: AnyRunContext, answer: _Chunk, waived_traces: dict[Verdict, str]) -> None:
