@@ -17,7 +17,7 @@ from typing import Any, Optional
 from dialcheck.conformance.drivers.process import WireFault
 from dialcheck.conformance.drivers.wire_adapter import WireSession
 from dialcheck.conformance.formats.wire import EXTENSION_EXECUTE, Hello
-from dialcheck.conformance.harness.family import DIALSTATE, AnyProfile, Family, family_of
+from dialcheck.conformance.harness.family import DIALSTATE, FAMILIES, AnyProfile, Family, family_of
 from dialcheck.conformance.harness.ids import resize_factory
 from dialcheck.conformance.harness.loader import REFERENCE_SPEC, ImplementationError, load_factory
 from dialcheck.conformance.harness.replay import Capabilities
@@ -30,16 +30,34 @@ __all__ = ["Subject", "open_subject", "get_family"]
 def _probe(family: Family, factory: Any, spec: str) -> tuple[Optional[str], bool]:
     """Make one implementation to see what ``factory`` makes: why it is not of ``family`` (or ``None``), and
     whether it has the execute capability (AD-5; a family whose answers carry their actions always executes).
+
+    A factory that raises makes no implementation of ``family`` when it makes one of another family;
+    otherwise its failure is a verdict at the first trace or example, not here.
     """
     try:
         probe = factory(family.sample_config, family.profiles[0])
-    except Exception:  # the factory's failure is a verdict at the first trace or example, not here
-        return None, True
+    except Exception as exc:
+        other = next((f for f in FAMILIES if f is not family and _makes(f, factory, spec)), None)
+        if other is None:
+            return None, True
+        return (
+            f"{spec} makes {other.name.value} implementations (its factory raised {type(exc).__name__} "
+            f"when asked for a {family.name.value} one)"
+        ), False
     try:
         family.session_type.adopt(probe, spec)
     except ImplementationError as exc:
         return str(exc), False
     return None, supports_execution(probe) if family.execution_optional else True
+
+
+def _makes(family: Family, factory: Any, spec: str) -> bool:
+    """Return whether ``factory`` makes an implementation of ``family``."""
+    try:
+        family.session_type.adopt(factory(family.sample_config, family.profiles[0]), spec)
+    except Exception:
+        return False
+    return True
 
 
 @dataclass

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from dialcheck.conformance.cli import main
+from dialcheck.conformance.harness.family import FAMILIES, Family
+from dialcheck.conformance.harness.loader import load_factory
 from dialcheck.conformance.harness.session import Level
 from dialcheck.conformance.runs.options import RunOptions
 from dialcheck.conformance.runs.runner import run_conformance
@@ -208,3 +210,35 @@ def test_a_trace_with_execute_steps_fails_an_implementation_without_the_capabili
 
     result = replay_trace(load_trace(TRACES / "execution-lookup-wait.json"), _WithoutExecute)
     assert result.failure is not None and result.failure.verdict == "EXECUTION_UNSUPPORTED"
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.name.value)
+def test_a_derandomized_run_starts_from_its_familys_seed_whatever_dialcheck_s_code_looks_like(family: Family) -> None:
+    factory = load_factory(family.reference_spec)
+    reports = [
+        run_conformance(
+            RunOptions(factory, "t", family.default_profile, examples=15, steps=30, hypothesis_profile="ci", seed=seed)
+        )
+        for seed in (None, family.ci_seed, family.ci_seed + 1)
+    ]
+    assert reports[0].steps == reports[1].steps and reports[0].situations == reports[1].situations
+    assert reports[1].steps != reports[2].steps  # another seed, other examples
+
+
+def test_a_scheduler_run_refuses_64_byte_ids_naming_the_familys_width(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", *QUICK, "--profile", "geth-1.17.2", "--id-bytes", "64"]) == 2
+    assert "--id-bytes is 64, but the dialScheduler family's node IDs are geth's 32-byte" in capsys.readouterr().err
+
+
+def test_replay_skips_the_traces_of_a_family_the_implementation_does_not_make(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    corpus = Path(__file__).resolve().parents[2] / "conformance" / "corpus"
+    traces = [str(corpus / "scheduler" / "scheduler-1-000.json"), str(corpus / "explored" / "explored-1-000.json")]
+    # The reference's spelling stands for the reference of each trace's family.
+    assert main(["replay", "--impl", "dialcheck.reference.dialstate:create_dialstate", *traces]) == 0
+    assert "2 passed, 0 failed, 0 skipped" in capsys.readouterr().out
+    assert main(["replay", "--impl", "dialcheck.conformance.zoo:dials_self", *traces]) == 0
+    out = capsys.readouterr().out
+    assert "SKIP  scheduler-1-000" in out and "makes dialstate implementations (its factory raised" in out
+    assert main(["replay", "--impl", "dialcheck.conformance.zoo:dials_self", "--skips-fail", *traces]) == 1
