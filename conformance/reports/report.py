@@ -17,6 +17,7 @@ from dialcheck.conformance.formats.render import (
 )
 from dialcheck.conformance.formats.scheduler_format import SchedulerTrace, any_trace_to_json
 from dialcheck.conformance.formats.trace import NewTasksStep, Trace
+from dialcheck.conformance.harness.family import family_of
 from dialcheck.conformance.harness.session import Nonconformance
 from dialcheck.conformance.oracle.invariants import Situation
 from dialcheck.conformance.runs.exhaustive import CheckReport
@@ -250,8 +251,8 @@ def format_verdict(report: RunReport) -> str:
     # AD-5: "it MUST still run an implementation without the capability, and MUST say in its verdict that the execution
     # checks were not run".
     execution = (
-        ""  # a dialScheduler's dial tasks always run (section 11): every step counts
-        if isinstance(options.profile, SchedulerProfile)
+        ""  # a family whose answers carry what its tasks did (the dialScheduler's runs): every step counts
+        if not family_of(options.profile).execution_optional
         else "; execution checks NOT run: the implementation has no execute capability"
         if report.execution_skipped
         else f", {report.executions:,} task executions"

@@ -294,8 +294,9 @@ def test_serve_and_replay_start_without_hypothesis_or_the_zoo(command: list[str]
 
 
 #: What ``dialcheck serve`` must not load: the run, the search, the zoo, Hypothesis, the wire client's process
-#: machinery and importlib.metadata (measured: 76 modules added to the interpreter's on Python 3.11, 31 of them
-#: dialcheck's; the run and the zoo brought it to 182 before the command line was split per subcommand).
+#: machinery and importlib.metadata. Measured from an installed wheel: 145 to 147 modules in all on Python 3.10
+#: to 3.12 (the bare interpreter's 33 included), 35 of them dialcheck's; 215 when the command line imported
+#: every subcommand.
 SERVE_NEVER_LOADS = (
     "hypothesis",
     "dialcheck.conformance.zoo",
@@ -312,16 +313,16 @@ SERVE_NEVER_LOADS = (
 
 def test_serve_loads_only_what_answering_needs() -> None:
     probe = (
-        "import io, sys; base = set(sys.modules); from dialcheck.conformance.cli import main; "
+        "import io, sys; from dialcheck.conformance.cli import main; "
         "sys.stdin = io.TextIOWrapper(io.BytesIO(b'')); code = main(['serve']); "
-        "added = sorted(set(sys.modules) - base); print(code, len(added)); print(' '.join(added))"
+        "print(code, len(sys.modules)); print(' '.join(sorted(sys.modules)))"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     first, names = done.stdout.splitlines()[-2:]
     code, count = map(int, first.split())
     loaded = set(names.split())
-    assert code == 0 and count <= 100, count
-    assert len([m for m in loaded if m.startswith("dialcheck.")]) <= 35
+    assert code == 0 and count <= 175, count  # an editable install's import hook adds some 35 at start-up
+    assert len([m for m in loaded if m.startswith("dialcheck")]) <= 40
     assert not loaded & set(SERVE_NEVER_LOADS), loaded & set(SERVE_NEVER_LOADS)
 
 
