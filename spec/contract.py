@@ -1,6 +1,6 @@
 """The in-process adapter contracts: the interfaces a third-party dialer implements, one per family.
 
-A dialstate (geth v1.0 - v1.9.10) is created by a factory ``factory(config,
+A dialstate (geth v1.6.0 - v1.9.10) is created by a factory ``factory(config,
 profile)`` and then driven exactly as geth's ``Server.run`` drives ``dialstate``
 (``spec/dialstate.md``, "In-process adapter contract").  A dialScheduler (geth
 v1.9.11 on) is created by a factory the same way and then told of events

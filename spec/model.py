@@ -169,7 +169,7 @@ class ProfileRules:
 
 #: The profiles, as a table (spec section 12).
 PROFILE_RULES: dict[Profile, ProfileRules] = {
-    Profile.GETH_1_7: ProfileRules("v1.0 - v1.7.3, v1.8.0 - v1.8.1", 30 * SECOND, False, True, False, True),
+    Profile.GETH_1_7: ProfileRules("v1.6.0 - v1.7.3, v1.8.0 - v1.8.1", 30 * SECOND, False, True, False, True),
     Profile.GETH_1_8: ProfileRules("v1.8.2 - v1.8.27", 30 * SECOND, True, True, False, True),
     Profile.GETH_1_9: ProfileRules("v1.9.0 - v1.9.6", 35 * SECOND, False, True, False, True),
     Profile.GETH_1_9_7: ProfileRules("v1.9.7 - v1.9.10", 35 * SECOND, False, False, True, False),

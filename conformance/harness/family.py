@@ -3,7 +3,7 @@
 Theory of operation
 -------------------
 dialcheck models two generations of geth's dial scheduler, each a *family*:
-``dialstate`` (geth v1.0-v1.9.10, ``Session`` of ``new_tasks`` and task steps) and the
+``dialstate`` (geth v1.6.0-v1.9.10, ``Session`` of ``new_tasks`` and task steps) and the
 ``dialScheduler`` (geth v1.9.11 on, ``SchedulerSession`` told of events).  A
 :class:`Family` holds what is the family's own: its profiles, its session (step
 methods, checkers and reference twin), its trace type, the reference's ``--impl``

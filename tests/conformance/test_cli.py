@@ -355,7 +355,7 @@ def test_profiles_lists_every_profile_of_both_families_with_its_releases(capsys:
     assert main(["profiles"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert "newest checked: v1.17.5" in lines[0]
-    assert lines[1].split()[:2] == ["geth-1.7", "dialstate"] and lines[1].endswith("v1.0 - v1.7.3, v1.8.0 - v1.8.1")
+    assert lines[1].split()[:2] == ["geth-1.7", "dialstate"] and lines[1].endswith("v1.6.0 - v1.7.3, v1.8.0 - v1.8.1")
     assert lines[-1].split() == ["geth-1.17.2", "dialScheduler", "v1.17.2", "-", "v1.17.5"]
     assert len(lines) == 1 + 8
 

@@ -71,3 +71,9 @@ def test_a_release_newer_than_the_newest_checked_belongs_to_no_profile_and_is_na
 def test_a_version_that_is_not_major_minor_patch_is_bad_input(text: str) -> None:
     with pytest.raises(BadInput, match="is not a geth version"):
         parse_version(text)
+
+
+def test_releases_before_the_bootnode_fallback_belong_to_no_profile() -> None:
+    assert find_profile(parse_version("v1.5.9")) is None
+    found = find_profile(parse_version("v1.6.0"))
+    assert found is not None and found.profile is Profile.GETH_1_7
