@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         print(
-            f"{format_version(version)}: no profile: no profile claims it (dialcheck covers geth from v1.6.0: earlier releases have no bootnode fallback and are not modelled)"
+            f"{format_version(version)}: no profile: no profile claims it (dialcheck covers geth from v1.6.0: "
+            "earlier releases have no bootnode fallback and are not modelled)"
         )
     return EXIT_FAIL
