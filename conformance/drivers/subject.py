@@ -24,7 +24,7 @@ from dialcheck.conformance.harness.replay import Capabilities
 from dialcheck.conformance.oracle.execution_checks import supports_execution
 from dialcheck.spec.verdicts import BadInput
 
-__all__ = ["Subject", "open_subject", "get_family"]
+__all__ = ["Subject", "open_subject"]
 
 
 def _probe(family: Family, factory: Any, spec: str) -> tuple[Optional[str], bool]:
@@ -81,7 +81,7 @@ class Subject:
         return None if self.session is None else self.session.close()
 
 
-def get_family(profiles: Sequence[AnyProfile], where: str) -> Family:
+def _get_one_family(profiles: Sequence[AnyProfile], where: str) -> Family:
     """Return the one family ``profiles`` belong to (dialstate when none is named); two families are bad input."""
     families = list(dict.fromkeys(family_of(p) for p in profiles))
     if len(families) > 1:
@@ -143,7 +143,7 @@ def open_subject(
 
     ``where`` names the command in messages (``dialcheck run``); every problem is ``BadInput``.
     """
-    family = family if family is not None else get_family(profiles, where)
+    family = family if family is not None else _get_one_family(profiles, where)
     if profiles:
         _check_width(family, id_bytes, where, "--id-bytes is")
     if cmd is None:

@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Callable, Optional, cast
 
+from dialcheck.conformance.formats.scheduler_format import AnyTrace, any_trace_to_json
 from dialcheck.conformance.formats.trace import (
     AddStaticStep,
     ExecuteStep,
@@ -37,13 +39,14 @@ from dialcheck.conformance.formats.trace import (
     TaskDoneStep,
     TaskRef,
     Trace,
+    save_document,
 )
 from dialcheck.conformance.oracle.execution_checks import supports_execution
 from dialcheck.spec.contract import CONTRACT_METHODS, Dialstate, DialstateFactory
 from dialcheck.spec.execution import Action, Connect, Execution, ExecutionInput, Lookup, Resolve
 from dialcheck.spec.model import ID_WIDTHS, Config, ConnFlag, DialTask, Node, NodeID, Profile, Task
 
-__all__ = ["ID_WIDTHS", "fits", "resize_id", "get_unfit_id", "resize_trace", "resize_factory"]
+__all__ = ["ID_WIDTHS", "fits", "resize_id", "get_unfit_id", "resize_trace", "save_as_seen", "resize_factory"]
 
 _Map = Callable[[NodeID], NodeID]
 
@@ -157,6 +160,17 @@ def resize_trace(trace: Trace, width: int) -> Trace:
 
     steps = tuple(_resize_step(step, to) for step in trace.steps)
     return dataclasses.replace(trace, config=_resize_config(trace.config, to), steps=steps)
+
+
+def save_as_seen(trace: AnyTrace, id_bytes: Optional[int], directory: Path, stem: str) -> Path:
+    """Save a trace of either family with its node IDs at the width the implementation holds (ID-1).
+
+    What a user replays is then what the implementation saw.  A dialScheduler trace is saved as it
+    is: the family's IDs have one width.
+    """
+    if id_bytes is not None and isinstance(trace, Trace):
+        trace = resize_trace(trace, id_bytes)
+    return save_document(any_trace_to_json(trace), directory, stem)
 
 
 def _resize_into(node_id: NodeID, width: int, back: dict[NodeID, NodeID]) -> NodeID:

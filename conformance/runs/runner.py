@@ -52,9 +52,8 @@ from hypothesis.errors import Flaky
 from hypothesis.stateful import run_state_machine_as_test
 
 from dialcheck.conformance.formats.scheduler_format import AnyTrace, any_trace_to_json, parse_any_trace
-from dialcheck.conformance.formats.trace import Trace, save_document
 from dialcheck.conformance.harness.family import family_of, replay_steps
-from dialcheck.conformance.harness.ids import resize_trace
+from dialcheck.conformance.harness.ids import save_as_seen
 from dialcheck.conformance.harness.minimize import settle
 from dialcheck.conformance.harness.session import Failure, Nonconformance
 from dialcheck.conformance.harness.waivers import get_waiver_problems
@@ -150,10 +149,9 @@ def _save(report: RunReport, failure: AnyFailure) -> Path:
 
 def _save_trace(report: RunReport, trace: AnyTrace, label: str) -> Path:
     options = report.options
-    stem = f"{label}-{options.profile.value}-{options.level.value}"
-    if options.id_bytes is not None and isinstance(trace, Trace):
-        trace = resize_trace(trace, options.id_bytes)  # ID-1: what the implementation saw
-    return save_document(any_trace_to_json(trace), options.save_dir, stem)
+    return save_as_seen(
+        trace, options.id_bytes, options.save_dir, f"{label}-{options.profile.value}-{options.level.value}"
+    )
 
 
 #: What the progress line is shown with: the run's context of either family, and the seconds so far.

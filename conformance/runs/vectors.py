@@ -34,7 +34,7 @@ from typing import Optional
 
 from dialcheck.conformance.formats.scheduler_format import AnyTrace, any_trace_to_json
 from dialcheck.conformance.formats.trace import ExecuteStep, NewTasksStep, Step, Trace, load_trace
-from dialcheck.conformance.harness.family import AnyProfile
+from dialcheck.conformance.harness.family import DIALSTATE, AnyProfile
 from dialcheck.conformance.harness.replay import format_failure, replay_trace
 from dialcheck.conformance.runs.explore import ADAPTER_COVERED, explore_scheduler_trace, explore_trace
 from dialcheck.reference.dialstate import Dialstate
@@ -162,8 +162,7 @@ def _answer_under(trace: Trace, profile: Profile) -> Optional[Trace]:
 
 
 def _drop_expectations(trace: Trace) -> Trace:
-    steps = tuple(replace(s, expect=None) if isinstance(s, (NewTasksStep, ExecuteStep)) else s for s in trace.steps)
-    return replace(trace, steps=steps)
+    return replace(trace, steps=tuple(DIALSTATE.strip_expectation(s) for s in trace.steps))
 
 
 def _write(out: Path, relative: str, trace: AnyTrace, kind: str, covers: tuple[str, ...]) -> VectorEntry:

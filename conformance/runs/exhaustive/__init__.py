@@ -42,10 +42,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
-from dialcheck.conformance.formats.scheduler_format import any_trace_to_json
-from dialcheck.conformance.formats.trace import Trace, save_document
 from dialcheck.conformance.harness.family import DIALSTATE, AnyProfile, Family, family_of
-from dialcheck.conformance.harness.ids import resize_trace
+from dialcheck.conformance.harness.ids import save_as_seen
 from dialcheck.conformance.harness.minimize import settle
 from dialcheck.conformance.harness.session import Level
 from dialcheck.conformance.harness.workers import FactoryOpener, get_shared_opener
@@ -180,8 +178,5 @@ def _settle(report: CheckReport, failure: AnyFailure) -> None:
     if failure.check is not Verdict.NONDETERMINISTIC:
         failure, report.flaky = settle(failure, options.factory, Level.STRICT, options.origin)
     report.failure = failure
-    trace = failure.trace
-    if options.id_bytes is not None and isinstance(trace, Trace):
-        trace = resize_trace(trace, options.id_bytes)  # ID-1: what the implementation saw
     stem = f"{failure.check.value}-{options.profile.value}-exhaustive"
-    report.saved = save_document(any_trace_to_json(trace), options.save_dir, stem)
+    report.saved = save_as_seen(failure.trace, options.id_bytes, options.save_dir, stem)

@@ -30,7 +30,7 @@ from dialcheck.conformance.harness.world import (
     get_resolve_answers,
     uint_id,
 )
-from dialcheck.conformance.runs.exhaustive.search import Preset, Transition
+from dialcheck.conformance.runs.exhaustive.search import Preset, StateKey, Transition
 from dialcheck.reference.dialstate import Snapshot
 from dialcheck.spec.model import (
     FALLBACK_INTERVAL,
@@ -271,8 +271,6 @@ def _get_pending(path: tuple[Transition, ...]) -> tuple[str, ...]:
         pending.append(repr((transition.happening.name, transition.chosen)))
     return tuple(sorted(pending))
 
-
-StateKey = tuple[object, ...]
 
 #: A time further in the past than any rule looks.
 _LONG_AGO = "long ago"

@@ -22,13 +22,11 @@ from dialcheck.conformance.harness.world import (
     sched_id,
 )
 from dialcheck.conformance.runs.exhaustive.dialstate import _seconds
-from dialcheck.conformance.runs.exhaustive.search import Preset, Transition
+from dialcheck.conformance.runs.exhaustive.search import Preset, StateKey, Transition
 from dialcheck.spec.model import SECOND, Node
 from dialcheck.spec.scheduler import SchedulerConfig
 
 __all__ = ["SchedulerScope", "SCHEDULER_PRESETS", "get_scheduler_state_key"]
-
-StateKey = tuple[object, ...]
 
 
 #: How long a dial's task runs at most before the world may move the clock past it (SchedulerWorld's ADVANCE).

@@ -30,6 +30,7 @@ from dialcheck.spec.verdicts import Verdict
 
 __all__ = [
     "AnyFailure",
+    "StateKey",
     "SearchScope",
     "Preset",
     "Transition",
@@ -42,6 +43,8 @@ __all__ = [
 
 #: A failure of either family.
 AnyFailure = Nonconformance[Any]
+#: The key of a state: equal keys merge (each family's scope computes it).
+StateKey = tuple[object, ...]
 
 
 class SearchScope(Protocol):
