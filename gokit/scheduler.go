@@ -73,6 +73,14 @@ type Scheduler interface {
 	InboundCompleted(id []byte) Response
 }
 
+// Stopper is implemented by a scheduler (or dialstate) that holds goroutines or other resources:
+// the kit calls Stop on it before the next init replaces it and when it stops serving, so that
+// glue around a live loop (geth's dialScheduler runs its own goroutines) can end it and release
+// its blocked fakes. Stop must return only when nothing of it runs any more.
+type Stopper interface {
+	Stop()
+}
+
 type wireSchedConfig struct {
 	Self           *string   `json:"self"`
 	MaxDialPeers   int       `json:"max_dial_peers"`
@@ -106,6 +114,7 @@ func (s *server) initScheduler(req *request, raw json.RawMessage) answer {
 	if c.Resolver != nil {
 		cfg.Resolver = *c.Resolver
 	}
+	s.stopCurrent()
 	sched, err := s.impl.NewScheduler(req.Profile, cfg)
 	if err != nil {
 		return refuse("init: %v", err)

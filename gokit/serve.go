@@ -33,6 +33,7 @@ func Serve(r io.Reader, w io.Writer, impl Implementation, logs io.Writer) error 
 	in := bufio.NewReaderSize(r, 1<<16)
 	out := bufio.NewWriter(w)
 	s := &server{impl: impl, logs: logs}
+	defer s.stopCurrent()
 	for {
 		line, err := in.ReadBytes('\n')
 		if len(strings.TrimSpace(string(line))) == 0 {
@@ -211,6 +212,16 @@ func (s *server) handle(req *request) answer {
 	return s.execute(req)
 }
 
+// stopCurrent stops the scheduler or dialstate in use, if it is a Stopper, and forgets it.
+func (s *server) stopCurrent() {
+	for _, x := range []any{s.sched, s.state} {
+		if stopper, ok := x.(Stopper); ok {
+			stopper.Stop()
+		}
+	}
+	s.state, s.sched = nil, nil
+}
+
 func (s *server) hello(req *request) answer {
 	if req.Protocol != Protocol {
 		return unsupported("protocol %d is not spoken here (only %d)", req.Protocol, Protocol)
@@ -241,6 +252,7 @@ func (s *server) init(req *request) answer {
 	if err != nil {
 		return refuse("bad config: %v", err)
 	}
+	s.stopCurrent()
 	s.state, s.nextHandle, s.outstanding, s.handles = nil, 1, map[int64]any{}, map[any]int64{}
 	state, err := s.impl.New(req.Profile, cfg)
 	if err != nil {
