@@ -34,7 +34,6 @@ import (
 	"net"
 	"os"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -44,31 +43,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/mclock"
 	"github.com/ethereum/go-ethereum/p2p/enode"
 	"github.com/ethereum/go-ethereum/p2p/enr"
-	"github.com/ethereum/go-ethereum/p2p/netutil"
 )
-
-// What the hello says; `dialcheck adapter` sets them (-ldflags -X) from the tree it builds.
-var (
-	dialcheckName     = "go-ethereum"
-	dialcheckVersion  = "unknown"
-	dialcheckProfiles = "" // comma-separated; empty: every dialScheduler profile
-)
-
-// dcSchedulerProfiles are the profiles of dialcheck's dialScheduler family.
-var dcSchedulerProfiles = []string{"geth-1.9.11", "geth-1.9.14", "geth-1.15", "geth-1.17.2"}
-
-// dcServed returns the profiles to list in hello: DIALCHECK_PROFILES (comma-separated, or
-// "all"), else those the build was made for, else all of the family's.
-func dcServed(family []string) []string {
-	text := os.Getenv("DIALCHECK_PROFILES")
-	if text == "" {
-		text = dialcheckProfiles
-	}
-	if text == "" || text == "all" {
-		return family
-	}
-	return strings.Split(text, ",")
-}
 
 // dcSentinel is the node removed after each event to learn that the loop has handled it.
 var dcSentinel = enode.ID{0xdc, 0x5e, 0x47, 0x1e, 0x1d, 0xdc, 0x5e, 0x47, 0x1e, 0x1d, 0xdc, 0x5e, 0x47, 0x1e, 0x1d, 0xdc}
@@ -354,13 +329,11 @@ func (g *dcSched) Start(now int64) gokit.Response {
 	if g.cfg.Resolver {
 		cfg.resolver = g
 	}
-	if g.cfg.Netrestrict != nil {
-		list, err := netutil.ParseNetlist(strings.Join(g.cfg.Netrestrict, ","))
-		if err != nil {
-			panic(err)
-		}
-		cfg.netRestrict = list
+	list, err := dcNetlist(g.cfg.Netrestrict)
+	if err != nil {
+		panic(err)
 	}
+	cfg.netRestrict = list
 	d := newDialScheduler(cfg, g.it, g.setup)
 	dcSetLookup(d, g.lookupHost)
 	g.mu.Lock()
@@ -440,8 +413,7 @@ func (g *dcSched) Stop() {
 	g.stopped = true
 	for _, r := range g.runs {
 		if r.input == nil {
-			close(r.release)
-			r.input = nil
+			close(r.release) // its I/O fails: run returns nil once stopped
 		}
 	}
 	g.runs = map[enode.ID]*dcRun{}
