@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "profiles": "list every profile of both families with the geth releases it claims, or find a version's",
     "vectors": "make the portable corpus of traces that other-language suites replay",
     "serve": "speak dialcheck-wire/1 on stdin/stdout with the reference (or an --impl)",
+    "adapter": "build geth's own dialer (a checkout, or a release from the Go module proxy) with dialcheck's glue",
 }
 
 

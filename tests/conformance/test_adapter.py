@@ -1,0 +1,220 @@
+"""`dialcheck adapter` reads a geth-derived tree and picks the glue its own API needs, and the glue is ours.
+
+The real builds (go-ethereum from the Go module proxy, judged by dialcheck) run in tox env ``geth``
+(tests/geth/); these tests read trees made of the lines that tell each API apart.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+from dialcheck.conformance.cli import main
+from dialcheck.conformance.drivers.geth import AXES, Built, get_glue_dir, get_gokit_dir, inspect_tree
+from dialcheck.spec.releases import FamilyName
+
+# The lines of p2p/dial.go and log/logger.go that tell each release's API, as geth has them.
+_DS_64 = "func newDialState(static []*discover.Node, bootnodes []*discover.Node) {}\nvar _ discover.NodeID\n"
+_DS_1817 = "func newDialState(static []*enode.Node, bootnodes []*enode.Node, ntab discoverTable, maxdyn int) {}\n"
+_DS_1818 = "func newDialState(self enode.ID, static []*enode.Node, bootnodes []*enode.Node) {}\n"
+_DS_190 = "func newDialState(self enode.ID, ntab discoverTable, maxdyn int, cfg *Config) *dialstate {}\n"
+_DS_197 = "func newDialState(self enode.ID, maxdyn int, cfg *Config) *dialstate {}\n"
+_SC_1911 = "func newDialScheduler(config dialConfig, it enode.Iterator, setupFunc dialSetupFunc) *dialScheduler {}\n"
+_SC_1140 = _SC_1911 + "func (t *dialTask) dest() *enode.Node {}\n"
+_SC_1150 = _SC_1140 + "dnsLookupFunc func(ctx context.Context, network string, name string) ([]netip.Addr, error)\n"
+_SC_1172 = _SC_1150 + "func (d *dialScheduler) inboundPending(id enode.ID) {}\n"
+_IMPORTS = 'import (\n\t"github.com/ethereum/go-ethereum/p2p/netutil"\n)\n'
+
+
+def _make_tree(
+    root: Path, dial: str, version: Optional[tuple[int, int, int]], logger: str = "", module: bool = True
+) -> Path:
+    (root / "p2p").mkdir(parents=True)
+    (root / "p2p" / "dial.go").write_text(_IMPORTS + dial)
+    if logger:
+        (root / "log").mkdir()
+        (root / "log" / "logger.go").write_text(f'import "{logger}"\n')
+    if module:
+        (root / "go.mod").write_text("module github.com/ethereum/go-ethereum\n\ngo 1.13\n")
+    if version is not None:
+        (root / "params").mkdir()
+        major, minor, patch = version
+        (root / "params" / "version.go").write_text(
+            f"const (\n\tVersionMajor = {major}\n\tVersionMinor = {minor}\n\tVersionPatch = {patch}\n"
+            '\tVersionMeta  = "stable"\n)\n'
+        )
+    return root
+
+
+@pytest.mark.parametrize(
+    ("dial", "logger", "version", "family", "profile", "axis_files"),
+    [
+        (_DS_64, "", (1, 7, 3), FamilyName.DIALSTATE, "geth-1.7", ["ds_discover", "ds_new_table"]),
+        (_DS_1817, "", (1, 8, 17), FamilyName.DIALSTATE, "geth-1.8", ["ds_enode", "ds_new_table"]),
+        (_DS_1818, "", (1, 8, 27), FamilyName.DIALSTATE, "geth-1.8", ["ds_enode", "ds_new_self"]),
+        (_DS_190, "", (1, 9, 6), FamilyName.DIALSTATE, "geth-1.9", ["ds_enode", "ds_new_config"]),
+        (_DS_197, "", (1, 9, 10), FamilyName.DIALSTATE, "geth-1.9.7", ["ds_enode", "ds_new_iterator"]),
+        (
+            _SC_1911,
+            "",
+            (1, 9, 11),
+            FamilyName.DIAL_SCHEDULER,
+            "geth-1.9.11",
+            ["sched_log15", "sched_destfield", "sched_nodns", "sched_nopending"],
+        ),
+        (
+            _SC_1911,
+            "golang.org/x/exp/slog",
+            (1, 13, 15),
+            FamilyName.DIAL_SCHEDULER,
+            "geth-1.9.14",
+            ["sched_expslog", "sched_destfield", "sched_nodns", "sched_nopending"],
+        ),
+        (
+            _SC_1140,
+            "log/slog",
+            (1, 14, 13),
+            FamilyName.DIAL_SCHEDULER,
+            "geth-1.9.14",
+            ["sched_slog", "sched_destptr", "sched_nodns", "sched_nopending"],
+        ),
+        (
+            _SC_1150,
+            "log/slog",
+            (1, 16, 3),
+            FamilyName.DIAL_SCHEDULER,
+            "geth-1.15",
+            ["sched_slog", "sched_destptr", "sched_dns", "sched_nopending"],
+        ),
+        (
+            _SC_1172,
+            "log/slog",
+            (1, 17, 5),
+            FamilyName.DIAL_SCHEDULER,
+            "geth-1.17.2",
+            ["sched_slog", "sched_destptr", "sched_dns", "sched_pending"],
+        ),
+    ],
+)
+def test_a_tree_gets_the_glue_of_its_own_api_on_every_axis_and_the_profile_of_its_release(
+    tmp_path: Path,
+    dial: str,
+    logger: str,
+    version: tuple[int, int, int],
+    family: FamilyName,
+    profile: str,
+    axis_files: list[str],
+) -> None:
+    facts = inspect_tree(_make_tree(tmp_path, dial, version, logger))
+    core = "dialcheck_dialstate_test.go" if family is FamilyName.DIALSTATE else "dialcheck_scheduler_test.go"
+    assert facts.family is family
+    assert facts.glue == ("dialcheck_common_test.go", core, *[f"dialcheck_{a}_test.go" for a in axis_files])
+    assert facts.profile is not None and facts.profile.profile.value == profile
+    assert facts.import_path == "github.com/ethereum/go-ethereum" and facts.modules
+
+
+def test_a_tree_without_go_mod_is_built_in_gopath_mode_under_the_import_path_its_imports_name(tmp_path: Path) -> None:
+    facts = inspect_tree(_make_tree(tmp_path, _DS_64, (1, 7, 3), module=False))
+    assert not facts.modules and facts.import_path == "github.com/ethereum/go-ethereum"
+
+
+def test_the_release_is_read_from_version_go_from_v1_14_and_a_newer_one_than_checked_has_no_profile(
+    tmp_path: Path,
+) -> None:
+    root = _make_tree(tmp_path, _SC_1172, None, "log/slog")
+    (root / "version").mkdir()
+    (root / "version" / "version.go").write_text(
+        'const (\n\tMajor = 1\n\tMinor = 99\n\tPatch = 0\n\tMeta = "stable"\n)\n'
+    )
+    facts = inspect_tree(root)
+    assert facts.version == (1, 99, 0) and facts.release == "v1.99.0" and facts.profile is None
+
+
+@pytest.mark.parametrize(
+    ("version_go", "release"),
+    [
+        (
+            'const (\n\tVersionMajor = 1\n\tVersionMinor = 16\n\tVersionPatch = 3\n\tVersionMeta = "unstable"\n)\n',
+            "v1.16.3-unstable",
+        ),
+        ("", "an unknown release"),
+    ],
+)
+def test_a_development_tree_or_one_without_a_version_belongs_to_no_profile(
+    tmp_path: Path, version_go: str, release: str
+) -> None:
+    root = _make_tree(tmp_path, _SC_1150, None, "log/slog")
+    if version_go:
+        (root / "params").mkdir()
+        (root / "params" / "version.go").write_text(version_go)
+    facts = inspect_tree(root)
+    assert facts.release == release and facts.profile is None
+
+
+def test_a_fork_whose_version_names_a_release_of_the_other_generation_belongs_to_no_profile(tmp_path: Path) -> None:
+    # Quorum v2.x says geth 1.8.18 in params/version.go; a fork that ported the dialScheduler keeps that number.
+    facts = inspect_tree(_make_tree(tmp_path, _SC_1911, (1, 8, 18)))
+    assert facts.family is FamilyName.DIAL_SCHEDULER and facts.profile is None
+
+
+@pytest.mark.parametrize(
+    ("dial", "says"),
+    [
+        (None, "no p2p/dial.go"),
+        ("func somethingElse() {}\n", "declares neither newDialState"),
+        ("func newDialState(cfg Config) {}\n", "the constructor of p2p/dial.go matches none"),
+    ],
+)
+def test_a_tree_dialcheck_cannot_drive_is_bad_input_in_one_paragraph_with_exit_2(
+    tmp_path: Path, dial: Optional[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if dial is not None:
+        _make_tree(tmp_path, dial, (1, 9, 0))
+    assert main(["adapter", "--tree", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dialcheck adapter: ") and says in err and "Traceback" not in err
+
+
+def test_a_release_older_than_the_module_era_is_refused_with_the_way_to_build_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["adapter", "--release", "v1.8.27", "--out", str(tmp_path)]) == 2
+    assert "from v1.9.10 on; build an older release from a checkout with --tree" in capsys.readouterr().err
+
+
+def test_a_go_command_that_cannot_run_is_bad_input_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _make_tree(tmp_path / "tree", _SC_1172, (1, 17, 5), "log/slog")
+    code = main(["adapter", "--tree", str(tmp_path / "tree"), "--out", str(tmp_path / "out"), "--go", "no-such-go"])
+    assert code == 2 and "cannot run 'no-such-go'" in capsys.readouterr().err
+
+
+def test_the_command_serves_with_dialcheck_set_and_the_matrix_command_lists_every_profile(tmp_path: Path) -> None:
+    facts = inspect_tree(_make_tree(tmp_path, _SC_1172, (1, 17, 5), "log/slog"))
+    built = Built(facts, tmp_path / "p2p-v1.17.5.test")
+    assert built.argv == ["env", "DIALCHECK=1", str(tmp_path / "p2p-v1.17.5.test"), "-test.run", "TestDialcheck"]
+    assert built.matrix_cmd.startswith("env DIALCHECK=1 DIALCHECK_PROFILES=all ")
+    assert built.to_json()["profile"] == "geth-1.17.2" and built.to_json()["family"] == "dialScheduler"
+
+
+def test_every_glue_file_an_axis_names_is_shipped_and_every_shipped_file_is_named() -> None:
+    shipped = {p.name for p in get_glue_dir().glob("*.go")}
+    named = {f for axis in AXES for _, _, f in axis.variants}
+    cores = {"dialcheck_common_test.go", "dialcheck_dialstate_test.go", "dialcheck_scheduler_test.go"}
+    assert named | cores == shipped
+    assert (get_gokit_dir() / "go.mod").is_file()
+
+
+@pytest.mark.parametrize("path", sorted(get_glue_dir().glob("*.go")), ids=lambda p: p.name)
+def test_the_glue_is_ours_and_builds_with_go_1_13(path: Path) -> None:
+    text = path.read_text()
+    code = "\n".join(line.split("//")[0] for line in text.splitlines())
+    assert "go-ethereum Authors" not in text and "GNU Lesser General Public License" not in text
+    assert text.startswith("// dialcheck glue") and "Written by the dialcheck project" in text
+    assert re.search(r"\bany\b", code) is None, "geth v1.9.x modules say go 1.13: no `any`"
+    assert re.search(r"\bfunc\s+\w+\s*\[", code) is None and "~" not in code, "no generics under go 1.13"
+    assert path.name.endswith("_test.go") and "\npackage p2p\n" in text
