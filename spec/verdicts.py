@@ -18,7 +18,7 @@ contract                    ``IMPLEMENTATION_ERROR`` (it raised, AD-4), ``BAD_AN
                             ``NONDETERMINISTIC`` (WIRE-3)
 invariant (section 9)       ``NO_DOUBLE_DIAL`` ... ``KNOWN_CANDIDATE``
 execution rule (section 10) ``INCOMPLETE_NEEDS_RESOLVE`` ... ``EX-WAIT-1``
-scheduler invariant         ``SC_SLOTS`` ... ``SC_ITERATOR_GATE`` (spec/scheduler.md section 12)
+scheduler invariant         ``SC_SLOTS`` ... ``SC_DYN_SOURCE`` (spec/scheduler.md section 12)
 wire fault (section 11a)    ``WIRE_CANNOT_START`` ... ``WIRE_LEFT_CHILD``
 ==========================  ============================================================
 
@@ -130,6 +130,7 @@ class Verdict(str, enum.Enum):
     SC_STATIC_FIRST = "SC_STATIC_FIRST"
     SC_STATIC_REDIAL = "SC_STATIC_REDIAL"
     SC_ITERATOR_GATE = "SC_ITERATOR_GATE"
+    SC_DYN_SOURCE = "SC_DYN_SOURCE"
     # Wire faults (section 11a): how an implementation process misbehaved.
     WIRE_CANNOT_START = "WIRE_CANNOT_START"
     WIRE_EXITED = "WIRE_EXITED"

@@ -796,6 +796,10 @@ class SchedulerWorld:
     #: When each dial started, as the responses said (the clock moves to these + 35 s).
     started: dict[NodeID, int] = field(default_factory=dict)
     domain: SchedulerDomain = SchedulerDomain()
+    #: The dials started to a destination without an IP that try it without resolving first: ``dyn`` from
+    #: geth-1.9.14 (SC-RUN-1). No real network connects them: from v1.17.3 geth's TCP dialer refuses a node without
+    #: an endpoint (errNoPort), and before it dials ":port" of no host.
+    addressless: set[NodeID] = field(default_factory=set)
 
     @property
     def now(self) -> int:
@@ -876,7 +880,10 @@ class SchedulerWorld:
         found, dns = self.domain.get_run_inputs(node)
         # The server adds a connection as a peer unless it is connected already (then it refuses it).
         joins = node_id not in self.peers and chooser.chance(3, 4)
-        inputs = RunInput(chooser.choice(found), chooser.choice(dns), (chooser.coin(), chooser.coin()), joins)
+        connects = (chooser.coin(), chooser.coin())
+        if node_id in self.addressless:
+            connects = (False, connects[1])
+        inputs = RunInput(chooser.choice(found), chooser.choice(dns), connects, joins)
         self._respond(self.session.on_event(DialDone(node_id, inputs)))
 
     def _settle(self, chooser: Chooser) -> None:
@@ -895,8 +902,13 @@ class SchedulerWorld:
         self._respond(self.session.on_event(PeerAdded(node_id, flags)))
 
     def _respond(self, response: Response) -> None:
+        only_statics_resolve = get_scheduler_rules(self.session.profile).refuses_port_zero
         for dial in response.dials:
             self.started[dial.dest.id] = self.now
+            if dial.flag is ConnFlag.DYN and dial.dest.ip is None and only_statics_resolve:
+                self.addressless.add(dial.dest.id)
+            else:
+                self.addressless.discard(dial.dest.id)
 
 
 # -- how a random example begins ---------------------------------------------------------

@@ -251,14 +251,14 @@ class SchedulerChecker:
     # -- the checks --------------------------------------------------------------------
 
     def _check_dyn(self, offered: Optional[Node], dyn: list[Dial], violations: list[Violation]) -> None:
-        """SC_ITERATOR_GATE: a ``dyn`` dial comes only from the node just offered, once."""
+        """SC_DYN_SOURCE: a ``dyn`` dial comes only from the node just offered, once."""
         if not dyn:
             return
         if offered is None or len(dyn) > 1 or get_dial_key(dyn[0]) != get_dial_key(Dial(ConnFlag.DYN, offered)):
             source = "no node was offered" if offered is None else f"{format_node_id(offered.id)} was offered"
             violations.append(
                 Violation(
-                    Verdict.SC_ITERATOR_GATE,
+                    Verdict.SC_DYN_SOURCE,
                     f"started {len(dyn)} dyn dial(s) ({', '.join(format_node_id(d.dest.id) for d in dyn)}) "
                     f"but {source}: dynamic dials come only from the iterator's node, as offered",
                 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import replace
+from typing import Optional
 
 from dialcheck.conformance.zoo.members import Member, Zoo
 from dialcheck.reference.scheduler import Pick, SchedulerImplementation, pick_first
@@ -107,6 +108,28 @@ class _OneStaticPerLoopHead(SchedulerModel):
 class _OfferedNodeDialedAsStatic(SchedulerModel):
     def start_dial(self, task: SchedulerTask) -> Dial:
         return super().start_dial(SchedulerTask(ConnFlag.STATIC, task.dest) if task.flag is ConnFlag.DYN else task)
+
+
+@SCHEDULER_ZOO.declare(
+    "sched_refused_candidate_kept",
+    "SC-DYN-1",
+    "a candidate checkDial refused is kept and dialed as dyn at the first loop head where it passes.",
+    (Verdict.SC_DYN_SOURCE,),
+)
+class _RefusedCandidateKept(SchedulerModel):
+    kept: Optional[Node] = None
+
+    def node_offered(self, node: Node, pick: Pick = pick_first) -> AllowedResponse:
+        if not self.is_dialable(node):
+            self.kept = node  # "retry it later" instead of discarding it as geth does
+        return super().node_offered(node, pick)
+
+    def run_loop_head(self, started: tuple[Dial, ...], pick: Pick) -> AllowedResponse:
+        kept = self.kept
+        if kept is not None and self.is_dialable(kept) and self.get_free_slots() > 0:
+            self.kept = None
+            started = (*started, self.start_dial(SchedulerTask(ConnFlag.DYN, kept)))
+        return super().run_loop_head(started, pick)
 
 
 @SCHEDULER_ZOO.declare(

@@ -277,12 +277,21 @@ def test_a_static_task_is_judged_at_the_address_its_run_resolved() -> None:
     assert "is a static node at 10.0.0.77:30303" in judge.messages[-2]
 
 
-def test_reading_with_no_free_slot_or_a_dyn_dial_nobody_offered_break_sc_iterator_gate() -> None:
+def test_reading_with_no_free_slot_breaks_sc_iterator_gate() -> None:
     judge = Judge(max_dial_peers=0)
     assert judge.on(Advance(T0 + 1), reads=True) == [Verdict.SC_ITERATOR_GATE]
+    judge = Judge(max_dial_peers=1)  # two slots: one stays free after the static dial
+    assert judge.on(AddStatic(node(1)), Dial(STATIC, node(1)), reads=False) == [Verdict.SC_ITERATOR_GATE]
+
+
+def test_a_dyn_dial_nobody_offered_or_of_another_node_or_twice_breaks_sc_dyn_source() -> None:
     judge = Judge()
-    assert judge.on(AddStatic(node(1)), Dial(STATIC, node(1)), Dial(DYN, node(2))) == [Verdict.SC_ITERATOR_GATE]
-    assert judge.on(NodeOffered(node(3)), Dial(DYN, node(4))) == [Verdict.SC_ITERATOR_GATE]
+    assert judge.on(AddStatic(node(1)), Dial(STATIC, node(1)), Dial(DYN, node(2))) == [Verdict.SC_DYN_SOURCE]
+    assert judge.on(NodeOffered(node(3)), Dial(DYN, node(4))) == [Verdict.SC_DYN_SOURCE]
+    assert judge.on(NodeOffered(node(5)), Dial(DYN, node(5)), Dial(DYN, node(5))) == [
+        Verdict.SC_DYN_SOURCE,
+        Verdict.SC_NO_DOUBLE_DIAL,
+    ]
 
 
 def test_pending_inbound_and_removed_statics_are_followed() -> None:

@@ -15,7 +15,7 @@ from dialcheck.conformance.harness.replay import replay_trace
 from dialcheck.conformance.harness.session import Level
 from dialcheck.conformance.reports.mutants import Row, format_row, is_gap, run_mutants
 from dialcheck.conformance.zoo import SCHEDULER_MEMBERS, Member, get_scheduler_member
-from dialcheck.spec.verdicts import Verdict
+from dialcheck.spec.verdicts import Verdict, VerdictKind
 
 #: Requirements of spec/scheduler.md no implementation bug can break, and why.
 NOT_A_BUG = {"SC-CHOICE-2": "the oracle is a requirement on the judge (reference/scheduler.py, tests/reference)"}
@@ -26,6 +26,18 @@ def test_every_scheduler_requirement_has_a_zoo_member() -> None:
     covered = {m.requirement for m in SCHEDULER_MEMBERS}
     assert set(ids) - covered == set(NOT_A_BUG)
     assert len({m.name for m in SCHEDULER_MEMBERS}) == len(SCHEDULER_MEMBERS)
+
+
+#: Named invariants no member can break first, and why.
+IMPLIED = {
+    Verdict.SC_STATIC_FIRST: "a static left in the pool with a slot free breaks SC_STATIC_REDIAL at the response "
+    "before, and one left without a free slot makes reading break SC_ITERATOR_GATE: node_offered never comes first",
+}
+
+
+def test_every_named_scheduler_invariant_has_a_member_it_must_catch() -> None:
+    named = {v for v in Verdict if v.kind is VerdictKind.SCHEDULER_INVARIANT}
+    assert {c for m in SCHEDULER_MEMBERS for c in m.checks} == named - set(IMPLIED)
 
 
 def test_a_scheduler_member_is_usable_as_an_impl_factory_and_names_its_checks() -> None:
