@@ -23,7 +23,7 @@ var (
 // The profiles of dialcheck's two model families.
 var (
 	dcDialstateProfiles = []string{"geth-1.7", "geth-1.8", "geth-1.9", "geth-1.9.7"}
-	dcSchedulerProfiles = []string{"geth-1.9.11", "geth-1.9.14", "geth-1.15", "geth-1.17.2"}
+	dcSchedulerProfiles = []string{"geth-1.9.11", "geth-1.9.14", "geth-1.15", "geth-1.17.2", "geth-1.17.8"}
 )
 
 // dcServed returns the profiles to list in hello: DIALCHECK_PROFILES (comma-separated, or

@@ -38,7 +38,7 @@ The state above and these steps are a documented surface so that a seeded bug
 (:mod:`dialcheck.conformance.zoo`) can replace exactly one in a subclass:
 ``run_loop_head``, ``start_dial``, ``update_static_pool``, ``add_peer``,
 ``get_free_slots``, ``is_dialable``, ``is_instant``, ``run_task``,
-``needs_resolve``, ``resolve``, ``connect``.
+``update_from_dns``, ``needs_resolve``, ``resolve``, ``connect``.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ import bisect
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Optional
 
 from dialcheck.spec.contract import EventMethods
 from dialcheck.spec.execution import Connect, Resolve
@@ -56,6 +57,7 @@ from dialcheck.spec.scheduler import (
     DEFAULT_MAX_ACTIVE_DIALS,
     NO_ANSWERS,
     SCHEDULER_HISTORY_EXPIRATION,
+    Addresses,
     AllowedResponse,
     Dial,
     DnsLookup,
@@ -65,7 +67,9 @@ from dialcheck.spec.scheduler import (
     SchedulerConfig,
     SchedulerEvent,
     SchedulerProfile,
+    get_addresses,
     get_dial_key,
+    get_dns_update,
     get_event_arguments,
     get_event_name,
     get_scheduler_rules,
@@ -103,6 +107,9 @@ class Task:
     dest: Node
     resolve_delay: int = 0
     last_resolved: int = 0
+    #: The IPv4 and IPv6 addresses of the destination's record once a DNS answer set them (SC-DNS-2);
+    #: ``None``: as ``dest.ip`` says.
+    addresses: Optional[Addresses] = None
 
 
 #: A scheduler's whole state as one hashable value (see :meth:`Scheduler.get_snapshot`).
@@ -229,10 +236,10 @@ class Scheduler:
         """Run ``task`` at the current clock (section 11); return what it did, in order."""
         actions: list[RunAction] = []
         if self.rules.looks_up_dns and task.flag is ConnFlag.STATIC and task.dest.hostname is not None:
-            # SC-DNS-1: a differing answer replaces the IP and keeps the hostname.
+            # SC-DNS-1: an answer updates the IP and keeps the hostname.
             actions.append(DnsLookup(task.dest.hostname, inputs.dns))
-            if inputs.dns is not None and inputs.dns != task.dest.ip:
-                task.dest = replace(task.dest, ip=inputs.dns)
+            if inputs.dns is not None:
+                self.update_from_dns(task, inputs.dns)
         if self.needs_resolve(task) and not self.resolve(task, inputs, actions):
             return tuple(actions)
         connected = self.connect(task, inputs, 0, actions)
@@ -350,6 +357,14 @@ class Scheduler:
 
     # -- running a task (section 11) -------------------------------------------
 
+    def update_from_dns(self, task: Task, answer: str) -> None:
+        """Set the destination's address of ``answer``'s family; dial the preferred one (SC-DNS-2)."""
+        addresses = task.addresses or get_addresses(task.dest.ip)
+        # SC-DNS-2: before geth-1.17.8 the record keeps its address of the other family; from it, not.
+        chosen, task.addresses = get_dns_update(addresses, answer, self.rules.dns_drops_other_family)
+        if chosen != task.dest.ip:
+            task.dest = replace(task.dest, ip=chosen)
+
     def needs_resolve(self, task: Task) -> bool:
         """Return whether ``task`` resolves before its first TCP attempt (SC-RUN-1)."""
         # SC-RUN-1: geth-1.9.11 resolves every incomplete destination; later only static ones.
@@ -374,6 +389,7 @@ class Scheduler:
             return False
         task.resolve_delay = INITIAL_RESOLVE_DELAY
         task.dest = found  # SC-RESOLVE-4: the resolved node carries no hostname
+        task.addresses = None
         return True
 
     @staticmethod
@@ -393,7 +409,7 @@ class Scheduler:
 
     def _get_task_key(self, task: Task) -> tuple[object, ...]:
         last = 0 if task.last_resolved == 0 else task.last_resolved - self.now
-        return (task.flag.value, task.dest, task.resolve_delay, task.last_resolved == 0, last)
+        return (task.flag.value, task.dest, task.resolve_delay, task.last_resolved == 0, last, task.addresses)
 
 
 class SchedulerImplementation(EventMethods):

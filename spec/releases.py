@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 #: The newest geth release read for the spec (spec/scheduler.md section 13).
-NEWEST_CHECKED = "v1.17.5"
+NEWEST_CHECKED = "v1.17.10"
 
 #: A version as (major, minor, patch).
 Version = tuple[int, int, int]

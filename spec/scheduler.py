@@ -24,6 +24,7 @@ Where the profiles differ, :data:`SCHEDULER_RULES` has one row per profile
 from __future__ import annotations
 
 import enum
+import ipaddress
 from collections import Counter
 from dataclasses import dataclass, field, fields
 from typing import Optional, Union
@@ -38,6 +39,12 @@ __all__ = [
     "SchedulerRules",
     "SCHEDULER_RULES",
     "get_scheduler_rules",
+    "is_ipv6",
+    "get_locality_score",
+    "choose_ip",
+    "Addresses",
+    "get_addresses",
+    "get_dns_update",
     "SchedulerConfig",
     "Dial",
     "Response",
@@ -78,6 +85,7 @@ class SchedulerProfile(enum.Enum):
     GETH_1_9_14 = "geth-1.9.14"
     GETH_1_15 = "geth-1.15"
     GETH_1_17_2 = "geth-1.17.2"
+    GETH_1_17_8 = "geth-1.17.8"
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,8 @@ class SchedulerRules:
     looks_up_dns: bool
     #: Whether pending inbound connections are tracked and refuse dials (SC-INBOUND-1).
     tracks_pending_inbound: bool
+    #: Whether a DNS answer drops the destination's address of the other family (SC-DNS-2).
+    dns_drops_other_family: bool = False
 
 
 #: The profiles, as a table (spec/scheduler.md section 13).
@@ -100,13 +110,72 @@ SCHEDULER_RULES: dict[SchedulerProfile, SchedulerRules] = {
     SchedulerProfile.GETH_1_9_11: SchedulerRules("v1.9.11 - v1.9.13", False, False, False),
     SchedulerProfile.GETH_1_9_14: SchedulerRules("v1.9.14 - v1.14.13", True, False, False),
     SchedulerProfile.GETH_1_15: SchedulerRules("v1.15.0 - v1.17.1", True, True, False),
-    SchedulerProfile.GETH_1_17_2: SchedulerRules("v1.17.2 - v1.17.5", True, True, True),
+    SchedulerProfile.GETH_1_17_2: SchedulerRules("v1.17.2 - v1.17.7", True, True, True),
+    SchedulerProfile.GETH_1_17_8: SchedulerRules("v1.17.8 - v1.17.10", True, True, True, True),
 }
 
 
 def get_scheduler_rules(profile: SchedulerProfile) -> SchedulerRules:
     """Return what ``profile`` does where the scheduler profiles differ."""
     return SCHEDULER_RULES[profile]
+
+
+def is_ipv6(ip: str) -> bool:
+    """Return whether ``ip`` is an IPv6 address (an IPv4-mapped one included, as text)."""
+    return ":" in ip
+
+
+def get_locality_score(ip: str) -> int:
+    """Return how global ``ip`` is, as geth's ``enode.localityScore`` ranks it (SC-DNS-2).
+
+    Unspecified 0, loopback 1, link-local unicast 2, private 3 (Go's ``IsPrivate``: 10/8, 172.16/12,
+    192.168/16, fc00::/7), any other 4.
+    """
+    address = ipaddress.ip_address(ip)
+    if address.is_unspecified:
+        return 0
+    if address.is_loopback:
+        return 1
+    if address.is_link_local:
+        return 2
+    private = _PRIVATE_6 if address.version == 6 else _PRIVATE_4
+    return 3 if any(address in network for network in private) else 4
+
+
+_PRIVATE_4 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+_PRIVATE_6 = (ipaddress.ip_network("fc00::/7"),)
+
+
+#: The IPv4 and IPv6 addresses a destination's record holds (SC-DNS-2).
+Addresses = tuple[Optional[str], Optional[str]]
+
+
+def get_addresses(ip: Optional[str]) -> Addresses:
+    """Return the record addresses of a node whose IP is ``ip``."""
+    return (None, ip) if ip is not None and is_ipv6(ip) else (ip, None)
+
+
+def get_dns_update(addresses: Addresses, answer: str, drops_other_family: bool) -> tuple[Optional[str], Addresses]:
+    """Return the IP a destination is dialed on after a DNS ``answer``, and its record's addresses (SC-DNS-2).
+
+    The answer sets the address of its family; the other family's is kept (before geth-1.17.8) or dropped.
+    """
+    ip4, ip6 = (None, None) if drops_other_family else addresses
+    if is_ipv6(answer):
+        ip6 = answer
+    else:
+        ip4 = answer
+    return choose_ip(ip4, ip6), (ip4, ip6)
+
+
+def choose_ip(ip4: Optional[str], ip6: Optional[str]) -> Optional[str]:
+    """Return the address a node with these record entries is dialed on (SC-DNS-2).
+
+    geth's ``newNodeWithID``: the IPv4 address unless the IPv6 one is more global.
+    """
+    if ip4 is not None and ip6 is not None:
+        return ip4 if get_locality_score(ip4) >= get_locality_score(ip6) else ip6
+    return ip4 if ip4 is not None else ip6
 
 
 @dataclass(frozen=True)

@@ -739,10 +739,15 @@ SCHEDULER_ADVANCES = (
 
 
 def get_run_inputs(node: Node) -> tuple[tuple[Optional[Node], ...], tuple[Optional[str], ...]]:
-    """Return what a resolve of ``node``'s ID and a DNS lookup of its name may find."""
+    """Return what a resolve of ``node``'s ID and a DNS lookup of its name may find.
+
+    A DNS answer may move the name to another IPv4 address or to an IPv6 one of the same locality
+    (private, as 10.0.0.0/8): a name's answers change family on real networks, and which address
+    geth dials then differs between releases (SC-DNS-2).
+    """
     moved = Node(node.id, f"10.0.0.{100 + int(node.id, 16) % 100}", 30304, 30304)
     found = (None, moved, Node(node.id, "10.0.0.7" if node.ip != "10.0.0.7" else "10.0.0.8", 30303, 30303))
-    return found, (None, node.ip, "10.0.0.77")
+    return found, (None, node.ip, "10.0.0.77", "fd00::77")
 
 
 @dataclass(frozen=True)

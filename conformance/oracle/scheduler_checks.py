@@ -39,6 +39,7 @@ from dialcheck.spec.netrestrict import Netlist
 from dialcheck.spec.scheduler import (
     DEFAULT_MAX_ACTIVE_DIALS,
     SCHEDULER_HISTORY_EXPIRATION,
+    Addresses,
     Dial,
     DialDone,
     DnsLookup,
@@ -49,7 +50,9 @@ from dialcheck.spec.scheduler import (
     SchedulerConfig,
     SchedulerEvent,
     SchedulerProfile,
+    get_addresses,
     get_dial_key,
+    get_dns_update,
     get_event_arguments,
     get_event_name,
     get_scheduler_rules,
@@ -76,6 +79,7 @@ class SchedulerChecker:
         self._peers: dict[NodeID, ConnFlag] = {}
         self._dial_peers = 0
         self._static: dict[NodeID, Node] = {}
+        self._addresses: dict[NodeID, Addresses] = {}
         self._pool: set[NodeID] = set()
         self._history: dict[NodeID, int] = {}
         self._pending: set[NodeID] = set()
@@ -151,8 +155,12 @@ class SchedulerChecker:
             dest = self._static[node_id]
             if isinstance(action, Resolve) and action.found is not None and action.found.id == node_id:
                 self._static[node_id] = action.found
+                self._addresses.pop(node_id, None)
             elif isinstance(action, DnsLookup) and action.ip is not None:
-                self._static[node_id] = Node(dest.id, action.ip, dest.tcp, dest.udp, dest.hostname)
+                addresses = self._addresses.get(node_id) or get_addresses(dest.ip)
+                drops = self._rules.dns_drops_other_family
+                ip, self._addresses[node_id] = get_dns_update(addresses, action.ip, drops)  # SC-DNS-2
+                self._static[node_id] = Node(dest.id, ip, dest.tcp, dest.udp, dest.hostname)
 
     # -- the event's own effect ---------------------------------------------------------
 
@@ -198,6 +206,7 @@ class SchedulerChecker:
             self._offer(node.id)
 
     def _on_remove_static(self, node: Node) -> None:
+        self._addresses.pop(node.id, None)
         if self._static.pop(node.id, None) is not None and node.id in self._dialing:
             self._orphans.add(node.id)
         self._pool.discard(node.id)

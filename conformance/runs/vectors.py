@@ -7,9 +7,10 @@ extension keys: ``x-covers`` (the requirement IDs it covers), ``x-kind``
 (``scenario`` or ``explored``) and ``x-generator`` (:data:`GENERATOR`).
 
 * *Scenarios* are the hand-written traces in ``conformance/scenarios`` (one or
-  more per requirement; their descriptions start "Covers ID, ID, ..."),
-  replayed against the reference, which must agree with every hand-computed
-  expectation, and written with the reference's answers.
+  more per requirement; their descriptions start "Covers ID, ID, ..."; the
+  dialScheduler's in ``scheduler_scenarios``), replayed against the reference,
+  which must agree with every hand-computed expectation, and written with the
+  reference's answers under their own profile and every other that can run them.
 * *Explored* traces are seeded random walks (:mod:`conformance.explore`): of
   dialstate, with and without task execution, and of the dialScheduler
   (``scheduler/``, each ending after the first event that leaves a choice among
@@ -32,22 +33,31 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
-from dialcheck.conformance.formats.scheduler_format import AnyTrace, any_trace_to_json
+from dialcheck.conformance.formats.scheduler_format import (
+    AnyTrace,
+    EventStep,
+    SchedulerTrace,
+    any_trace_to_json,
+    load_any_trace,
+)
 from dialcheck.conformance.formats.trace import ExecuteStep, NewTasksStep, Step, Trace, load_trace
 from dialcheck.conformance.harness.family import DIALSTATE, AnyProfile
 from dialcheck.conformance.harness.replay import format_failure, replay_trace
+from dialcheck.conformance.harness.session import Nonconformance, SchedulerSession
 from dialcheck.conformance.runs.explore import ADAPTER_COVERED, explore_scheduler_trace, explore_trace
 from dialcheck.reference.dialstate import Dialstate
+from dialcheck.reference.scheduler import create_scheduler
 from dialcheck.spec.execution import Execution, ExecutionInput
 from dialcheck.spec.model import Config, ConnFlag, Node, NodeID, Profile, Task, get_task_snapshot
 from dialcheck.spec.scheduler import SchedulerProfile
-from dialcheck.spec.verdicts import BadInput
+from dialcheck.spec.verdicts import BadInput, HarnessError, Verdict
 
 __all__ = [
     "GENERATOR",
     "INDEX",
     "CORPUS_DIR",
     "SCENARIO_DIR",
+    "SCHEDULER_SCENARIO_DIR",
     "DEFAULT_SEED",
     "DEFAULT_COUNT",
     "DEFAULT_STEPS",
@@ -59,10 +69,11 @@ __all__ = [
 
 #: Names the generator and its output format; changes when the bytes it writes for the same
 #: arguments change.
-GENERATOR = "dialcheck-vectors/4"
+GENERATOR = "dialcheck-vectors/5"
 INDEX = "index.json"
 CORPUS_DIR = Path(__file__).parents[1] / "corpus"
 SCENARIO_DIR = Path(__file__).parents[1] / "scenarios"
+SCHEDULER_SCENARIO_DIR = Path(__file__).parents[1] / "scheduler_scenarios"
 DEFAULT_SEED = 1
 DEFAULT_COUNT = 16
 DEFAULT_STEPS = 50
@@ -87,7 +98,7 @@ class VectorEntry:
     description: str
 
 
-def get_scenario_covers(trace: Trace) -> tuple[str, ...]:
+def get_scenario_covers(trace: AnyTrace) -> tuple[str, ...]:
     """Return the requirement IDs a scenario's description says it covers ("Covers A, B. ..."), and AD-1..3."""
     match = _COVERS.match(trace.description or "")
     if match is None:
@@ -181,16 +192,23 @@ def generate_vectors(
     profile: Optional[AnyProfile] = None,
     steps: int = DEFAULT_STEPS,
     scenarios: Path = SCENARIO_DIR,
+    scheduler_scenarios: Path = SCHEDULER_SCENARIO_DIR,
 ) -> list[VectorEntry]:
     """Write the corpus to ``out`` (replacing an earlier corpus there) and return the index entries."""
     try:
-        return _generate(out, seed, count, profile, steps, scenarios)
+        return _generate(out, seed, count, profile, steps, scenarios, scheduler_scenarios)
     except OSError as exc:
         raise VectorError(f"cannot write the corpus to {out}: {exc.strerror or exc}") from None
 
 
 def _generate(
-    out: Path, seed: int, count: int, profile: Optional[AnyProfile], steps: int, scenarios: Path
+    out: Path,
+    seed: int,
+    count: int,
+    profile: Optional[AnyProfile],
+    steps: int,
+    scenarios: Path,
+    scheduler_scenarios: Path,
 ) -> list[VectorEntry]:
     for stale in ("scenarios", "explored", "scheduling", "scheduler"):
         shutil.rmtree(out / stale, ignore_errors=True)
@@ -201,12 +219,58 @@ def _generate(
     if profile is None or isinstance(profile, Profile):
         entries += _generate_dialstate(out, seed, count, profile, steps, scenarios, suffix)
     if profile is None or isinstance(profile, SchedulerProfile):
+        entries += _generate_scheduler_scenarios(out, profile, scheduler_scenarios, suffix)
         for i in range(count):
             chosen = profile or list(SchedulerProfile)[i % len(SchedulerProfile)]
             name = f"scheduler-{seed}-{i:03d}"
             walk, covers = explore_scheduler_trace(seed * 1_000_003 + _SCHEDULER_SEEDS + i, chosen, steps, name)
             entries.append(_write(out, f"scheduler/{name}{suffix}.json", walk, "explored", covers))
     return _write_index(out, entries, seed, count, profile, steps)
+
+
+def _generate_scheduler_scenarios(
+    out: Path, profile: Optional[SchedulerProfile], scenarios: Path, suffix: str
+) -> list[VectorEntry]:
+    """Write the dialScheduler scenarios under their own profile and every other that can run them (or ``profile``)."""
+    entries = []
+    for path in sorted(scenarios.glob("*.json")):
+        trace = load_any_trace(path)
+        if not isinstance(trace, SchedulerTrace):
+            raise VectorError(f"scenario {path}: a dialstate trace among the dialScheduler scenarios")
+        covers = get_scenario_covers(trace)
+        result = replay_trace(trace, create_scheduler)
+        if not result.passed:
+            raise VectorError(f"scenario {trace.name!r} disagrees with the reference:\n{format_failure(result)}")
+        for chosen in [profile] if profile is not None else list(SchedulerProfile):
+            answered = _answer_scheduler_under(trace, chosen)
+            if answered is None:
+                continue
+            stem = path.stem if chosen is trace.profile and profile is None else f"{path.stem}@{chosen.value}"
+            entries.append(_write(out, f"scheduler/scenarios/{stem}{suffix}.json", answered, "scenario", covers))
+    return entries
+
+
+def _answer_scheduler_under(trace: SchedulerTrace, profile: SchedulerProfile) -> Optional[SchedulerTrace]:
+    """Return ``trace``'s events answered by the reference under ``profile``; ``None``: that profile cannot run them."""
+    session = SchedulerSession.create(create_scheduler, trace.config, profile, origin="the reference")
+    try:
+        for step in trace.steps:
+            session.on_event(step.event)
+    except Nonconformance as failure:
+        if failure.check is Verdict.MISSING_TASK:  # an event that profile cannot have (a dial it never started)
+            return None
+        raise HarnessError(f"the reference broke {failure.check} on {trace.name!r} under {profile.value}") from None
+    steps = tuple(EventStep(s.event, s.expect, s.chosen) for s in session.steps)
+    if profile is trace.profile:
+        return replace(trace, steps=steps)
+    description = f"Under {profile.value}, with the reference's answers (written for {trace.profile.value}). "
+    return replace(
+        trace,
+        name=f"{trace.name}@{profile.value}",
+        profile=profile,
+        steps=steps,
+        description=description + (trace.description or ""),
+    )
 
 
 def _generate_dialstate(

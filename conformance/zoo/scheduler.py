@@ -541,6 +541,19 @@ class _DnsAnswerIgnored(SchedulerModel):
         return super().run_task(task, replace(inputs, dns=None))
 
 
+@SCHEDULER_ZOO.declare(
+    "sched_dns_answer_replaces_address",
+    "SC-DNS-2",
+    "before geth-1.17.8, a DNS answer replaces the destination's address outright (v1.17.8's rule): a stale "
+    "IPv4 address is not kept beside a new IPv6 one.",
+    (Verdict.SC_STATIC_REDIAL,),
+)
+class _DnsAnswerReplacesAddress(SchedulerModel):
+    def update_from_dns(self, task: SchedulerTask, answer: str) -> None:
+        task.addresses = None
+        task.dest = replace(task.dest, ip=answer)
+
+
 # -- the registry ----------------------------------------------------------------------------
 
 

@@ -110,7 +110,7 @@ func main() {
 			s, err := newDialstate(c, profiles[profile])
 			return glue{s}, err
 		},
-		SchedulerProfiles: []string{"geth-1.9.11", "geth-1.9.14", "geth-1.15", "geth-1.17.2"},
+		SchedulerProfiles: []string{"geth-1.9.11", "geth-1.9.14", "geth-1.15", "geth-1.17.2", "geth-1.17.8"},
 		NewScheduler: func(profile string, cfg gokit.SchedulerConfig) (gokit.Scheduler, error) {
 			return newScheduler(profile, cfg)
 		},

@@ -21,11 +21,12 @@ const (
 )
 
 // schedRules is what differs between the scheduler profiles (spec/scheduler.md section 13).
-type schedRules struct{ portCheck, dns, pending bool }
+type schedRules struct{ portCheck, dns, pending, dropsOtherFamily bool }
 
 var schedProfiles = map[string]schedRules{
 	"geth-1.9.11": {}, "geth-1.9.14": {portCheck: true},
 	"geth-1.15": {portCheck: true, dns: true}, "geth-1.17.2": {portCheck: true, dns: true, pending: true},
+	"geth-1.17.8": {portCheck: true, dns: true, pending: true, dropsOtherFamily: true},
 }
 
 type schedTask struct {
@@ -33,6 +34,10 @@ type schedTask struct {
 	dest         gokit.Node
 	resolveDelay time.Duration
 	lastResolved int64 // 0: never (geth's lastResolved > 0 test, SC-RESOLVE-2)
+	// ip4 and ip6 are the addresses of the destination's record once a DNS answer set them
+	// (addressed); before, dest.IP says (SC-DNS-2).
+	ip4, ip6  net.IP
+	addressed bool
 }
 
 type schedHistEntry struct {
@@ -335,8 +340,8 @@ func (s *scheduler) run(t *schedTask, in gokit.RunInput) []gokit.Action {
 	var actions []gokit.Action
 	if s.rules.dns && t.static && t.dest.Hostname != "" { // SC-DNS-1
 		actions = append(actions, gokit.Action{Kind: "dns", Hostname: t.dest.Hostname, IP: in.DNS})
-		if in.DNS != nil && !in.DNS.Equal(t.dest.IP) {
-			t.dest.IP = in.DNS
+		if in.DNS != nil {
+			s.updateFromDNS(t, in.DNS)
 		}
 	}
 	if s.needsResolve(t) && !s.resolve(t, in, &actions) {
@@ -348,6 +353,51 @@ func (s *scheduler) run(t *schedTask, in gokit.RunInput) []gokit.Action {
 		actions = append(actions, gokit.Action{Kind: "connect", Dest: t.dest, Connected: in.Connect(1)})
 	}
 	return actions
+}
+
+// updateFromDNS sets the record's address of the answer's family (and, from geth-1.17.8, drops
+// the other one); the destination is dialed on the preferred address (SC-DNS-2).
+func (s *scheduler) updateFromDNS(t *schedTask, answer net.IP) {
+	if !t.addressed {
+		t.ip4, t.ip6, t.addressed = nil, nil, true
+		if t.dest.IP != nil && t.dest.IP.To4() == nil {
+			t.ip6 = t.dest.IP
+		} else {
+			t.ip4 = t.dest.IP
+		}
+	}
+	if s.rules.dropsOtherFamily {
+		t.ip4, t.ip6 = nil, nil
+	}
+	if answer.To4() != nil {
+		t.ip4 = answer
+	} else {
+		t.ip6 = answer
+	}
+	switch {
+	case t.ip4 != nil && t.ip6 != nil && localityScore(t.ip6) > localityScore(t.ip4):
+		t.dest.IP = t.ip6
+	case t.ip4 != nil:
+		t.dest.IP = t.ip4
+	default:
+		t.dest.IP = t.ip6
+	}
+}
+
+// localityScore ranks how global an address is, as geth's enode package does.
+func localityScore(ip net.IP) int {
+	switch {
+	case ip.IsUnspecified():
+		return 0
+	case ip.IsLoopback():
+		return 1
+	case ip.IsLinkLocalUnicast():
+		return 2
+	case ip.IsPrivate():
+		return 3
+	default:
+		return 4
+	}
 }
 
 func (s *scheduler) resolve(t *schedTask, in gokit.RunInput, actions *[]gokit.Action) bool {
@@ -371,6 +421,7 @@ func (s *scheduler) resolve(t *schedTask, in gokit.RunInput, actions *[]gokit.Ac
 	}
 	t.resolveDelay = schedInitialResolveDelay
 	t.dest = *in.Found // SC-RESOLVE-4: the resolved node has no hostname
+	t.addressed = false
 	return true
 }
 

@@ -354,10 +354,11 @@ def test_the_version_hello_answers_is_the_installed_packages() -> None:
 def test_profiles_lists_every_profile_of_both_families_with_its_releases(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["profiles"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert "newest checked: v1.17.5" in lines[0]
+    assert "newest checked: v1.17.10" in lines[0]
     assert lines[1].split()[:2] == ["geth-1.7", "dialstate"] and lines[1].endswith("v1.6.0 - v1.7.3, v1.8.0 - v1.8.1")
-    assert lines[-1].split() == ["geth-1.17.2", "dialScheduler", "v1.17.2", "-", "v1.17.5"]
-    assert len(lines) == 1 + 8
+    assert lines[-2].split() == ["geth-1.17.2", "dialScheduler", "v1.17.2", "-", "v1.17.7"]
+    assert lines[-1].split() == ["geth-1.17.8", "dialScheduler", "v1.17.8", "-", "v1.17.10"]
+    assert len(lines) == 1 + 9
 
 
 @pytest.mark.parametrize(
@@ -365,7 +366,8 @@ def test_profiles_lists_every_profile_of_both_families_with_its_releases(capsys:
     [
         ("v1.16.3", 0, "v1.16.3: geth-1.15 (dialScheduler family, v1.15.0 - v1.17.1)"),
         ("v1.9.10", 0, "v1.9.10: geth-1.9.7 (dialstate family, v1.9.7 - v1.9.10)"),
-        ("v1.17.10", 1, "v1.17.10: no profile: it is newer than v1.17.5"),
+        ("v1.17.10", 0, "v1.17.10: geth-1.17.8 (dialScheduler family, v1.17.8 - v1.17.10)"),
+        ("v1.17.11", 1, "v1.17.11: no profile: it is newer than v1.17.10"),
         ("v0.9.0", 1, "v0.9.0: no profile: no profile claims it"),
     ],
 )

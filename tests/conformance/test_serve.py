@@ -122,5 +122,6 @@ def test_serve_profiles_are_all_profiles_unless_one_is_chosen() -> None:
         "geth-1.9.14",
         "geth-1.15",
         "geth-1.17.2",
+        "geth-1.17.8",
     ]
     assert list(get_served_profiles("geth-1.8")) == ["geth-1.8"]

@@ -163,9 +163,19 @@ def test_replay_refuses_a_directory_without_traces(tmp_path: Path, capsys: pytes
 def test_every_seeded_bug_of_the_zoo_fails_at_least_one_vector() -> None:
     """The corpus has teeth without Hypothesis: a suite that only replays it still catches every zoo member."""
     files = [p for p in sorted(CORPUS_DIR.rglob("*.json")) if p.name != INDEX]
-    traces = [load_trace(p) for p in files if p.parent.name != "scheduler"]
+    traces = [load_trace(p) for p in files if "scheduler" not in p.relative_to(CORPUS_DIR).parts]
     survivors = [m.name for m in MEMBERS if all(replay_trace(t, m.create).passed for t in traces)]
     assert not survivors
+
+
+def test_a_scheduler_scenario_is_written_under_every_profile_that_can_run_it_and_catches_its_member() -> None:
+    scenarios = {p.stem: load_any_trace(p) for p in sorted((CORPUS_DIR / "scheduler" / "scenarios").glob("*.json"))}
+    assert {"dns-other-family", "dns-other-family@geth-1.17.2", "dns-other-family@geth-1.15"} <= set(scenarios)
+    own, older = scenarios["dns-other-family"], scenarios["dns-other-family@geth-1.17.2"]
+    assert isinstance(own, SchedulerTrace) and isinstance(older, SchedulerTrace)
+    assert own.profile is SchedulerProfile.GETH_1_17_8 and own.steps != older.steps  # SC-DNS-2 tells them apart
+    member = next(m for m in SCHEDULER_MEMBERS if m.name == "sched_dns_answer_replaces_address")
+    assert not replay_trace(older, member.create).passed and replay_trace(own, member.create).passed
 
 
 def test_the_corpus_has_scheduler_walks_under_every_scheduler_profile_each_free_of_later_choices() -> None:
@@ -179,7 +189,7 @@ def test_the_corpus_has_scheduler_walks_under_every_scheduler_profile_each_free_
 
 
 def test_scheduler_vectors_catch_most_scheduler_zoo_members_without_hypothesis() -> None:
-    walks = [load_any_trace(p) for p in sorted((CORPUS_DIR / "scheduler").glob("*.json"))]
+    walks = [load_any_trace(p) for p in sorted((CORPUS_DIR / "scheduler").rglob("*.json"))]
     caught = [
         m.name
         for m in SCHEDULER_MEMBERS

@@ -112,7 +112,7 @@ def test_the_go_example_passes_every_vector_of_the_corpus(
 ) -> None:
     assert main(["replay", "--cmd", f"{go_binary} -id-bytes {width}", str(CORPUS_DIR)]) == 0
     # The dialScheduler family holds 32-byte IDs (geth's enode.ID): a 64-byte program skips its walks.
-    skipped = len(list((CORPUS_DIR / "scheduler").glob("*.json"))) if width == "64" else 0
+    skipped = len(list((CORPUS_DIR / "scheduler").rglob("*.json"))) if width == "64" else 0
     out = capsys.readouterr().out
     assert f" 0 failed, {skipped} skipped" in out
     assert out.count("the dialScheduler family holds 32-byte node IDs") == skipped
@@ -133,7 +133,17 @@ def test_the_go_example_scheduling_only_with_32_byte_ids_replays_the_corpus_with
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize(
     "profile",
-    ["geth-1.7", "geth-1.8", "geth-1.9", "geth-1.9.7", "geth-1.9.11", "geth-1.9.14", "geth-1.15", "geth-1.17.2"],
+    [
+        "geth-1.7",
+        "geth-1.8",
+        "geth-1.9",
+        "geth-1.9.7",
+        "geth-1.9.11",
+        "geth-1.9.14",
+        "geth-1.15",
+        "geth-1.17.2",
+        "geth-1.17.8",
+    ],
 )
 @pytest.mark.parametrize("level", ["strict", "invariants"])
 def test_a_run_of_the_go_example_over_the_wire_is_conformant_at_every_profile_and_level(

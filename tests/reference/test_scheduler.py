@@ -538,6 +538,48 @@ def test_profiles_before_1_15_ignore_hostnames_SC_DNS_1(profile: SchedulerProfil
     assert scheduler.dial_done(nid(1), RunInput(dns="10.7.7.7")).actions[0] == Connect(hostnamed(1, "10.0.0.1"), False)
 
 
+@pytest.mark.parametrize(
+    ("profile", "then"),
+    [(P115, "10.0.0.1"), (P1172, "10.0.0.1"), (SchedulerProfile.GETH_1_17_8, "fd00::7")],
+    ids=["geth-1.15", "geth-1.17.2", "geth-1.17.8"],
+)
+def test_an_answer_of_the_other_family_keeps_the_stale_ipv4_before_1_17_8_and_replaces_it_from_it_SC_DNS_2(
+    profile: SchedulerProfile, then: str
+) -> None:
+    scheduler = make(profile=profile)
+    named = hostnamed(1, "10.0.0.1")
+    started(scheduler, named, STATIC)
+    result = scheduler.dial_done(nid(1), RunInput(dns="fd00::7", connects=(True,)))
+    # fd00::/7 is as private as 10/8: the record's IPv4 address, if it is still there, is preferred.
+    assert result.actions == (DnsLookup("n1.example", "fd00::7"), Connect(replace(named, ip=then), True))
+    task = scheduler.static[nid(1)]
+    assert task.addresses == (("10.0.0.1", "fd00::7") if then == "10.0.0.1" else (None, "fd00::7"))
+    # The same answer again changes nothing; an IPv4 answer after it sets the IPv4 address.
+    scheduler.peer_removed(nid(1), STATIC)
+    assert redial(scheduler, 1, T0 + 36 * S, RunInput(dns="fd00::7"))[:2] == (
+        DnsLookup("n1.example", "fd00::7"),
+        Connect(replace(named, ip=then), False),
+    )
+    assert redial(scheduler, 1, T0 + 72 * S, RunInput(dns="10.0.0.9"))[1] == Connect(
+        replace(named, ip="10.0.0.9"), False
+    )
+
+
+def test_a_more_global_ipv6_address_is_dialed_even_beside_an_ipv4_one_SC_DNS_2() -> None:
+    scheduler = make(profile=P1172)
+    started(scheduler, hostnamed(1, "10.0.0.1"), STATIC)
+    result = scheduler.dial_done(nid(1), RunInput(dns="2001:db8::1"))
+    assert result.actions[1] == Connect(hostnamed(1, "2001:db8::1"), False)
+    assert scheduler.static[nid(1)].addresses == ("10.0.0.1", "2001:db8::1")
+
+
+def test_a_resolve_after_a_dns_answer_forgets_the_record_s_addresses_SC_DNS_2_SC_RESOLVE_4() -> None:
+    scheduler = make(profile=P1172)
+    started(scheduler, hostnamed(1), STATIC)
+    scheduler.dial_done(nid(1), RunInput(dns="fd00::1", found=node(1)))
+    assert scheduler.static[nid(1)].dest == node(1) and scheduler.static[nid(1)].addresses is None
+
+
 def test_dynamic_tasks_never_look_up_dns_SC_DNS_1() -> None:
     scheduler = make(profile=P1172)
     started(scheduler, hostnamed(1, "10.0.0.1"), DYN)

@@ -52,7 +52,9 @@ def test_the_ends_of_every_claimed_range_belong_to_its_profile_and_no_two_profil
         ("v1.14.13", SchedulerProfile.GETH_1_9_14),
         ("v1.16.3", SchedulerProfile.GETH_1_15),
         ("1.17.1", SchedulerProfile.GETH_1_15),
-        (NEWEST_CHECKED, SchedulerProfile.GETH_1_17_2),
+        ("v1.17.7", SchedulerProfile.GETH_1_17_2),
+        ("v1.17.8", SchedulerProfile.GETH_1_17_8),
+        (NEWEST_CHECKED, SchedulerProfile.GETH_1_17_8),
     ],
 )
 def test_a_release_belongs_to_the_profile_whose_range_holds_it(version: str, profile: object) -> None:
@@ -61,7 +63,7 @@ def test_a_release_belongs_to_the_profile_whose_range_holds_it(version: str, pro
 
 
 def test_a_release_newer_than_the_newest_checked_belongs_to_no_profile_and_is_named_so() -> None:
-    newer = parse_version("v1.17.10")
+    newer = parse_version("v1.17.11")
     assert is_newer_than_checked(newer) and find_profile(newer) is None
     assert not is_newer_than_checked(parse_version(NEWEST_CHECKED))
     assert find_profile(parse_version("v0.9.0")) is None and not is_newer_than_checked(parse_version("v0.9.0"))
