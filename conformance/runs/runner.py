@@ -34,13 +34,14 @@ its own example database, so results never mix.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
 import re
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
@@ -189,7 +190,8 @@ def _run_examples(report: RunReport, context: AnyRunContext, progress: Optional[
     if seed is not None:
         make_machine = hypothesis_seed(seed)(make_machine)
     try:
-        _run_machine(make_machine, settings=_build_settings(options))
+        with _without_local_constants():
+            _run_machine(make_machine, settings=_build_settings(options))
     except Nonconformance as failure:
         report.failure = failure
     except RunAborted as aborted:
@@ -200,6 +202,37 @@ def _run_examples(report: RunReport, context: AnyRunContext, progress: Optional[
         seen = context.first_seen
         if isinstance(seen, Nonconformance):
             report.saved = _save_trace(report, seen.trace, Verdict.NONDETERMINISTIC.value)
+
+
+@contextlib.contextmanager
+def _without_local_constants() -> Iterator[None]:
+    """Draw the run's examples without the literals of the host process's own modules.
+
+    Hypothesis (from 6.131) mixes into what it draws the literals of every loaded "local" module: any
+    module outside site-packages and the standard library. Which modules those are depends on the
+    process, not on the run: an editable install of dialcheck, the user's test suite around the
+    pytest plugin, a benchmark a test loaded. A derandomized run must draw the same examples wherever it
+    runs (the same seed, the same verdict), so dialcheck's runs draw without them. The hook is
+    Hypothesis's private ``providers._get_local_constants``; a release without it has nothing to hide.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - a Hypothesis that moved its internals
+        yield
+        return
+    hook: Any = providers
+    original = getattr(hook, "_get_local_constants", None)
+    if original is None or not hasattr(hook, "CONSTANTS_CACHE") or not hasattr(hook, "Constants"):
+        yield  # pragma: no cover - a Hypothesis without local constants
+        return
+    empty = hook.Constants()
+    hook._get_local_constants = lambda: empty
+    hook.CONSTANTS_CACHE.cache.clear()
+    try:
+        yield
+    finally:
+        hook._get_local_constants = original
+        hook.CONSTANTS_CACHE.cache.clear()
 
 
 def _get_seed(options: RunOptions) -> Optional[int]:

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from support import ROOT
 
 from dialcheck.conformance.cli import main
 from dialcheck.conformance.harness.family import FAMILIES, Family
 from dialcheck.conformance.harness.loader import load_factory
 from dialcheck.conformance.harness.session import Level
 from dialcheck.conformance.runs.options import RunOptions
-from dialcheck.conformance.runs.runner import run_conformance
+from dialcheck.conformance.runs.runner import _without_local_constants, run_conformance
 from dialcheck.reference.dialstate import create_dialstate
 from dialcheck.spec.model import Profile
+from dialcheck.spec.verdicts import Verdict
+
+MEMBER = "dialcheck.conformance.zoo:fallback_at_exactly_20s"
 
 QUICK = ["--examples", "25", "--steps", "40", "--hypothesis-profile", "ci"]
 
@@ -223,6 +229,32 @@ def test_a_derandomized_run_starts_from_its_familys_seed_whatever_dialcheck_s_co
     ]
     assert reports[0].steps == reports[1].steps and reports[0].situations == reports[1].situations
     assert reports[1].steps != reports[2].steps  # another seed, other examples
+
+
+def test_a_derandomized_run_draws_the_same_examples_whatever_local_modules_the_process_has_loaded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Hypothesis mixes the literals of "local" modules (outside site-packages) into its draws. Loading the
+    # benchmarks, as a test of them does, once made a later run in the same process miss this member.
+    def run() -> tuple[object, ...]:
+        options = RunOptions(load_factory(MEMBER), "t", Profile.GETH_1_7, Level.INVARIANTS, examples=300)
+        report = run_conformance(replace(options, hypothesis_profile="ci"))
+        return report.steps, report.situations, report.failure and report.failure.check
+
+    before = run()
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    for name in ("bench_new_tasks", "bench_machine", "bench_exhaustive", "bench_verdicts"):
+        importlib.import_module(name)
+    assert run() == before and before[2] is Verdict.BOOTNODE_ROTATION
+
+
+def test_hypothesis_sees_no_local_constants_during_a_run_and_its_own_after() -> None:
+    from hypothesis.internal.conjecture import providers
+
+    original = providers._get_local_constants
+    with _without_local_constants():
+        assert len(providers._get_local_constants()) == 0
+    assert providers._get_local_constants is original
 
 
 def test_a_scheduler_run_refuses_64_byte_ids_naming_the_familys_width(capsys: pytest.CaptureFixture[str]) -> None:
