@@ -431,6 +431,7 @@ def build_adapter(facts: TreeFacts, out_dir: Path, go: str = "go", profiles: Opt
             go,
             "test",
             "-c",
+            "-vet=off",  # the vet of old go commands (1.19) does not read the overlay
             *flags,
             f"-overlay={overlay}",
             "-o",
