@@ -143,6 +143,11 @@ def _other_run_inputs(node: Node) -> tuple[tuple[Optional[Node], ...], tuple[Opt
     return (None, Node(node.id, "10.0.0.77", 30304, 30304)), (None, "10.0.0.77")
 
 
+def _dns_run_inputs(node: Node) -> tuple[tuple[Optional[Node], ...], tuple[Optional[str], ...]]:
+    """No resolve; a DNS answer of either family, as local as the other (SC-DNS-2)."""
+    return (None,), ("10.0.0.77", "fd00::77")
+
+
 def _no_run_inputs(node: Node) -> tuple[tuple[Optional[Node], ...], tuple[Optional[str], ...]]:
     """A resolve and a DNS lookup that find nothing."""
     return (None,), (None,)
@@ -201,6 +206,24 @@ SCHEDULER_PRESETS: dict[str, Preset] = {
                     domain=SchedulerDomain((_SU[1], _S1_MOVED, _SU[2]), (SECOND,), _no_run_inputs),
                     happenings=(_H.ADD_STATIC, _H.REMOVE_STATIC, _H.OFFER, _H.DONE),
                     merge=False,
+                ),
+                # A candidate offered while connected, then the peer drops: it is gone (SC-DYN-1). The refused
+                # offer leaves the reference where it was, so only a scope that does not merge sees a bug keep it.
+                SchedulerScope(
+                    name="zoo/candidates",
+                    depth=3,
+                    configs=(SchedulerConfig(_S_SELF, 1, 1),),
+                    domain=SchedulerDomain((_SU[1], _SU[2]), (SECOND,), _no_run_inputs),
+                    happenings=(_H.INBOUND, _H.OFFER, _H.DROP),
+                    merge=False,
+                ),
+                # A static named by DNS whose answer changes family between two dials (SC-DNS-2).
+                SchedulerScope(
+                    name="zoo/dns",
+                    depth=4,
+                    configs=(SchedulerConfig(_S_SELF, 1, 1, None, False),),
+                    domain=SchedulerDomain((_SU[13],), (SECOND,), _dns_run_inputs),
+                    happenings=(_H.ADVANCE, _H.DONE, _H.ADD_STATIC),
                 ),
                 # A static without an IP resolved again and again: the resolve delay's backoff (SC-RESOLVE-3).
                 SchedulerScope(
