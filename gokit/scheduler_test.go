@@ -115,3 +115,30 @@ func TestADialstateInitEndsTheSchedulerAndUnknownSchedulerProfilesAreRefused(t *
 		t.Fatalf("answers: %v", a)
 	}
 }
+
+// stoppingSched is a fakeSched that counts how often it was stopped.
+type stoppingSched struct {
+	fakeSched
+	stops *int
+}
+
+func (s *stoppingSched) Stop() { *s.stops++ }
+
+func TestAStopperIsStoppedWhenTheNextInitReplacesItAndWhenServingEnds(t *testing.T) {
+	stops := []*int{}
+	i := impl(0)
+	i.SchedulerProfiles = []string{"geth-1.15"}
+	i.NewScheduler = func(profile string, cfg SchedulerConfig) (Scheduler, error) {
+		stops = append(stops, new(int))
+		return &stoppingSched{stops: stops[len(stops)-1]}, nil
+	}
+	serve(t, i, schedInit, `{"op":"start","now":1}`, schedInit, `{"op":"start","now":2}`, initReq)
+	// Stopped once each: the first by the second init, the second by the dialstate init.
+	if len(stops) != 2 || *stops[0] != 1 || *stops[1] != 1 {
+		t.Fatalf("stops: %d, %d", *stops[0], *stops[1])
+	}
+	serve(t, i, schedInit)
+	if len(stops) != 3 || *stops[2] != 1 {
+		t.Fatalf("a scheduler in use when serving ends must be stopped (%d)", *stops[2])
+	}
+}
