@@ -288,7 +288,8 @@ func (g *dcSched) setup(fd net.Conn, flags connFlag, dest *enode.Node) error {
 	return nil
 }
 
-// event handles one event: act delivers it; then the glue waits until geth has finished.
+// event handles one event: act delivers it (after the record of started dials is cleared: the loop
+// may start some before act returns); then the glue waits until geth has finished.
 func (g *dcSched) event(act func()) gokit.Response {
 	g.mu.Lock()
 	g.started = nil
@@ -359,15 +360,19 @@ func (g *dcSched) NodeOffered(n gokit.Node) gokit.Response {
 func (g *dcSched) DialDone(id []byte, input gokit.RunInput) gokit.Response {
 	g.mu.Lock()
 	r := g.runs[dcID(id)]
+	g.mu.Unlock()
 	if r == nil || r.input != nil {
-		g.mu.Unlock()
 		panic("dialcheck: dial_done for a node that is not being dialed")
 	}
-	r.input = &input
-	r.parked = false
-	close(r.release)
-	g.mu.Unlock()
-	out := g.event(func() {})
+	// The release is the event: the loop may start dials as soon as the task returns, so it happens
+	// after event has begun recording them.
+	out := g.event(func() {
+		g.mu.Lock()
+		r.input = &input
+		r.parked = false
+		close(r.release)
+		g.mu.Unlock()
+	})
 	g.mu.Lock()
 	out.Actions = append([]gokit.Action{}, r.actions...)
 	g.mu.Unlock()
