@@ -11,8 +11,9 @@ from dialcheck.conformance.cli.common import EXIT_OK, UsageError
 
 DESCRIPTION = (
     "Build geth's own dialer with dialcheck's glue (docs/geth.md) into a program for --cmd: from a "
-    "go-ethereum checkout or a fork of it (--tree, which is left as it was), or from a go-ethereum release the "
-    "Go module proxy serves (--release, v1.9.10 on; downloaded by the go command). The glue follows the tree's "
+    "go-ethereum checkout or a fork of it (--tree, which is left as it was), or from a release the Go module "
+    "proxy serves (--release: go-ethereum's vX.Y.Z, v1.9.10 on, or a fork's MODULE@VERSION; downloaded by the go "
+    "command). The glue follows the tree's "
     "own API (which generation, which logger, ...); the program's hello lists the profile of the tree's release. "
     "The last line printed is the --cmd. Exit 0 built, 2 when it cannot be built (the go command's reason)."
 )
@@ -22,7 +23,12 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
     """Add the command's arguments."""
     source = command.add_mutually_exclusive_group(required=True)
     source.add_argument("--tree", type=Path, metavar="DIR", help="the root of a geth-derived checkout")
-    source.add_argument("--release", metavar="VERSION", help="a go-ethereum release, for example v1.17.10")
+    source.add_argument(
+        "--release",
+        metavar="VERSION",
+        help="a go-ethereum release, for example v1.17.10, or a fork's Go module release, for example "
+        "github.com/ethereum-optimism/op-geth@v1.101702.3",
+    )
     command.add_argument(
         "--out",
         type=Path,
@@ -42,8 +48,7 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the command; return its exit code."""
-    from dialcheck.conformance.drivers.geth import build_adapter, download_release, inspect_tree
-    from dialcheck.spec.releases import NEWEST_CHECKED
+    from dialcheck.conformance.drivers.geth import build_adapter, download_release, explain_no_profile, inspect_tree
     from dialcheck.spec.verdicts import BadInput
 
     try:
@@ -62,11 +67,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  profile: {own} (claims {facts.profile.releases})")
         print(f"  judge it: dialcheck run --profile {own} --cmd {_quote(built.cmd)}")
     else:
-        why = (
-            f"is newer than {NEWEST_CHECKED}, the newest release dialcheck's spec was checked against"
-            if facts.version is not None and facts.meta in ("", "stable")
-            else "names no geth release dialcheck's profiles claim (a fork's own version, or a development tree)"
-        )
+        why = explain_no_profile(facts)
         print(f"  profile: none: {facts.release} {why}; the program serves every profile of its generation")
     print(f"  every profile (dialcheck matrix): --cmd {_quote(built.matrix_cmd)}")
     if args.json is not None:

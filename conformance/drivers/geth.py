@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Optional
 
 from dialcheck.spec.releases import (
+    NEWEST_CHECKED,
     FamilyName,
     ProfileReleases,
     Version,
@@ -45,9 +46,11 @@ __all__ = [
     "TEST_NAME",
     "build_adapter",
     "download_release",
+    "explain_no_profile",
     "get_glue_dir",
     "get_gokit_dir",
     "inspect_tree",
+    "parse_release",
 ]
 
 #: The module path of go-ethereum, for a release from the Go module proxy.
@@ -347,24 +350,54 @@ def _go_env(extra: Optional[dict[str, str]] = None) -> dict[str, str]:
     return env
 
 
-def download_release(version: str, scratch: Path, go: str = "go") -> Path:
-    """Download go-ethereum ``version`` with the go command and copy it out of the module cache into ``scratch``."""
-    parsed = parse_version(version)
+def explain_no_profile(facts: TreeFacts) -> str:
+    """Say why a tree belongs to no profile: a release newer than the spec was checked against, or not geth's."""
+    if facts.version is not None and facts.meta in ("", "stable") and facts.version > parse_version(NEWEST_CHECKED):
+        return f"is newer than {NEWEST_CHECKED}, the newest release dialcheck's spec was checked against"
+    return (
+        f"names no {facts.family.value} release of geth that dialcheck's profiles claim (a fork's own version, "
+        "or a development tree)"
+    )
+
+
+def parse_release(release: str) -> tuple[str, str]:
+    """Return the module and version a ``--release`` names: ``vX.Y.Z`` (go-ethereum) or ``MODULE@VERSION`` (a fork).
+
+    A fork served by the Go module proxy (op-geth, BSC) is named by its own module path and version, for example
+    ``github.com/ethereum-optimism/op-geth@v1.101702.3``; its go.mod may still say go-ethereum's path.
+    """
+    if "@" in release:
+        module, _, version = release.partition("@")
+        if not re.fullmatch(r"[\w.~-]+(/[\w.~-]+)+", module) or not re.fullmatch(r"v\d+\.\d+\.\d+\S*", version):
+            raise BadInput(
+                f"--release {release}: a fork's release is MODULE@VERSION, for example "
+                "github.com/ethereum-optimism/op-geth@v1.101702.3"
+            )
+        return module, version
+    parsed = parse_version(release)
     if parsed < (1, 9, 10):
         raise BadInput(
-            f"--release {version}: go-ethereum is a Go module from v1.9.10 on; build an older release from a "
+            f"--release {release}: go-ethereum is a Go module from v1.9.10 on; build an older release from a "
             "checkout with --tree (in GOPATH mode, docs/geth.md)"
         )
-    tag = format_version(parsed)
+    return GETH_MODULE, format_version(parsed)
+
+
+def download_release(release: str, scratch: Path, go: str = "go") -> Path:
+    """Download a release (:func:`parse_release`) with the go command; copy it out of the module cache to ``scratch``.
+
+    The copy is needed: the go command refuses to overlay files beneath the module cache.
+    """
+    module, tag = parse_release(release)
     scratch.mkdir(parents=True, exist_ok=True)
     out = _run_go(
-        [go, "mod", "download", "-json", f"{GETH_MODULE}@{tag}"],
+        [go, "mod", "download", "-json", f"{module}@{tag}"],
         scratch,
         _go_env({"GOFLAGS": "-mod=mod"}),
-        f"--release {tag}",
+        f"--release {release}",
     )
     source = Path(json.loads(out)["Dir"])
-    tree = scratch / f"go-ethereum-{tag}"
+    tree = scratch / f"{module.rsplit('/', 1)[-1]}-{tag}"
     if tree.exists():
         shutil.rmtree(tree)  # an earlier copy, made writable below
     shutil.copytree(source, tree)

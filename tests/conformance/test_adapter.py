@@ -13,7 +13,16 @@ from typing import Optional
 import pytest
 
 from dialcheck.conformance.cli import main
-from dialcheck.conformance.drivers.geth import AXES, Built, get_glue_dir, get_gokit_dir, inspect_tree
+from dialcheck.conformance.drivers.geth import (
+    AXES,
+    GETH_MODULE,
+    Built,
+    explain_no_profile,
+    get_glue_dir,
+    get_gokit_dir,
+    inspect_tree,
+    parse_release,
+)
 from dialcheck.spec.releases import FamilyName
 
 # The lines of p2p/dial.go and log/logger.go that tell each release's API, as geth has them.
@@ -158,6 +167,12 @@ def test_a_fork_whose_version_names_a_release_of_the_other_generation_belongs_to
     # Quorum v2.x says geth 1.8.18 in params/version.go; a fork that ported the dialScheduler keeps that number.
     facts = inspect_tree(_make_tree(tmp_path, _SC_1911, (1, 8, 18)))
     assert facts.family is FamilyName.DIAL_SCHEDULER and facts.profile is None
+    assert explain_no_profile(facts).startswith("names no dialScheduler release of geth")
+
+
+def test_a_release_newer_than_the_newest_checked_is_said_to_be_newer(tmp_path: Path) -> None:
+    facts = inspect_tree(_make_tree(tmp_path, _SC_1172, (1, 17, 11), "log/slog"))
+    assert facts.profile is None and explain_no_profile(facts).startswith("is newer than v1.17.10")
 
 
 @pytest.mark.parametrize(
@@ -183,6 +198,30 @@ def test_a_release_older_than_the_module_era_is_refused_with_the_way_to_build_it
 ) -> None:
     assert main(["adapter", "--release", "v1.8.27", "--out", str(tmp_path)]) == 2
     assert "from v1.9.10 on; build an older release from a checkout with --tree" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("release", "module", "version"),
+    [
+        ("v1.17.10", GETH_MODULE, "v1.17.10"),
+        ("1.9.11", GETH_MODULE, "v1.9.11"),
+        ("github.com/ethereum-optimism/op-geth@v1.101702.3", "github.com/ethereum-optimism/op-geth", "v1.101702.3"),
+        ("github.com/bnb-chain/bsc@v1.7.8", "github.com/bnb-chain/bsc", "v1.7.8"),
+    ],
+)
+def test_a_release_is_go_ethereums_version_or_a_forks_module_at_its_version(
+    release: str, module: str, version: str
+) -> None:
+    assert parse_release(release) == (module, version)
+
+
+@pytest.mark.parametrize("release", ["op-geth@v1.101702.3", "github.com/bnb-chain/bsc@latest", "github.com/x/y@"])
+def test_a_fork_release_not_of_the_form_module_at_version_is_refused_with_an_example(
+    release: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["adapter", "--release", release, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "a fork's release is MODULE@VERSION, for example" in err and "Traceback" not in err
 
 
 def test_a_go_command_that_cannot_run_is_bad_input_naming_it(
