@@ -443,6 +443,22 @@ def _prepare_gopath(facts: TreeFacts, out_dir: Path) -> tuple[Path, dict[str, st
     return link, _go_env({"GO111MODULE": "off", "GOPATH": str(gopath), "PWD": str(link)}), []
 
 
+def _place_glue(facts: TreeFacts, out_dir: Path) -> Path:
+    """Return the folder of the glue for ``facts``: the shipped one, or a copy importing the fork's own module path.
+
+    A fork under its own module path (Celo's ``github.com/celo-org/celo-blockchain``, Scroll's) imports its own
+    packages; the glue imports go-ethereum's, so its copy names the fork's instead.
+    """
+    if facts.import_path == GETH_MODULE:
+        return get_glue_dir()
+    placed = out_dir / "glue"
+    placed.mkdir(parents=True, exist_ok=True)
+    for name in facts.glue:
+        text = (get_glue_dir() / name).read_text(encoding="utf-8")
+        (placed / name).write_text(text.replace(f'"{GETH_MODULE}/', f'"{facts.import_path}/'), encoding="utf-8")
+    return placed
+
+
 def build_adapter(facts: TreeFacts, out_dir: Path, go: str = "go", profiles: Optional[Sequence[str]] = None) -> Built:
     """Build ``facts``' package p2p test binary with the glue beside it into ``out_dir``; the tree is not written.
 
@@ -456,7 +472,7 @@ def build_adapter(facts: TreeFacts, out_dir: Path, go: str = "go", profiles: Opt
     binary = out_dir / f"{name}.test"
     workdir, env, flags = _prepare_module(facts, out_dir, go) if facts.modules else _prepare_gopath(facts, out_dir)
     overlay = out_dir / "dialcheck-overlay.json"
-    glue_dir = get_glue_dir()
+    glue_dir = _place_glue(facts, out_dir)
     replace = {str(workdir / "p2p" / f): str(glue_dir / f) for f in facts.glue}
     overlay.write_text(json.dumps({"Replace": replace}, indent=1), encoding="utf-8")
     _run_go(

@@ -224,6 +224,26 @@ def test_a_fork_release_not_of_the_form_module_at_version_is_refused_with_an_exa
     assert "a fork's release is MODULE@VERSION, for example" in err and "Traceback" not in err
 
 
+def test_a_fork_under_its_own_module_path_gets_glue_importing_its_packages_and_go_ethereum_the_shipped_glue(
+    tmp_path: Path,
+) -> None:
+    from dialcheck.conformance.drivers.geth import _place_glue
+
+    geth = inspect_tree(_make_tree(tmp_path / "geth", _SC_1911, (1, 10, 9)))
+    assert _place_glue(geth, tmp_path / "out-geth") == get_glue_dir()
+    fork = _make_tree(tmp_path / "celo", _SC_1911, (1, 8, 9))
+    (fork / "go.mod").write_text("module github.com/celo-org/celo-blockchain\n\ngo 1.13\n")
+    facts = inspect_tree(fork)
+    placed = _place_glue(facts, tmp_path / "out-celo")
+    assert placed != get_glue_dir() and sorted(p.name for p in placed.iterdir()) == sorted(facts.glue)
+    for name in facts.glue:
+        text = (placed / name).read_text(encoding="utf-8")
+        assert '"github.com/ethereum/go-ethereum/' not in text
+        shipped = (get_glue_dir() / name).read_text(encoding="utf-8")
+        assert text == shipped.replace('"github.com/ethereum/go-ethereum/', '"github.com/celo-org/celo-blockchain/')
+    assert '"github.com/celo-org/celo-blockchain/p2p/enode"' in (placed / facts.glue[0]).read_text(encoding="utf-8")
+
+
 def test_a_go_command_that_cannot_run_is_bad_input_naming_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
