@@ -241,7 +241,7 @@ def test_a_fork_under_its_own_module_path_gets_glue_importing_its_packages_and_g
         assert '"github.com/ethereum/go-ethereum/' not in text
         shipped = (get_glue_dir() / name).read_text(encoding="utf-8")
         assert text == shipped.replace('"github.com/ethereum/go-ethereum/', '"github.com/celo-org/celo-blockchain/')
-    assert '"github.com/celo-org/celo-blockchain/p2p/enode"' in (placed / facts.glue[0]).read_text(encoding="utf-8")
+    assert '"github.com/celo-org/celo-blockchain/p2p/netutil"' in (placed / facts.glue[0]).read_text(encoding="utf-8")
 
 
 def test_a_go_command_that_cannot_run_is_bad_input_naming_it(
