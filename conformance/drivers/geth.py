@@ -444,18 +444,28 @@ def _prepare_gopath(facts: TreeFacts, out_dir: Path) -> tuple[Path, dict[str, st
 
 
 def _place_glue(facts: TreeFacts, out_dir: Path) -> Path:
-    """Return the folder of the glue for ``facts``: the shipped one, or a copy importing the fork's own module path.
+    """Return the folder of the glue for ``facts``: the shipped one, or a copy importing the fork's own packages.
 
-    A fork under its own module path (Celo's ``github.com/celo-org/celo-blockchain``, Scroll's) imports its own
-    packages; the glue imports go-ethereum's, so its copy names the fork's instead.
+    A fork under its own module path (Celo's ``github.com/celo-org/celo-blockchain``, Scroll's) has its own copy
+    of the packages the glue imports; the glue names go-ethereum's, so its copy names the fork's instead, package
+    by package: a package the fork does not carry (MAP Atlas copies ``p2p`` alone and imports go-ethereum's
+    ``p2p/enode``) stays go-ethereum's.
     """
     if facts.import_path == GETH_MODULE:
         return get_glue_dir()
     placed = out_dir / "glue"
     placed.mkdir(parents=True, exist_ok=True)
+
+    def rename(match: re.Match[str]) -> str:
+        package = match.group(1)
+        own = facts.root / package
+        carried = own.is_dir() and any(own.glob("*.go"))
+        return f'"{facts.import_path}/{package}"' if carried else match.group(0)
+
     for name in facts.glue:
         text = (get_glue_dir() / name).read_text(encoding="utf-8")
-        (placed / name).write_text(text.replace(f'"{GETH_MODULE}/', f'"{facts.import_path}/'), encoding="utf-8")
+        text = re.sub(rf'"{re.escape(GETH_MODULE)}/([\w./-]+)"', rename, text)
+        (placed / name).write_text(text, encoding="utf-8")
     return placed
 
 

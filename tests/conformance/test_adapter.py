@@ -224,7 +224,7 @@ def test_a_fork_release_not_of_the_form_module_at_version_is_refused_with_an_exa
     assert "a fork's release is MODULE@VERSION, for example" in err and "Traceback" not in err
 
 
-def test_a_fork_under_its_own_module_path_gets_glue_importing_its_packages_and_go_ethereum_the_shipped_glue(
+def test_a_fork_under_its_own_module_path_gets_glue_importing_the_packages_it_carries_and_geth_the_shipped_glue(
     tmp_path: Path,
 ) -> None:
     from dialcheck.conformance.drivers.geth import _place_glue
@@ -233,15 +233,23 @@ def test_a_fork_under_its_own_module_path_gets_glue_importing_its_packages_and_g
     assert _place_glue(geth, tmp_path / "out-geth") == get_glue_dir()
     fork = _make_tree(tmp_path / "celo", _SC_1911, (1, 8, 9))
     (fork / "go.mod").write_text("module github.com/celo-org/celo-blockchain\n\ngo 1.13\n")
+    for package in ("p2p/enode", "p2p/netutil"):  # the fork carries these; log, mclock, enr stay go-ethereum's
+        (fork / package).mkdir(parents=True)
+        (fork / package / "x.go").write_text("package x\n")
     facts = inspect_tree(fork)
     placed = _place_glue(facts, tmp_path / "out-celo")
     assert placed != get_glue_dir() and sorted(p.name for p in placed.iterdir()) == sorted(facts.glue)
-    for name in facts.glue:
-        text = (placed / name).read_text(encoding="utf-8")
-        assert '"github.com/ethereum/go-ethereum/' not in text
+    texts = {name: (placed / name).read_text(encoding="utf-8") for name in facts.glue}
+    everything = "".join(texts.values())
+    assert '"github.com/celo-org/celo-blockchain/p2p/enode"' in everything
+    assert '"github.com/celo-org/celo-blockchain/p2p/netutil"' in everything
+    assert '"github.com/ethereum/go-ethereum/p2p/enode"' not in everything
+    assert '"github.com/ethereum/go-ethereum/common/mclock"' in everything  # not carried: go-ethereum's
+    for name, text in texts.items():
         shipped = (get_glue_dir() / name).read_text(encoding="utf-8")
-        assert text == shipped.replace('"github.com/ethereum/go-ethereum/', '"github.com/celo-org/celo-blockchain/')
-    assert '"github.com/celo-org/celo-blockchain/p2p/netutil"' in (placed / facts.glue[0]).read_text(encoding="utf-8")
+        assert text == shipped.replace(
+            '"github.com/ethereum/go-ethereum/p2p/enode"', '"github.com/celo-org/celo-blockchain/p2p/enode"'
+        ).replace('"github.com/ethereum/go-ethereum/p2p/netutil"', '"github.com/celo-org/celo-blockchain/p2p/netutil"')
 
 
 def test_a_go_command_that_cannot_run_is_bad_input_naming_it(
