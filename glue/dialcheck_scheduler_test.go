@@ -335,7 +335,7 @@ func (g *dcSched) Start(now int64) gokit.Response {
 		panic(err)
 	}
 	cfg.netRestrict = list
-	d := newDialScheduler(cfg, g.it, g.setup)
+	d := dcStartScheduler(cfg, g.it, g.setup)
 	dcSetLookup(d, g.lookupHost)
 	g.mu.Lock()
 	g.d = d

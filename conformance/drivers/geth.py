@@ -112,8 +112,13 @@ AXES: tuple[Axis, ...] = (
     Axis(
         FamilyName.DIAL_SCHEDULER,
         "logger",
-        ("log/logger.go", "log/root.go", "log/handler.go"),
+        ("p2p/dial.go", "log/logger.go", "log/root.go", "log/handler.go"),
         (
+            (
+                "Erigon's log/v3 (ledgerwatch/log/v3)",
+                r'"github\.com/ledgerwatch/log/v3"',
+                "dialcheck_sched_erigonlog_test.go",
+            ),
             ("log/slog (v1.14.0 on)", r'"log/slog"', "dialcheck_sched_slog_test.go"),
             (
                 "golang.org/x/exp/slog (v1.13.6 - v1.13.15)",
@@ -121,6 +126,20 @@ AXES: tuple[Axis, ...] = (
                 "dialcheck_sched_expslog_test.go",
             ),
             ("log15 (v1.9.11 - v1.13.5)", r"", "dialcheck_sched_log15_test.go"),
+        ),
+    ),
+    Axis(
+        FamilyName.DIAL_SCHEDULER,
+        "constructor",
+        ("p2p/dial.go",),
+        (
+            (
+                "a sub-protocol version too (Erigon)",
+                r"func newDialScheduler\(config dialConfig, it enode\.Iterator, setupFunc dialSetupFunc, "
+                r"subProtocolVersion uint\)",
+                "dialcheck_sched_new_subproto_test.go",
+            ),
+            ("geth's three arguments (v1.9.11 on)", r"", "dialcheck_sched_new_test.go"),
         ),
     ),
     Axis(

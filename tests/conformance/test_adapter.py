@@ -72,7 +72,7 @@ def _make_tree(
             (1, 9, 11),
             FamilyName.DIAL_SCHEDULER,
             "geth-1.9.11",
-            ["sched_log15", "sched_destfield", "sched_nodns", "sched_nopending"],
+            ["sched_log15", "sched_new", "sched_destfield", "sched_nodns", "sched_nopending"],
         ),
         (
             _SC_1911,
@@ -80,7 +80,7 @@ def _make_tree(
             (1, 13, 15),
             FamilyName.DIAL_SCHEDULER,
             "geth-1.9.14",
-            ["sched_expslog", "sched_destfield", "sched_nodns", "sched_nopending"],
+            ["sched_expslog", "sched_new", "sched_destfield", "sched_nodns", "sched_nopending"],
         ),
         (
             _SC_1140,
@@ -88,7 +88,7 @@ def _make_tree(
             (1, 14, 13),
             FamilyName.DIAL_SCHEDULER,
             "geth-1.9.14",
-            ["sched_slog", "sched_destptr", "sched_nodns", "sched_nopending"],
+            ["sched_slog", "sched_new", "sched_destptr", "sched_nodns", "sched_nopending"],
         ),
         (
             _SC_1150,
@@ -96,7 +96,7 @@ def _make_tree(
             (1, 16, 3),
             FamilyName.DIAL_SCHEDULER,
             "geth-1.15",
-            ["sched_slog", "sched_destptr", "sched_dns", "sched_nopending"],
+            ["sched_slog", "sched_new", "sched_destptr", "sched_dns", "sched_nopending"],
         ),
         (
             _SC_1172,
@@ -104,7 +104,7 @@ def _make_tree(
             (1, 17, 5),
             FamilyName.DIAL_SCHEDULER,
             "geth-1.17.2",
-            ["sched_slog", "sched_destptr", "sched_dns", "sched_pending"],
+            ["sched_slog", "sched_new", "sched_destptr", "sched_dns", "sched_pending"],
         ),
     ],
 )
@@ -123,6 +123,22 @@ def test_a_tree_gets_the_glue_of_its_own_api_on_every_axis_and_the_profile_of_it
     assert facts.glue == ("dialcheck_common_test.go", core, *[f"dialcheck_{a}_test.go" for a in axis_files])
     assert facts.profile is not None and facts.profile.profile.value == profile
     assert facts.import_path == "github.com/ethereum/go-ethereum" and facts.modules
+
+
+def test_erigons_copy_gets_the_glue_of_its_logger_and_of_its_four_argument_constructor(tmp_path: Path) -> None:
+    # Erigon's p2p/dial.go (v2.60): geth's dialScheduler of v1.10, its own log15 (ledgerwatch/log/v3) and
+    # a sub-protocol version as the constructor's fourth argument.
+    dial = (
+        'import "github.com/ledgerwatch/log/v3"\n'
+        "func newDialScheduler(config dialConfig, it enode.Iterator, setupFunc dialSetupFunc, "
+        "subProtocolVersion uint) *dialScheduler {}\n"
+    )
+    root = _make_tree(tmp_path, dial, (2, 60, 5))
+    (root / "go.mod").write_text("module github.com/ledgerwatch/erigon\n\ngo 1.21\n")
+    facts = inspect_tree(root)
+    assert facts.family is FamilyName.DIAL_SCHEDULER and facts.profile is None
+    assert facts.glue[2:4] == ("dialcheck_sched_erigonlog_test.go", "dialcheck_sched_new_subproto_test.go")
+    assert dict(facts.axes)["constructor"] == "a sub-protocol version too (Erigon)"
 
 
 def test_a_tree_without_go_mod_is_built_in_gopath_mode_under_the_import_path_its_imports_name(tmp_path: Path) -> None:
