@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,11 +19,52 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 TRACES = sorted((DOCS / "targets").rglob("*.json")) + sorted((DOCS / "fidelity").rglob("*.json"))
 
 
-def test_the_report_covers_at_least_six_repositories_besides_go_ethereum() -> None:
+def _get_era(title: str) -> str:
+    """Return one era's part of docs/targets.md, from its heading to the next era's."""
     text = (DOCS / "targets.md").read_text(encoding="utf-8")
-    table = text[text.index("## Verdicts") : text.index("## Why each")]
-    repositories = set(re.findall(r"^\| ([\w-]+/[\w.-]+) \|", table, re.MULTILINE))
+    start = text.index(f"## The {title} era")
+    end = text.find("\n## ", start + 1)
+    return text[start : None if end < 0 else end]
+
+
+def _get_verdict_rows(era: str) -> list[list[str]]:
+    table = era[era.index("### Verdicts") : era.index("### Why each")]
+    rows = [line for line in table.splitlines() if re.match(r"^\| [\w-]+/[\w.-]+ ", line)]
+    return [[cell.strip() for cell in row.strip("|").split(" | ")] for row in rows]
+
+
+def test_the_dialstate_era_covers_at_least_six_repositories_besides_go_ethereum() -> None:
+    repositories = {row[0] for row in _get_verdict_rows(_get_era("dialstate"))}
     assert "ethereum/go-ethereum" in repositories and len(repositories - {"ethereum/go-ethereum"}) >= 6
+
+
+def test_the_dialscheduler_era_judges_at_least_eight_repositories_each_with_a_verdict_and_one_command() -> None:
+    rows = _get_verdict_rows(_get_era("dialScheduler"))
+    assert len({row[0] for row in rows}) >= 8
+    for row in rows:
+        repository, release, _, _, profile, strict, invariants, _, command = row
+        assert profile in {"geth-1.9.11", "geth-1.9.14", "geth-1.15", "geth-1.17.2", "geth-1.17.8"}, row
+        assert release and command.startswith("`judge.sh "), row
+        for verdict in (strict, invariants):
+            assert verdict == "CONFORMANT" or verdict.startswith("NOT CONFORMANT: "), row
+        for waivers in re.findall(r"docs/targets/([\w.-]+\.waivers)", command):
+            assert (DOCS / "targets" / waivers).is_file(), row
+
+
+def test_every_fork_found_not_conformant_is_explained_with_a_linked_counterexample() -> None:
+    era = _get_era("dialScheduler")
+    why = era[era.index("### Why each") : era.index("### Positive controls")]
+    for row in _get_verdict_rows(era):
+        if row[5].startswith("NOT CONFORMANT"):
+            name = row[0].split("/")[1]
+            assert f"**{row[0]}" in why, name
+            part = why[why.index(f"**{row[0]}") :].split("\n\n**")[0]
+            assert re.search(r"\]\(targets/[^)]+\.json\)", part), name
+
+
+def test_the_judging_script_prints_its_usage_and_exits_2_without_an_argument() -> None:
+    done = subprocess.run(["bash", str(DOCS / "targets" / "judge.sh")], capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and "docs/targets/judge.sh ~/src/" in done.stderr
 
 
 @pytest.mark.parametrize(("report", "folder"), [("targets.md", "targets"), ("fidelity.md", "fidelity")])
@@ -57,6 +99,15 @@ def test_every_saved_counterexample_is_a_trace_and_a_strict_one_is_geths_behavio
         assert isinstance(trace, Trace) and replay_trace(trace, create_dialstate).passed
 
 
-def test_the_waivers_used_on_klaytn_are_a_valid_waivers_file() -> None:
+WAIVERS = sorted((DOCS / "targets").glob("*.waivers"))
+
+
+@pytest.mark.parametrize("path", WAIVERS, ids=[p.name for p in WAIVERS])
+def test_every_waivers_file_of_the_report_is_valid_and_gives_a_reason(path: Path) -> None:
+    waivers = load_waivers(path)
+    assert waivers and all(w.reason for w in waivers)
+
+
+def test_the_waivers_used_on_klaytn_waive_its_missing_bootnode_fallback() -> None:
     (waiver,) = load_waivers(DOCS / "targets" / "klaytn-v1.12.1.waivers")
     assert waiver.check.value == "BOOTNODE_ROTATION"
