@@ -112,13 +112,8 @@ AXES: tuple[Axis, ...] = (
     Axis(
         FamilyName.DIAL_SCHEDULER,
         "logger",
-        ("p2p/dial.go", "log/logger.go", "log/root.go", "log/handler.go"),
+        ("log/logger.go", "log/root.go", "log/handler.go"),
         (
-            (
-                "Erigon's log/v3 (ledgerwatch/log/v3)",
-                r'"github\.com/ledgerwatch/log/v3"',
-                "dialcheck_sched_erigonlog_test.go",
-            ),
             ("log/slog (v1.14.0 on)", r'"log/slog"', "dialcheck_sched_slog_test.go"),
             (
                 "golang.org/x/exp/slog (v1.13.6 - v1.13.15)",
@@ -462,21 +457,31 @@ def _prepare_gopath(facts: TreeFacts, out_dir: Path) -> tuple[Path, dict[str, st
     return link, _go_env({"GO111MODULE": "off", "GOPATH": str(gopath), "PWD": str(link)}), []
 
 
+def _get_logger_import(facts: TreeFacts) -> str:
+    """Return the logger package the tree's ``p2p/dial.go`` imports (Erigon's is its own ``.../log/v3``)."""
+    found = re.search(r'"([^"\s]+/log(?:/v\d+)?)"', _read(facts.root, "p2p/dial.go"))
+    return found.group(1) if found is not None else f"{GETH_MODULE}/log"
+
+
 def _place_glue(facts: TreeFacts, out_dir: Path) -> Path:
     """Return the folder of the glue for ``facts``: the shipped one, or a copy importing the fork's own packages.
 
     A fork under its own module path (Celo's ``github.com/celo-org/celo-blockchain``, Scroll's) has its own copy
     of the packages the glue imports; the glue names go-ethereum's, so its copy names the fork's instead, package
     by package: a package the fork does not carry (MAP Atlas copies ``p2p`` alone and imports go-ethereum's
-    ``p2p/enode``) stays go-ethereum's.
+    ``p2p/enode``) stays go-ethereum's. The logger is the one ``p2p/dial.go`` imports, wherever it lives (Erigon's
+    log15, ``github.com/ledgerwatch/log/v3``).
     """
-    if facts.import_path == GETH_MODULE:
+    logger = _get_logger_import(facts)
+    if facts.import_path == GETH_MODULE and logger == f"{GETH_MODULE}/log":
         return get_glue_dir()
     placed = out_dir / "glue"
     placed.mkdir(parents=True, exist_ok=True)
 
     def rename(match: re.Match[str]) -> str:
         package = match.group(1)
+        if package == "log":
+            return f'"{logger}"'
         own = facts.root / package
         carried = own.is_dir() and any(own.glob("*.go"))
         return f'"{facts.import_path}/{package}"' if carried else match.group(0)

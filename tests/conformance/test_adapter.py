@@ -125,7 +125,11 @@ def test_a_tree_gets_the_glue_of_its_own_api_on_every_axis_and_the_profile_of_it
     assert facts.import_path == "github.com/ethereum/go-ethereum" and facts.modules
 
 
-def test_erigons_copy_gets_the_glue_of_its_logger_and_of_its_four_argument_constructor(tmp_path: Path) -> None:
+def test_erigons_copy_gets_the_log15_glue_importing_its_own_logger_and_its_four_argument_constructor(
+    tmp_path: Path,
+) -> None:
+    from dialcheck.conformance.drivers.geth import _place_glue
+
     # Erigon's p2p/dial.go (v2.60): geth's dialScheduler of v1.10, its own log15 (ledgerwatch/log/v3) and
     # a sub-protocol version as the constructor's fourth argument.
     dial = (
@@ -133,12 +137,14 @@ def test_erigons_copy_gets_the_glue_of_its_logger_and_of_its_four_argument_const
         "func newDialScheduler(config dialConfig, it enode.Iterator, setupFunc dialSetupFunc, "
         "subProtocolVersion uint) *dialScheduler {}\n"
     )
-    root = _make_tree(tmp_path, dial, (2, 60, 5))
+    root = _make_tree(tmp_path / "erigon", dial, (2, 60, 5))
     (root / "go.mod").write_text("module github.com/ledgerwatch/erigon\n\ngo 1.21\n")
     facts = inspect_tree(root)
     assert facts.family is FamilyName.DIAL_SCHEDULER and facts.profile is None
-    assert facts.glue[2:4] == ("dialcheck_sched_erigonlog_test.go", "dialcheck_sched_new_subproto_test.go")
+    assert facts.glue[2:4] == ("dialcheck_sched_log15_test.go", "dialcheck_sched_new_subproto_test.go")
     assert dict(facts.axes)["constructor"] == "a sub-protocol version too (Erigon)"
+    logger = (_place_glue(facts, tmp_path / "out") / "dialcheck_sched_log15_test.go").read_text(encoding="utf-8")
+    assert 'import "github.com/ledgerwatch/log/v3"' in logger and "go-ethereum/log" not in logger
 
 
 def test_a_tree_without_go_mod_is_built_in_gopath_mode_under_the_import_path_its_imports_name(tmp_path: Path) -> None:
