@@ -1,10 +1,12 @@
 """Real go-ethereum, built from the Go module proxy with dialcheck's glue, is judged as geth (tox env ``geth``).
 
 Three releases: v1.9.10 (the last dialstate), v1.9.11 (the first dialScheduler) and v1.17.10 (the newest
-the module proxy served when checked). Each is CONFORMANT at its own profile at both levels, NOT
-CONFORMANT at the neighbouring profile with the expected check and a counterexample of a few steps,
-and passes every corpus trace of its family. Short derandomized runs: the full-size evidence is in
-docs/fidelity.md, with the command that reproduces each row.
+the module proxy served when checked); and a fork's release the module proxy serves under the fork's own
+name, op-geth v1.101702.3 (geth v1.17.2's p2p, docs/targets.md). Each is CONFORMANT at its own
+profile at both levels, NOT CONFORMANT at the neighbouring profile with the expected check and a
+counterexample of a few steps, and passes every corpus trace of its family. Short derandomized runs:
+the full-size evidence is in docs/fidelity.md and docs/targets.md, with the command that reproduces
+each row.
 """
 
 from __future__ import annotations
@@ -24,25 +26,27 @@ pytestmark = [pytest.mark.slow, pytest.mark.geth]
 
 @dataclass(frozen=True)
 class Release:
-    version: str
+    source: str  # what --release names
+    version: str  # the geth release the tree says it is
     own: str  # the profile that claims it
     neighbour: str  # a profile whose behaviour it lacks
     steps: int  # the most steps the neighbour's counterexample takes
 
 
 RELEASES = [
-    Release("v1.9.10", "geth-1.9.7", "geth-1.9", 1),
-    Release("v1.9.11", "geth-1.9.11", "geth-1.9.14", 2),
-    Release("v1.17.10", "geth-1.17.8", "geth-1.17.2", 5),
+    Release("v1.9.10", "v1.9.10", "geth-1.9.7", "geth-1.9", 1),
+    Release("v1.9.11", "v1.9.11", "geth-1.9.11", "geth-1.9.14", 2),
+    Release("v1.17.10", "v1.17.10", "geth-1.17.8", "geth-1.17.2", 5),
+    Release("github.com/ethereum-optimism/op-geth@v1.101702.3", "v1.17.2", "geth-1.17.2", "geth-1.17.8", 5),
 ]
 
 
-@pytest.fixture(scope="module", params=RELEASES, ids=lambda r: r.version)
+@pytest.fixture(scope="module", params=RELEASES, ids=lambda r: r.source.rsplit("/", 1)[-1])
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Release, dict[str, str]]:
     """Build the release's package p2p with the glue, as a user would: `dialcheck adapter --release`."""
     release: Release = request.param
     out = tmp_path_factory.mktemp(f"geth-{release.version}")
-    argv = ["adapter", "--release", release.version, "--out", str(out)]
+    argv = ["adapter", "--release", release.source, "--out", str(out)]
     assert main([*argv, "--json", str(out / "built.json")]) == 0
     return release, json.loads((out / "built.json").read_text())
 
