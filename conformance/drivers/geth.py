@@ -366,7 +366,14 @@ def _go_env(extra: Optional[dict[str, str]] = None) -> dict[str, str]:
 
 def explain_no_profile(facts: TreeFacts) -> str:
     """Say why a tree belongs to no profile: a release newer than the spec was checked against, or not geth's."""
-    if facts.version is not None and facts.meta in ("", "stable") and facts.version > parse_version(NEWEST_CHECKED):
+    version = facts.version
+    # geth has only ever been 1.x: a 2.x or later version is a fork's own (bor, Ronin, Quorum's 24.x).
+    if (
+        version is not None
+        and version[0] == 1
+        and facts.meta in ("", "stable")
+        and version > parse_version(NEWEST_CHECKED)
+    ):
         return f"is newer than {NEWEST_CHECKED}, the newest release dialcheck's spec was checked against"
     return (
         f"names no {facts.family.value} release of geth that dialcheck's profiles claim (a fork's own version, "
@@ -387,7 +394,9 @@ def parse_release(release: str) -> tuple[str, str]:
                 f"--release {release}: a fork's release is MODULE@VERSION, for example "
                 "github.com/ethereum-optimism/op-geth@v1.101702.3"
             )
-        return module, version
+        if module != GETH_MODULE:
+            return module, version
+        release = version  # go-ethereum's own: the same checks as vX.Y.Z
     parsed = parse_version(release)
     if parsed < (1, 9, 10):
         raise BadInput(
@@ -457,38 +466,55 @@ def _prepare_gopath(facts: TreeFacts, out_dir: Path) -> tuple[Path, dict[str, st
     return link, _go_env({"GO111MODULE": "off", "GOPATH": str(gopath), "PWD": str(link)}), []
 
 
-def _get_logger_import(facts: TreeFacts) -> str:
-    """Return the logger package the tree's ``p2p/dial.go`` imports (Erigon's is its own ``.../log/v3``)."""
-    found = re.search(r'"([^"\s]+/log(?:/v\d+)?)"', _read(facts.root, "p2p/dial.go"))
-    return found.group(1) if found is not None else f"{GETH_MODULE}/log"
+def _get_p2p_imports(root: Path) -> dict[str, str]:
+    """Return, by package (``p2p/enode``, ``common/mclock``, ``log``), the import path the tree's ``p2p`` uses.
+
+    The logger is keyed ``log`` wherever it lives (Erigon's log15 is ``github.com/ledgerwatch/log/v3``).
+    """
+    found: dict[str, str] = {}
+    for source in sorted((root / "p2p").glob("*.go")):
+        if source.name.endswith("_test.go"):
+            continue
+        for path in re.findall(
+            r'^\s*(?:\w+\s+)?"([^"\s]+)"\s*$', source.read_text(encoding="utf-8", errors="replace"), re.M
+        ):
+            if re.search(r"/log(?:/v\d+)?$", path):
+                found.setdefault("log", path)
+            for package in ("common/mclock", "p2p/enode", "p2p/enr", "p2p/netutil"):
+                if path.endswith(f"/{package}"):
+                    found.setdefault(package, path)
+    return found
 
 
 def _place_glue(facts: TreeFacts, out_dir: Path) -> Path:
-    """Return the folder of the glue for ``facts``: the shipped one, or a copy importing the fork's own packages.
+    """Return the folder of the glue for ``facts``: the shipped one, or a copy importing the tree's own packages.
 
-    A fork under its own module path (Celo's ``github.com/celo-org/celo-blockchain``, Scroll's) has its own copy
-    of the packages the glue imports; the glue names go-ethereum's, so its copy names the fork's instead, package
-    by package: a package the fork does not carry (MAP Atlas copies ``p2p`` alone and imports go-ethereum's
-    ``p2p/enode``) stays go-ethereum's. The logger is the one ``p2p/dial.go`` imports, wherever it lives (Erigon's
-    log15, ``github.com/ledgerwatch/log/v3``).
+    The glue imports go-ethereum's packages; a fork may carry its own copies under its own module path (Celo's
+    ``github.com/celo-org/celo-blockchain``, Scroll's), import some of go-ethereum's still (MAP Atlas copies
+    ``p2p`` alone and imports go-ethereum's ``p2p/enode``; Erigon's 2026 tree imports go-ethereum's ``mclock``)
+    or its own logger (Erigon's log15, ``github.com/ledgerwatch/log/v3``). Each package of the copy is the one
+    the tree's own ``p2p`` imports; one it does not import is the tree's own copy where it carries one, else
+    go-ethereum's.
     """
-    logger = _get_logger_import(facts)
-    if facts.import_path == GETH_MODULE and logger == f"{GETH_MODULE}/log":
-        return get_glue_dir()
-    placed = out_dir / "glue"
-    placed.mkdir(parents=True, exist_ok=True)
+    imports = _get_p2p_imports(facts.root)
 
     def rename(match: re.Match[str]) -> str:
         package = match.group(1)
-        if package == "log":
-            return f'"{logger}"'
+        if package in imports:
+            return f'"{imports[package]}"'
         own = facts.root / package
         carried = own.is_dir() and any(own.glob("*.go"))
         return f'"{facts.import_path}/{package}"' if carried else match.group(0)
 
+    texts = {}
     for name in facts.glue:
-        text = (get_glue_dir() / name).read_text(encoding="utf-8")
-        text = re.sub(rf'"{re.escape(GETH_MODULE)}/([\w./-]+)"', rename, text)
+        shipped = (get_glue_dir() / name).read_text(encoding="utf-8")
+        texts[name] = re.sub(rf'"{re.escape(GETH_MODULE)}/([\w./-]+)"', rename, shipped)
+    if all(texts[name] == (get_glue_dir() / name).read_text(encoding="utf-8") for name in facts.glue):
+        return get_glue_dir()
+    placed = out_dir / "glue"
+    placed.mkdir(parents=True, exist_ok=True)
+    for name, text in texts.items():
         (placed / name).write_text(text, encoding="utf-8")
     return placed
 

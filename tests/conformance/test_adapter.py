@@ -197,6 +197,15 @@ def test_a_release_newer_than_the_newest_checked_is_said_to_be_newer(tmp_path: P
     assert facts.profile is None and explain_no_profile(facts).startswith("is newer than v1.17.10")
 
 
+@pytest.mark.parametrize("version", [(2, 8, 3), (24, 4, 1)])
+def test_a_forks_own_version_above_geths_1_x_is_not_said_to_be_a_newer_geth(
+    tmp_path: Path, version: tuple[int, int, int]
+) -> None:
+    # Ronin v2.8.3 and Quorum 24.4.1 put their own numbers in params/version.go: geth has only been 1.x.
+    facts = inspect_tree(_make_tree(tmp_path, _SC_1911, version))
+    assert facts.profile is None and explain_no_profile(facts).startswith("names no dialScheduler release")
+
+
 @pytest.mark.parametrize(
     ("dial", "says"),
     [
@@ -237,6 +246,14 @@ def test_a_release_is_go_ethereums_version_or_a_forks_module_at_its_version(
     assert parse_release(release) == (module, version)
 
 
+def test_go_ethereum_named_by_its_module_path_gets_the_same_checks_as_its_version(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert parse_release("github.com/ethereum/go-ethereum@v1.17.10") == (GETH_MODULE, "v1.17.10")
+    assert main(["adapter", "--release", "github.com/ethereum/go-ethereum@v1.8.27", "--out", str(tmp_path)]) == 2
+    assert "from v1.9.10 on; build an older release from a checkout with --tree" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("release", ["op-geth@v1.101702.3", "github.com/bnb-chain/bsc@latest", "github.com/x/y@"])
 def test_a_fork_release_not_of_the_form_module_at_version_is_refused_with_an_example(
     release: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -246,32 +263,49 @@ def test_a_fork_release_not_of_the_form_module_at_version_is_refused_with_an_exa
     assert "a fork's release is MODULE@VERSION, for example" in err and "Traceback" not in err
 
 
-def test_a_fork_under_its_own_module_path_gets_glue_importing_the_packages_it_carries_and_geth_the_shipped_glue(
-    tmp_path: Path,
-) -> None:
+def test_a_fork_under_its_own_module_path_gets_glue_importing_the_packages_its_p2p_imports(tmp_path: Path) -> None:
     from dialcheck.conformance.drivers.geth import _place_glue
 
     geth = inspect_tree(_make_tree(tmp_path / "geth", _SC_1911, (1, 10, 9)))
     assert _place_glue(geth, tmp_path / "out-geth") == get_glue_dir()
+    celo = "github.com/celo-org/celo-blockchain"
     fork = _make_tree(tmp_path / "celo", _SC_1911, (1, 8, 9))
-    (fork / "go.mod").write_text("module github.com/celo-org/celo-blockchain\n\ngo 1.13\n")
-    for package in ("p2p/enode", "p2p/netutil"):  # the fork carries these; log, mclock, enr stay go-ethereum's
-        (fork / package).mkdir(parents=True)
-        (fork / package / "x.go").write_text("package x\n")
+    (fork / "go.mod").write_text(f"module {celo}\n\ngo 1.13\n")
+    (fork / "p2p" / "dial.go").write_text(
+        f'import (\n\t"{celo}/p2p/enode"\n\t"{celo}/p2p/netutil"\n\t"{celo}/log"\n)\n' + _SC_1911
+    )
+    (fork / "common" / "mclock").mkdir(parents=True)  # carried, not imported by p2p: the fork's own
+    (fork / "common" / "mclock" / "mclock.go").write_text("package mclock\n")
     facts = inspect_tree(fork)
     placed = _place_glue(facts, tmp_path / "out-celo")
     assert placed != get_glue_dir() and sorted(p.name for p in placed.iterdir()) == sorted(facts.glue)
-    texts = {name: (placed / name).read_text(encoding="utf-8") for name in facts.glue}
-    everything = "".join(texts.values())
-    assert '"github.com/celo-org/celo-blockchain/p2p/enode"' in everything
-    assert '"github.com/celo-org/celo-blockchain/p2p/netutil"' in everything
-    assert '"github.com/ethereum/go-ethereum/p2p/enode"' not in everything
-    assert '"github.com/ethereum/go-ethereum/common/mclock"' in everything  # not carried: go-ethereum's
-    for name, text in texts.items():
-        shipped = (get_glue_dir() / name).read_text(encoding="utf-8")
-        assert text == shipped.replace(
-            '"github.com/ethereum/go-ethereum/p2p/enode"', '"github.com/celo-org/celo-blockchain/p2p/enode"'
-        ).replace('"github.com/ethereum/go-ethereum/p2p/netutil"', '"github.com/celo-org/celo-blockchain/p2p/netutil"')
+    everything = "".join((placed / name).read_text(encoding="utf-8") for name in facts.glue)
+    for package in ("p2p/enode", "p2p/netutil", "log", "common/mclock"):
+        assert f'"{celo}/{package}"' in everything, package
+    assert '"github.com/ethereum/go-ethereum/p2p/enr"' in everything  # neither imported nor carried
+
+
+def test_a_package_the_forks_p2p_imports_from_go_ethereum_stays_go_ethereums_though_the_fork_carries_one(
+    tmp_path: Path,
+) -> None:
+    from dialcheck.conformance.drivers.geth import _place_glue
+
+    # Erigon's 2026 tree: its own enode, go-ethereum's mclock, though it carries a common/mclock too.
+    erigon = "github.com/erigontech/erigon"
+    fork = _make_tree(tmp_path / "erigon", _SC_1140, (3, 7, 0))
+    (fork / "go.mod").write_text(f"module {erigon}\n\ngo 1.24\n")
+    (fork / "p2p" / "dial.go").write_text(
+        f'import (\n\t"github.com/ethereum/go-ethereum/common/mclock"\n\t"{erigon}/p2p/enode"\n'
+        f'\tlog "{erigon}/common/log/v3"\n)\n' + _SC_1140
+    )
+    (fork / "common" / "mclock").mkdir(parents=True)
+    (fork / "common" / "mclock" / "mclock.go").write_text("package mclock\n")
+    facts = inspect_tree(fork)
+    everything = "".join(
+        (_place_glue(facts, tmp_path / "out") / name).read_text(encoding="utf-8") for name in facts.glue
+    )
+    assert '"github.com/ethereum/go-ethereum/common/mclock"' in everything
+    assert f'"{erigon}/common/mclock"' not in everything and f'"{erigon}/p2p/enode"' in everything
 
 
 def test_a_go_command_that_cannot_run_is_bad_input_naming_it(

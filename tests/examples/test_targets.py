@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -62,9 +63,65 @@ def test_every_fork_found_not_conformant_is_explained_with_a_linked_counterexamp
             assert re.search(r"\]\(targets/[^)]+\.json\)", part), name
 
 
+JUDGE = DOCS / "targets" / "judge.sh"
+
+
 def test_the_judging_script_prints_its_usage_and_exits_2_without_an_argument() -> None:
-    done = subprocess.run(["bash", str(DOCS / "targets" / "judge.sh")], capture_output=True, text=True, check=False)
+    done = subprocess.run(["bash", str(JUDGE)], capture_output=True, text=True, check=False)
     assert done.returncode == 2 and "docs/targets/judge.sh ~/src/" in done.stderr
+
+
+def _judge(tmp_path: Path, *argv: str) -> tuple[subprocess.CompletedProcess[str], list[list[str]]]:
+    """Run judge.sh with a fake dialcheck on PATH that records its arguments, one call a line."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    log = tmp_path / "calls"
+    fake = bin_dir / "dialcheck"
+    fake.write_text(
+        '#!/usr/bin/env bash\nprintf "%s\\0" "$@" >> "$CALLS"; echo >> "$CALLS"\n'
+        'if [[ $1 == adapter ]]; then echo "dialcheck adapter: built"; echo "env DIALCHECK=1 ./p2p.test"; fi\n'
+    )
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(log)}
+    done = subprocess.run(
+        ["bash", str(JUDGE), *argv], capture_output=True, text=True, check=False, env=env, cwd=tmp_path
+    )
+    lines = log.read_text().splitlines() if log.exists() else []
+    return done, [line.rstrip("\0").split("\0") for line in lines if line]
+
+
+def test_the_judging_script_builds_a_checkout_with_every_profile_then_runs_the_derandomized_matrix(
+    tmp_path: Path,
+) -> None:
+    tree = tmp_path / "celo-blockchain"
+    tree.mkdir()
+    waivers = DOCS / "targets" / "celo-v1.8.9.waivers"
+    done, calls = _judge(tmp_path, str(tree), str(waivers))
+    assert done.returncode == 0, done.stderr
+    adapter, matrix = calls
+    assert adapter == ["adapter", "--tree", str(tree), "--profiles", "all", "--out", "build/celo-blockchain"]
+    assert matrix[:6] == ["matrix", "--hypothesis-profile", "ci", "--out", "targets-celo-blockchain", "--cmd"]
+    assert matrix[6] == "celo-blockchain=env DIALCHECK=1 ./p2p.test"
+    assert matrix[7:] == ["--waivers", f"celo-blockchain={waivers}"]
+
+
+def test_the_judging_script_names_a_module_release_by_module_and_version(tmp_path: Path) -> None:
+    done, calls = _judge(tmp_path, "github.com/bnb-chain/bsc@v1.7.8")
+    assert done.returncode == 0, done.stderr
+    assert calls[0][:3] == ["adapter", "--release", "github.com/bnb-chain/bsc@v1.7.8"]
+    assert calls[1][4] == "targets-bsc-v1.7.8" and len(calls[1]) == 7  # no waivers, no --go
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [("no/such/checkout",), (".", "missing.waivers"), (".", "/no/such/go"), (".", "a", "b", "c")],
+    ids=["not-a-source", "missing-waivers", "not-a-go", "too-many"],
+)
+def test_the_judging_script_refuses_what_it_cannot_use_with_exit_2_and_runs_nothing(
+    tmp_path: Path, argv: tuple[str, ...]
+) -> None:
+    done, calls = _judge(tmp_path, *argv)
+    assert done.returncode == 2 and done.stderr and calls == []
 
 
 @pytest.mark.parametrize(("report", "folder"), [("targets.md", "targets"), ("fidelity.md", "fidelity")])
