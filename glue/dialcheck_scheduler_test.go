@@ -20,8 +20,9 @@
 // ready channels). Whether the loop reads the iterator is freeDialSlots() > 0 there.
 //
 // The axes (one file each, chosen from the tree, docs/geth.md): the logger (log15, x/exp/slog,
-// log/slog), how a dial task holds its destination (a field, or atomically from v1.14.0), DNS
-// names of static nodes (v1.15.0) and pending inbound connections (v1.17.2).
+// log/slog), the constructor (geth's three arguments, or Erigon's fourth), how a dial task holds
+// its destination (a field, or atomically from v1.14.0), DNS names of static nodes (v1.15.0) and
+// pending inbound connections (v1.17.2).
 //
 // The file must build with a go.mod saying go 1.13: no generics, no `any`.
 
