@@ -29,7 +29,8 @@ def _get_era(title: str) -> str:
 
 
 def _get_verdict_rows(era: str) -> list[list[str]]:
-    table = era[era.index("### Verdicts") : era.index("### Why each")]
+    end = era.index("### Re-judged") if "### Re-judged" in era else era.index("### Why each")
+    table = era[era.index("### Verdicts") : end]
     rows = [line for line in table.splitlines() if re.match(r"^\| [\w-]+/[\w.-]+ ", line)]
     return [[cell.strip() for cell in row.strip("|").split(" | ")] for row in rows]
 
@@ -50,6 +51,26 @@ def test_the_dialscheduler_era_judges_at_least_eight_repositories_each_with_a_ve
             assert verdict == "CONFORMANT" or verdict.startswith("NOT CONFORMANT: "), row
         for waivers in re.findall(r"docs/targets/([\w.-]+\.waivers)", command):
             assert (DOCS / "targets" / waivers).is_file(), row
+
+
+def _get_rows(text: str) -> list[list[str]]:
+    lines = [line for line in text.splitlines() if re.match(r"^\| [\w-]+/[\w.-]+ ", line)]
+    return [[cell.strip() for cell in line.strip("|").split(" | ")] for line in lines]
+
+
+def test_the_dialstate_era_gives_a_command_for_every_tree_with_geths_layout_and_its_verdicts_agree() -> None:
+    era = _get_era("dialstate")
+    then = {(row[0], row[1]): row for row in _get_rows(era[era.index("### Verdicts") : era.index("### Re-judged")])}
+    now = _get_rows(era[era.index("### Re-judged") : era.index("### Why each")])
+    assert len(now) >= 10
+    for repository, tag, *cells, command in now:
+        assert command.startswith("`judge.sh "), repository
+        _, _, _, own, strict, invariants, _ = then[(repository, tag)]
+        at_own = cells[0:2] if own == "geth-1.7" else cells[2:4]
+        other = cells[2:4] if own == "geth-1.7" else cells[0:2]
+        # The same verdict at its own profile at both levels, and caught at the other one (a control) or both.
+        assert [c == "CONFORMANT" for c in at_own] == [strict == "CONFORMANT", invariants == "CONFORMANT"]
+        assert "CONFORMANT" not in other, (repository, tag)
 
 
 def test_every_fork_found_not_conformant_is_explained_with_a_linked_counterexample() -> None:
