@@ -466,23 +466,13 @@ def _prepare_gopath(facts: TreeFacts, out_dir: Path) -> tuple[Path, dict[str, st
     return link, _go_env({"GO111MODULE": "off", "GOPATH": str(gopath), "PWD": str(link)}), []
 
 
-def _get_p2p_imports(root: Path) -> dict[str, str]:
-    """Return, by package (``p2p/enode``, ``common/mclock``, ``log``), the import path the tree's ``p2p`` uses.
-
-    The logger is keyed ``log`` wherever it lives (Erigon's log15 is ``github.com/ledgerwatch/log/v3``).
-    """
-    found: dict[str, str] = {}
+def _get_p2p_imports(root: Path) -> list[str]:
+    """Return the import paths the tree's own ``p2p`` package (its non-test files) imports, in file order."""
+    found: list[str] = []
     for source in sorted((root / "p2p").glob("*.go")):
-        if source.name.endswith("_test.go"):
-            continue
-        for path in re.findall(
-            r'^\s*(?:\w+\s+)?"([^"\s]+)"\s*$', source.read_text(encoding="utf-8", errors="replace"), re.M
-        ):
-            if re.search(r"/log(?:/v\d+)?$", path):
-                found.setdefault("log", path)
-            for package in ("common/mclock", "p2p/enode", "p2p/enr", "p2p/netutil"):
-                if path.endswith(f"/{package}"):
-                    found.setdefault(package, path)
+        if not source.name.endswith("_test.go"):
+            text = source.read_text(encoding="utf-8", errors="replace")
+            found += re.findall(r'^\s*(?:\w+\s+)?"([^"\s]+)"\s*$', text, re.M)
     return found
 
 
@@ -500,17 +490,17 @@ def _place_glue(facts: TreeFacts, out_dir: Path) -> Path:
 
     def rename(match: re.Match[str]) -> str:
         package = match.group(1)
-        if package in imports:
-            return f'"{imports[package]}"'
+        ending = r"/log(?:/v\d+)?" if package == "log" else "/" + re.escape(package)
+        used = next((path for path in imports if re.search(ending + "$", path)), None)
+        if used is not None:
+            return f'"{used}"'
         own = facts.root / package
         carried = own.is_dir() and any(own.glob("*.go"))
         return f'"{facts.import_path}/{package}"' if carried else match.group(0)
 
-    texts = {}
-    for name in facts.glue:
-        shipped = (get_glue_dir() / name).read_text(encoding="utf-8")
-        texts[name] = re.sub(rf'"{re.escape(GETH_MODULE)}/([\w./-]+)"', rename, shipped)
-    if all(texts[name] == (get_glue_dir() / name).read_text(encoding="utf-8") for name in facts.glue):
+    shipped = {name: (get_glue_dir() / name).read_text(encoding="utf-8") for name in facts.glue}
+    texts = {name: re.sub(rf'"{re.escape(GETH_MODULE)}/([\w./-]+)"', rename, text) for name, text in shipped.items()}
+    if texts == shipped:
         return get_glue_dir()
     placed = out_dir / "glue"
     placed.mkdir(parents=True, exist_ok=True)
