@@ -285,6 +285,25 @@ def test_a_fork_under_its_own_module_path_gets_glue_importing_the_packages_its_p
     assert '"github.com/ethereum/go-ethereum/p2p/enr"' in everything  # neither imported nor carried
 
 
+def test_a_dialstate_fork_under_its_own_module_path_gets_glue_importing_its_own_packages(tmp_path: Path) -> None:
+    from dialcheck.conformance.drivers.geth import _place_glue
+
+    # XDPoSChain v2.7.0: geth v1.8's dialstate under github.com/XinFinOrg/XDPoSChain.
+    xdc = "github.com/XinFinOrg/XDPoSChain"
+    fork = _make_tree(tmp_path / "xdc", _DS_64, (2, 7, 0))
+    (fork / "go.mod").write_text(f"module {xdc}\n\ngo 1.13\n")
+    (fork / "p2p" / "dial.go").write_text(
+        f'import (\n\t"{xdc}/p2p/discover"\n\t"{xdc}/p2p/netutil"\n\t"{xdc}/log"\n)\n' + _DS_64
+    )
+    facts = inspect_tree(fork)
+    assert facts.family is FamilyName.DIALSTATE
+    everything = "".join(
+        (_place_glue(facts, tmp_path / "out") / name).read_text(encoding="utf-8") for name in facts.glue
+    )
+    assert f'"{xdc}/p2p/discover"' in everything and f'"{xdc}/p2p/netutil"' in everything
+    assert '"github.com/ethereum/go-ethereum/p2p/discover"' not in everything
+
+
 def test_a_package_the_forks_p2p_imports_from_go_ethereum_stays_go_ethereums_though_the_fork_carries_one(
     tmp_path: Path,
 ) -> None:
