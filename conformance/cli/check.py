@@ -9,8 +9,11 @@ from dialcheck.conformance.cli.common import (
     EXIT_FAIL,
     EXIT_OK,
     UsageError,
+    add_engine,
     add_subject,
+    add_timings,
     get_opener,
+    open_command_engine,
     open_command_subject,
     positive,
     write_report,
@@ -40,9 +43,7 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
         help="the scope: a preset (tiny, zoo, ...) or one of its scopes (zoo/lookups); default zoo",
     )
     command.add_argument("--depth", type=positive, metavar="N", help="explore every scope to this depth instead")
-    command.add_argument(
-        "--jobs", type=positive, default=1, metavar="N", help="worker processes, each with its own implementation"
-    )
+    add_engine(command, "shards of each depth's frontier")
     command.add_argument(
         "--save-failures",
         metavar="DIR",
@@ -51,6 +52,7 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
         help="where a failing trace is saved (default dialcheck-failures/)",
     )
     command.add_argument("--json", metavar="FILE", type=Path, help="also write the result as JSON (dialcheck-check/1)")
+    add_timings(command)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    with open_command_subject(args, [profile]) as subject:
+    with open_command_subject(args, [profile]) as subject, open_command_engine(args) as engine:
         options = CheckOptions(
             factory=subject.factory,
             origin=subject.origin,
@@ -85,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
             id_bytes=subject.id_bytes,
             jobs=args.jobs,
             opener=get_opener(args, profile),
+            engine=engine,
         )
         try:
             report = run_exhaustive(options, show)
@@ -96,6 +99,6 @@ def run(args: argparse.Namespace) -> int:
         report.after_run = subject.close()
     print(format_check_report(report))
     if args.json is not None:
-        write_report(args.json, lambda path: write_check_json(report, path))
+        write_report(args.json, lambda path: write_check_json(report, path, args.timings))
     print(format_check_verdict(report))
     return EXIT_OK if report.conformant else EXIT_FAIL

@@ -17,7 +17,7 @@ from dialcheck.spec.verdicts import BadInput
 if TYPE_CHECKING:
     from dialcheck.conformance.drivers.subject import Subject
     from dialcheck.conformance.harness.family import AnyProfile, Family
-    from dialcheck.conformance.harness.workers import FactoryOpener
+    from dialcheck.conformance.harness.workers import Engine, FactoryOpener
 
 __all__ = [
     "EXIT_OK",
@@ -31,6 +31,9 @@ __all__ = [
     "positive_seconds",
     "open_command_subject",
     "get_opener",
+    "add_engine",
+    "open_command_engine",
+    "add_timings",
     "write_report",
     "get_version",
 ]
@@ -134,6 +137,44 @@ def get_opener(args: argparse.Namespace, profile: "AnyProfile") -> Optional["Fac
             yield subject.factory
 
     return open_for_worker
+
+
+def add_engine(command: argparse.ArgumentParser, what: str) -> None:
+    """Add ``--jobs`` and ``--dask``: where the command's ``what`` run (docs/parallel.md)."""
+    command.add_argument(
+        "--jobs",
+        type=positive,
+        default=1,
+        metavar="N",
+        help=f"local worker processes, each with its own implementation, running the {what}; the verdict for a "
+        "given --seed is the same whatever N above 1 (docs/parallel.md)",
+    )
+    command.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help=f"send the {what} to the Dask cluster whose scheduler is at ADDRESS (default: the environment "
+        "variable DIALCHECK_DASK_SCHEDULER, if set); needs pip install 'dialcheck[dask]' here and on every worker",
+    )
+
+
+@contextlib.contextmanager
+def open_command_engine(args: argparse.Namespace) -> Iterator["Engine"]:
+    """Give the engine ``--jobs`` and ``--dask`` (or ``DIALCHECK_DASK_SCHEDULER``) ask for; close it after."""
+    from dialcheck.conformance.harness.workers import get_dask_address, open_engine
+
+    with open_engine(args.jobs, get_dask_address(args.dask), f"dialcheck {args.command}") as engine:
+        yield engine
+
+
+def add_timings(command: argparse.ArgumentParser) -> None:
+    """Add ``--no-timings``: leave the wall-clock figures out of the JSON report."""
+    command.add_argument(
+        "--no-timings",
+        dest="timings",
+        action="store_false",
+        help="leave every wall-clock figure (seconds) out of the JSON report, so the same run gives byte-identical "
+        "JSON on any engine and machine",
+    )
 
 
 def write_report(path: Path, write: Callable[[Path], None]) -> None:

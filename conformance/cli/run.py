@@ -10,8 +10,12 @@ from dialcheck.conformance.cli.common import (
     EXIT_FAIL,
     EXIT_OK,
     UsageError,
+    add_engine,
     add_subject,
+    add_timings,
     get_opener,
+    non_negative,
+    open_command_engine,
     open_command_subject,
     positive,
     write_report,
@@ -23,6 +27,7 @@ from dialcheck.conformance.runs.options import (
     DEFAULT_EXAMPLES,
     DEFAULT_STEPS,
     HYPOTHESIS_PROFILES,
+    OPENING_STATES,
     RunOptions,
     get_default_hypothesis_profile,
 )
@@ -63,15 +68,18 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
         help="where a failing trace is saved (default dialcheck-failures/)",
     )
     command.add_argument("--json", metavar="FILE", type=Path, help="also write the report as JSON")
+    add_timings(command)
     command.add_argument("--junit", metavar="FILE", type=Path, help="also write the report as JUnit XML")
     command.add_argument("--stats", action="store_true", help="print how often each situation occurred")
+    add_engine(command, "chunks of examples and the opening pass's shards")
     command.add_argument(
-        "--jobs",
-        type=positive,
-        default=1,
-        metavar="N",
-        help="worker processes, each with its own implementation; above 1 the examples run in seeded chunks of "
-        "100 and the verdict is the same for a given --seed whatever N (docs/parallel.md)",
+        "--opening",
+        type=non_negative,
+        default=OPENING_STATES,
+        metavar="STATES",
+        help="the opening exhaustive pass: at most STATES states of the family's opening preset are explored before "
+        f"the random examples (default {OPENING_STATES:,}, enough for every scope; 0 turns it off; "
+        "docs/exhaustive.md)",
     )
     command.add_argument(
         "--waivers",
@@ -87,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     # The run needs Hypothesis; serve and replay start without it (RunOptions comes in with the runner).
     profile = get_profile(args.profile)
     waivers = () if args.waivers is None else load_waivers(args.waivers)
-    with open_command_subject(args, [profile]) as subject:
+    with open_command_subject(args, [profile]) as subject, open_command_engine(args) as engine:
         options = RunOptions(
             factory=subject.factory,
             origin=subject.origin,
@@ -103,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
             waivers=waivers,
             jobs=args.jobs,
             opener=get_opener(args, profile),
+            engine=engine,
+            opening=args.opening,
         )
         report = _run_reported(options, sys.stderr.isatty())
         report.after_run = subject.close()
@@ -139,6 +149,7 @@ def _print_run(args: argparse.Namespace, report: "RunReport") -> int:
     from dialcheck.conformance.reports.report import (
         format_after_run,
         format_failure_report,
+        format_opening,
         format_stats,
         format_verdict,
         format_waivers,
@@ -151,6 +162,7 @@ def _print_run(args: argparse.Namespace, report: "RunReport") -> int:
         print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
     if report.failure is not None:
         print(format_failure_report(report))
+    print(format_opening(report))
     if report.flaky is not None:
         print(f"FAILED NONDETERMINISTIC\n  {report.flaky}")
         if report.failure is None and report.saved is not None:
@@ -162,7 +174,7 @@ def _print_run(args: argparse.Namespace, report: "RunReport") -> int:
     if args.stats:
         print(format_stats(report))
     if args.json is not None:
-        write_report(args.json, lambda path: write_json(report, path))
+        write_report(args.json, lambda path: write_json(report, path, args.timings))
     if args.junit is not None:
         write_report(args.junit, lambda path: write_junit(report, path))
     print(format_verdict(report))

@@ -222,6 +222,7 @@ def _describe_raise(exc: Exception, what: str) -> str:
 
 
 SessionT = TypeVar("SessionT", bound="SessionCore[Any, Any]")
+Said = TypeVar("Said")
 
 
 @dataclass
@@ -254,6 +255,9 @@ class SessionCore(Generic[StepT, TraceT]):
     #: ``on_waived`` with the trace up to and including its step.
     waived: frozenset[Verdict] = frozenset()
     on_waived: Optional[Callable[[Verdict, TraceT], None]] = None
+    #: Whether the implementation is compared with the twin (``strict``); a twin kept below ``strict`` only
+    #: follows it (the state key of exhaustive checking at ``invariants`` level).
+    strict: bool = True
 
     @classmethod
     def adopt(cls, created: object, origin: str) -> Any:
@@ -277,10 +281,12 @@ class SessionCore(Generic[StepT, TraceT]):
         description: Optional[str] = None,
         waived: frozenset[Verdict] = frozenset(),
         on_waived: Optional[Callable[[Verdict, Any], None]] = None,
+        follow: bool = False,
     ) -> SessionT:
         """Make the implementation with ``factory`` (AD-1) and a session around it.
 
         ``level`` ``STRICT`` adds the reference twin; ``None`` judges nothing but shapes (serve).
+        ``follow`` adds a twin below ``strict`` too, one that follows the implementation without judging it.
         A factory that raises is a failure at construction; one that returns an object
         without the contract's methods is bad input (``ImplementationError``).
         """
@@ -295,10 +301,23 @@ class SessionCore(Generic[StepT, TraceT]):
             failure = Failure(Verdict.IMPLEMENTATION_ERROR, f"the factory raised {type(exc).__name__}: {exc}")
             raise Nonconformance(failure, empty) from None
         subject = cls.adopt(created, origin)
-        twin = cls.make_twin(config, profile) if level is Level.STRICT else None
+        twin = cls.make_twin(config, profile) if level is Level.STRICT or follow else None
         session = cls(subject, config, profile, twin, level is not None, description)
         session.waived, session.on_waived = waived, on_waived
+        session.strict = level is Level.STRICT
         return session
+
+    def _ask_twin(self, call: Callable[[], Said]) -> Optional[Said]:
+        """Return what the twin says; a twin that only follows and cannot (the implementation went where the
+        reference cannot) is dropped, and the session goes on without it (exhaustive checking stops merging there).
+        """
+        if self.strict:
+            return call()
+        try:
+            return call()
+        except Exception:
+            self.twin = None
+            return None
 
     def get_trace(self, name: str = "counterexample") -> TraceT:
         """Return the steps so far as a trace (each expectation the twin's, or what was answered)."""
@@ -438,15 +457,17 @@ class Session(SessionCore[Step, Trace]):
             self._fail(step, Verdict.BAD_ANSWER, problem)
         assert isinstance(answer, Sequence)
         got = tuple(answer)
-        if self.twin is not None:
-            expect = tuple(self.twin.new_tasks(running, peers, now, table))
+        twin = self.twin
+        followed = self._ask_twin(lambda: None if twin is None else tuple(twin.new_tasks(running, peers, now, table)))
+        if followed is not None and self.strict:
+            expect = followed
         violations = self.checker.on_new_tasks(running, peers, now, table, got) if self.judge else []
         recorded = expect if expect is not None else got
         step = NewTasksStep(now, running, step.peers, step.table, tuple(map(get_task_snapshot, recorded)))
         difference = None if expect is None else compare_tasks(expect, got, self.config.self_id)
         self._judge(step, difference, violations, expect, got)
         self.steps.append(step)
-        return self._remember(got, expect if self.twin is not None else None)
+        return self._remember(got, followed)
 
     def execute(self, entry: Outstanding, inputs: ExecutionInput, expect: Optional[Execution] = None) -> Execution:
         """Execute an outstanding task (AD-5) and judge what it did against the twin, ``expect`` and section 10."""
@@ -464,8 +485,7 @@ class Session(SessionCore[Step, Trace]):
         if problem is not None:
             self._fail(step, Verdict.BAD_ANSWER, problem)
         assert isinstance(got, Execution)
-        if self.twin is not None and entry.twin is not None:
-            expect = self.twin.execute(entry.twin, inputs)
+        expect = self._follow_execution(entry, inputs, expect)
         violations = self.rules.on_execute(entry.task, dest, inputs, got) if self.judge else []
         step = ExecuteStep(step.ref, inputs, expect if expect is not None else got)
         # EX-ITER-1: the results of a read of the node iterator carry no order.
@@ -477,6 +497,16 @@ class Session(SessionCore[Step, Trace]):
             self.checker.on_execute(entry.task, dest, got)
         return got
 
+    def _follow_execution(
+        self, entry: Outstanding, inputs: ExecutionInput, expect: Optional[Execution]
+    ) -> Optional[Execution]:
+        """Execute the twin's task too; return what the implementation is held to (the twin's, when strict)."""
+        twin, task = self.twin, entry.twin
+        if twin is None or task is None:
+            return expect
+        followed: Optional[Execution] = self._ask_twin(lambda: twin.execute(task, inputs))
+        return followed if self.strict else expect
+
     def task_done(self, entry: Outstanding, now: int, results: Sequence[Node] = ()) -> None:
         """Finish an outstanding task, handing back the object the implementation returned (AD-3)."""
         self.outstanding.remove(entry)
@@ -485,8 +515,9 @@ class Session(SessionCore[Step, Trace]):
         # AD-3
         self._call(step, "task_done", lambda: self.subject.task_done(entry.task, now, list(results)))
         self.steps.append(step)
-        if self.twin is not None and entry.twin is not None:
-            self.twin.task_done(entry.twin, now, list(results))
+        twin, task = self.twin, entry.twin
+        if twin is not None and task is not None:
+            self._ask_twin(lambda: twin.task_done(task, now, list(results)))
         if self.judge:
             self.checker.on_task_done(entry.task, now, results)
 
@@ -495,8 +526,9 @@ class Session(SessionCore[Step, Trace]):
         step = AddStaticStep(node)
         self._call(step, "add_static", lambda: self.subject.add_static(node))
         self.steps.append(step)
-        if self.twin is not None:
-            self.twin.add_static(node)
+        twin = self.twin
+        if twin is not None:
+            self._ask_twin(lambda: twin.add_static(node))
         if self.judge:
             self.checker.on_add_static(node)
 
@@ -505,8 +537,9 @@ class Session(SessionCore[Step, Trace]):
         step = RemoveStaticStep(node)
         self._call(step, "remove_static", lambda: self.subject.remove_static(node))
         self.steps.append(step)
-        if self.twin is not None:
-            self.twin.remove_static(node)
+        twin = self.twin
+        if twin is not None:
+            self._ask_twin(lambda: twin.remove_static(node))
         if self.judge:
             self.checker.on_remove_static(node)
 
@@ -636,8 +669,10 @@ class SchedulerSession(SessionCore[EventStep, SchedulerTrace]):
         if problem is not None:
             self._fail(step, Verdict.BAD_ANSWER, problem)
         assert isinstance(answer, Response)
-        if self.twin is not None:
-            expect = self.twin.on_event(event, _follow(answer))
+        twin = self.twin
+        if twin is not None:
+            followed = self._ask_twin(lambda: twin.on_event(event, _follow(answer)))
+            expect = followed if self.strict else expect
         violations = self.checker.check(event, answer) if self.judge else []
         chosen = expect.get_chosen(answer) if expect is not None and expect.allows(answer) else None
         step = EventStep(event, expect, chosen or (), answer)

@@ -20,7 +20,7 @@ from dialcheck.conformance.formats.trace import NewTasksStep, Trace
 from dialcheck.conformance.harness.family import family_of
 from dialcheck.conformance.harness.session import Nonconformance
 from dialcheck.conformance.oracle.invariants import Situation
-from dialcheck.conformance.runs.exhaustive import CheckReport
+from dialcheck.conformance.runs.exhaustive import CheckReport, ScopeResult
 from dialcheck.conformance.runs.runner import RunReport
 from dialcheck.spec.model import Profile
 from dialcheck.spec.scheduler import Response, SchedulerConfig, SchedulerProfile
@@ -28,6 +28,7 @@ from dialcheck.spec.verdicts import Outcome, Verdict
 
 __all__ = [
     "format_failure_report",
+    "format_opening",
     "format_check_report",
     "format_check_verdict",
     "write_check_json",
@@ -141,16 +142,35 @@ def format_failure_report(report: RunReport) -> str:
     assert failure is not None
     options = report.options
     how = "not shrunk: the run stopped at once" if report.aborted else "minimized: no step removable"
+    if report.found_by == "exhaustive":
+        failing = next(result for result in report.opening if result.failure is not None)
+        where = f"depth {failing.progress.depth} of scope {failing.scope.name}"
+        how = f"found by the opening exhaustive pass at {where} (shortest there), {how}"
+    elif report.found_by == "random":
+        how = f"found by the random examples{' after the opening pass' if report.opening else ''}, {how}"
     return _format_failure(failure, options.profile, how, report.saved, options.get_subject())
+
+
+def format_opening(report: RunReport) -> str:
+    """Return what the opening exhaustive pass covered: a certificate per scope it completed, what the budget cut."""
+    if not report.opening:
+        return "opening exhaustive pass: off (--opening 0)"
+    lines = [f"opening exhaustive pass (budget {report.opening_budget:,} states):"]
+    lines += [f"  {result.get_certificate()}" for result in report.opening if result.complete]
+    lines += [f"  {result.get_partial()}" for result in report.opening if result.cut]
+    failing = next((result for result in report.opening if result.failure is not None), None)
+    if failing is not None:
+        lines.append(f"  a divergence at depth {failing.progress.depth} of scope {failing.scope.name}: above")
+    return "\n".join(lines)
 
 
 def format_check_report(report: CheckReport) -> str:
     """Return what an exhaustive check found: a certificate per scope checked, or the failure."""
     options = report.options
-    lines = [result.get_certificate() for result in report.results if result.conformant]
+    lines = [result.get_certificate() for result in report.results if result.complete]
     if report.failure is not None:
-        failing = report.results[-1]
-        depth = len(failing.progress.transitions_by_depth)
+        failing = next(result for result in report.results if result.failure is not None)
+        depth = failing.progress.depth
         how = f"shortest: found at depth {depth} of scope {failing.scope.name}, then no step removable"
         lines.append(_format_failure(report.failure, options.profile, how, report.saved, options.get_subject()))
     if report.flaky is not None:
@@ -167,7 +187,7 @@ def format_check_verdict(report: CheckReport) -> str:
     reasons += [Verdict.NONDETERMINISTIC.value] if report.flaky is not None else []
     reasons += [report.after_run.verdict.value] if report.after_run is not None else []
     outcome = f"{Outcome.NOT_CONFORMANT.heading} ({', '.join(reasons)})" if reasons else Outcome.CONFORMANT.heading
-    certified = sum(1 for result in report.results if result.conformant)
+    certified = sum(1 for result in report.results if result.complete)
     states = sum(result.progress.states for result in report.results)
     transitions = sum(result.progress.transitions for result in report.results)
     return (
@@ -177,8 +197,45 @@ def format_check_verdict(report: CheckReport) -> str:
     )
 
 
-def write_check_json(report: CheckReport, path: Path) -> None:
-    """Write an exhaustive check's result as ``dialcheck-check/1`` JSON."""
+def _untimed(document: dict[str, Any], timings: bool) -> dict[str, Any]:
+    """Return ``document`` without its wall-clock figures (``seconds`` at any depth) when ``timings`` is off."""
+    if timings:
+        return document
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in _TIMED}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    stripped: dict[str, Any] = strip(document)
+    return stripped
+
+
+#: The keys of wall-clock figures in dialcheck's JSON reports (``--no-timings`` leaves them out).
+_TIMED = frozenset({"seconds", "seconds_to_verdict"})
+
+
+def _get_scope_json(result: ScopeResult, timings: bool) -> dict[str, object]:
+    """Return one scope of an exhaustive search, as the check and run reports write it."""
+    return {
+        "name": result.scope.name,
+        "scope": result.scope.describe(),
+        "depth": result.scope.depth,
+        "explored_depth": result.progress.depth,
+        "certified": result.complete,
+        "certificate": result.get_certificate(timings) if result.complete else None,
+        "states": result.progress.states,
+        "transitions": result.progress.transitions,
+        "states_by_depth": result.progress.states_by_depth,
+        "transitions_by_depth": result.progress.transitions_by_depth,
+        "seconds": round(result.seconds, 3),
+    }
+
+
+def write_check_json(report: CheckReport, path: Path, timings: bool = True) -> None:
+    """Write an exhaustive check's result as ``dialcheck-check/1`` JSON (without wall-clock figures: ``timings``)."""
     failure = report.failure
     document = {
         "format": "dialcheck-check/1",
@@ -187,21 +244,7 @@ def write_check_json(report: CheckReport, path: Path) -> None:
         "profile": report.options.profile.value,
         "preset": report.options.preset,
         "seconds": round(report.seconds, 3),
-        "scopes": [
-            {
-                "name": result.scope.name,
-                "scope": result.scope.describe(),
-                "depth": result.scope.depth,
-                "certified": result.conformant,
-                "certificate": result.get_certificate() if result.conformant else None,
-                "states": result.progress.states,
-                "transitions": result.progress.transitions,
-                "states_by_depth": result.progress.states_by_depth,
-                "transitions_by_depth": result.progress.transitions_by_depth,
-                "seconds": round(result.seconds, 3),
-            }
-            for result in report.results
-        ],
+        "scopes": [_get_scope_json(result, timings) for result in report.results],
         "failure": None
         if failure is None
         else {
@@ -212,7 +255,7 @@ def write_check_json(report: CheckReport, path: Path) -> None:
         },
         "nondeterministic": report.flaky,
     }
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(_untimed(document, timings), indent=2) + "\n", encoding="utf-8")
 
 
 def format_waivers(report: RunReport) -> str:
@@ -248,6 +291,7 @@ def format_verdict(report: RunReport) -> str:
     outcome = f"{Outcome.NOT_CONFORMANT.heading} ({', '.join(reasons)})" if reasons else Outcome.CONFORMANT.heading
     if report.waived:
         outcome += f" (waived: {', '.join(sorted(c.value for c in report.waived))})"
+    found = "; found by the opening exhaustive pass" if report.found_by == "exhaustive" else ""
     # AD-5: "it MUST still run an implementation without the capability, and MUST say in its verdict that the execution
     # checks were not run".
     execution = (
@@ -260,11 +304,11 @@ def format_verdict(report: RunReport) -> str:
     return (
         f"dialcheck run: {outcome} - {options.origin}, profile {options.profile.value}, "
         f"level {options.level.value}, {report.examples:,} examples, {report.steps:,} steps, "
-        f"{report.seconds:.1f}s{execution}"
+        f"{report.seconds:.1f}s{execution}{found}"
     )
 
 
-def _as_dict(report: RunReport) -> dict[str, object]:
+def _as_dict(report: RunReport, timings: bool = True) -> dict[str, Any]:
     options = report.options
     failure = report.failure
     out: dict[str, object] = {
@@ -288,6 +332,11 @@ def _as_dict(report: RunReport) -> dict[str, object]:
         },
         "waiver_problems": list(report.waiver_problems),
         "failure": None,
+        "found_by": report.found_by,
+        "opening": {
+            "budget_states": report.opening_budget,
+            "scopes": [_get_scope_json(result, timings) for result in report.opening],
+        },
     }
     if failure is not None:
         out["failure"] = {
@@ -301,9 +350,10 @@ def _as_dict(report: RunReport) -> dict[str, object]:
     return out
 
 
-def write_json(report: RunReport, path: Path) -> None:
-    """Write the report as JSON."""
-    path.write_text(json.dumps(_as_dict(report), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+def write_json(report: RunReport, path: Path, timings: bool = True) -> None:
+    """Write the report as JSON (without wall-clock figures: ``timings``)."""
+    document = _untimed(_as_dict(report, timings), timings)
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def write_junit(report: RunReport, path: Path) -> None:

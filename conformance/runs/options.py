@@ -10,15 +10,24 @@ from typing import Optional
 
 from dialcheck.conformance.harness.session import Level
 from dialcheck.conformance.harness.waivers import Waiver, select_waivers
-from dialcheck.conformance.harness.workers import FactoryOpener
+from dialcheck.conformance.harness.workers import Engine, FactoryOpener
 from dialcheck.spec.contract import DialstateFactory, SchedulerFactory
 from dialcheck.spec.model import Profile
 from dialcheck.spec.scheduler import SchedulerProfile
 
-__all__ = ["DEFAULT_EXAMPLES", "DEFAULT_STEPS", "HYPOTHESIS_PROFILES", "RunOptions", "get_default_hypothesis_profile"]
+__all__ = [
+    "DEFAULT_EXAMPLES",
+    "DEFAULT_STEPS",
+    "OPENING_STATES",
+    "HYPOTHESIS_PROFILES",
+    "RunOptions",
+    "get_default_hypothesis_profile",
+]
 
 DEFAULT_EXAMPLES = 2000
 DEFAULT_STEPS = 100
+#: The opening exhaustive pass's default budget of states: every scope of either family's opening preset.
+OPENING_STATES = 10_000
 _THOROUGH_FACTOR = 10
 #: The Hypothesis profile names ``--hypothesis-profile`` accepts, without the ``dialcheck-`` prefix
 #: (registered by the runner).
@@ -63,6 +72,10 @@ class RunOptions:
     jobs: int = 1
     #: Makes the implementation in each worker (default: ``factory`` itself, inherited).
     opener: Optional[FactoryOpener] = None
+    #: Where the work goes (default: ``jobs`` local processes, or this process for 1); a Dask cluster's engine.
+    engine: Optional[Engine] = None
+    #: The opening exhaustive pass's budget of states (0: no opening pass; ``runner.py``).
+    opening: int = OPENING_STATES
 
     def get_waivers(self) -> tuple[Waiver, ...]:
         """Return the waivers that apply to this run's profile and level."""

@@ -22,8 +22,15 @@ the failure does not need and simplifies the rest before the trace is saved:
 it does in milliseconds by replaying the trace what Hypothesis's shrinking did
 in seconds by replaying whole examples (``docs/teeth.md``, "Shrinking").
 
-With ``jobs`` above 1 the examples run in seeded chunks over worker processes
-(:func:`_run_in_chunks`, ``docs/parallel.md``).
+The run opens with a bounded exhaustive pass (:func:`_open`): every event sequence of the
+family's ``opening`` preset, shortest first, judged at the run's level, up to a budget of states
+(``RunOptions.opening``; 0 turns it off).  A failure there is the verdict (found by the opening
+pass, a shortest counterexample); otherwise the scopes it completed are certified and the random
+examples follow.  Neither depends on time, so the same seed gives the same verdict.
+
+On an engine other than this process (``--jobs N``, a Dask cluster) the examples run in seeded
+chunks over its workers (:func:`_run_in_chunks`, ``docs/parallel.md``), and the opening pass's
+shards go to it too.
 
 Hypothesis settings come from three profiles registered at import:
 ``dialcheck-ci`` (derandomized, no example database), ``dialcheck-default``
@@ -41,6 +48,7 @@ import json
 import re
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -58,8 +66,9 @@ from dialcheck.conformance.harness.ids import save_as_seen
 from dialcheck.conformance.harness.minimize import settle
 from dialcheck.conformance.harness.session import Failure, Nonconformance
 from dialcheck.conformance.harness.waivers import get_waiver_problems
-from dialcheck.conformance.harness.workers import Workers, get_shared_opener
+from dialcheck.conformance.harness.workers import Engine, InlineEngine, Job, SharedOpener, get_engine
 from dialcheck.conformance.oracle.invariants import Situation
+from dialcheck.conformance.runs.exhaustive import Explorer, ScopeResult, get_opening, search_scopes
 from dialcheck.conformance.runs.machine import Machine, RunAborted, RunContext
 from dialcheck.conformance.runs.options import RunOptions
 from dialcheck.spec.verdicts import ImplementationFault, Verdict
@@ -118,6 +127,11 @@ class RunReport:
     waived_saved: dict[Verdict, Path] = field(default_factory=dict)
     #: Why the waivers fail the run: expired, or a waived divergence that never occurred.
     waiver_problems: list[str] = field(default_factory=list)
+    #: What the opening exhaustive pass did, scope by scope (empty: it was off), and its budget of states.
+    opening: list[ScopeResult] = field(default_factory=list)
+    opening_budget: int = 0
+    #: Which search found the failure: ``exhaustive`` (the opening pass) or ``random`` (``None``: no failure).
+    found_by: Optional[str] = None
 
     @property
     def conformant(self) -> bool:
@@ -160,12 +174,52 @@ Progress = Callable[[AnyRunContext, float], None]
 
 
 def run_conformance(options: RunOptions, progress: Optional[Progress] = None) -> RunReport:
-    """Run the machine of the profile's family against ``options.factory`` and return the verdict."""
-    if options.jobs > 1:
-        return _run_in_chunks(options, progress)
+    """Run the opening exhaustive pass, then the machine of the profile's family, against ``options.factory``."""
+    started = time.monotonic()
+    engine = get_engine(options.engine, options.jobs)
+    opening, budget = _open(options, engine)
+    failure = next((result.failure for result in opening if result.failure is not None), None)
+    if failure is not None:
+        report = RunReport(options, opening=opening, opening_budget=budget, found_by="exhaustive")
+        report.aborted = failure.failure.aborts_run  # the implementation hung: not shrunk
+        report.first_failure = time.monotonic() - started
+        report.first_failure_examples = 0
+        _settle_failure(report, failure)
+        context = RunContext(options.factory, options.profile, options.level, options.origin)
+        _settle_waivers(report, context, {})
+    else:
+        report = _run_random(options, engine, progress, opening)
+        report.opening_budget = budget
+        if report.first_failure is not None:
+            report.first_failure += sum(result.seconds for result in opening)
+            report.found_by = "random"
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _open(options: RunOptions, engine: Engine) -> tuple[list[ScopeResult], int]:
+    """Run the opening exhaustive pass at the run's level, waivers applied; return its scopes' results, its budget."""
+    preset, budget = get_opening(family_of(options.profile)), options.opening
+    if budget == 0:
+        return [], 0
+    waived = frozenset(w.check for w in options.get_waivers())
+    command = "the opening exhaustive pass of dialcheck run"
+    explorers = [
+        Explorer(options.factory, options.profile, scope, options.origin, options.level, waived, command)
+        for scope in preset.scopes
+    ]
+    return search_scopes(explorers, engine, options.opener, budget), budget
+
+
+def _run_random(
+    options: RunOptions, engine: Engine, progress: Optional[Progress], opening: list[ScopeResult]
+) -> RunReport:
+    """Run the random examples: here in one Hypothesis run, or in seeded chunks over the engine's workers."""
+    if not isinstance(engine, InlineEngine):
+        return _run_in_chunks(options, engine, progress, opening)
     context: AnyRunContext = RunContext(options.factory, options.profile, options.level, options.origin)
     context.waived = frozenset(w.check for w in options.get_waivers())
-    report = RunReport(options)
+    report = RunReport(options, opening=opening)
     _run_examples(report, context, progress)
     _take_counts(report, context)
     report.first_failure = context.first_failure
@@ -173,7 +227,6 @@ def run_conformance(options: RunOptions, progress: Optional[Progress] = None) ->
     if report.failure is not None:
         _settle_failure(report, report.failure)
     _settle_waivers(report, context, context.waived_traces)
-    report.seconds = time.monotonic() - context.started
     return report
 
 
@@ -272,9 +325,18 @@ def _describe_flaky(exc: Flaky, seen: Optional[ImplementationFault]) -> str:
 
 
 def _settle_waivers(report: RunReport, context: AnyRunContext, traces: Mapping[Verdict, AnyTrace]) -> None:
-    """Count the waived failures, save the first trace of each, and say why the waivers fail the run, if they do."""
+    """Count the waived failures (the opening pass's first), save the first trace of each, and say why the
+    waivers fail the run, if they do."""
     options = report.options
-    report.waived = dict(context.waived_hits)
+    hits: Counter[Verdict] = Counter()
+    firsts: dict[Verdict, AnyTrace] = {}
+    for result in report.opening:
+        for check, (count, trace) in result.waived.items():
+            hits[check] += count
+            firsts.setdefault(check, trace)
+    hits.update(context.waived_hits)
+    traces = {**traces, **firsts}
+    report.waived = dict(hits)
     for check, trace in traces.items():
         report.waived_saved[check] = _save_trace(report, trace, f"WAIVED-{check.value}")
     completed = report.failure is None and report.flaky is None
@@ -312,13 +374,28 @@ def get_chunk_seed(seed: int, chunk: int) -> int:
     return int.from_bytes(hashlib.blake2b(f"{seed}/{chunk}".encode(), digest_size=8).digest(), "big")
 
 
-def _run_chunk(options: RunOptions, factory: Any, chunk: tuple[int, int, int]) -> _Chunk:
-    """Run one chunk (index, examples, seed) in a worker, seeded, without an example database."""
-    _, examples, seed = chunk
-    with tempfile.TemporaryDirectory(prefix="dialcheck-chunk-") as folder:
-        mine = replace(options, factory=factory, jobs=1, examples=examples, seed=seed, hypothesis_profile="ci")
-        report = run_conformance(replace(mine, save_dir=Path(folder), opener=None))
-        return _get_chunk(report)
+@dataclass(frozen=True)
+class _RunChunk:
+    """What a worker does with one chunk (index, examples, seed): a seeded run without an example database.
+
+    ``options`` travel without the parent's implementation, engine and opening pass; the worker's factory
+    comes from the job's opener.
+    """
+
+    options: RunOptions
+
+    def __call__(self, factory: Any, chunk: tuple[int, int, int]) -> _Chunk:
+        _, examples, seed = chunk
+        with tempfile.TemporaryDirectory(prefix="dialcheck-chunk-") as folder:
+            mine = replace(
+                self.options,
+                factory=factory,
+                examples=examples,
+                seed=seed,
+                hypothesis_profile="ci",
+                save_dir=Path(folder),
+            )
+            return _get_chunk(run_conformance(mine))
 
 
 def _get_chunk(report: RunReport) -> _Chunk:
@@ -341,17 +418,19 @@ def _get_chunk(report: RunReport) -> _Chunk:
     )
 
 
-def _run_in_chunks(options: RunOptions, progress: Optional[Progress]) -> RunReport:
-    """Run the examples in chunks of :data:`CHUNK_EXAMPLES` over ``options.jobs`` workers, a round at a time.
+def _run_in_chunks(
+    options: RunOptions, engine: Engine, progress: Optional[Progress], opening: list[ScopeResult]
+) -> RunReport:
+    """Run the examples in chunks of :data:`CHUNK_EXAMPLES` over the engine's workers, answers taken in chunk order.
 
-    Chunk j runs with the seed :func:`get_chunk_seed` (``seed``, j); a round gives chunk
-    ``round * jobs + i`` to worker i.  The verdict is the failure of the lowest chunk that fails, found
-    in the round that holds it, so it is the same for a given seed whatever the number of workers.
+    Chunk j runs with the seed :func:`get_chunk_seed` (``seed``, j).  The verdict is the failure of the
+    lowest chunk that fails, and the counts are those of the chunks up to it, so the report is the same
+    for a given seed whatever the engine and the number of workers.
     """
-    report = RunReport(options)
+    report = RunReport(options, opening=opening)
     context: AnyRunContext = RunContext(options.factory, options.profile, options.level, options.origin)
     waived_traces: dict[Verdict, str] = {}
-    found = _run_rounds(options, context, waived_traces, progress)
+    found = _run_chunks(options, engine, context, waived_traces, progress)
     _take_counts(report, context)
     if found is not None:
         chunk, report.first_failure, report.first_failure_examples = found
@@ -361,44 +440,37 @@ def _run_in_chunks(options: RunOptions, progress: Optional[Progress]) -> RunRepo
             report.saved = _save(report, report.failure)
     traces = {check: parse_any_trace(json.loads(text)) for check, text in waived_traces.items()}
     _settle_waivers(report, context, traces)
-    report.seconds = time.monotonic() - context.started
     return report
 
 
-def _run_rounds(
+def _run_chunks(
     options: RunOptions,
+    engine: Engine,
     context: AnyRunContext,
     waived_traces: dict[Verdict, str],
     progress: Optional[Progress],
 ) -> Optional[tuple[_Chunk, float, int]]:
-    """Run rounds of chunks over the workers up to the round holding a failure; return that chunk, when and where."""
+    """Run the chunks in order up to the first that fails; return that chunk, when and after how many examples."""
     started = context.started
     seed = options.seed if options.seed is not None else 0
     total = options.get_examples()
-    chunks = [(j, min(CHUNK_EXAMPLES, total - j * CHUNK_EXAMPLES)) for j in range(-(-total // CHUNK_EXAMPLES))]
-    found: Optional[tuple[_Chunk, float, int]] = None
-
-    def serve(factory: Any, chunk: tuple[int, int, int]) -> _Chunk:
-        return _run_chunk(options, factory, chunk)
-
-    with Workers(options.jobs, options.opener or get_shared_opener(options.factory), serve) as workers:
-        for start in range(0, len(chunks), options.jobs):
-            round_started = time.monotonic() - started
-            batch = [(j, n, get_chunk_seed(seed, j)) for j, n in chunks[start : start + options.jobs]]
-            answers = workers.ask([*batch, *([None] * (options.jobs - len(batch)))])
-            examples_before = context.examples
-            for answer in answers:
-                if answer is None:
-                    continue
-                if found is None and (answer.failure is not None or answer.flaky):
-                    at = examples_before + (answer.first_failure_examples or answer.examples)
-                    found = (answer, round_started + (answer.first_failure or answer.seconds), at)
-                examples_before += answer.examples
-                _add_chunk(context, answer, waived_traces)
+    chunks = (
+        (j, min(CHUNK_EXAMPLES, total - j * CHUNK_EXAMPLES), get_chunk_seed(seed, j))
+        for j in range(-(-total // CHUNK_EXAMPLES))
+    )
+    bare = replace(options, factory=None, engine=None, opener=None, jobs=1, opening=0)  # type: ignore[arg-type]
+    job = Job(options.opener or SharedOpener(options.factory), _RunChunk(bare))
+    with engine.open(job) as pool:
+        for answer in pool.map(chunks):
+            now = time.monotonic() - started
+            before = context.examples
+            _add_chunk(context, answer, waived_traces)
             if progress is not None:
-                progress(context, time.monotonic() - started)
-            if found is not None:
-                return found
+                progress(context, now)
+            if answer.failure is not None or answer.flaky:
+                at = before + (answer.first_failure_examples or answer.examples)
+                when = now - answer.seconds + (answer.first_failure or answer.seconds)
+                return answer, when, at
     return None
 
 

@@ -309,7 +309,9 @@ def test_a_worker_that_cannot_make_its_implementation_is_a_harness_error() -> No
 
 
 def test_an_unknown_scope_is_bad_input_naming_the_presets() -> None:
-    with pytest.raises(BadInput, match="in the dialstate family; choose one of tiny, zoo, zoo/checks"):
+    with pytest.raises(
+        BadInput, match="in the dialstate family; choose one of opening, opening/budget, .*, tiny, zoo, zoo/checks"
+    ):
         get_scopes("huge")
     assert [s.name for s in get_scopes("zoo/lookups", 3)] == ["zoo/lookups"]
     assert get_scopes("zoo/lookups", 3)[0].depth == 3
@@ -444,9 +446,11 @@ def test_a_scheduler_scope_that_does_not_merge_explores_every_path() -> None:
 
 
 def test_the_scheduler_presets_are_named_apart_from_dialstate_ones() -> None:
-    assert sorted(SCHEDULER_PRESETS) == ["tiny", "zoo"]
+    assert sorted(SCHEDULER_PRESETS) == ["opening", "tiny", "zoo"]
     assert [s.name for s in get_presets(DIAL_SCHEDULER)["zoo"].scopes][0] == "zoo/slots"
-    with pytest.raises(BadInput, match="in the dialScheduler family; choose one of tiny, zoo, zoo/addresses"):
+    with pytest.raises(
+        BadInput, match="in the dialScheduler family; choose one of opening, .*, tiny, zoo, zoo/addresses"
+    ):
         get_scopes("zoo/lookups", None, DIAL_SCHEDULER)
 
 

@@ -46,18 +46,18 @@ from dialcheck.conformance.harness.family import DIALSTATE, AnyProfile, Family, 
 from dialcheck.conformance.harness.ids import save_as_seen
 from dialcheck.conformance.harness.minimize import settle
 from dialcheck.conformance.harness.session import Level
-from dialcheck.conformance.harness.workers import FactoryOpener, get_shared_opener
+from dialcheck.conformance.harness.workers import Engine, FactoryOpener, get_engine
 from dialcheck.conformance.runs.exhaustive.dialstate import PRESETS, Instant, Outcome, Scope, ScopeDraws, get_state_key
 from dialcheck.conformance.runs.exhaustive.scheduler import SCHEDULER_PRESETS, SchedulerScope, get_scheduler_state_key
 from dialcheck.conformance.runs.exhaustive.search import (
     AnyFailure,
     Explorer,
-    InWorkers,
     Preset,
     Progress,
     ScopeResult,
     Transition,
     check_scope,
+    search_scopes,
 )
 from dialcheck.spec.model import Profile
 from dialcheck.spec.releases import FamilyName
@@ -73,6 +73,7 @@ __all__ = [
     "PRESETS",
     "SCHEDULER_PRESETS",
     "get_presets",
+    "get_opening",
     "get_scopes",
     "get_state_key",
     "get_scheduler_state_key",
@@ -81,6 +82,7 @@ __all__ = [
     "Progress",
     "ScopeResult",
     "check_scope",
+    "search_scopes",
     "CheckOptions",
     "CheckReport",
     "run_exhaustive",
@@ -95,6 +97,11 @@ _PRESETS_BY_FAMILY: dict[FamilyName, dict[str, Preset]] = {
 def get_presets(family: Family) -> dict[str, Preset]:
     """Return the presets of ``family``, by name."""
     return _PRESETS_BY_FAMILY[family.name]
+
+
+def get_opening(family: Family) -> Preset:
+    """Return the preset ``run``'s opening pass explores for ``family``."""
+    return get_presets(family)["opening"]
 
 
 def get_scopes(name: str, depth: Optional[int] = None, family: Family = DIALSTATE) -> tuple[Any, ...]:
@@ -127,6 +134,8 @@ class CheckOptions:
     jobs: int = 1
     #: Makes the implementation in each worker when ``jobs`` > 1 (default: ``factory`` itself, inherited).
     opener: Optional[FactoryOpener] = None
+    #: Where the shards go (default: ``jobs`` local processes, or here).
+    engine: Optional[Engine] = None
 
     def get_subject(self) -> str:
         """Return the command-line options that select this implementation, for reproduce hints."""
@@ -153,21 +162,16 @@ class CheckReport:
 
 
 def run_exhaustive(options: CheckOptions, on_depth: Optional[Callable[[ScopeResult], None]] = None) -> CheckReport:
-    """Check every scope of the preset in turn; the first failure is replayed, minimized and saved."""
+    """Check every scope of the preset, a depth of each at a time; the first failure is replayed, minimized, saved."""
     started = time.monotonic()
     report = CheckReport(options)
-    for scope in get_scopes(options.preset, options.depth, family_of(options.profile)):
-        explorer = Explorer(options.factory, options.profile, scope, options.origin)
-        if options.jobs == 1:
-            result = check_scope(explorer, None, 1, on_depth)
-        else:
-            shards = InWorkers(options.jobs, options.opener or get_shared_opener(options.factory), explorer)
-            with shards.workers:
-                result = check_scope(explorer, shards, options.jobs, on_depth)
-        report.results.append(result)
-        if result.failure is not None:
-            _settle(report, result.failure)
-            break
+    scopes = get_scopes(options.preset, options.depth, family_of(options.profile))
+    explorers = [Explorer(options.factory, options.profile, scope, options.origin) for scope in scopes]
+    engine = get_engine(options.engine, options.jobs)
+    report.results = search_scopes(explorers, engine, options.opener, None, on_depth)
+    failure = next((result.failure for result in report.results if result.failure is not None), None)
+    if failure is not None:
+        _settle(report, failure)
     report.seconds = time.monotonic() - started
     return report
 

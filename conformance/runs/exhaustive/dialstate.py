@@ -141,7 +141,13 @@ class Scope:
         world.happen(happening, chooser, ScopeDraws(self))
 
     def get_key(self, root: _Root, path: tuple[Transition, ...], world: World) -> object:
-        """Return the reference's state and the world's, and the events since the last ``new_tasks`` call."""
+        """Return the reference's state and the world's, and the events since the last ``new_tasks`` call.
+
+        Below ``strict``, a session whose twin could not follow the implementation has no reference state:
+        its key is the path itself (no merging from there on).
+        """
+        if world.session.twin is None:
+            return path
         return get_state_key(world, self.depth), _get_pending(path)
 
 
@@ -309,8 +315,9 @@ def get_state_key(world: World, slack: int) -> StateKey:
     entries: list[tuple[object, ...]] = []
     for entry in session.outstanding:
         twin_task = entry.twin
-        assert twin_task is not None
-        if isinstance(twin_task, DialTask):
+        if twin_task is None:  # below strict, a task the twin did not give (the implementation's own)
+            entries.append(("unpaired", get_task_key(entry.task), entry.executed))
+        elif isinstance(twin_task, DialTask):
             stored = twin.static.get(twin_task.dest.id) is twin_task
             entries.append(("dial", entry.executed, stored, task_state(twin_task)))
         else:
@@ -396,3 +403,55 @@ PRESETS: dict[str, Preset] = {
         Preset("zoo", "every seeded bug of the zoo is killed here", (_ALL_CHECKS, _EXECUTION, _LOOKUPS)),
     )
 }
+
+_I = Instant
+
+#: ``dialcheck run``'s opening pass (``runner.py``): small scopes explored cheapest first, chosen so that every
+#: zoo member whose counterexample is short is found in them, the boundaries exactly (docs/exhaustive.md).
+PRESETS["opening"] = Preset(
+    "opening",
+    "what dialcheck run explores first: small scopes, every boundary, cheapest depth first",
+    (
+        # The bootnode fallback: exactly 20 s and 1 ns past it, with the table empty or not, a peer or none.
+        Scope(
+            name="opening/fallback",
+            depth=4,
+            configs=(Config(_SELF, 2, bootnodes=(N[1], N[2])), Config(_SELF, 1, static=(N[3],), bootnodes=(N[1],))),
+            start_times=(SECOND,),
+            tables=((), (N[3],)),
+            inbound=(N[3],),
+            instants=(_I.NOW, _I.NEXT, _I.FALLBACK, _I.PAST_FALLBACK),
+            outcomes=(Outcome.CONNECTS,),
+        ),
+        # The dynamic budget beside a static: its dial, its peer, the history entry's expiry.
+        Scope(
+            name="opening/budget",
+            depth=4,
+            configs=(Config(_SELF, 2, static=(N[1],)),),
+            start_times=(SECOND,),
+            tables=((N[2], N[3], N[11]),),
+            instants=(_I.NOW, _I.PAST_EXPIRY),
+        ),
+        # A static without an IP, executed: resolves, their throttle, the history and the wait.
+        Scope(
+            name="opening/resolve",
+            depth=4,
+            configs=(Config(_SELF, 0, static=(_N4,)),),
+            instants=(_I.NOW, _I.NEXT, _I.FAR),
+        ),
+        # A static removed after its dial: its history entry (DS-STATIC-5) and a dynamic dial of it again.
+        Scope(
+            name="opening/statics",
+            depth=4,
+            configs=(Config(_SELF, 2, static=(N[1],)),),
+            start_times=(SECOND,),
+            tables=((N[1],),),
+            statics=(N[1],),
+            instants=(_I.NOW, _I.PAST_EXPIRY),
+            outcomes=(Outcome.FAILS,),
+        ),
+        replace(_LOOKUPS, name="opening/lookups"),
+        replace(_EXECUTION, name="opening/execution", depth=3),
+        replace(_ALL_CHECKS, name="opening/checks", depth=3),
+    ),
+)

@@ -9,7 +9,7 @@ relative to the clock (:func:`get_scheduler_state_key`); a scope may opt out of 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from dialcheck.conformance.harness.session import SchedulerSession
@@ -79,8 +79,9 @@ class SchedulerScope:
         world.happen(happening, chooser)
 
     def get_key(self, root: _SchedulerRoot, path: tuple[Transition, ...], world: SchedulerWorld) -> object:
-        """Return the state ``world`` is in (the path itself in a scope that does not merge)."""
-        return get_scheduler_state_key(world) if self.merge else path
+        """Return the state ``world`` is in (the path itself in a scope that does not merge, or once the twin
+        could not follow the implementation below ``strict``)."""
+        return get_scheduler_state_key(world) if self.merge and world.session.twin is not None else path
 
 
 def _sched_name(node_id: str) -> str:
@@ -237,3 +238,36 @@ SCHEDULER_PRESETS: dict[str, Preset] = {
         ),
     )
 }
+
+_ZOO = {scope.name: scope for scope in SCHEDULER_PRESETS["zoo"].scopes}
+
+#: ``dialcheck run``'s opening pass (``runner.py``): small scopes explored cheapest first, chosen so that every
+#: member of the dialScheduler's zoo is found in them (docs/exhaustive.md).
+SCHEDULER_PRESETS["opening"] = Preset(
+    "opening",
+    "what dialcheck run explores first: small scopes, every happening, cheapest depth first",
+    (
+        replace(_ZOO["zoo/slots"], name="opening/slots", depth=2),
+        # A static waiting in the pool while its node connects inbound, passes its handshake, completes, drops.
+        SchedulerScope(
+            name="opening/pool",
+            depth=4,
+            configs=(SchedulerConfig(_S_SELF, 1, 1),),
+            domain=SchedulerDomain((_SU[1], _SU[2]), (SECOND,), _no_run_inputs),
+            happenings=(_H.ADD_STATIC, _H.INBOUND, _H.PENDING, _H.SETTLED, _H.DROP, _H.DONE),
+        ),
+        replace(_ZOO["zoo/addresses"], name="opening/addresses", depth=2),
+        # A static added again at another address, or removed, while it waits for n2's dial: every path.
+        SchedulerScope(
+            name="opening/statics",
+            depth=4,
+            configs=(SchedulerConfig(_S_SELF, 1, 1),),
+            domain=SchedulerDomain((_SU[2], _SU[1], _S1_MOVED), (SECOND,), _no_run_inputs),
+            happenings=(_H.ADD_STATIC, _H.REMOVE_STATIC, _H.DONE),
+            merge=False,
+        ),
+        replace(_ZOO["zoo/candidates"], name="opening/candidates"),
+        replace(_ZOO["zoo/dns"], name="opening/dns"),
+        replace(_ZOO["zoo/resolve"], name="opening/resolve", depth=4),
+    ),
+)
