@@ -11,6 +11,9 @@ from dialcheck.conformance.cli.common import (
     EXIT_FAIL,
     EXIT_OK,
     UsageError,
+    add_engine,
+    add_timings,
+    open_command_engine,
     positive,
     positive_seconds,
 )
@@ -59,6 +62,8 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--hypothesis-profile", choices=HYPOTHESIS_PROFILES, default=None)
     command.add_argument("--timeout", type=positive_seconds, metavar="SECONDS", default=DEFAULT_TIMEOUT)
     command.add_argument("--out", metavar="DIR", type=Path, default=Path("dialcheck-matrix"))
+    add_engine(command, "cells")
+    add_timings(command)
 
 
 def _get_entrants(args: argparse.Namespace) -> list["Entrant"]:
@@ -111,9 +116,10 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         out=args.out,
     )
-    cells = run_matrix(entrants, profiles, levels, options)
+    with open_command_engine(args) as engine:
+        cells = run_matrix(entrants, profiles, levels, replace(options, engine=engine))
     markdown = format_markdown(cells, entrants)
-    document = json.dumps(get_matrix_json(cells, entrants), indent=2, sort_keys=True) + "\n"
+    document = json.dumps(get_matrix_json(cells, entrants, args.timings), indent=2, sort_keys=True) + "\n"
     try:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "matrix.md").write_text(markdown, encoding="utf-8")

@@ -5,13 +5,17 @@ Theory of operation
 Each *entrant* is an implementation with a label: ``--impl LABEL=MODULE:FACTORY``
 or ``--cmd LABEL=COMMAND``, with its own ID width and waivers.  For every
 entrant, every profile asked for and every level, :func:`run_matrix` makes one
-default ``dialcheck run`` (one process per ``--cmd`` entrant, reused by all its
-cells) and keeps a :class:`Cell`: the verdict, the check that failed first,
+default ``dialcheck run`` and keeps a :class:`Cell`: the verdict, the check that failed first,
 the length of the shrunk counterexample, the time to the verdict (to the first
 failure seen when there is one) and the saved trace.  A profile the entrant
 does not serve is a cell of its own (``not served``); an entrant that cannot be
 started or loaded is ``error`` in each of its cells, and the other entrants
-still run.  :func:`format_markdown` and :func:`get_matrix_json` write the
+still run.  Each cell is one request to the engine (``--jobs N``, a Dask cluster;
+``harness/workers.py``): the worker opens the entrant (a ``--cmd`` program is
+started for the cell and ended after it, and what it did wrong on the way out
+fails that cell), runs the cell, and sends its trace back as text; the traces
+are saved here, so the cells are the same on every engine.
+:func:`format_markdown` and :func:`get_matrix_json` write the
 matrix, in the spirit of Autobahn|Testsuite's multi-implementation report and
 hive's client matrix.
 """
@@ -20,16 +24,18 @@ from __future__ import annotations
 
 import datetime
 import re
+import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
-from dialcheck.conformance.drivers.subject import open_subject
+from dialcheck.conformance.drivers.subject import Subject, open_subject
 from dialcheck.conformance.drivers.wire_adapter import DEFAULT_TIMEOUT
-from dialcheck.conformance.harness.family import AnyProfile, Family, family_of
+from dialcheck.conformance.harness.family import AnyProfile, family_of
 from dialcheck.conformance.harness.session import Level
 from dialcheck.conformance.harness.waivers import Waiver
+from dialcheck.conformance.harness.workers import Engine, Job, SharedOpener, get_engine
 from dialcheck.conformance.runs.options import DEFAULT_STEPS, RunOptions
 from dialcheck.conformance.runs.runner import RunReport, run_conformance
 from dialcheck.spec.verdicts import BadInput, Outcome
@@ -87,6 +93,8 @@ class Cell:
     steps: int = 0
     saved: Optional[str] = None
     waived: dict[str, int] = field(default_factory=dict)
+    #: The saved trace's text, carried from the worker that ran the cell (written under ``saved`` here).
+    trace_text: Optional[str] = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,8 @@ class MatrixOptions:
     timeout: float = DEFAULT_TIMEOUT
     out: Path = Path("dialcheck-matrix")
     today: Optional[datetime.date] = None
+    #: Where the cells run (default: here, one after another).
+    engine: Optional[Engine] = None
 
 
 def _get_cell(entrant: Entrant, report: RunReport) -> Cell:
@@ -117,7 +127,8 @@ def _get_cell(entrant: Entrant, report: RunReport) -> Cell:
     if failure is not None:
         cell.check, cell.message = failure.check.value, failure.message
         cell.counterexample_steps = len(failure.trace.steps)
-        cell.saved = None if report.saved is None else str(report.saved)
+        if report.saved is not None:
+            cell.saved, cell.trace_text = report.saved.name, report.saved.read_text(encoding="utf-8")
     elif report.flaky is not None:
         cell.check, cell.message = "NONDETERMINISTIC", report.flaky
     elif report.after_run is not None:
@@ -133,58 +144,65 @@ def run_matrix(
     levels: Sequence[Level],
     options: MatrixOptions,
 ) -> list[Cell]:
-    """Run every entrant under every profile at every level; return the cells in that order."""
-    cells: list[Cell] = []
-    families = list(dict.fromkeys(family_of(p) for p in profiles))
-    for entrant in entrants:
-        mine: list[Cell] = []
-        for family in families:  # one subject per family: its implementations, its wire factory
-            chosen = [p for p in profiles if family_of(p) is family]
-            mine += _run_family(entrant, family, chosen, levels, options)
-        order = {(p, lv): i for i, (p, lv) in enumerate((p, lv) for p in profiles for lv in levels)}
-        cells += sorted(mine, key=lambda c: order[(c.profile, c.level)])
+    """Run every entrant under every profile at every level on the engine; return the cells in that order."""
+    requests = [(entrant, profile, level) for entrant in entrants for profile in profiles for level in levels]
+    job = Job(SharedOpener(None), _RunCell(replace(options, engine=None)))
+    with get_engine(options.engine, 1).open(job) as pool:
+        cells = pool.ask(requests)
+    for cell in cells:
+        if cell.saved is not None and cell.trace_text is not None:
+            folder = options.out / "traces" / cell.label
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / cell.saved).write_text(cell.trace_text, encoding="utf-8")
+            cell.saved, cell.trace_text = str(folder / cell.saved), None
     return cells
 
 
-def _run_family(
-    entrant: Entrant, family: Family, profiles: Sequence[AnyProfile], levels: Sequence[Level], options: MatrixOptions
-) -> list[Cell]:
-    """Run ``entrant`` under ``profiles`` (all of ``family``) at every level; return the cells."""
-    mine: list[Cell] = []
-    try:
-        with open_subject(
-            entrant.impl or "", entrant.cmd, options.timeout, [], "dialcheck matrix", entrant.id_bytes, family
-        ) as subject:
-            for profile in profiles:
-                for level in levels:
-                    if profile not in subject.capabilities.profiles:
-                        reason = f"the implementation does not serve it ({subject.capabilities.source})"
-                        mine.append(Cell(entrant.label, profile, level, Outcome.NOT_SERVED, message=reason))
-                        continue
-                    run = RunOptions(
-                        factory=subject.factory,
-                        origin=subject.origin,
-                        subject=subject.selector,
-                        profile=profile,
-                        level=level,
-                        examples=options.examples,
-                        steps=options.steps,
-                        seed=options.seed,
-                        hypothesis_profile=options.hypothesis_profile,
-                        save_dir=options.out / "traces" / entrant.label,
-                        id_bytes=subject.id_bytes,
-                        waivers=entrant.waivers,
-                        today=options.today,
-                    )
-                    mine.append(_get_cell(entrant, run_conformance(run)))
-            after = subject.close()
-            ran = [c for c in mine if c.verdict != Outcome.NOT_SERVED]
-            if after is not None and ran:
-                ran[-1].verdict, ran[-1].check = Outcome.NOT_CONFORMANT, after.verdict.value
-                ran[-1].message = f"after the last example: {after.message}"
-    except BadInput as exc:
-        return [Cell(entrant.label, p, lv, Outcome.ERROR, message=str(exc)) for p in profiles for lv in levels]
-    return mine
+@dataclass(frozen=True)
+class _RunCell:
+    """Runs one cell where the engine puts it: opens the entrant, runs the profile at the level, closes it."""
+
+    options: MatrixOptions
+
+    def __call__(self, _: object, request: tuple[Entrant, AnyProfile, Level]) -> Cell:
+        entrant, profile, level = request
+        options = self.options
+        family = family_of(profile)
+        try:
+            with open_subject(
+                entrant.impl or "", entrant.cmd, options.timeout, [], "dialcheck matrix", entrant.id_bytes, family
+            ) as subject:
+                if profile not in subject.capabilities.profiles:
+                    reason = f"the implementation does not serve it ({subject.capabilities.source})"
+                    return Cell(entrant.label, profile, level, Outcome.NOT_SERVED, message=reason)
+                cell = self._run(entrant, subject, profile, level)
+                after = subject.close()
+        except BadInput as exc:
+            return Cell(entrant.label, profile, level, Outcome.ERROR, message=str(exc))
+        if after is not None and cell.verdict is Outcome.CONFORMANT:
+            cell.verdict, cell.check = Outcome.NOT_CONFORMANT, after.verdict.value
+            cell.message = f"after the last example: {after.message}"
+        return cell
+
+    def _run(self, entrant: Entrant, subject: Subject, profile: AnyProfile, level: Level) -> Cell:
+        options = self.options
+        with tempfile.TemporaryDirectory(prefix="dialcheck-cell-") as folder:
+            run = RunOptions(
+                factory=subject.factory,
+                origin=subject.origin,
+                subject=subject.selector,
+                profile=profile,
+                level=level,
+                examples=options.examples,
+                steps=options.steps,
+                seed=options.seed,
+                hypothesis_profile=options.hypothesis_profile,
+                save_dir=Path(folder),
+                id_bytes=subject.id_bytes,
+                waivers=entrant.waivers,
+                today=options.today,
+            )
+            return _get_cell(entrant, run_conformance(run))
 
 
 def _format_seconds(seconds: float) -> str:
@@ -250,9 +268,9 @@ def _format_notes(cells: Sequence[Cell]) -> list[str]:
     return lines
 
 
-def get_matrix_json(cells: Sequence[Cell], entrants: Sequence[Entrant]) -> dict[str, object]:
-    """Return the matrix as a JSON document (``dialcheck-matrix/1``)."""
-    return {
+def get_matrix_json(cells: Sequence[Cell], entrants: Sequence[Entrant], timings: bool = True) -> dict[str, object]:
+    """Return the matrix as a JSON document (``dialcheck-matrix/1``; without wall-clock figures: ``timings``)."""
+    document: dict[str, object] = {
         "format": FORMAT,
         "implementations": [
             {"label": e.label, "impl": e.impl, "cmd": e.cmd, "id_bytes": e.id_bytes, "waivers": len(e.waivers)}
@@ -267,15 +285,16 @@ def get_matrix_json(cells: Sequence[Cell], entrants: Sequence[Entrant]) -> dict[
                 "check": c.check,
                 "message": c.message,
                 "counterexample_steps": c.counterexample_steps,
-                "seconds_to_verdict": round(c.seconds, 3),
                 "examples": c.examples,
                 "steps": c.steps,
                 "trace": c.saved,
                 "waived": c.waived,
+                **({"seconds_to_verdict": round(c.seconds, 3)} if timings else {}),
             }
             for c in cells
         ],
     }
+    return document
 
 
 def count_failed(cells: Sequence[Cell]) -> int:
