@@ -1,13 +1,16 @@
 """Time to verdict on seeded bugs: the zoo in-process, the Go example's bugs over the wire, random and exhaustive.
 
-Run: ``python benchmarks/bench_verdicts.py [--go BINARY] [--jobs N] [--members NAME,...] [--skip-random]``.
+Run: ``python benchmarks/bench_verdicts.py [--go BINARY] [--jobs N] [--members NAME,...] [--skip-random]
+[--skip-exhaustive]``.
 
-For every seeded bug, one derandomized default ``dialcheck run`` (the ``ci`` profile, as the
-kill matrix) and one ``dialcheck check --exhaustive`` (preset ``zoo``) are timed; printed per
-bug and summarized as median, 90th percentile and maximum of the time to verdict (the whole
-command: search, shrinking, minimization), the time to the first failure seen, and the examples
-run until then.  Then the reference (and, with ``--go``, the Go example) is certified in each
-exhaustive preset, and each certificate line is printed.  ``--jobs N`` times the random runs with
+For every seeded bug, the derandomized default ``dialcheck run`` (the ``ci`` profile, as the
+kill matrix) is timed before and after the opening exhaustive pass (``--opening 0``: the random
+examples alone; the default: the pass, then the random examples), and one ``dialcheck check
+--exhaustive`` (preset ``zoo``); printed per bug (with which search found it) and summarized as
+median, 90th percentile and maximum of the time to verdict (the whole command: search,
+minimization, the replay), the time to the first failure seen, and the examples run until then.
+Then the reference (and, with ``--go``, the Go example) is certified in each exhaustive preset,
+and each certificate line is printed.  ``--jobs N`` times the random runs with
 N worker processes as well.  Nothing here asserts a time: timings are printed, never judged.
 """
 
@@ -30,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dialcheck.conformance.drivers.subject import open_subject  # noqa: E402
 from dialcheck.conformance.harness.family import AnyProfile, family_of  # noqa: E402
 from dialcheck.conformance.runs.exhaustive import CheckOptions, get_presets, run_exhaustive  # noqa: E402
-from dialcheck.conformance.runs.options import RunOptions  # noqa: E402
+from dialcheck.conformance.runs.options import OPENING_STATES, RunOptions  # noqa: E402
 from dialcheck.conformance.runs.runner import run_conformance  # noqa: E402
 from dialcheck.conformance.zoo import MEMBERS, SCHEDULER_MEMBERS  # noqa: E402
 from dialcheck.spec.contract import DialstateFactory  # noqa: E402
@@ -59,6 +62,7 @@ class Timing:
     first_failure: Optional[float]
     examples: Optional[int]
     check: Optional[str]
+    found_by: Optional[str] = None
 
 
 @contextlib.contextmanager
@@ -84,19 +88,27 @@ def get_zoo_bugs(names: Optional[Sequence[str]] = None) -> list[Bug]:
     return [Bug(m.name, m.profile, f"dialcheck.conformance.zoo:{m.name}") for m in chosen]
 
 
-def time_random(bug: Bug, jobs: int = 1) -> Timing:
-    """Time one derandomized default run against ``bug``."""
+def time_random(bug: Bug, jobs: int = 1, opening: int = OPENING_STATES) -> Timing:
+    """Time one derandomized default run against ``bug`` (``opening`` 0: the random examples alone)."""
     with _opened(bug) as factory, tempfile.TemporaryDirectory() as folder:
         opener = None if bug.cmd is None else (lambda: _opened(bug))  # --cmd: a program per worker
         options = RunOptions(
-            factory, bug.name, bug.profile, hypothesis_profile="ci", save_dir=Path(folder), jobs=jobs, opener=opener
+            factory,
+            bug.name,
+            bug.profile,
+            hypothesis_profile="ci",
+            save_dir=Path(folder),
+            jobs=jobs,
+            opener=opener,
+            opening=opening,
         )
         started = time.monotonic()
         report = run_conformance(options)
         seconds = time.monotonic() - started
     check = report.failure.check.value if report.failure is not None else None
     killed = not report.conformant
-    return Timing(bug.name, killed, seconds, report.first_failure, report.first_failure_examples, check)
+    first, examples = report.first_failure, report.first_failure_examples
+    return Timing(bug.name, killed, seconds, first, examples, check, report.found_by)
 
 
 def time_exhaustive(bug: Bug, preset: str = "zoo") -> Timing:
@@ -139,7 +151,7 @@ def _print_rows(timings: Sequence[Timing]) -> None:
         first = "-" if t.first_failure is None else f"{t.first_failure:.1f}s"
         print(
             f"  {t.bug:<36} {'killed' if t.killed else 'SURVIVED':<9} {t.check or '-':<18} "
-            f"{t.seconds:>6.1f}s {first:>7} {t.examples if t.examples is not None else '-':>6}",
+            f"{t.seconds:>6.1f}s {first:>7} {t.examples if t.examples is not None else '-':>6} {t.found_by or '-'}",
             flush=True,
         )
 
@@ -158,6 +170,19 @@ def certify(label: str, factory_bug: Bug) -> list[str]:
     return lines
 
 
+def get_searches(jobs: int, skip_random: bool, skip_exhaustive: bool) -> list[tuple[str, Callable[[Bug], Timing]]]:
+    """Return the searches to time: before and after the opening pass, on workers, exhaustive."""
+    searches: list[tuple[str, Callable[[Bug], Timing]]] = []
+    if not skip_random:
+        searches.append(("before: random examples alone (--opening 0)", lambda bug: time_random(bug, 1, 0)))
+        searches.append(("after: default run (opening pass, then random)", time_random))
+        if jobs > 1:
+            searches.append((f"default run, --jobs {jobs}", lambda bug: time_random(bug, jobs)))
+    if not skip_exhaustive:
+        searches.append(("exhaustive (zoo preset)", time_exhaustive))
+    return searches
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the benchmark and print its tables."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -165,21 +190,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="also time the random runs with N worker processes")
     parser.add_argument("--members", help="only these zoo members (comma-separated)")
     parser.add_argument("--skip-random", action="store_true", help="time only the exhaustive checks")
+    parser.add_argument("--skip-exhaustive", action="store_true", help="leave out check --exhaustive (preset zoo)")
     args = parser.parse_args(argv)
     groups = [("zoo in-process", get_zoo_bugs(args.members.split(",") if args.members else None))]
     if args.go:
         groups.append(("Go bugs over the wire", get_go_bugs(args.go)))
     for label, bugs in groups:
-        searches: list[tuple[str, Callable[[Bug], Timing]]] = [("exhaustive (zoo preset)", time_exhaustive)]
-        if not args.skip_random:
-            searches.insert(0, ("random, default run", time_random))
-            if args.jobs > 1:
-                searches.insert(1, (f"random, --jobs {args.jobs}", lambda bug: time_random(bug, args.jobs)))
-        for search, measure in searches:
-            print(f"{label}, {search}:  bug, outcome, check, time to verdict, first failure, examples to it")
+        for search, measure in get_searches(args.jobs, args.skip_random, args.skip_exhaustive):
+            print(f"{label}, {search}:  bug, outcome, check, time to verdict, first failure, examples to it, found by")
             timings = [measure(bug) for bug in bugs]
             _print_rows(timings)
             print(summarize(f"{label}, {search}", timings), flush=True)
+    if args.skip_exhaustive:
+        return 0
     print("certificates:")
     reference = Bug("reference", Profile.GETH_1_7, "dialcheck.reference.dialstate:create_dialstate")
     print("\n".join(certify("reference", reference)))

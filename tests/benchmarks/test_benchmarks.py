@@ -10,7 +10,8 @@ from types import ModuleType
 
 import pytest
 
-from dialcheck.conformance.harness.family import get_profile
+from dialcheck.conformance.harness.family import DIALSTATE, get_profile
+from dialcheck.conformance.runs.exhaustive import get_presets
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_new_tasks.py"
 
@@ -49,8 +50,10 @@ def test_the_verdict_benchmark_reads_the_go_bugs_and_times_both_searches() -> No
     assert len(go) >= 12 and go[0].cmd == f"./dialstate -bug {go[0].name}"
     assert {b.profile.value for b in go} == {"geth-1.7", "geth-1.8"}
     [bug] = bench.get_zoo_bugs(["dials_self"])
-    random, exhaustive = bench.time_random(bug), bench.time_exhaustive(bug)
-    assert random.killed and exhaustive.killed and random.examples is not None and random.examples >= 1
+    before, random, exhaustive = bench.time_random(bug, 1, 0), bench.time_random(bug), bench.time_exhaustive(bug)
+    assert before.killed and before.found_by == "random" and before.examples is not None and before.examples >= 1
+    assert random.killed and random.found_by == "exhaustive" and random.examples == 0 and exhaustive.killed
+    assert [name for name, _ in bench.get_searches(2, False, True)][-1] == "default run, --jobs 2"
     line = bench.summarize("zoo", [random, exhaustive])
     assert line.startswith("zoo: 2 of 2 killed; time to verdict median") and "examples to it median" in line
     survived = bench.Timing("x", False, 1.0, None, None, None)
@@ -60,7 +63,8 @@ def test_the_verdict_benchmark_reads_the_go_bugs_and_times_both_searches() -> No
 def test_the_exhaustive_benchmark_prints_growth_per_depth_and_the_jobs_ratio() -> None:
     bench = _load("bench_exhaustive")
     rows = bench.grow(2)
-    assert rows[0].split()[:3] == ["scope", "depth", "new"] and len(rows) == 1 + 2 * 4  # four scopes, two depths
+    scopes = sum(len(preset.scopes) for preset in get_presets(DIALSTATE).values())
+    assert rows[0].split()[:3] == ["scope", "depth", "new"] and len(rows) == 1 + 2 * scopes  # two depths each
     assert "--jobs 1" in bench.time_jobs("reference", None, "zoo/lookups")
 
 
@@ -84,3 +88,23 @@ def test_the_startup_benchmark_times_serve_against_a_bare_interpreter(capsys: py
     assert bench.main(["--runs", "1"]) == 0
     out = capsys.readouterr().out
     assert "dialcheck serve (empty input):" in out and "ratio:" in out
+
+
+def test_the_engines_benchmark_times_one_workload_on_every_engine_and_checks_they_agree() -> None:
+    bench = _load("bench_engines")
+    workers = _load_workers()
+    label, work = bench.get_run("reference", get_profile("geth-1.7"), 100)
+    lines = bench.time_engines([(label, work)], [("one", workers.LocalEngine(1)), ("two", workers.LocalEngine(2))])
+    assert len(lines) == 2 and lines[0].endswith("(1.00x)") and "two:" in lines[1]
+
+    def disagrees(engine: object) -> str:
+        return str(id(engine))
+
+    with pytest.raises(AssertionError, match="the engines disagree"):
+        bench.time_engines([("x", disagrees)], [("one", workers.InlineEngine()), ("two", workers.LocalEngine(2))])
+
+
+def _load_workers() -> ModuleType:
+    from dialcheck.conformance.harness import workers
+
+    return workers
