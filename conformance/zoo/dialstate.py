@@ -292,7 +292,9 @@ class _FallbackAtExactly20s(Dialstate):
     "start_recorded_at_zero",
     "DS-TIME-2",
     "a call at the zero instant records it as the start.",
-    (Verdict.BOOTNODE_ROTATION,),
+    # The early fallback's bootnode is dialed; when it is in the table too (the opening pass's 2 steps), RANDOM_HALF
+    # sees the dial first: more than half the need taken from the table.
+    (Verdict.BOOTNODE_ROTATION, Verdict.RANDOM_HALF),
 )
 class _StartRecordedAtZero(Dialstate):
     def __init__(self, config: Config, profile: Profile) -> None:
@@ -360,7 +362,8 @@ class _FallbackWithoutNeed(Dialstate):
     "monotonic_clock",
     "DS-TIME-1",
     "times that go backwards are replaced by the latest time seen.",
-    (Verdict.WAIT_EXPIRE, Verdict.HISTORY_EXPIRY, Verdict.STATIC_REDIAL),
+    # A clock moved back makes the fallback due early; its bootnode, in the table too, breaks RANDOM_HALF first.
+    (Verdict.WAIT_EXPIRE, Verdict.HISTORY_EXPIRY, Verdict.STATIC_REDIAL, Verdict.RANDOM_HALF),
 )
 class _MonotonicClock(Dialstate):
     def __init__(self, config: Config, profile: Profile) -> None:
