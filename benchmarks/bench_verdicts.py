@@ -192,7 +192,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--skip-random", action="store_true", help="time only the exhaustive checks")
     parser.add_argument("--skip-exhaustive", action="store_true", help="leave out check --exhaustive (preset zoo)")
     args = parser.parse_args(argv)
-    groups = [("zoo in-process", get_zoo_bugs(args.members.split(",") if args.members else None))]
+    zoo = get_zoo_bugs(args.members.split(",") if args.members else None)
+    groups = [("zoo in-process", zoo)] if zoo else []
     if args.go:
         groups.append(("Go bugs over the wire", get_go_bugs(args.go)))
     for label, bugs in groups:

@@ -13,6 +13,7 @@ from dialcheck.conformance.cli.common import (
     UsageError,
     add_engine,
     add_timings,
+    non_negative,
     open_command_engine,
     positive,
     positive_seconds,
@@ -26,6 +27,7 @@ from dialcheck.conformance.runs.options import (
     DEFAULT_EXAMPLES,
     DEFAULT_STEPS,
     HYPOTHESIS_PROFILES,
+    OPENING_STATES,
     get_default_hypothesis_profile,
 )
 
@@ -62,6 +64,13 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--hypothesis-profile", choices=HYPOTHESIS_PROFILES, default=None)
     command.add_argument("--timeout", type=positive_seconds, metavar="SECONDS", default=DEFAULT_TIMEOUT)
     command.add_argument("--out", metavar="DIR", type=Path, default=Path("dialcheck-matrix"))
+    command.add_argument(
+        "--opening",
+        type=non_negative,
+        default=OPENING_STATES,
+        metavar="STATES",
+        help=f"each cell's opening exhaustive pass, as dialcheck run's (default {OPENING_STATES:,}; 0 turns it off)",
+    )
     add_engine(command, "cells")
     add_timings(command)
 
@@ -115,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
         hypothesis_profile=args.hypothesis_profile or get_default_hypothesis_profile(),
         timeout=args.timeout,
         out=args.out,
+        opening=args.opening,
     )
     with open_command_engine(args) as engine:
         cells = run_matrix(entrants, profiles, levels, replace(options, engine=engine))

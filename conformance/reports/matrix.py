@@ -36,7 +36,7 @@ from dialcheck.conformance.harness.family import AnyProfile, family_of
 from dialcheck.conformance.harness.session import Level
 from dialcheck.conformance.harness.waivers import Waiver
 from dialcheck.conformance.harness.workers import Engine, Job, SharedOpener, get_engine
-from dialcheck.conformance.runs.options import DEFAULT_STEPS, RunOptions
+from dialcheck.conformance.runs.options import DEFAULT_STEPS, OPENING_STATES, RunOptions
 from dialcheck.conformance.runs.runner import RunReport, run_conformance
 from dialcheck.spec.verdicts import BadInput, Outcome
 
@@ -110,6 +110,8 @@ class MatrixOptions:
     today: Optional[datetime.date] = None
     #: Where the cells run (default: here, one after another).
     engine: Optional[Engine] = None
+    #: Each cell's opening exhaustive pass: its budget of states (0: off).
+    opening: int = OPENING_STATES
 
 
 def _get_cell(entrant: Entrant, report: RunReport) -> Cell:
@@ -201,6 +203,7 @@ class _RunCell:
                 id_bytes=subject.id_bytes,
                 waivers=entrant.waivers,
                 today=options.today,
+                opening=options.opening,
             )
             return _get_cell(entrant, run_conformance(run))
 

@@ -152,7 +152,19 @@ def test_a_wire_program_that_declares_its_width_replays_the_corpus_and_runs_conf
     # The dialScheduler family holds 32-byte IDs: a program declaring 64 skips its walks, saying why.
     skipped = len(list((CORPUS_DIR / "scheduler").rglob("*.json"))) if width == "64" else 0
     assert f" 0 failed, {skipped} skipped" in capsys.readouterr().out
-    run = ["run", "--cmd", serve, "--examples", "40", "--hypothesis-profile", "ci", "--save-failures", str(tmp_path)]
+    run = [
+        "run",
+        "--cmd",
+        serve,
+        "--examples",
+        "40",
+        "--hypothesis-profile",
+        "ci",
+        "--opening",
+        "0",
+        "--save-failures",
+        str(tmp_path),
+    ]
     assert main(run) == 0
 
 

@@ -16,7 +16,8 @@ SERVE_17 = f"{shlex.quote(sys.executable)} -m dialcheck.conformance serve --prof
 
 
 def _matrix(tmp_path: Path, *args: str) -> int:
-    return main(["matrix", *args, "--examples", "60", "--hypothesis-profile", "ci", "--out", str(tmp_path / "m")])
+    args = (*args, "--examples", "60", "--hypothesis-profile", "ci", "--opening", "0")
+    return main(["matrix", *args, "--out", str(tmp_path / "m")])
 
 
 def test_every_implementation_profile_and_level_gets_a_cell_with_its_verdict_check_length_time_and_trace(

@@ -41,6 +41,7 @@ def _options(
         save_dir=tmp_path,
         jobs=jobs,
         waivers=tuple(waivers),
+        opening=0,  # the chunks; the opening pass's shards on workers: test_engines.py
     )
 
 
@@ -89,7 +90,9 @@ def _fails_in_workers(config: Config, profile: Profile) -> Dialstate:
 
 def test_a_failure_that_passes_when_replayed_here_is_reported_nondeterministic(tmp_path: Path) -> None:
     _FailsInWorkers.home = os.getpid()
-    options = RunOptions(_fails_in_workers, "t", examples=200, steps=30, hypothesis_profile="ci", save_dir=tmp_path)
+    options = RunOptions(
+        _fails_in_workers, "t", examples=200, steps=30, hypothesis_profile="ci", save_dir=tmp_path, opening=0
+    )
     report = run_conformance(dataclasses.replace(options, jobs=2))
     assert not report.conformant and report.flaky is not None and "nondeterministic" in report.flaky
     assert report.failure is not None and report.failure.check is Verdict.NONDETERMINISTIC
@@ -115,12 +118,26 @@ def test_waived_failures_in_workers_are_counted_and_saved_here(tmp_path: Path) -
 
 
 def test_run_jobs_over_the_wire_starts_a_program_per_worker(capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["run", "--cmd", "dialcheck serve", "--jobs", "2", "--examples", "200", "--hypothesis-profile", "ci"]
+    args = [
+        "run",
+        "--cmd",
+        "dialcheck serve",
+        "--jobs",
+        "2",
+        "--examples",
+        "200",
+        "--hypothesis-profile",
+        "ci",
+        "--opening",
+        "0",
+    ]
     assert main(args) == 0
     assert "CONFORMANT - dialcheck serve" in capsys.readouterr().out
 
 
 def test_the_reference_run_with_jobs_is_conformant_at_every_profile(tmp_path: Path) -> None:
     for profile in Profile:
-        options = RunOptions(create_dialstate, "r", profile, examples=100, steps=30, hypothesis_profile="ci", jobs=2)
+        options = RunOptions(
+            create_dialstate, "r", profile, examples=100, steps=30, hypothesis_profile="ci", jobs=2, opening=0
+        )
         assert run_conformance(dataclasses.replace(options, save_dir=tmp_path)).conformant, profile

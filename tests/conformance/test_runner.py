@@ -23,7 +23,7 @@ from dialcheck.spec.verdicts import Verdict
 
 MEMBER = "dialcheck.conformance.zoo:fallback_at_exactly_20s"
 
-QUICK = ["--examples", "25", "--steps", "40", "--hypothesis-profile", "ci"]
+QUICK = ["--examples", "25", "--steps", "40", "--hypothesis-profile", "ci", "--opening", "0"]
 
 
 def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -198,11 +198,13 @@ class _WithoutExecute:
 def test_an_implementation_without_execute_still_runs_and_the_verdict_says_so_AD_5() -> None:
     from dialcheck.conformance.reports.report import format_verdict
 
-    report = run_conformance(RunOptions(factory=_WithoutExecute, origin="x", examples=30, hypothesis_profile="ci"))
+    report = run_conformance(
+        RunOptions(factory=_WithoutExecute, origin="x", examples=30, hypothesis_profile="ci", opening=0)
+    )
     assert report.conformant and report.execution_skipped and report.executions == 0
     assert "execution checks NOT run: the implementation has no execute capability" in format_verdict(report)
     with_execution = run_conformance(
-        RunOptions(factory=create_dialstate, origin="r", examples=30, hypothesis_profile="ci")
+        RunOptions(factory=create_dialstate, origin="r", examples=30, hypothesis_profile="ci", opening=0)
     )
     assert with_execution.executions > 0 and not with_execution.execution_skipped
     assert f"{with_execution.executions:,} task executions" in format_verdict(with_execution)
@@ -223,7 +225,16 @@ def test_a_derandomized_run_starts_from_its_familys_seed_whatever_dialcheck_s_co
     factory = load_factory(family.reference_spec)
     reports = [
         run_conformance(
-            RunOptions(factory, "t", family.default_profile, examples=15, steps=30, hypothesis_profile="ci", seed=seed)
+            RunOptions(
+                factory,
+                "t",
+                family.default_profile,
+                examples=15,
+                steps=30,
+                hypothesis_profile="ci",
+                seed=seed,
+                opening=0,
+            )
         )
         for seed in (None, family.ci_seed, family.ci_seed + 1)
     ]
@@ -237,7 +248,7 @@ def test_a_derandomized_run_draws_the_same_examples_whatever_local_modules_the_p
     # Hypothesis mixes the literals of "local" modules (outside site-packages) into its draws. Loading the
     # benchmarks, as a test of them does, once made a later run in the same process miss this member.
     def run() -> tuple[object, ...]:
-        options = RunOptions(load_factory(MEMBER), "t", Profile.GETH_1_7, Level.INVARIANTS, examples=300)
+        options = RunOptions(load_factory(MEMBER), "t", Profile.GETH_1_7, Level.INVARIANTS, examples=300, opening=0)
         report = run_conformance(replace(options, hypothesis_profile="ci"))
         return report.steps, report.situations, report.failure and report.failure.check
 

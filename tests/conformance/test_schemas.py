@@ -112,7 +112,7 @@ def test_a_malformed_trace_breaks_the_schema_as_it_breaks_the_parser(
 def test_every_line_of_a_real_wire_session_matches_the_schemas(tmp_path: Path) -> None:
     log = tmp_path / "log"
     cmd = f"{sys.executable} {PROGRAMS / 'recording.py'} {log}"
-    assert main(["run", "--cmd", cmd, "--examples", "60", "--hypothesis-profile", "ci"]) == 0
+    assert main(["run", "--cmd", cmd, "--examples", "60", "--hypothesis-profile", "ci", "--opening", "40"]) == 0
     lines = log.read_bytes().splitlines()
     assert len(lines) > 1000
     seen: set[str] = set()
@@ -132,7 +132,24 @@ def test_every_line_of_a_real_wire_session_matches_the_schemas(tmp_path: Path) -
 def test_every_line_of_a_real_scheduler_wire_session_matches_the_schemas(tmp_path: Path) -> None:
     log = tmp_path / "log"
     cmd = f"{sys.executable} {PROGRAMS / 'recording.py'} {log}"
-    assert main(["run", "--cmd", cmd, "--profile", "geth-1.15", "--examples", "60", "--hypothesis-profile", "ci"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--cmd",
+                cmd,
+                "--profile",
+                "geth-1.15",
+                "--examples",
+                "60",
+                "--hypothesis-profile",
+                "ci",
+                "--opening",
+                "40",
+            ]
+        )
+        == 0
+    )
     lines = log.read_bytes().splitlines()
     scheduler = _validator("urn:dialcheck:scheduler#/$defs/Response")
     seen: set[str] = set()

@@ -32,6 +32,7 @@ def _run(tmp_path: Path, mode: str, *extra: str, command: str = "run") -> tuple[
     args = [sys.executable, "-m", "dialcheck.conformance", command, "--cmd", cmd, "--timeout", "2"]
     if command == "run":
         args += ["--examples", "60", "--save-failures", str(tmp_path / "failures"), "--hypothesis-profile", "ci"]
+        args += ["--opening", "0"]  # the misbehaviour comes mid-run, in the random examples
     args += extra
     done = subprocess.run(args, capture_output=True, text=True, timeout=BOUND, cwd=tmp_path)
     pids = [int(p) for p in pidfile.read_text().split()] if pidfile.exists() else []
@@ -145,6 +146,8 @@ def test_the_reference_served_over_the_wire_conforms_at_both_levels(tmp_path: Pa
                 "100",
                 "--hypothesis-profile",
                 "ci",
+                "--opening",
+                "0",
             ],
             capture_output=True,
             text=True,
@@ -157,7 +160,17 @@ def test_the_reference_served_over_the_wire_conforms_at_both_levels(tmp_path: Pa
 def test_a_seeded_bug_served_over_the_wire_is_caught_as_in_process(tmp_path: Path) -> None:
     """The wire adds no blind spot: a zoo member behind dialcheck serve fails with the same check."""
     cmd = f"{sys.executable} -m dialcheck.conformance serve --impl dialcheck.conformance.zoo:dials_self"
-    args = ["run", "--level", "invariants", "--hypothesis-profile", "ci", "--save-failures", str(tmp_path)]
+    args = [
+        "run",
+        "--level",
+        "invariants",
+        "--hypothesis-profile",
+        "ci",
+        "--opening",
+        "0",
+        "--save-failures",
+        str(tmp_path),
+    ]
     wire = subprocess.run(
         [sys.executable, "-m", "dialcheck.conformance", *args, "--cmd", cmd],
         capture_output=True,

@@ -429,8 +429,20 @@ PRESETS["opening"] = Preset(
             depth=4,
             configs=(Config(_SELF, 2, static=(N[1],)),),
             start_times=(SECOND,),
-            tables=((N[2], N[3], N[11]),),
+            tables=((N[2],),),
             instants=(_I.NOW, _I.PAST_EXPIRY),
+        ),
+        # The clock's edges around a bootnode: the fallback, the expiry, a clock moved back; a table that empties
+        # and refills (with a node without an IP), a lookup returning one node twice.
+        Scope(
+            name="opening/time",
+            depth=3,
+            configs=(Config(_SELF, 2, bootnodes=(N[1],)), Config(N[3].id, 1, bootnodes=(N[3], N[1]))),
+            start_times=(SECOND,),
+            tables=((), (N[1],), (_N4, N[2])),
+            lookup_results=((N[2], N[2]),),
+            instants=(_I.NOW, _I.EXPIRY, _I.PAST_EXPIRY, _I.BACK, _I.FALLBACK),
+            outcomes=(Outcome.FAILS,),
         ),
         # A static without an IP, executed: resolves, their throttle, the history and the wait.
         Scope(
@@ -439,7 +451,8 @@ PRESETS["opening"] = Preset(
             configs=(Config(_SELF, 0, static=(_N4,)),),
             instants=(_I.NOW, _I.NEXT, _I.FAR),
         ),
-        # A static removed after its dial: its history entry (DS-STATIC-5) and a dynamic dial of it again.
+        # A static removed after its dial: its history entry (DS-STATIC-5), its expiry exactly and 1 ns past, and a
+        # dynamic dial of it again.
         Scope(
             name="opening/statics",
             depth=4,
@@ -447,7 +460,7 @@ PRESETS["opening"] = Preset(
             start_times=(SECOND,),
             tables=((N[1],),),
             statics=(N[1],),
-            instants=(_I.NOW, _I.PAST_EXPIRY),
+            instants=(_I.NOW, _I.EXPIRY, _I.PAST_EXPIRY),
             outcomes=(Outcome.FAILS,),
         ),
         replace(_LOOKUPS, name="opening/lookups"),

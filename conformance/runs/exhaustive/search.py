@@ -10,7 +10,7 @@ one happens (its arguments drawn through a chooser), and the key of the state a 
 draw through); each way is a :class:`Transition`, replayed from its root into a fresh session of
 the implementation and judged at the explorer's level (``strict`` for ``check --exhaustive``;
 ``run``'s opening pass judges at the run's).  :func:`search_scopes` explores several scopes breadth
-first, always the cheapest next depth of any scope (the fewest states to expand), a state seen
+first, always the cheapest next depth of any scope (the fewest events to try), a state seen
 before not explored again (states merge by the key),
 each depth's frontier in shards over the engine's workers whose results merge in frontier order.
 A budget of states stops a scope before the depth that would take the search past it: the scope
@@ -386,6 +386,10 @@ class _Search:
         result = self.result
         return result.failure is None and not result.cut and result.progress.depth < self.explorer.scope.depth
 
+    def get_cost(self) -> int:
+        """Return what the next depth costs: the events that can happen in its states (each at least a transition)."""
+        return sum(len(node.events) for node in self.frontier)
+
     def step(self, shards: _Shards) -> None:
         """Explore one more depth, its frontier in shards; merge in frontier order."""
         started = time.monotonic()
@@ -406,9 +410,9 @@ def search_scopes(
 ) -> list[ScopeResult]:
     """Judge every transition of the explorers' scopes up to their depths; stop at the first failure.
 
-    The next depth explored is always the cheapest: that of the scope with the fewest states to expand
-    (ties go to the scope named first), so small scopes go deep early and a large one's next depth
-    waits; within a scope the search is breadth first, so its failure is a shortest one in it.
+    The next depth explored is always the cheapest: that of the scope whose states to expand have the
+    fewest events that can happen (ties go to the scope named first), so small scopes go deep early
+    and a large one's next depth waits; within a scope the search is breadth first, so its failure is a shortest one in it.
     ``budget`` caps the states expanded over all scopes: a scope whose next depth would pass it stops there.
     ``engine`` (with ``opener``, how a worker makes the implementation) explores each depth's frontier
     in shards, one per worker; states merge in frontier order, so the result is the same on every engine.
@@ -441,7 +445,7 @@ def _search(
             search.result.cut = search not in fits
         if not fits:
             return [search.result for search in searches]
-        search = min(fits, key=lambda s: (len(s.frontier), s.index))
+        search = min(fits, key=lambda s: (s.get_cost(), s.index))
         expanded += len(search.frontier)
         search.step(shards)
         if on_depth is not None:
