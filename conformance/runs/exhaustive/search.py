@@ -412,7 +412,8 @@ def search_scopes(
 
     The next depth explored is always the cheapest: that of the scope whose states to expand have the
     fewest events that can happen (ties go to the scope named first), so small scopes go deep early
-    and a large one's next depth waits; within a scope the search is breadth first, so its failure is a shortest one in it.
+    and a large one's next depth waits; within a scope the search is breadth first, so its failure is a
+    shortest one in it.
     ``budget`` caps the states expanded over all scopes: a scope whose next depth would pass it stops there.
     ``engine`` (with ``opener``, how a worker makes the implementation) explores each depth's frontier
     in shards, one per worker; states merge in frontier order, so the result is the same on every engine.
