@@ -39,7 +39,7 @@ def test_a_two_step_boundary_bug_is_found_by_the_opening_pass_with_its_shortest_
     code, _, report = _run(tmp_path, "--impl", BOUNDARY)
     out = capsys.readouterr().out
     assert code == 1 and report["found_by"] == "exhaustive" and report["examples"] == 0
-    assert "counterexample (2 steps, found by the opening exhaustive pass at depth 2 of scope opening/fallback" in out
+    assert "counterexample (2 steps, found by the opening exhaustive pass at depth 2 of scope opening/time" in out
     assert "new_tasks at 21s" in out and out.splitlines()[-1].endswith("; found by the opening exhaustive pass")
     failure = report["failure"]
     assert isinstance(failure, dict) and failure["step"] == 2
