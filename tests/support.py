@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
+from dialcheck.conformance.harness.waivers import Waiver, parse_waivers
 from dialcheck.spec.model import Config, ConnFlag, DialTask, Node, NodeID, Task, get_task_key
 
 #: The repository, and the programs the wire tests start.
@@ -60,3 +61,9 @@ def keys(tasks: Iterable[Task]) -> list[tuple[object, ...]]:
 def peers(**flags: ConnFlag) -> Mapping[NodeID, ConnFlag]:
     """Return a peer map from keyword arguments ``n3=ConnFlag.DYN``."""
     return {nid(int(name[1:])): value for name, value in flags.items()}
+
+
+def waive(level: str, *checks: str, profile: str = "geth-1.7") -> tuple[Waiver, ...]:
+    """Return waivers of ``checks`` at ``profile`` and ``level``, each with a reason."""
+    entries = [{"check": check, "profile": profile, "level": level, "reason": "on purpose"} for check in checks]
+    return parse_waivers({"format": "dialcheck-waivers/1", "waivers": entries})

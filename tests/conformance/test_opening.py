@@ -13,11 +13,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from support import waive
 
 from dialcheck.conformance.cli import main
 from dialcheck.conformance.harness.family import DIAL_SCHEDULER, DIALSTATE, FAMILIES, Family, family_of
 from dialcheck.conformance.harness.session import Level
-from dialcheck.conformance.harness.waivers import parse_waivers
 from dialcheck.conformance.runs.exhaustive import get_opening
 from dialcheck.conformance.runs.options import OPENING_STATES, RunOptions
 from dialcheck.conformance.runs.runner import run_conformance
@@ -96,15 +96,7 @@ def test_the_opening_pass_at_invariants_level_does_not_fail_a_difference_no_name
 
 
 def test_a_waived_check_that_fails_in_the_opening_pass_is_counted_and_its_first_trace_saved(tmp_path: Path) -> None:
-    waivers = parse_waivers(
-        {
-            "format": "dialcheck-waivers/1",
-            "waivers": [
-                {"check": check, "profile": "geth-1.7", "level": "invariants", "reason": "on purpose"}
-                for check in ("BOOTNODE_ROTATION", "RANDOM_HALF")
-            ],
-        }
-    )
+    waivers = waive("invariants", "BOOTNODE_ROTATION", "RANDOM_HALF")
     member = get_member("fallback_at_exactly_20s")
     options = RunOptions(
         member.create, member.name, member.profile, Level.INVARIANTS, examples=20, steps=10, save_dir=tmp_path

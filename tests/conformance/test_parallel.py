@@ -8,12 +8,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from support import waive
 
 from dialcheck.conformance.cli import main
 from dialcheck.conformance.formats.trace import dump_trace, load_trace
 from dialcheck.conformance.harness.loader import load_factory
 from dialcheck.conformance.harness.session import Level, Nonconformance
-from dialcheck.conformance.harness.waivers import Waiver, parse_waivers
+from dialcheck.conformance.harness.waivers import Waiver
 from dialcheck.conformance.runs.options import RunOptions
 from dialcheck.conformance.runs.runner import CHUNK_EXAMPLES, get_chunk_seed, run_conformance
 from dialcheck.reference.dialstate import Dialstate, create_dialstate
@@ -99,15 +100,7 @@ def test_a_failure_that_passes_when_replayed_here_is_reported_nondeterministic(t
 
 
 def test_waived_failures_in_workers_are_counted_and_saved_here(tmp_path: Path) -> None:
-    waivers = parse_waivers(
-        {
-            "format": "dialcheck-waivers/1",
-            "waivers": [
-                {"check": check, "profile": "geth-1.7", "level": "invariants", "reason": "on purpose"}
-                for check in ("BOOTNODE_ROTATION", "RANDOM_HALF")
-            ],
-        }
-    )
+    waivers = waive("invariants", "BOOTNODE_ROTATION", "RANDOM_HALF")
     member = "dialcheck.conformance.zoo:fallback_at_exactly_20s"
     report = run_conformance(_options(member, tmp_path, 2, waivers=waivers, level=Level.INVARIANTS, examples=1000))
     # The member breaks BOOTNODE_ROTATION and, at times first, RANDOM_HALF (zoo.py): both waived, the run goes on.
