@@ -161,8 +161,6 @@ class Engine:
 
     #: How many requests run at once.
     width: int = 1
-    #: What the engine is, as a report says it.
-    name: str = "inline"
 
     def open(self, job: Job[Request, Answer]) -> AbstractContextManager[Pool[Request, Answer]]:
         """Return a context giving a pool that serves ``job``'s requests."""
@@ -184,7 +182,6 @@ class LocalEngine(Engine):
 
     def __init__(self, jobs: int) -> None:
         self.width = jobs
-        self.name = f"{jobs} local processes"
 
     @contextlib.contextmanager
     def open(self, job: Job[Request, Answer]) -> Iterator[Pool[Request, Answer]]:
@@ -200,10 +197,9 @@ class LocalEngine(Engine):
 class ExecutorEngine(Engine):
     """Any ``concurrent.futures.Executor``: the job is pickled with every request (a Dask cluster's executor)."""
 
-    def __init__(self, executor: Executor, width: int, name: str = "an executor") -> None:
+    def __init__(self, executor: Executor, width: int) -> None:
         self.executor = executor
         self.width = max(1, width)
-        self.name = name
 
     @contextlib.contextmanager
     def open(self, job: Job[Request, Answer]) -> Iterator[Pool[Request, Answer]]:
@@ -244,6 +240,4 @@ def open_engine(jobs: int = 1, dask: Optional[str] = None, where: str = "dialche
         workers = client.scheduler_info().get("workers", {})
         threads = sum(int(worker.get("nthreads", 1)) for worker in workers.values())
         width = threads if jobs <= 1 else jobs
-        yield ExecutorEngine(
-            client.get_executor(pure=False), width, f"the Dask cluster at {dask} ({len(workers)} workers)"
-        )
+        yield ExecutorEngine(client.get_executor(pure=False), width)

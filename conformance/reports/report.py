@@ -20,7 +20,7 @@ from dialcheck.conformance.formats.trace import NewTasksStep, Trace
 from dialcheck.conformance.harness.family import family_of
 from dialcheck.conformance.harness.session import Nonconformance
 from dialcheck.conformance.oracle.invariants import Situation
-from dialcheck.conformance.runs.exhaustive import CheckReport, ScopeResult
+from dialcheck.conformance.runs.exhaustive import CheckReport, ScopeResult, get_failing
 from dialcheck.conformance.runs.runner import RunReport
 from dialcheck.spec.model import Profile
 from dialcheck.spec.scheduler import Response, SchedulerConfig, SchedulerProfile
@@ -143,7 +143,8 @@ def format_failure_report(report: RunReport) -> str:
     options = report.options
     how = "not shrunk: the run stopped at once" if report.aborted else "minimized: no step removable"
     if report.found_by == "exhaustive":
-        failing = next(result for result in report.opening if result.failure is not None)
+        failing = get_failing(report.opening)
+        assert failing is not None
         where = f"depth {failing.progress.depth} of scope {failing.scope.name}"
         how = f"found by the opening exhaustive pass at {where} (shortest there), {how}"
     elif report.found_by == "random":
@@ -155,10 +156,10 @@ def format_opening(report: RunReport) -> str:
     """Return what the opening exhaustive pass covered: a certificate per scope it completed, what the budget cut."""
     if not report.opening:
         return "opening exhaustive pass: off (--opening 0)"
-    lines = [f"opening exhaustive pass (budget {report.opening_budget:,} states):"]
+    lines = [f"opening exhaustive pass (budget {report.options.opening:,} states):"]
     lines += [f"  {result.get_certificate()}" for result in report.opening if result.complete]
     lines += [f"  {result.get_partial()}" for result in report.opening if result.cut]
-    failing = next((result for result in report.opening if result.failure is not None), None)
+    failing = get_failing(report.opening)
     if failing is not None:
         lines.append(f"  a divergence at depth {failing.progress.depth} of scope {failing.scope.name}: above")
     return "\n".join(lines)
@@ -169,7 +170,8 @@ def format_check_report(report: CheckReport) -> str:
     options = report.options
     lines = [result.get_certificate() for result in report.results if result.complete]
     if report.failure is not None:
-        failing = next(result for result in report.results if result.failure is not None)
+        failing = get_failing(report.results)
+        assert failing is not None
         depth = failing.progress.depth
         how = f"shortest: found at depth {depth} of scope {failing.scope.name}, then no step removable"
         lines.append(_format_failure(report.failure, options.profile, how, report.saved, options.get_subject()))
@@ -334,7 +336,7 @@ def _as_dict(report: RunReport, timings: bool = True) -> dict[str, Any]:
         "failure": None,
         "found_by": report.found_by,
         "opening": {
-            "budget_states": report.opening_budget,
+            "budget_states": report.options.opening,
             "scopes": [_get_scope_json(result, timings) for result in report.opening],
         },
     }

@@ -14,6 +14,7 @@ from dialcheck.conformance.harness.workers import Engine, FactoryOpener
 from dialcheck.spec.contract import DialstateFactory, SchedulerFactory
 from dialcheck.spec.model import Profile
 from dialcheck.spec.scheduler import SchedulerProfile
+from dialcheck.spec.verdicts import Verdict
 
 __all__ = [
     "DEFAULT_EXAMPLES",
@@ -80,6 +81,10 @@ class RunOptions:
     def get_waivers(self) -> tuple[Waiver, ...]:
         """Return the waivers that apply to this run's profile and level."""
         return select_waivers(self.waivers, self.profile, self.level)
+
+    def get_waived(self) -> frozenset[Verdict]:
+        """Return the checks those waivers name: their failures are noted, not failed."""
+        return frozenset(w.check for w in self.get_waivers())
 
     def get_subject(self) -> str:
         """Return the command-line options that select this implementation, for reproduce hints."""

@@ -68,7 +68,7 @@ from dialcheck.conformance.harness.session import Failure, Nonconformance
 from dialcheck.conformance.harness.waivers import get_waiver_problems
 from dialcheck.conformance.harness.workers import Engine, InlineEngine, Job, SharedOpener, get_engine
 from dialcheck.conformance.oracle.invariants import Situation
-from dialcheck.conformance.runs.exhaustive import Explorer, ScopeResult, get_opening, search_scopes
+from dialcheck.conformance.runs.exhaustive import Explorer, ScopeResult, get_failing, get_opening, search_scopes
 from dialcheck.conformance.runs.machine import Machine, RunAborted, RunContext
 from dialcheck.conformance.runs.options import RunOptions
 from dialcheck.spec.verdicts import ImplementationFault, Verdict
@@ -127,9 +127,8 @@ class RunReport:
     waived_saved: dict[Verdict, Path] = field(default_factory=dict)
     #: Why the waivers fail the run: expired, or a waived divergence that never occurred.
     waiver_problems: list[str] = field(default_factory=list)
-    #: What the opening exhaustive pass did, scope by scope (empty: it was off), and its budget of states.
+    #: What the opening exhaustive pass did, scope by scope (empty: it was off; its budget: ``options.opening``).
     opening: list[ScopeResult] = field(default_factory=list)
-    opening_budget: int = 0
     #: Which search found the failure: ``exhaustive`` (the opening pass) or ``random`` (``None``: no failure).
     found_by: Optional[str] = None
 
@@ -177,19 +176,17 @@ def run_conformance(options: RunOptions, progress: Optional[Progress] = None) ->
     """Run the opening exhaustive pass, then the machine of the profile's family, against ``options.factory``."""
     started = time.monotonic()
     engine = get_engine(options.engine, options.jobs)
-    opening, budget = _open(options, engine)
-    failure = next((result.failure for result in opening if result.failure is not None), None)
-    if failure is not None:
-        report = RunReport(options, opening=opening, opening_budget=budget, found_by="exhaustive")
-        report.aborted = failure.failure.aborts_run  # the implementation hung: not shrunk
+    opening = _open(options, engine)
+    failing = get_failing(opening)
+    if failing is not None and failing.failure is not None:
+        report = RunReport(options, opening=opening, found_by="exhaustive")
+        report.aborted = failing.failure.failure.aborts_run  # the implementation hung: not shrunk
         report.first_failure = time.monotonic() - started
         report.first_failure_examples = 0
-        _settle_failure(report, failure)
-        context = RunContext(options.factory, options.profile, options.level, options.origin)
-        _settle_waivers(report, context, {})
+        _settle_failure(report, failing.failure)
+        _settle_waivers(report, {}, {})
     else:
         report = _run_random(options, engine, progress, opening)
-        report.opening_budget = budget
         if report.first_failure is not None:
             report.first_failure += sum(result.seconds for result in opening)
             report.found_by = "random"
@@ -197,18 +194,16 @@ def run_conformance(options: RunOptions, progress: Optional[Progress] = None) ->
     return report
 
 
-def _open(options: RunOptions, engine: Engine) -> tuple[list[ScopeResult], int]:
-    """Run the opening exhaustive pass at the run's level, waivers applied; return its scopes' results, its budget."""
-    preset, budget = get_opening(family_of(options.profile)), options.opening
-    if budget == 0:
-        return [], 0
-    waived = frozenset(w.check for w in options.get_waivers())
-    command = "the opening exhaustive pass of dialcheck run"
+def _open(options: RunOptions, engine: Engine) -> list[ScopeResult]:
+    """Run the opening exhaustive pass at the run's level, waivers applied; return its scopes' results."""
+    if options.opening == 0:
+        return []
+    waived, command = options.get_waived(), "the opening exhaustive pass of dialcheck run"
     explorers = [
         Explorer(options.factory, options.profile, scope, options.origin, options.level, waived, command)
-        for scope in preset.scopes
+        for scope in get_opening(family_of(options.profile)).scopes
     ]
-    return search_scopes(explorers, engine, options.opener, budget), budget
+    return search_scopes(explorers, engine, options.opener, options.opening)
 
 
 def _run_random(
@@ -218,7 +213,7 @@ def _run_random(
     if not isinstance(engine, InlineEngine):
         return _run_in_chunks(options, engine, progress, opening)
     context: AnyRunContext = RunContext(options.factory, options.profile, options.level, options.origin)
-    context.waived = frozenset(w.check for w in options.get_waivers())
+    context.waived = options.get_waived()
     report = RunReport(options, opening=opening)
     _run_examples(report, context, progress)
     _take_counts(report, context)
@@ -226,7 +221,7 @@ def _run_random(
     report.first_failure_examples = context.first_failure_examples
     if report.failure is not None:
         _settle_failure(report, report.failure)
-    _settle_waivers(report, context, context.waived_traces)
+    _settle_waivers(report, context.waived_hits, context.waived_traces)
     return report
 
 
@@ -324,7 +319,7 @@ def _describe_flaky(exc: Flaky, seen: Optional[ImplementationFault]) -> str:
     return text
 
 
-def _settle_waivers(report: RunReport, context: AnyRunContext, traces: Mapping[Verdict, AnyTrace]) -> None:
+def _settle_waivers(report: RunReport, waived: Mapping[Verdict, int], traces: Mapping[Verdict, AnyTrace]) -> None:
     """Count the waived failures (the opening pass's first), save the first trace of each, and say why the
     waivers fail the run, if they do."""
     options = report.options
@@ -334,7 +329,7 @@ def _settle_waivers(report: RunReport, context: AnyRunContext, traces: Mapping[V
         for check, (count, trace) in result.waived.items():
             hits[check] += count
             firsts.setdefault(check, trace)
-    hits.update(context.waived_hits)
+    hits.update(waived)
     traces = {**traces, **firsts}
     report.waived = dict(hits)
     for check, trace in traces.items():
@@ -439,7 +434,7 @@ def _run_in_chunks(
             report.failure = _replay_here(options, report, parse_any_trace(json.loads(chunk.failure)))
             report.saved = _save(report, report.failure)
     traces = {check: parse_any_trace(json.loads(text)) for check, text in waived_traces.items()}
-    _settle_waivers(report, context, traces)
+    _settle_waivers(report, context.waived_hits, traces)
     return report
 
 
@@ -489,7 +484,6 @@ def _add_chunk(context: AnyRunContext, answer: _Chunk, waived_traces: dict[Verdi
 
 def _replay_here(options: RunOptions, report: RunReport, trace: AnyTrace) -> AnyFailure:
     """Replay a worker's minimized counterexample here and return its failure (a pass is nondeterminism)."""
-    waived = frozenset(w.check for w in options.get_waivers())
     failure = replay_steps(
         options.factory,
         trace.config,
@@ -498,7 +492,7 @@ def _replay_here(options: RunOptions, report: RunReport, trace: AnyTrace) -> Any
         level=options.level,
         origin=options.origin,
         description=trace.description,
-        waived=waived,
+        waived=options.get_waived(),
     )
     if failure is not None:
         return failure

@@ -57,6 +57,7 @@ from dialcheck.conformance.runs.exhaustive.search import (
     ScopeResult,
     Transition,
     check_scope,
+    get_failing,
     search_scopes,
 )
 from dialcheck.spec.model import Profile
@@ -82,6 +83,7 @@ __all__ = [
     "Progress",
     "ScopeResult",
     "check_scope",
+    "get_failing",
     "search_scopes",
     "CheckOptions",
     "CheckReport",
@@ -169,9 +171,9 @@ def run_exhaustive(options: CheckOptions, on_depth: Optional[Callable[[ScopeResu
     explorers = [Explorer(options.factory, options.profile, scope, options.origin) for scope in scopes]
     engine = get_engine(options.engine, options.jobs)
     report.results = search_scopes(explorers, engine, options.opener, None, on_depth)
-    failure = next((result.failure for result in report.results if result.failure is not None), None)
-    if failure is not None:
-        _settle(report, failure)
+    failing = get_failing(report.results)
+    if failing is not None and failing.failure is not None:
+        _settle(report, failing.failure)
     report.seconds = time.monotonic() - started
     return report
 

@@ -43,6 +43,7 @@ __all__ = [
     "Progress",
     "ScopeResult",
     "check_scope",
+    "get_failing",
     "search_scopes",
 ]
 
@@ -453,6 +454,11 @@ def _search(
             on_depth(search.result)
         if search.result.failure is not None:
             return [s.result for s in searches]
+
+
+def get_failing(results: Sequence[ScopeResult]) -> Optional[ScopeResult]:
+    """Return the scope of a search whose transition failed (a search stops at its first), or ``None``."""
+    return next((result for result in results if result.failure is not None), None)
 
 
 def check_scope(
