@@ -458,7 +458,7 @@ class Session(SessionCore[Step, Trace]):
         assert isinstance(answer, Sequence)
         got = tuple(answer)
         twin = self.twin
-        followed = self._ask_twin(lambda: None if twin is None else tuple(twin.new_tasks(running, peers, now, table)))
+        followed = None if twin is None else self._ask_twin(lambda: tuple(twin.new_tasks(running, peers, now, table)))
         if followed is not None and self.strict:
             expect = followed
         violations = self.checker.on_new_tasks(running, peers, now, table, got) if self.judge else []
