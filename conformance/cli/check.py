@@ -10,12 +10,14 @@ from dialcheck.conformance.cli.common import (
     EXIT_OK,
     UsageError,
     add_engine,
+    add_html,
     add_subject,
     add_timings,
     get_opener,
     open_command_engine,
     open_command_subject,
     positive,
+    write_html_report,
     write_report,
 )
 from dialcheck.conformance.harness.family import ALL_PROFILES, family_of, get_profile
@@ -53,6 +55,7 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument("--json", metavar="FILE", type=Path, help="also write the result as JSON (dialcheck-check/1)")
     add_timings(command)
+    add_html(command)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,5 +103,8 @@ def run(args: argparse.Namespace) -> int:
     print(format_check_report(report))
     if args.json is not None:
         write_report(args.json, lambda path: write_check_json(report, path, args.timings))
+    from dialcheck.conformance.reports.html import render_check_page
+
+    write_html_report(args.html, lambda: render_check_page(report))
     print(format_check_verdict(report))
     return EXIT_OK if report.conformant else EXIT_FAIL

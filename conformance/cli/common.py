@@ -177,6 +177,27 @@ def add_timings(command: argparse.ArgumentParser) -> None:
     )
 
 
+def add_html(command: argparse.ArgumentParser) -> None:
+    """Add ``--html FILE``: the self-contained HTML report (verdict, counterexamples as timelines)."""
+    command.add_argument(
+        "--html",
+        metavar="FILE",
+        type=Path,
+        help="also write a self-contained HTML report (it opens from disk): the verdict and each counterexample "
+        "with its timeline",
+    )
+
+
+def write_html_report(path: Optional[Path], render: Callable[[], str]) -> None:
+    """Write the page ``render`` makes to ``path`` (nothing when ``--html`` was not given)."""
+    if path is None:
+        return
+    from dialcheck.conformance.reports.html import write_html
+
+    page = render()
+    write_report(path, lambda where: write_html(where, page))
+
+
 def write_report(path: Path, write: Callable[[Path], None]) -> None:
     try:
         write(path)

@@ -12,11 +12,13 @@ from dialcheck.conformance.cli.common import (
     EXIT_OK,
     UsageError,
     add_engine,
+    add_html,
     add_timings,
     non_negative,
     open_command_engine,
     positive,
     positive_seconds,
+    write_html_report,
 )
 from dialcheck.conformance.formats.wire import DEFAULT_TIMEOUT
 from dialcheck.conformance.harness.family import ALL_PROFILES, get_profile
@@ -73,6 +75,7 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
     )
     add_engine(command, "cells")
     add_timings(command)
+    add_html(command)
 
 
 def _get_entrants(args: argparse.Namespace) -> list["Entrant"]:
@@ -136,6 +139,9 @@ def run(args: argparse.Namespace) -> int:
         (args.out / "matrix.json").write_text(document, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"dialcheck matrix: cannot write to {args.out}: {exc.strerror or exc}") from None
+    from dialcheck.conformance.reports.html import render_matrix_page
+
+    write_html_report(args.html, lambda: render_matrix_page(cells, entrants))
     print(markdown, end="")
     failed = count_failed(cells)
     print(

@@ -6,16 +6,18 @@ import argparse
 import contextlib
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional, cast
 
 from dialcheck.conformance.cli.common import (
     EXIT_FAIL,
     EXIT_OK,
     UsageError,
+    add_html,
     add_subject,
     open_command_subject,
+    write_html_report,
 )
 from dialcheck.conformance.drivers.process import WireFault
 from dialcheck.conformance.formats.scheduler_format import AnyTrace, load_any_trace
@@ -46,6 +48,7 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
         help="count a trace the implementation cannot run (a profile it does not serve, execute steps "
         "without the capability) as a failure instead of a skip",
     )
+    add_html(command)
     command.add_argument("paths", nargs="+", metavar="PATH", help="trace files or directories")
 
 
@@ -57,6 +60,9 @@ class _Tally:
     failed: int = 0
     skipped: int = 0
     selectors: list[str] = field(default_factory=list)
+    #: Each trace's outcome, for the HTML report: (path, name, PASS/FAIL/SKIP, why, the result of a failure).
+    #: and how a replay names the implementation.
+    entries: list[tuple[Path, str, str, str, Optional[ReplayResult], str]] = field(default_factory=list)
 
     def add(self, counts: tuple[int, int, int]) -> None:
         """Add one trace's (passed, failed, skipped)."""
@@ -74,14 +80,35 @@ def run(args: argparse.Namespace) -> int:
     for after in _replay_all(args, loaded, profile, tally):
         tally.failed += 1
         print(f"FAIL  after the last trace: {after.verdict}: {after.message}")
-    print(
+        tally.entries.append((Path("-"), "after the last trace", "FAIL", f"{after.verdict}: {after.message}", None, ""))
+    verdict = (
         f"dialcheck replay: {len(loaded)} trace(s) against {' and '.join(dict.fromkeys(tally.selectors))} ({which}): "
         f"{tally.passed} passed, {tally.failed} failed, {tally.skipped} skipped"
     )
+    print(verdict)
     if tally.passed == 0 and not tally.failed:
         print("dialcheck replay: no trace ran, so nothing was shown; replay traces this implementation can run")
     fails = tally.failed or tally.passed == 0 or (tally.skipped and args.skips_fail)
+    write_html_report(args.html, lambda: _render_page(tally, verdict, not fails))
     return EXIT_FAIL if fails else EXIT_OK
+
+
+def _render_page(tally: _Tally, verdict: str, conformant: bool) -> str:
+    """Return the HTML page of the replay: a row per trace, each failure's counterexample with its timeline."""
+    from dialcheck.conformance.reports.counterexample import get_counterexample
+    from dialcheck.conformance.reports.html import ReplayEntry, render_replay_page
+
+    entries = []
+    for path, name, outcome, reason, result, subject in tally.entries:
+        failure = None if result is None else result.failure
+        cx = None
+        if result is not None and failure is not None and failure.index is not None and failure.step is not None:
+            # The counterexample is the trace up to the failing step, that step as the implementation answered it.
+            steps: tuple[Any, ...] = (*result.trace.steps[: failure.index], failure.step)
+            trace: Any = replace(cast(Any, result.trace), steps=steps)
+            cx = get_counterexample((failure, trace), "", str(path), f"dialcheck replay {subject} {path}")
+        entries.append(ReplayEntry(str(path), name, outcome, reason, cx))
+    return render_replay_page(entries, verdict, conformant)
 
 
 def _replay_all(
@@ -101,7 +128,7 @@ def _replay_all(
                 if family_of(trace.profile) is family:
                     replay = functools.partial(replay_trace, trace, subject.factory, asked[family], subject.selector)
                     reason = get_skip_reason(trace, subject.capabilities, profile)
-                    tally.add(_show_replay(path, trace.name, reason, replay))
+                    tally.add(_show_replay(path, trace.name, reason, replay, (tally, subject.selector)))
             after = subject.close()
             tally.selectors.append(subject.selector)
             afters += [after] if after is not None else []
@@ -113,18 +140,26 @@ def _listed(profile: Optional[AnyProfile]) -> list[AnyProfile]:
 
 
 def _show_replay(
-    path: Path, name: str, reason: Optional[str], replay: Callable[[], ReplayResult]
+    path: Path, name: str, reason: Optional[str], replay: Callable[[], ReplayResult], into: tuple[_Tally, str]
 ) -> tuple[int, int, int]:
-    """Replay one trace (unless ``reason`` says it is skipped) and print its line; return (passed, failed, skipped)."""
+    """Replay one trace (unless ``reason`` says it is skipped) and print its line; return (passed, failed, skipped).
+
+    ``into`` is the tally that keeps the trace's outcome for the HTML report, and the subject's selector.
+    """
+    tally, selector = into
     if reason is not None:
         print(f"SKIP  {name}  ({path}): {reason}")
+        tally.entries.append((path, name, "SKIP", reason, None, selector))
         return 0, 0, 1
     result = replay()
     if result.passed:
         print(f"PASS  {name}  ({path})")
+        tally.entries.append((path, name, "PASS", "", None, selector))
         return 1, 0, 0
     print(f"FAIL  {name}  ({path}, profile {result.profile.value})")
     print(format_failure(result))
+    message = "" if result.failure is None else f"{result.failure.verdict}: {result.failure.message}"
+    tally.entries.append((path, name, "FAIL", message, result, selector))
     return 0, 1, 0
 
 

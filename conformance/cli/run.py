@@ -11,6 +11,7 @@ from dialcheck.conformance.cli.common import (
     EXIT_OK,
     UsageError,
     add_engine,
+    add_html,
     add_subject,
     add_timings,
     get_opener,
@@ -18,6 +19,7 @@ from dialcheck.conformance.cli.common import (
     open_command_engine,
     open_command_subject,
     positive,
+    write_html_report,
     write_report,
 )
 from dialcheck.conformance.harness.family import ALL_PROFILES, get_profile
@@ -69,6 +71,7 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument("--json", metavar="FILE", type=Path, help="also write the report as JSON")
     add_timings(command)
+    add_html(command)
     command.add_argument("--junit", metavar="FILE", type=Path, help="also write the report as JUnit XML")
     command.add_argument("--stats", action="store_true", help="print how often each situation occurred")
     add_engine(command, "chunks of examples and the opening pass's shards")
@@ -177,5 +180,8 @@ def _print_run(args: argparse.Namespace, report: "RunReport") -> int:
         write_report(args.json, lambda path: write_json(report, path, args.timings))
     if args.junit is not None:
         write_report(args.junit, lambda path: write_junit(report, path))
+    from dialcheck.conformance.reports.html import render_run_page
+
+    write_html_report(args.html, lambda: render_run_page(report))
     print(format_verdict(report))
     return EXIT_OK if report.conformant else EXIT_FAIL

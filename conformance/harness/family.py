@@ -104,6 +104,8 @@ class Family:
     #: Hypothesis 6.155.2 derived for the family before the families shared one machine, so that the
     #: zoo's kill matrix (docs/teeth.md) stayed as it was measured.
     ci_seed: int
+    #: The requirement a ``STRICT`` failure breaks: what the family's answers are compared by.
+    strict_requirement: str
 
     @property
     def trace_type(self) -> type[Any]:
@@ -190,6 +192,7 @@ DIALSTATE = Family(
     always=DIAL_ALWAYS,
     draw_setup=draw_dial_setup,
     ci_seed=24874283771057107102014633731556406290542460256999978486072344633713388423164174623579233305864601024885227497007414,
+    strict_requirement="AD-2",
 )
 
 
@@ -236,6 +239,7 @@ DIAL_SCHEDULER = Family(
     always=SCHEDULER_ALWAYS,
     draw_setup=draw_scheduler_setup,
     ci_seed=35978723727932717169416275069033720357875734309147895702411775550752509729972348399326025876894572267212328985814580,
+    strict_requirement="SC-CHOICE-2",
 )
 
 

@@ -36,6 +36,8 @@ from dialcheck.conformance.harness.family import AnyProfile, family_of
 from dialcheck.conformance.harness.session import Level
 from dialcheck.conformance.harness.waivers import Waiver
 from dialcheck.conformance.harness.workers import Engine, Job, SharedOpener, get_engine
+from dialcheck.conformance.reports.counterexample import Counterexample, get_counterexample
+from dialcheck.conformance.reports.report import get_how
 from dialcheck.conformance.runs.options import DEFAULT_STEPS, OPENING_STATES, RunOptions
 from dialcheck.conformance.runs.runner import RunReport, run_conformance
 from dialcheck.spec.verdicts import BadInput, Outcome
@@ -95,6 +97,10 @@ class Cell:
     waived: dict[str, int] = field(default_factory=dict)
     #: The saved trace's text, carried from the worker that ran the cell (written under ``saved`` here).
     trace_text: Optional[str] = field(default=None, repr=False)
+    #: The failure as the HTML report shows it (its timeline), carried from the worker like the trace.
+    counterexample: Optional[Counterexample] = field(default=None, repr=False)
+    #: How ``dialcheck replay`` names the implementation (``--impl X`` or ``--cmd "..."``).
+    subject: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,9 +132,11 @@ def _get_cell(entrant: Entrant, report: RunReport) -> Cell:
     )
     cell.seconds = report.first_failure if report.first_failure is not None else report.seconds
     failure = report.failure
+    cell.subject = report.options.get_subject()
     if failure is not None:
         cell.check, cell.message = failure.check.value, failure.message
         cell.counterexample_steps = len(failure.trace.steps)
+        cell.counterexample = get_counterexample(failure, get_how(report))
         if report.saved is not None:
             cell.saved, cell.trace_text = report.saved.name, report.saved.read_text(encoding="utf-8")
     elif report.flaky is not None:
@@ -157,6 +165,9 @@ def run_matrix(
             folder.mkdir(parents=True, exist_ok=True)
             (folder / cell.saved).write_text(cell.trace_text, encoding="utf-8")
             cell.saved, cell.trace_text = str(folder / cell.saved), None
+            if cell.counterexample is not None:
+                replay = f"dialcheck replay {cell.subject} {cell.saved}"
+                cell.counterexample = replace(cell.counterexample, saved=cell.saved, replay=replay)
     return cells
 
 

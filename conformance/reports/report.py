@@ -28,6 +28,7 @@ from dialcheck.spec.verdicts import Outcome, Verdict
 
 __all__ = [
     "format_failure_report",
+    "get_how",
     "format_opening",
     "format_check_report",
     "format_check_verdict",
@@ -136,20 +137,25 @@ def _format_failure(
     return "\n".join(lines)
 
 
-def format_failure_report(report: RunReport) -> str:
-    """Return the whole failure report of a run."""
-    failure = report.failure
-    assert failure is not None
-    options = report.options
+def get_how(report: RunReport) -> str:
+    """Return how a run's counterexample was found and shrunk."""
     how = "not shrunk: the run stopped at once" if report.aborted else "minimized: no step removable"
     if report.found_by == "exhaustive":
         failing = get_failing(report.opening)
         assert failing is not None
         where = f"depth {failing.progress.depth} of scope {failing.scope.name}"
-        how = f"found by the opening exhaustive pass at {where} (shortest there), {how}"
-    elif report.found_by == "random":
-        how = f"found by the random examples{' after the opening pass' if report.opening else ''}, {how}"
-    return _format_failure(failure, options.profile, how, report.saved, options.get_subject())
+        return f"found by the opening exhaustive pass at {where} (shortest there), {how}"
+    if report.found_by == "random":
+        return f"found by the random examples{' after the opening pass' if report.opening else ''}, {how}"
+    return how
+
+
+def format_failure_report(report: RunReport) -> str:
+    """Return the whole failure report of a run."""
+    failure = report.failure
+    assert failure is not None
+    options = report.options
+    return _format_failure(failure, options.profile, get_how(report), report.saved, options.get_subject())
 
 
 def format_opening(report: RunReport) -> str:
