@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
+from dialcheck.conformance.cli import main
 from dialcheck.conformance.harness.waivers import Waiver, parse_waivers
 from dialcheck.spec.model import Config, ConnFlag, DialTask, Node, NodeID, Task, get_task_key
 
@@ -67,3 +68,24 @@ def waive(level: str, *checks: str, profile: str = "geth-1.7") -> tuple[Waiver, 
     """Return waivers of ``checks`` at ``profile`` and ``level``, each with a reason."""
     entries = [{"check": check, "profile": profile, "level": level, "reason": "on purpose"} for check in checks]
     return parse_waivers({"format": "dialcheck-waivers/1", "waivers": entries})
+
+
+#: The reference and two seeded bugs of each family, each bug found by the opening exhaustive pass.
+HTML_ENTRANTS = (
+    "ref=dialcheck.reference.dialstate:create_dialstate",
+    "rotation=dialcheck.conformance.zoo:rotation_stalls_on_rejection",
+    "expiry=dialcheck.conformance.zoo:history_inclusive_expiry",
+    "sref=dialcheck.reference.scheduler:create_scheduler",
+    "hist30=dialcheck.conformance.zoo:sched_history_30s",
+    "slots=dialcheck.conformance.zoo:sched_slots_ignore_dials_in_flight",
+)
+
+
+def get_matrix_page(tmp_path: Path) -> Path:
+    """Run the matrix of the done-when (the reference and two bugs of each family) with ``--html``; return the page."""
+    args = ["matrix", "--out", str(tmp_path / "m"), "--html", str(tmp_path / "m.html"), "--examples", "5"]
+    for entrant in HTML_ENTRANTS:
+        args += ["--impl", entrant]
+    args += ["--profile", "geth-1.7", "--profile", "geth-1.15", "--level", "strict", "--level", "invariants"]
+    assert main(args) == 1
+    return tmp_path / "m.html"
