@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dialcheck.conformance.cli.common import (
     EXIT_FAIL,
@@ -20,8 +22,12 @@ from dialcheck.conformance.cli.common import (
     write_html_report,
     write_report,
 )
+from dialcheck.conformance.cli.progress import ProgressLine, format_duration
 from dialcheck.conformance.harness.family import ALL_PROFILES, family_of, get_profile
 from dialcheck.spec.model import Profile
+
+if TYPE_CHECKING:
+    from dialcheck.conformance.runs.exhaustive import ScopeResult
 
 DESCRIPTION = (
     "Bounded exhaustive checking (docs/exhaustive.md): every event of each scope of the preset, "
@@ -61,22 +67,15 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the command; return its exit code."""
     from dialcheck.conformance.reports.report import format_check_report, format_check_verdict, write_check_json
-    from dialcheck.conformance.runs.exhaustive import CheckOptions, ScopeResult, get_scopes, run_exhaustive
+    from dialcheck.conformance.runs.exhaustive import CheckOptions, get_scopes, run_exhaustive
 
     if not args.exhaustive:
         raise UsageError("dialcheck check: say --exhaustive (bounded exhaustive checking is its one mode)")
     profile = get_profile(args.profile)
     get_scopes(args.preset, None, family_of(profile))  # bad input before anything starts
 
-    def show(result: ScopeResult) -> None:
-        depth = len(result.progress.transitions_by_depth)
-        if depth == 1:
-            print(f"scope {result.scope.describe()}")
-        print(
-            f"  depth {depth}: {result.progress.states_by_depth[-1]:,} new states, "
-            f"{result.progress.transitions_by_depth[-1]:,} transitions, {result.seconds:.1f} s",
-            flush=True,
-        )
+    progress = ProgressLine("dialcheck check")
+    show = _make_show(progress, len(get_scopes(args.preset, None, family_of(profile))))
 
     with open_command_subject(args, [profile]) as subject, open_command_engine(args) as engine:
         options = CheckOptions(
@@ -94,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         )
         try:
             report = run_exhaustive(options, show)
+            progress.clear()
         except OSError as exc:
             raise UsageError(
                 f"dialcheck check: cannot save the failing trace under {options.save_dir}: {exc.strerror or exc}; "
@@ -108,3 +108,44 @@ def run(args: argparse.Namespace) -> int:
     write_html_report(args.html, lambda: render_check_page(report))
     print(format_check_verdict(report))
     return EXIT_OK if report.conformant else EXIT_FAIL
+
+
+def _describe_progress(result: "ScopeResult", index: int, total: int) -> str:
+    """Return how far an exhaustive check is: the scope, its depth and frontier, what the next depth may cost.
+
+    The estimate is the last depth's time per transition times the transitions the frontier may have
+    (its states times the last depth's transitions per state).
+    """
+    progress = result.progress
+    depth = len(progress.transitions_by_depth)
+    frontier = progress.states_by_depth[-1]
+    text = (
+        f"scope {index} of {total} ({result.scope.name}): depth {depth} of {result.scope.depth}, "
+        f"frontier {frontier:,} states"
+    )
+    before = progress.states_by_depth[-2] if len(progress.states_by_depth) > 1 else 1
+    if depth < result.scope.depth and progress.transitions and frontier:
+        per_transition = result.seconds / progress.transitions
+        coming = frontier * progress.transitions_by_depth[-1] / max(before, 1)
+        text += f", next depth about {format_duration(per_transition * coming)}"
+    return text
+
+
+def _make_show(progress: ProgressLine, total: int) -> Callable[["ScopeResult"], None]:
+    """Return what the check calls after each depth: a line per depth, and the progress line on a terminal."""
+    scopes: dict[str, int] = {}
+
+    def show(result: ScopeResult) -> None:
+        depth = len(result.progress.transitions_by_depth)
+        scopes.setdefault(result.scope.name, len(scopes) + 1)
+        progress.clear()
+        if depth == 1:
+            print(f"scope {result.scope.describe()}")
+        print(
+            f"  depth {depth}: {result.progress.states_by_depth[-1]:,} new states, "
+            f"{result.progress.transitions_by_depth[-1]:,} transitions, {result.seconds:.1f} s",
+            flush=True,
+        )
+        progress.say(_describe_progress(result, scopes[result.scope.name], total))
+
+    return show

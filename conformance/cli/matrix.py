@@ -6,6 +6,7 @@ import argparse
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dialcheck.conformance.cli.common import (
     EXIT_FAIL,
@@ -20,11 +21,16 @@ from dialcheck.conformance.cli.common import (
     positive_seconds,
     write_html_report,
 )
+from dialcheck.conformance.cli.progress import ProgressLine
 from dialcheck.conformance.formats.wire import DEFAULT_TIMEOUT
 from dialcheck.conformance.harness.family import ALL_PROFILES, get_profile
 from dialcheck.conformance.harness.session import Level
 from dialcheck.conformance.harness.waivers import load_waivers
 from dialcheck.conformance.reports.matrix import Entrant
+
+if TYPE_CHECKING:
+    from dialcheck.conformance.harness.family import AnyProfile
+    from dialcheck.conformance.reports.matrix import Cell, MatrixOptions
 from dialcheck.conformance.runs.options import (
     DEFAULT_EXAMPLES,
     DEFAULT_STEPS,
@@ -114,7 +120,6 @@ def run(args: argparse.Namespace) -> int:
         count_failed,
         format_markdown,
         get_matrix_json,
-        run_matrix,
     )
 
     entrants = _get_entrants(args)
@@ -129,8 +134,7 @@ def run(args: argparse.Namespace) -> int:
         out=args.out,
         opening=args.opening,
     )
-    with open_command_engine(args) as engine:
-        cells = run_matrix(entrants, profiles, levels, replace(options, engine=engine))
+    cells = _run_cells(entrants, profiles, levels, options, args)
     markdown = format_markdown(cells, entrants)
     document = json.dumps(get_matrix_json(cells, entrants, args.timings), indent=2, sort_keys=True) + "\n"
     try:
@@ -149,3 +153,27 @@ def run(args: argparse.Namespace) -> int:
         f"written to {args.out / 'matrix.md'} and {args.out / 'matrix.json'}"
     )
     return EXIT_OK if failed == 0 else EXIT_FAIL
+
+
+def _run_cells(
+    entrants: list[Entrant],
+    profiles: list["AnyProfile"],
+    levels: list[Level],
+    options: "MatrixOptions",
+    args: argparse.Namespace,
+) -> list["Cell"]:
+    """Run the cells on the command's engine, with the progress line on a terminal: cells done of the total."""
+    from dialcheck.conformance.reports.matrix import run_matrix
+
+    progress = ProgressLine("dialcheck matrix")
+    progress.show(0, len(entrants) * len(profiles) * len(levels), "cells", force=True)
+
+    def on_cell(cell: "Cell", done: int, total: int) -> None:
+        last = f"last {cell.label} {cell.profile.value} {cell.level.value}: {cell.verdict.value}"
+        progress.show(done, total, "cells", last, force=True)
+
+    try:
+        with open_command_engine(args) as engine:
+            return run_matrix(entrants, profiles, levels, replace(options, engine=engine), on_cell)
+    finally:
+        progress.clear()

@@ -12,6 +12,7 @@ from dialcheck.conformance.cli.common import (
     positive,
     write_report,
 )
+from dialcheck.conformance.cli.progress import ProgressLine
 from dialcheck.conformance.harness.session import Level
 from dialcheck.conformance.runs.options import (
     HYPOTHESIS_PROFILES,
@@ -58,13 +59,24 @@ def run(args: argparse.Namespace) -> int:
     members = [m for m in every if not args.member or m.name in args.member]
     level = Level(args.level)
     print(format_matrix_header(), flush=True)
+    progress = ProgressLine("dialcheck mutants")
+    done: list[object] = []
+
+    def on_row(row: object) -> None:
+        progress.clear()
+        print(format_row(row), flush=True)  # type: ignore[arg-type]
+        done.append(row)
+        progress.show(len(done), len(members), "members", force=True)
+
+    progress.show(0, len(members), "members", force=True)
     rows = run_mutants(
         level,
         args.hypothesis_profile or get_default_hypothesis_profile(),
         members,
         args.examples,
-        on_row=lambda row: print(format_row(row), flush=True),
+        on_row=on_row,
     )
+    progress.clear()
     if args.json is not None:
         write_report(args.json, lambda path: write_matrix_json(rows, path))
     print(format_summary(rows))

@@ -22,6 +22,7 @@ from dialcheck.conformance.cli.common import (
     write_html_report,
     write_report,
 )
+from dialcheck.conformance.cli.progress import ProgressLine
 from dialcheck.conformance.harness.family import ALL_PROFILES, get_profile
 from dialcheck.conformance.harness.session import Level
 from dialcheck.conformance.harness.waivers import load_waivers
@@ -122,15 +123,11 @@ def run(args: argparse.Namespace) -> int:
     return _print_run(args, report)
 
 
-def _make_progress() -> "Progress":
-    """Return a progress printer for a terminal: examples, steps and elapsed time, twice a second."""
-    last = [-1.0]
+def _make_progress(progress: ProgressLine, total: int) -> "Progress":
+    """Return what the run calls after each example: the progress line, examples of ``total`` and steps."""
 
     def show(context: "AnyRunContext", elapsed: float) -> None:
-        if elapsed - last[0] >= 0.5:
-            last[0] = elapsed
-            line = f"dialcheck run: {context.examples:,} examples, {context.steps:,} steps, {elapsed:.0f}s"
-            print(f"\r{line}", end="", file=sys.stderr, flush=True)
+        progress.show(context.examples, total, "examples", f"{context.steps:,} steps")
 
     return show
 
@@ -138,13 +135,18 @@ def _make_progress() -> "Progress":
 def _run_reported(options: "RunOptions", tty: bool) -> "RunReport":
     """Run ``options``, with a progress line on a terminal; a trace that cannot be saved is a usage error."""
 
+    progress = ProgressLine("dialcheck run")
+    if tty:
+        progress.say(f"the opening exhaustive pass (up to {options.opening:,} states)")
     try:
-        return run_conformance(options, _make_progress() if tty else None)
+        return run_conformance(options, _make_progress(progress, options.get_examples()) if tty else None)
     except OSError as exc:
         raise UsageError(
             f"dialcheck run: cannot save the failing trace under {options.save_dir}: {exc.strerror or exc}; "
             "pass a writable --save-failures DIR"
         ) from None
+    finally:
+        progress.clear()
 
 
 def _print_run(args: argparse.Namespace, report: "RunReport") -> int:
@@ -160,9 +162,6 @@ def _print_run(args: argparse.Namespace, report: "RunReport") -> int:
         write_junit,
     )
 
-    tty = sys.stderr.isatty()
-    if tty:
-        print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
     if report.failure is not None:
         print(format_failure_report(report))
     print(format_opening(report))

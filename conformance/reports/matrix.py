@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
@@ -153,12 +153,20 @@ def run_matrix(
     profiles: Sequence[AnyProfile],
     levels: Sequence[Level],
     options: MatrixOptions,
+    on_cell: Optional[Callable[[Cell, int, int], None]] = None,
 ) -> list[Cell]:
-    """Run every entrant under every profile at every level on the engine; return the cells in that order."""
+    """Run every entrant under every profile at every level on the engine; return the cells in that order.
+
+    ``on_cell`` is told of each cell as its answer comes, with how many are done of how many.
+    """
     requests = [(entrant, profile, level) for entrant in entrants for profile in profiles for level in levels]
     job = Job(SharedOpener(None), _RunCell(replace(options, engine=None)))
+    cells: list[Cell] = []
     with get_engine(options.engine, 1).open(job) as pool:
-        cells = pool.ask(requests)
+        for cell in pool.map(requests):
+            cells.append(cell)
+            if on_cell is not None:
+                on_cell(cell, len(cells), len(requests))
     for cell in cells:
         if cell.saved is not None and cell.trace_text is not None:
             folder = options.out / "traces" / cell.label

@@ -148,15 +148,23 @@ def test_an_unwritable_report_path_exits_2(tmp_path: Path, capsys: pytest.Captur
     assert code == 2 and "cannot write" in err
 
 
-def test_progress_is_printed_on_a_terminal_only(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_run_progress_says_examples_of_the_total_and_steps() -> None:
+    import io
+
+    from dialcheck.conformance.cli.progress import ProgressLine
     from dialcheck.conformance.cli.run import _make_progress
     from dialcheck.conformance.runs.machine import RunContext
 
-    show = _make_progress()
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    show = _make_progress(ProgressLine("dialcheck run", stream), 10)
     context = RunContext(create_dialstate, Profile.GETH_1_7, Level.STRICT)
     show(context, 0.0)
-    show(context, 0.1)
-    assert capsys.readouterr().err.count("dialcheck run: 0 examples, 0 steps, 0s") == 1
+    show(context, 0.1)  # within half a second: not rewritten
+    assert stream.getvalue().count("dialcheck run: 0 of 10 examples, 0 steps; 0 s so far") == 1
 
 
 @pytest.mark.parametrize("member", ["dials_self", "sched_slots_not_doubled"])  # one of each family
