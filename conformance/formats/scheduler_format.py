@@ -75,6 +75,7 @@ from dialcheck.spec.verdicts import FormatError
 __all__ = [
     "EVENT_OPS",
     "EventStep",
+    "get_answer",
     "SchedulerTrace",
     "SCHEDULER_PROFILES",
     "get_scheduler_config",
@@ -403,3 +404,12 @@ def get_scheduler_init(value: Mapping[str, object]) -> tuple[SchedulerProfile, S
     """Return the profile and config of an ``init`` request whose profile is a scheduler profile."""
     obj = get_object(value, "$", {"op", "profile", "config"}, set())
     return SCHEDULER_PROFILES[str(obj["profile"])], get_scheduler_config(obj["config"], "$.config")
+
+
+def get_answer(step: EventStep) -> Optional[Response]:
+    """Return what the implementation answered at a dialScheduler step: recorded, or rebuilt from the agreed choice."""
+    expect = step.expect
+    if step.answer is not None or expect is None:
+        return step.answer
+    reads, done = expect.get_outcome(step.chosen)
+    return Response(expect.required + step.chosen, reads, expect.actions, done)

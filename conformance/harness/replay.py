@@ -19,15 +19,18 @@ verdict but bad input: :class:`~dialcheck.conformance.harness.loader.Implementat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from dialcheck.conformance.formats.render import format_any_step, format_tasks
-from dialcheck.conformance.formats.scheduler_format import AnyTrace
+from dialcheck.conformance.formats.scheduler_format import AnyTrace, SchedulerTrace, get_answer
 from dialcheck.conformance.formats.trace import ExecuteStep, Trace
 from dialcheck.conformance.harness.family import AnyProfile, family_of, replay_steps
 from dialcheck.conformance.harness.ids import get_unfit_id
-from dialcheck.conformance.harness.session import Failure, Level
+from dialcheck.conformance.harness.loader import load_factory
+from dialcheck.conformance.harness.session import Failure, Level, Nonconformance, SchedulerSession
+from dialcheck.spec.scheduler import Response
 
 __all__ = [
     "Capabilities",
@@ -35,6 +38,7 @@ __all__ = [
     "get_skip_reason",
     "replay_trace",
     "format_failure",
+    "get_reference_expectation",
 ]
 
 
@@ -122,3 +126,49 @@ def format_failure(result: ReplayResult) -> str:
     if failure.got is not None:
         lines.append(f"  got      {format_tasks(failure.got, self_id)}")
     return "\n".join(lines)
+
+
+def get_reference_expectation(trace: AnyTrace) -> Optional[Any]:
+    """Return what the reference expects at ``trace``'s last step, when it agreed with every step before.
+
+    A failure found below ``strict`` level has no expectation (no twin judged it); a report still shows
+    what geth would have done.  The reference replays the steps before the last, judged against their
+    recorded answers, then is asked the last step: its answer (dialstate's tasks, the dialScheduler's
+    allowed answers) is returned.  ``None`` when the reference answered a step before differently, or
+    could not follow the trace: then no expectation would be honest.
+    """
+    family = family_of(trace.profile)
+    if not trace.steps:
+        return None
+    try:
+        if isinstance(trace, SchedulerTrace):
+            # The recorded answers, judged by a strict twin that follows them; the twin then says what it allows.
+            answers = [get_answer(step) for step in trace.steps[:-1]]
+            if any(answer is None for answer in answers):
+                return None
+            session = SchedulerSession.create(lambda _c, _p: _Recorded(answers), trace.config, trace.profile)
+            for step in trace.steps[:-1]:
+                session.apply(step)
+            return None if session.twin is None else session.twin.on_event(trace.steps[-1].event)
+        # dialstate: the reference, judged against the recorded answers, then asked the last step afresh.
+        reference = family.session_type.create(
+            load_factory(family.reference_spec), trace.config, trace.profile, level=Level.INVARIANTS
+        )
+        for recorded in trace.steps[:-1]:
+            reference.apply(recorded)
+        reference.apply(family.strip_expectation(trace.steps[-1]))
+    except Nonconformance:
+        return None
+    return getattr(reference.steps[-1], "expect", None)
+
+
+class _Recorded:
+    """A dialScheduler that answers each event with the next recorded answer of a trace."""
+
+    def __init__(self, answers: list[Optional[Response]]) -> None:
+        self._answers = iter(answers)
+
+    def __getattr__(self, name: str) -> Callable[..., Optional[Response]]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *_: next(self._answers)

@@ -8,7 +8,9 @@ from the worker that ran it.  It holds what the text report prints (the check an
 the step broke, the message, what the reference expected and what the implementation answered, each
 step with its answer) and what the HTML report draws besides: the instant of each step, the
 requirement the check stands for with its MUST sentence quoted from the family's spec, and the
-:class:`~dialcheck.conformance.reports.timeline.Timeline`.
+:class:`~dialcheck.conformance.reports.timeline.Timeline`.  A failure found below ``strict`` level
+was judged by the named checks alone and has no expectation; where the reference agreed with every
+step before the failing one, its answer there is shown as what was expected (what geth would have done).
 
 :func:`get_requirement` finds the requirement: a named check is a requirement ID itself (``SC_HISTORY``,
 ``EX-WAIT-1``); ``STRICT`` breaks the family's comparison requirement (``AD-2``, ``SC-CHOICE-2``); any
@@ -31,11 +33,12 @@ from dialcheck.conformance.formats.render import (
     format_step,
     format_tasks,
 )
-from dialcheck.conformance.formats.scheduler_format import AnyTrace, SchedulerTrace
+from dialcheck.conformance.formats.scheduler_format import AnyTrace, SchedulerTrace, get_answer
 from dialcheck.conformance.formats.trace import NewTasksStep
 from dialcheck.conformance.harness.family import family_of
+from dialcheck.conformance.harness.replay import get_reference_expectation
 from dialcheck.conformance.harness.session import Failure, Nonconformance
-from dialcheck.conformance.reports.timeline import Timeline, get_answer, get_timeline
+from dialcheck.conformance.reports.timeline import Timeline, get_timeline
 from dialcheck.spec.verdicts import Verdict
 
 __all__ = ["StepView", "Counterexample", "get_counterexample", "get_step_views", "get_requirement"]
@@ -94,14 +97,19 @@ def get_counterexample(
     if isinstance(trace, SchedulerTrace):
         last = trace.steps[-1] if trace.steps else None
         allowed = None if last is None else last.expect
+        if allowed is None and last is not None and last.answer is not None:
+            allowed = get_reference_expectation(trace)  # found below strict: what geth would have done
         answer = None if last is None else last.answer
         expected = None if allowed is None else format_allowed(allowed, me)
         got = None if answer is None else format_response(answer, me)
         timeline = get_timeline(trace, found.verdict.value, allowed, answer)
     else:
-        expected = None if found.expected is None else format_tasks(found.expected, me)
+        tasks = found.expected
+        if tasks is None and found.got is not None and trace.steps and isinstance(trace.steps[-1], NewTasksStep):
+            tasks = get_reference_expectation(trace)  # found below strict: what geth would have done
+        expected = None if tasks is None else format_tasks(tasks, me)
         got = None if found.got is None else format_tasks(found.got, me)
-        timeline = get_timeline(trace, found.verdict.value, found.expected, found.got)
+        timeline = get_timeline(trace, found.verdict.value, tasks, found.got)
     return Counterexample(
         check=found.verdict.value,
         also=tuple(v.value for v in found.also),

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from dialcheck.conformance.formats.render import format_node_id, format_task, format_time
-from dialcheck.conformance.formats.scheduler_format import EventStep, SchedulerTrace
+from dialcheck.conformance.formats.scheduler_format import SchedulerTrace, get_answer
 from dialcheck.conformance.formats.trace import AddStaticStep, NewTasksStep, RemoveStaticStep, TaskDoneStep, Trace
 from dialcheck.spec.model import FALLBACK_INTERVAL, SECOND, DialTask, DiscoverTask, NodeID, Task, WaitTask, get_rules
 from dialcheck.spec.scheduler import (
@@ -74,7 +74,6 @@ __all__ = [
     "get_inner_width",
     "get_ticks",
     "render_svg",
-    "get_answer",
 ]
 
 #: The lane of what concerns no one node: the clock, calls, lookups, waits.
@@ -136,15 +135,6 @@ def get_x(timeline: Timeline, at: int, left: float, width: float) -> float:
     """Return where instant ``at`` is drawn: linear from ``left`` (the first instant) to ``left + width`` (the last)."""
     first, last = timeline.span
     return left + (at - first) * width / (last - first)
-
-
-def get_answer(step: EventStep) -> Optional[Response]:
-    """Return what the implementation answered at a dialScheduler step: recorded, or rebuilt from the agreed choice."""
-    expect = step.expect
-    if step.answer is not None or expect is None:
-        return step.answer
-    reads, done = expect.get_outcome(step.chosen)
-    return Response(expect.required + step.chosen, reads, expect.actions, done)
 
 
 def get_timeline(trace: Any, check: str, expected: Any = None, got: Any = None) -> Timeline:

@@ -11,7 +11,10 @@ from support import HTML_ENTRANTS as ENTRANTS
 from support import get_matrix_page as matrix_page
 
 from dialcheck.conformance.cli import main
+from dialcheck.conformance.formats.trace import NewTasksStep, Trace
+from dialcheck.conformance.harness.replay import get_reference_expectation
 from dialcheck.conformance.reports.counterexample import get_requirement
+from dialcheck.spec.model import SECOND, Config, DiscoverTask, Node, Profile
 from dialcheck.spec.verdicts import Verdict
 
 
@@ -74,6 +77,9 @@ def test_a_run_page_shows_the_verdict_the_requirement_the_timeline_and_the_steps
     assert page.having("circle", "failing")[0]["data-step"] == "3"
     text = html.read_text(encoding="utf-8")
     assert "fallback (20 s after the first call)" in text and "dialcheck replay --impl " + member in text
+    # Found at invariants level (no twin judged it), it still shows what geth would have done there.
+    assert "[dial dyn n1@10.0.0.1:30303]</code>" in text
+    assert [m["data-lane"] for m in page.having("circle", "expected")] == ["n1"]
 
 
 def test_a_conformant_run_page_has_no_counterexample(tmp_path: Path) -> None:
@@ -128,3 +134,22 @@ def test_a_check_is_quoted_with_the_requirement_it_stands_for(check: Verdict, fa
     strict = "SC-CHOICE-2" if family == "dialScheduler" else "AD-2"
     found = get_requirement(check, strict, family)
     assert found is not None and found[0] == requirement and "MUST" in found[1]
+
+
+def test_the_reference_expectation_is_given_only_where_the_reference_agreed_with_every_step_before() -> None:
+    node = Node("00000005", "10.0.0.5", 30303, 30303)
+    agreed = (NewTasksStep(SECOND, 0, expect=(DiscoverTask(),)), NewTasksStep(2 * SECOND, 1, expect=()))
+    trace = Trace("t", Profile.GETH_1_7, Config("000000ff", 1), agreed)
+    assert get_reference_expectation(trace) == ()
+    differs = (NewTasksStep(SECOND, 0, table=(node,), expect=()), NewTasksStep(2 * SECOND, 1, expect=()))
+    assert get_reference_expectation(Trace("t", Profile.GETH_1_7, Config("000000ff", 1), differs)) is None
+
+
+def test_a_scheduler_failure_below_strict_shows_the_answers_the_reference_allows(tmp_path: Path) -> None:
+    html = tmp_path / "run.html"
+    member = "dialcheck.conformance.zoo:sched_history_30s"
+    args = ["run", "--impl", member, "--profile", "geth-1.15", "--level", "invariants", "--examples", "1"]
+    assert main([*args, "--html", str(html), "--save-failures", str(tmp_path / "f")]) == 1
+    text = html.read_text(encoding="utf-8")
+    assert "expected (reference geth-1.15)" in text and "dials [], reading iff a slot stays free" in text
+    assert 'data-requirement="SC_HISTORY"' in text
