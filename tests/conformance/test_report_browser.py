@@ -4,7 +4,7 @@ It must render without a console error or an uncaught exception, show what a rea
 verdict, the grid, for every failing cell a link that opens a counterexample with its timeline, the
 failing step marked, the requirement quoted), and its one script must work (a click on a step selects
 that step's marks).  Screenshots are kept as artifacts under ``$DIALCHECK_ARTIFACTS`` (default
-``.artifacts/browser`` in the checkout); ``docs/images/timeline.png`` in the README is the
+``.artifacts/browser``; a relative folder is taken from the checkout's root); ``docs/images/timeline.png`` in the README is the
 counterexample screenshot of the docs' example, made by this path::
 
     DIALCHECK_ARTIFACTS=docs/images python -m pytest -m browser tests/conformance/test_report_browser.py -k docs
@@ -49,7 +49,7 @@ def _missing(what: str) -> None:
 def get_artifacts() -> Path:
     """Return the folder screenshots are kept in (made when missing)."""
     root = Path(__file__).resolve().parents[2]
-    folder = Path(os.environ.get("DIALCHECK_ARTIFACTS", root / ".artifacts" / "browser"))
+    folder = root / os.environ.get("DIALCHECK_ARTIFACTS", ".artifacts/browser")  # relative: to the checkout
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -148,8 +148,14 @@ def test_the_docs_example_timeline_is_screenshotted_for_the_readme(
     assert main(args) == 1
     page, console = open_page(browser, html)
     section = page.locator("section.counterexample")
-    assert section.locator("svg.timeline rect.wait-expected").count() == 1
-    assert section.locator("svg.timeline rect.wait-got").count() == 1
+
+    def ends(selector: str) -> list[int]:
+        return [int(e.get_attribute("data-end")) for e in section.locator(f"svg.timeline {selector}").all()]
+
+    # What a reader sees: the wait geth expects ends when the earliest history entry does, the one got at the latest.
+    history = ends("rect.history")
+    assert len(history) == 2 and ends("rect.wait-expected") == [min(history)] and ends("rect.wait-got") == [max(history)]
+    assert section.locator("svg.timeline line.failing-instant").count() == 1
     section.screenshot(path=str(get_artifacts() / "timeline.png"))
     assert console.get_problems() == []
     page.close()
