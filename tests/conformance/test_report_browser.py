@@ -4,8 +4,8 @@ It must render without a console error or an uncaught exception, show what a rea
 verdict, the grid, for every failing cell a link that opens a counterexample with its timeline, the
 failing step marked, the requirement quoted), and its one script must work (a click on a step selects
 that step's marks).  Screenshots are kept as artifacts under ``$DIALCHECK_ARTIFACTS`` (default
-``.artifacts/browser``; a relative folder is taken from the checkout's root); ``docs/images/timeline.png`` in the README is the
-counterexample screenshot of the docs' example, made by this path::
+``.artifacts/browser``; a relative folder is taken from the checkout's root).  ``docs/images/timeline.png``
+in the README is the counterexample screenshot of the docs' example, made by this path::
 
     DIALCHECK_ARTIFACTS=docs/images python -m pytest -m browser tests/conformance/test_report_browser.py -k docs
 
@@ -139,13 +139,19 @@ def test_the_matrix_page_renders_without_errors_and_every_failing_cell_opens_a_t
 
 
 def test_the_docs_example_timeline_is_screenshotted_for_the_readme(
-    browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)  # the page names the saved trace as a user's run would: dialcheck-failures/...
     html = tmp_path / "docs-example.html"
     member = "dialcheck.conformance.zoo:wait_for_latest_expiry"
     args = ["run", "--impl", member, "--seed", "1", "--html", str(html)]
     assert main(args) == 1
+    # The README prints this run's failure report above the screenshot: it is what the run prints.
+    printed = capsys.readouterr().out.splitlines()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8").splitlines()
+    start = readme.index(f"$ dialcheck {' '.join(args[:-1])} report.html") + 1
+    shown = readme[start : readme.index("...", start)]
+    assert printed[: len(shown)] == shown
     page, console = open_page(browser, html)
     section = page.locator("section.counterexample")
 
@@ -154,7 +160,9 @@ def test_the_docs_example_timeline_is_screenshotted_for_the_readme(
 
     # What a reader sees: the wait geth expects ends when the earliest history entry does, the one got at the latest.
     history = ends("rect.history")
-    assert len(history) == 2 and ends("rect.wait-expected") == [min(history)] and ends("rect.wait-got") == [max(history)]
+    assert (
+        len(history) == 2 and ends("rect.wait-expected") == [min(history)] and ends("rect.wait-got") == [max(history)]
+    )
     assert section.locator("svg.timeline line.failing-instant").count() == 1
     section.screenshot(path=str(get_artifacts() / "timeline.png"))
     assert console.get_problems() == []
