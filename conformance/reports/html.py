@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from dialcheck.conformance.formats.render import format_time
 from dialcheck.conformance.reports.counterexample import Counterexample, get_counterexample
 from dialcheck.conformance.reports.matrix import Cell, Entrant, count_failed
 from dialcheck.conformance.reports.report import (
@@ -44,7 +45,6 @@ from dialcheck.conformance.reports.report import (
 from dialcheck.conformance.reports.timeline import COLOURS, render_svg
 from dialcheck.conformance.runs.exhaustive import CheckReport, get_failing
 from dialcheck.conformance.runs.runner import RunReport
-from dialcheck.spec.model import SECOND
 from dialcheck.spec.verdicts import Outcome
 
 __all__ = [
@@ -97,7 +97,8 @@ def render_table(headings: Sequence[str], rows: Iterable[Sequence[str]], css: st
 
 
 def _format_seconds(at: int) -> str:
-    return f"{at / SECOND:g} s"
+    """Return an instant to the nanosecond, as the text report writes it: a boundary is often 1 ns wide."""
+    return format_time(at)
 
 
 def render_counterexample(cx: Counterexample, anchor: str, title: str = "") -> str:

@@ -414,7 +414,7 @@ def _get_node_id(event: Any) -> Optional[NodeID]:
 #: Colours (Paul Tol's bright scheme, readable by the colour-blind), each bar's place in its lane and height,
 #: and what is written after its end (``None``: nothing).
 _BARS: dict[str, tuple[str, float, float, Optional[str]]] = {
-    "history": ("#ccbb44", 3.0, 6.0, "history to {end}"),
+    "history": ("#ccbb44", 3.0, 6.0, "history: blocks until past {end}"),
     "static": ("#bbbbbb", 12.0, 3.0, None),
     "dial": ("#4477aa", 17.0, 10.0, None),
     "peer": ("#228833", 30.0, 5.0, None),
