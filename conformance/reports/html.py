@@ -115,8 +115,9 @@ def render_counterexample(cx: Counterexample, anchor: str, title: str = "") -> s
         _render_why(cx),
         '<figure class="timeline-figure">',
         render_svg(cx.timeline),
-        f"<figcaption>{_LEGEND}Each dot is a step at its instant (its number below it); the red dot and the dashed "
-        "red line are the failing step. Hover over any shape for what it is.</figcaption></figure>",
+        f"<figcaption>{_render_legend(cx.timeline.kinds)}Each dot is a step at its instant (its number above it); "
+        "the red dot and the dashed red line are the failing step. Hover over any shape for what it is."
+        "</figcaption></figure>",
         _render_steps(cx),
     ]
     if cx.saved is not None:
@@ -140,22 +141,23 @@ def _swatch(kind: str, text: str, shape: str = "bar") -> str:
     return f'<span class="swatch" data-kind="{kind}">{drawn} {_e(text)}</span>'
 
 
-#: What each colour and shape of a timeline means (above its caption).
+#: What each colour and shape of a timeline means (the legend shows those drawn).
 _LEGEND = (
-    '<span class="legend">'
-    + "".join(
-        (
-            _swatch("dial", "a dial, start to done"),
-            _swatch("history", "a history entry: blocks its node"),
-            _swatch("peer", "a connected peer"),
-            _swatch("static", "a static node"),
-            _swatch("wait", "a wait task"),
-            _swatch("got", "what the implementation did", "cross"),
-            _swatch("expected", "what the reference expected", "ring"),
-        )
-    )
-    + "</span><br>"
+    ("dial", "a dial, start to done", "bar"),
+    ("history", "a history entry: blocks its node through its end", "bar"),
+    ("peer", "a connected peer", "bar"),
+    ("static", "a static node", "bar"),
+    ("wait", "a wait task", "bar"),
+    ("wait-expected", "the wait the reference expected", "bar"),
+    ("wait-got", "the wait the implementation returned", "bar"),
+    ("got", "a dial the implementation started", "cross"),
+    ("expected", "a dial the reference expected", "ring"),
 )
+
+
+def _render_legend(kinds: set[str]) -> str:
+    swatches = "".join(_swatch(kind, text, shape) for kind, text, shape in _LEGEND if kind in kinds)
+    return f'<span class="legend">{swatches}</span><br>'
 
 
 def _render_why(cx: Counterexample) -> str:
@@ -245,7 +247,7 @@ blockquote.requirement{margin:6px 0;padding:4px 10px;border-left:3px solid #888;
 figure.timeline-figure{margin:10px 0;overflow-x:auto}figcaption{color:#555;font-size:12.5px}
 svg.timeline text{font:12px system-ui,sans-serif;fill:#333}svg.timeline text.bar-label{font-size:11.5px}
 svg.timeline text.instant-label{font-weight:600}svg.timeline text.step-number{font-size:10.5px;fill:#555}
-svg.timeline .lane{font-weight:600}svg.timeline .mark{cursor:pointer}
+svg.timeline .lane{font-weight:600}svg.timeline .lane-note{font-size:10.5px;fill:#666}svg.timeline .mark{cursor:pointer}
 svg.timeline .selected{stroke:#000;stroke-width:3}
 table.steps tr.failing-step{background:#fdecea}table.steps tr.selected{outline:2px solid #4477aa}
 table.steps td.n,table.steps td.at{white-space:nowrap;color:#555}.answer{color:#333;margin-top:2px}

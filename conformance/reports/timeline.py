@@ -71,7 +71,7 @@ __all__ = [
     "Timeline",
     "get_timeline",
     "get_x",
-    "get_inner_width",
+    "get_axis",
     "get_ticks",
     "render_svg",
 ]
@@ -113,11 +113,18 @@ class Timeline:
     failing_step: Optional[int] = None
     failing_at: Optional[int] = None
     check: str = ""
+    #: What a lane's node is besides (``bootnode 1 of 2``, ``static``), written under its name.
+    notes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def kinds(self) -> set[str]:
+        """Return the kinds of bars and marks drawn (the legend shows those only)."""
+        return {bar.kind for bar in self.bars} | {mark.kind for mark in self.marks}
 
     @property
     def lanes(self) -> list[str]:
         """Return the lanes in the order they first appear, the scheduler's first."""
-        seen = [SCHEDULER_LANE, *(m.lane for m in self.marks), *(b.lane for b in self.bars)]
+        seen = [SCHEDULER_LANE, *(m.lane for m in self.marks), *(b.lane for b in self.bars), *self.notes]
         return list(dict.fromkeys(seen))
 
     @property
@@ -213,6 +220,7 @@ class _DialTimeline(_Lanes):
         now = 0
         first_call: Optional[int] = None
         last = len(self.trace.steps)
+        self._note_config()
         for index, step in enumerate(self.trace.steps, 1):
             now = step.now if isinstance(step, (NewTasksStep, TaskDoneStep)) else now
             if isinstance(step, NewTasksStep):
@@ -232,6 +240,17 @@ class _DialTimeline(_Lanes):
                 _with_kind(m, "failing") if m.step == last and m.kind == "step" else m for m in self.timeline.marks
             ]
         return self.close_all()
+
+    def _note_config(self) -> None:
+        """Name the configured nodes: each bootnode's place in the list, each static node (drawn from the start)."""
+        config = self.trace.config
+        timed = [s.now for s in self.trace.steps if isinstance(s, (NewTasksStep, TaskDoneStep))]
+        start = timed[0] if timed else 0
+        for node in config.static:
+            self.timeline.notes[self.lane(node.id)] = "static"
+            self.begin("static", node.id, start)
+        for number, node in enumerate(config.bootnodes, 1):
+            self.timeline.notes[self.lane(node.id)] = f"bootnode {number} of {len(config.bootnodes)}"
 
     def _end(self) -> int:
         return max([m.at for m in self.timeline.marks] + [b.end or b.start for b in self.timeline.bars] + [0])
@@ -285,6 +304,7 @@ class _DialTimeline(_Lanes):
         if isinstance(step, AddStaticStep):
             self.mark(index, now, self.lane(step.node.id), f"add_static {self.lane(step.node.id)}")
             self.begin("static", step.node.id, now)
+            self.timeline.notes[self.lane(step.node.id)] = "static"
         elif isinstance(step, RemoveStaticStep):
             self.mark(index, now, self.lane(step.node.id), f"remove_static {self.lane(step.node.id)}")
             self.end("static", step.node.id, now)
@@ -381,6 +401,7 @@ class _SchedulerTimeline(_Lanes):
             self.end("peer", event.node_id, now)
         elif isinstance(event, AddStatic):
             self.begin("static", event.node.id, now)
+            self.timeline.notes[self.lane(event.node.id)] = "static"
         elif isinstance(event, RemoveStatic):
             self.end("static", event.node.id, now)
         node_id = _get_node_id(event)
@@ -414,19 +435,19 @@ def _get_node_id(event: Any) -> Optional[NodeID]:
 #: Colours (Paul Tol's bright scheme, readable by the colour-blind), each bar's place in its lane and height,
 #: and what is written after its end (``None``: nothing).
 _BARS: dict[str, tuple[str, float, float, Optional[str]]] = {
-    "history": ("#ccbb44", 3.0, 6.0, "history: blocks until past {end}"),
-    "static": ("#bbbbbb", 12.0, 3.0, None),
-    "dial": ("#4477aa", 17.0, 10.0, None),
-    "peer": ("#228833", 30.0, 5.0, None),
-    "wait": ("#66ccee", 17.0, 8.0, "wait to {end}"),
-    "wait-expected": ("#228833", 3.0, 7.0, "expected: {label}"),
-    "wait-got": ("#ee6677", 30.0, 7.0, "got: {label}"),
+    "static": ("#bbbbbb", 13.0, 3.0, None),
+    "dial": ("#4477aa", 18.0, 10.0, None),
+    "history": ("#ccbb44", 31.0, 6.0, "history: blocks through {end}"),
+    "peer": ("#aa3377", 40.0, 5.0, None),
+    "wait": ("#66ccee", 18.0, 8.0, "wait to {end}"),
+    "wait-expected": ("#228833", 30.0, 7.0, "expected: {label}"),
+    "wait-got": ("#ee6677", 40.0, 7.0, "got: {label}"),
 }
-_MARKS = {"step": "#333333", "failing": "#cc3311", "expected": "#228833", "got": "#ee6677"}
+_MARKS = {"step": "#333333", "failing": "#cc3311", "expected": "#228833", "got": "#111111"}
 #: Every colour by what it draws (the page's legend).
 COLOURS = {**{kind: spec[0] for kind, spec in _BARS.items()}, **_MARKS}
-_LEFT, _LANE, _TOP, _RIGHT, _AXIS = 96.0, 44.0, 40.0, 190.0, 30.0
-_MARK_Y = 22.0
+_LEFT, _LANE, _TOP, _RIGHT, _AXIS = 112.0, 50.0, 40.0, 190.0, 30.0
+_MARK_Y = 23.0
 
 
 def get_ticks(first: int, last: int, most: int = 8) -> list[int]:
@@ -443,7 +464,7 @@ def render_svg(timeline: Timeline, width: float = 960.0) -> str:
     """Return the timeline as an inline SVG element: lanes, bars, marks, named instants, the failing step, an axis."""
     lanes = timeline.lanes
     height = _TOP + _LANE * len(lanes) + _AXIS
-    inner = get_inner_width(width)
+    _, inner = get_axis(width)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" role="img" viewBox="0 0 {width:.0f} {height:.0f}" '
         f'width="{width:.0f}" height="{height:.0f}" data-failing-step="{timeline.failing_step or ""}">',
@@ -455,11 +476,14 @@ def render_svg(timeline: Timeline, width: float = 960.0) -> str:
             parts.append(
                 f'<rect class="band" x="0" y="{y:.1f}" width="{width:.0f}" height="{_LANE:.0f}" fill="#f7f7f7"/>'
             )
+        note = timeline.notes.get(lane)
         parts.append(
             f'<text x="6" y="{y + _MARK_Y + 4:.1f}" class="lane" data-lane="{html.escape(lane)}">'
             f"{html.escape(lane)}</text>"
             f'<line x1="{_LEFT}" x2="{_LEFT + inner:.1f}" y1="{y + _LANE:.1f}" y2="{y + _LANE:.1f}" stroke="#e4e4e4"/>'
         )
+        if note is not None:
+            parts.append(f'<text x="6" y="{y + _MARK_Y + 17:.1f}" class="lane-note">{html.escape(note)}</text>')
     parts += _render_axis(timeline, height, inner)
     parts += [_render_bar(timeline, bar, lanes, inner) for bar in timeline.bars]
     parts += _render_instants(timeline, height, inner)
@@ -468,9 +492,9 @@ def render_svg(timeline: Timeline, width: float = 960.0) -> str:
     return "".join(parts)
 
 
-def get_inner_width(width: float) -> float:
-    """Return the width the time axis spans in an SVG ``width`` wide (the rest: lane names, end labels)."""
-    return width - _LEFT - _RIGHT
+def get_axis(width: float) -> tuple[float, float]:
+    """Return where the time axis starts and how wide it is, in an SVG ``width`` wide (the rest: names, labels)."""
+    return _LEFT, width - _LEFT - _RIGHT
 
 
 def _render_axis(timeline: Timeline, height: float, inner: float) -> list[str]:
@@ -520,7 +544,7 @@ def _render_instants(timeline: Timeline, height: float, inner: float) -> list[st
     for number, (name, at) in enumerate(timeline.instants):
         x = get_x(timeline, at, _LEFT, inner)
         failing = at == timeline.failing_at and name == timeline.check
-        colour = "#cc3311" if failing else "#aa3377"
+        colour = "#cc3311" if failing else "#555555"
         label_y = _TOP - 24 + 12 * (number % 2)
         anchor = "end" if x > _LEFT + inner * 0.7 else "start"
         dx = -4 if anchor == "end" else 4
@@ -562,7 +586,7 @@ def _render_marks(timeline: Timeline, lanes: Sequence[str], inner: float) -> lis
             numbers.setdefault((mark.lane, mark.at), []).append(mark.step)
     for (lane, at), steps in numbers.items():
         x = get_x(timeline, at, _LEFT, inner)
-        y = _TOP + lanes.index(lane) * _LANE + _LANE - 2
+        y = _TOP + lanes.index(lane) * _LANE + 10
         text = ",".join(str(s) for s in sorted(set(steps)))
         parts.append(f'<text x="{x:.2f}" y="{y:.1f}" text-anchor="middle" class="step-number">{text}</text>')
     return parts

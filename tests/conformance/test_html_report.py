@@ -102,7 +102,7 @@ def test_a_replay_page_lists_each_trace_and_draws_each_failure(tmp_path: Path) -
     assert_self_contained(page)
     assert len(page.having("section", "counterexample")) == 1
     text = html.read_text(encoding="utf-8")
-    assert 'data-requirement="SC_HISTORY"' in text and "history: blocks until past 1035s" in text
+    assert 'data-requirement="SC_HISTORY"' in text and "history: blocks through 1035s" in text
     assert re.search(r'<path class="mark got" data-step="4" [^>]*data-lane="n11"', text)
 
 

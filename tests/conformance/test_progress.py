@@ -108,3 +108,9 @@ def test_a_matrix_on_a_terminal_says_how_many_cells_of_the_total_are_done(tmp_pa
 def test_an_exhaustive_check_on_a_terminal_says_its_scope_depth_and_frontier(tmp_path: Path) -> None:
     shown = _on_a_terminal(["check", "--exhaustive", "--preset", "tiny", "--save-failures", str(tmp_path)])
     assert "dialcheck check: scope 1 of " in shown and "frontier" in shown
+
+
+@pytest.mark.slow
+def test_mutants_on_a_terminal_say_how_many_members_of_the_total_are_done() -> None:
+    shown = _on_a_terminal(["mutants", "--member", "dials_self", "--hypothesis-profile", "ci"])
+    assert "dialcheck mutants: 0 of 1 members" in shown and "dialcheck mutants: 1 of 1 members" in shown

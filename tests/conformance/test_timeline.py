@@ -9,7 +9,7 @@ from dialcheck.conformance.formats.trace import NewTasksStep, TaskDoneStep, Task
 from dialcheck.conformance.reports.timeline import (
     SCHEDULER_LANE,
     Timeline,
-    get_inner_width,
+    get_axis,
     get_ticks,
     get_timeline,
     get_x,
@@ -128,15 +128,15 @@ def test_a_static_the_implementation_picked_from_the_allowed_pool_is_not_a_diffe
 def test_the_svg_draws_each_step_and_each_bar_at_x_of_its_instant() -> None:
     timeline = get_timeline(_dial_trace(), "STRICT")
     svg = render_svg(timeline, width=800.0)
-    inner = get_inner_width(800.0)
+    left, inner = get_axis(800.0)
     circles = re.findall(r'<circle class="mark (\w+)" data-step="(\d+)" data-at="(\d+)"[^>]* cx="([\d.]+)"', svg)
     assert [c[0] for c in circles] == ["step", "step", "step", "failing"]
     for _, _, at, cx in circles:
-        assert abs(float(cx) - get_x(timeline, int(at), 96.0, inner)) < 0.01
+        assert abs(float(cx) - get_x(timeline, int(at), left, inner)) < 0.01
     rects = re.findall(r'<rect class="bar \S+" [^>]*data-start="(\d+)"[^>]* x="([\d.]+)"', svg)
     assert len(rects) == len(timeline.bars)
     for start, x in rects:
-        assert abs(float(x) - get_x(timeline, int(start), 96.0, inner)) < 0.01
+        assert abs(float(x) - get_x(timeline, int(start), left, inner)) < 0.01
     assert "<script" not in svg and "http://" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")
 
 
@@ -147,3 +147,13 @@ def test_ticks_are_round_and_inside_the_span() -> None:
 
 def test_an_empty_timeline_still_has_a_span() -> None:
     assert Timeline().span == (0, SECOND) and "<svg" in render_svg(Timeline())
+
+
+def test_configured_bootnodes_and_statics_have_lanes_that_say_what_they_are() -> None:
+    config = Config("000000ff", 1, static=(N2,), bootnodes=(Node("000000ff", "10.0.0.9", 30303, 30303), N1))
+    trace = Trace("t", Profile.GETH_1_7, config, (NewTasksStep(3 * SECOND, 0, expect=None),))
+    timeline = get_timeline(trace, "BOOTNODE_ROTATION", None, ())
+    assert timeline.notes == {"n2": "static", "self": "bootnode 1 of 2", "n1": "bootnode 2 of 2"}
+    assert timeline.lanes == [SCHEDULER_LANE, "n2", "self", "n1"]
+    assert ("static", "n2", 3 * SECOND, None) in _bars(timeline)
+    assert "bootnode 2 of 2" in render_svg(timeline)
