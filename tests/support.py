@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Optional
 
@@ -89,3 +90,35 @@ def get_matrix_page(tmp_path: Path) -> Path:
     args += ["--profile", "geth-1.7", "--profile", "geth-1.15", "--level", "strict", "--level", "invariants"]
     assert main(args) == 1
     return tmp_path / "m.html"
+
+
+class Page(HTMLParser):
+    """Collects every element's tag and attributes, and whatever names something outside the page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, {k: v or "" for k, v in attrs}))
+
+    def ids(self) -> set[str]:
+        return {a["id"] for _, a in self.elements if "id" in a}
+
+    def having(self, tag: str, css: str = "") -> list[dict[str, str]]:
+        return [a for t, a in self.elements if t == tag and css in a.get("class", "").split() + [""]]
+
+
+def parse_page(path: Path) -> Page:
+    """Return the elements of an HTML file."""
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def assert_self_contained(page: Page) -> None:
+    """Nothing is fetched: no stylesheet or script by address, no image, no frame."""
+    for tag, attrs in page.elements:
+        assert tag not in ("link", "img", "iframe", "object", "embed"), tag
+        assert "src" not in attrs, (tag, attrs)
+        assert not attrs.get("href", "#").startswith(("http:", "https:", "//")), attrs

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from support import HTML_ENTRANTS as ENTRANTS
-from support import get_matrix_page as matrix_page
+from support import assert_self_contained, parse_page
 
 from dialcheck.conformance.cli import main
 from dialcheck.conformance.formats.trace import NewTasksStep, Trace
@@ -18,58 +16,13 @@ from dialcheck.spec.model import SECOND, Config, DiscoverTask, Node, Profile
 from dialcheck.spec.verdicts import Verdict
 
 
-class _Page(HTMLParser):
-    """Collects every element's tag and attributes, and whatever names something outside the page."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.elements: list[tuple[str, dict[str, str]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.elements.append((tag, {k: v or "" for k, v in attrs}))
-
-    def ids(self) -> set[str]:
-        return {a["id"] for _, a in self.elements if "id" in a}
-
-    def having(self, tag: str, css: str = "") -> list[dict[str, str]]:
-        return [a for t, a in self.elements if t == tag and css in a.get("class", "").split() + [""]]
-
-
-def _parse(path: Path) -> _Page:
-    page = _Page()
-    page.feed(path.read_text(encoding="utf-8"))
-    return page
-
-
-def assert_self_contained(page: _Page) -> None:
-    """Nothing is fetched: no stylesheet or script by address, no image, no frame."""
-    for tag, attrs in page.elements:
-        assert tag not in ("link", "img", "iframe", "object", "embed"), tag
-        assert "src" not in attrs, (tag, attrs)
-        assert not attrs.get("href", "#").startswith(("http:", "https:", "//")), attrs
-
-
-@pytest.mark.slow
-def test_a_matrix_page_links_every_failing_cell_to_its_counterexample_with_a_timeline(tmp_path: Path) -> None:
-    page = _parse(matrix_page(tmp_path))
-    assert_self_contained(page)
-    cells = page.having("td", "cell")
-    assert len(cells) == len(ENTRANTS) * 2 * 2
-    failing = [c for c in cells if c["data-verdict"] == "not conformant"]
-    assert len(failing) == 8  # the four bugs at both levels of their family's profile
-    links = [a["href"] for a in page.having("a") if a.get("href", "").startswith("#cell-")]
-    assert len(links) == 8 and {link[1:] for link in links} <= page.ids()
-    assert len(page.having("section", "counterexample")) == 8
-    assert len(page.having("svg", "timeline")) == 8
-
-
 def test_a_run_page_shows_the_verdict_the_requirement_the_timeline_and_the_steps(tmp_path: Path) -> None:
     html = tmp_path / "run.html"
     member = "dialcheck.conformance.zoo:rotation_stalls_on_rejection"
     code = main(["run", "--impl", member, "--level", "invariants", "--html", str(html), "--examples", "5",
                  "--save-failures", str(tmp_path / "f")])  # fmt: skip
     assert code == 1
-    page = _parse(html)
+    page = parse_page(html)
     assert_self_contained(page)
     assert "verdict" in page.ids() and "counterexample" in page.ids()
     assert [q["data-requirement"] for q in page.having("blockquote", "requirement")] == ["BOOTNODE_ROTATION"]
@@ -85,7 +38,7 @@ def test_a_run_page_shows_the_verdict_the_requirement_the_timeline_and_the_steps
 def test_a_conformant_run_page_has_no_counterexample(tmp_path: Path) -> None:
     html = tmp_path / "run.html"
     assert main(["run", "--examples", "3", "--opening", "0", "--html", str(html)]) == 0
-    page = _parse(html)
+    page = parse_page(html)
     assert "verdict" in page.ids() and "counterexample" not in page.ids()
     assert 'class="verdict pass"' in html.read_text(encoding="utf-8")
 
@@ -98,7 +51,7 @@ def test_a_replay_page_lists_each_trace_and_draws_each_failure(tmp_path: Path) -
     )
     html = tmp_path / "replay.html"
     assert main(["replay", "--impl", member, "--html", str(html), str(saved)]) == 1
-    page = _parse(html)
+    page = parse_page(html)
     assert_self_contained(page)
     assert len(page.having("section", "counterexample")) == 1
     text = html.read_text(encoding="utf-8")
@@ -111,7 +64,7 @@ def test_a_check_page_lists_its_scopes(tmp_path: Path) -> None:
     member = "dialcheck.conformance.zoo:sched_slots_ignore_dials_in_flight"
     args = ["check", "--exhaustive", "--impl", member, "--profile", "geth-1.15", "--preset", "opening/candidates"]
     assert main([*args, "--html", str(html), "--save-failures", str(tmp_path / "f")]) == 1
-    page = _parse(html)
+    page = parse_page(html)
     assert page.having("table", "scopes") and len(page.having("section", "counterexample")) == 1
 
 

@@ -1,5 +1,8 @@
 """The HTML report in a real browser: headless Chromium (Debian's ``chromium``) opens the matrix page of the done-when.
 
+The matrix (the reference and two seeded bugs of each family) is made once per module; its page is
+also parsed without a browser (the grid, the links, a counterexample per failing cell).
+
 It must render without a console error or an uncaught exception, show what a reader needs (the
 verdict, the grid, for every failing cell a link that opens a counterexample with its timeline, the
 failing step marked, the requirement quoted), and its one script must work (a click on a step selects
@@ -22,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import get_matrix_page as matrix_page
+from support import HTML_ENTRANTS, assert_self_contained, get_matrix_page, parse_page
 
 from dialcheck.conformance.cli import main
 
@@ -92,6 +95,25 @@ def open_page(browser: Any, path: Path) -> tuple[Any, Console]:
     return page, console
 
 
+@pytest.fixture(scope="module")
+def matrix_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The matrix page of the done-when, made once for this module's tests."""
+    return get_matrix_page(tmp_path_factory.mktemp("matrix"))
+
+
+def test_a_matrix_page_links_every_failing_cell_to_its_counterexample_with_a_timeline(matrix_html: Path) -> None:
+    page = parse_page(matrix_html)
+    assert_self_contained(page)
+    cells = page.having("td", "cell")
+    assert len(cells) == len(HTML_ENTRANTS) * 2 * 2
+    failing = [c for c in cells if c["data-verdict"] == "not conformant"]
+    assert len(failing) == 8  # the four bugs at both levels of their family's profile
+    links = [a["href"] for a in page.having("a") if a.get("href", "").startswith("#cell-")]
+    assert len(links) == 8 and {link[1:] for link in links} <= page.ids()
+    assert len(page.having("section", "counterexample")) == 8
+    assert len(page.having("svg", "timeline")) == 8
+
+
 def assert_readable(section: Any) -> None:
     """The counterexample a link opened is on screen, with what a reader needs to see why it fails."""
     assert section.is_visible() and section.evaluate("e => e.getBoundingClientRect().top") < 900
@@ -113,9 +135,9 @@ def test_the_console_check_catches_a_page_that_logs_an_error(browser: Any, tmp_p
 
 
 def test_the_matrix_page_renders_without_errors_and_every_failing_cell_opens_a_timeline(
-    browser: Any, tmp_path: Path
+    browser: Any, matrix_html: Path
 ) -> None:
-    page, console = open_page(browser, matrix_page(tmp_path))
+    page, console = open_page(browser, matrix_html)
     artifacts = get_artifacts()
     page.screenshot(path=str(artifacts / "matrix.png"), full_page=True)
     assert page.locator("#verdict.fail").is_visible()
