@@ -68,6 +68,7 @@ def test_the_exhaustive_benchmark_prints_growth_per_depth_and_the_jobs_ratio() -
     assert "--jobs 1" in bench.time_jobs("reference", None, "zoo/lookups")
 
 
+@pytest.mark.once
 @pytest.mark.parametrize("profile", ["geth-1.8", "geth-1.17.2"])
 def test_the_machine_and_exhaustive_benchmarks_take_a_profile_of_either_family(profile: str) -> None:
     machine = _load("bench_machine")
@@ -90,6 +91,7 @@ def test_the_startup_benchmark_times_serve_against_a_bare_interpreter(capsys: py
     assert "dialcheck serve (empty input):" in out and "ratio:" in out
 
 
+@pytest.mark.once
 def test_the_engines_benchmark_times_one_workload_on_every_engine_and_checks_they_agree() -> None:
     bench = _load("bench_engines")
     workers = _load_workers()

@@ -67,6 +67,7 @@ def test_run_takes_the_familys_profile_with_jobs_and_id_bytes(case: Case, capsys
     assert f"CONFORMANT - {case.family.reference_spec}, profile {case.profile}" in capsys.readouterr().out
 
 
+@pytest.mark.once
 @with_all_families
 def test_run_takes_waivers_for_the_familys_checks(
     case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -20,6 +20,7 @@ def _matrix(tmp_path: Path, *args: str) -> int:
     return main(["matrix", *args, "--out", str(tmp_path / "m")])
 
 
+@pytest.mark.once
 def test_every_implementation_profile_and_level_gets_a_cell_with_its_verdict_check_length_time_and_trace(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

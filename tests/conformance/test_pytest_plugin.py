@@ -62,6 +62,7 @@ def test_the_plugin_fails_a_seeded_bug_with_the_report(
     result.stdout.fnmatch_lines(["*FAILED NEVER_SELF*", "*dialcheck run: NOT CONFORMANT (NEVER_SELF)*"])
 
 
+@pytest.mark.once
 def test_the_plugin_judges_a_wire_program_served_by_dialcheck_serve(
     pytester: pytest.Pytester, request: pytest.FixtureRequest
 ) -> None:

@@ -109,6 +109,7 @@ def test_a_malformed_trace_breaks_the_schema_as_it_breaks_the_parser(
     assert main(["replay", str(path)]) == 2
 
 
+@pytest.mark.once
 def test_every_line_of_a_real_wire_session_matches_the_schemas(tmp_path: Path) -> None:
     log = tmp_path / "log"
     cmd = f"{sys.executable} {PROGRAMS / 'recording.py'} {log}"
@@ -129,6 +130,7 @@ def test_every_line_of_a_real_wire_session_matches_the_schemas(tmp_path: Path) -
     assert seen == {"hello", "init", "new_tasks", "task_done", "add_static", "remove_static", "execute", "bye"}
 
 
+@pytest.mark.once
 def test_every_line_of_a_real_scheduler_wire_session_matches_the_schemas(tmp_path: Path) -> None:
     log = tmp_path / "log"
     cmd = f"{sys.executable} {PROGRAMS / 'recording.py'} {log}"

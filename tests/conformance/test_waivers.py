@@ -106,6 +106,7 @@ def test_a_waived_check_is_noted_not_failed_and_the_session_goes_on() -> None:
     assert len(session.steps) == 3
 
 
+@pytest.mark.once
 def test_a_run_passes_when_only_a_waived_check_fails_and_saves_where_it_did(tmp_path: Path) -> None:
     report = _run(
         ONE_CHECK, Level.INVARIANTS, parse_waivers({"format": "dialcheck-waivers/1", "waivers": [LOOKUP]}), tmp_path
@@ -145,6 +146,7 @@ def test_a_waived_divergence_that_no_longer_occurs_fails_the_run_as_an_unexpecte
     assert out.splitlines()[-1].startswith("dialcheck run: NOT CONFORMANT (WAIVERS)")
 
 
+@pytest.mark.once
 def test_an_expired_waiver_fails_the_run_even_when_its_divergence_occurs(tmp_path: Path) -> None:
     waivers = parse_waivers({"format": "dialcheck-waivers/1", "waivers": [{**LOOKUP, "expires": "2026-06-01"}]})
     before = _run(ONE_CHECK, Level.INVARIANTS, waivers, tmp_path, today="2026-05-31")
@@ -153,6 +155,7 @@ def test_an_expired_waiver_fails_the_run_even_when_its_divergence_occurs(tmp_pat
     assert not after.conformant and "expired on 2026-06-01" in after.waiver_problems[0]
 
 
+@pytest.mark.once
 def test_a_waiver_for_another_profile_or_level_neither_waives_nor_fails(tmp_path: Path) -> None:
     other = parse_waivers({"format": "dialcheck-waivers/1", "waivers": [{**ROTATION, "profile": "geth-1.8"}]})
     report = _run(MEMBER, Level.INVARIANTS, other, tmp_path)

@@ -130,6 +130,7 @@ def test_a_program_that_floods_stderr_still_conforms(tmp_path: Path) -> None:
     assert code == 0 and "CONFORMANT" in out.splitlines()[-1], out + err
 
 
+@pytest.mark.once
 def test_the_reference_served_over_the_wire_conforms_at_both_levels(tmp_path: Path) -> None:
     for level in ("strict", "invariants"):
         done = subprocess.run(
