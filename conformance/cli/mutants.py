@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the command; return its exit code."""
     from dialcheck.conformance.reports.mutants import (
         AnyMember,
+        Row,
         format_matrix_header,
         format_row,
         format_summary,
@@ -60,11 +61,11 @@ def run(args: argparse.Namespace) -> int:
     level = Level(args.level)
     print(format_matrix_header(), flush=True)
     progress = ProgressLine("dialcheck mutants")
-    done: list[object] = []
+    done: list[Row] = []
 
-    def on_row(row: object) -> None:
+    def on_row(row: Row) -> None:
         progress.clear()
-        print(format_row(row), flush=True)  # type: ignore[arg-type]
+        print(format_row(row), flush=True)
         done.append(row)
         progress.show(len(done), len(members), "members", force=True)
 
