@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from dialcheck.conformance.cli.common import (
@@ -118,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
             engine=engine,
             opening=args.opening,
         )
-        report = _run_reported(options, sys.stderr.isatty())
+        report = _run_reported(options)
         report.after_run = subject.close()
     return _print_run(args, report)
 
@@ -132,14 +131,14 @@ def _make_progress(progress: ProgressLine, total: int) -> "Progress":
     return show
 
 
-def _run_reported(options: "RunOptions", tty: bool) -> "RunReport":
+def _run_reported(options: "RunOptions") -> "RunReport":
     """Run ``options``, with a progress line on a terminal; a trace that cannot be saved is a usage error."""
-
     progress = ProgressLine("dialcheck run")
-    if tty:
-        progress.say(f"the opening exhaustive pass (up to {options.opening:,} states)")
+    progress.say(f"the opening exhaustive pass (up to {options.opening:,} states)")
     try:
-        return run_conformance(options, _make_progress(progress, options.get_examples()) if tty else None)
+        # Off a terminal the run is given no progress hook at all: nothing to call after each example.
+        shown = _make_progress(progress, options.get_examples()) if progress.enabled else None
+        return run_conformance(options, shown)
     except OSError as exc:
         raise UsageError(
             f"dialcheck run: cannot save the failing trace under {options.save_dir}: {exc.strerror or exc}; "

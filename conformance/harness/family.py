@@ -48,7 +48,7 @@ from dialcheck.conformance.harness.world import (
 )
 from dialcheck.spec.model import SECOND, Config, Profile
 from dialcheck.spec.releases import FamilyName
-from dialcheck.spec.scheduler import SchedulerConfig, SchedulerProfile
+from dialcheck.spec.scheduler import Advance, SchedulerConfig, SchedulerProfile, Start
 from dialcheck.spec.verdicts import BadInput, Verdict
 
 __all__ = [
@@ -217,8 +217,10 @@ def _get_no_simpler_steps(step: EventStep, before: int) -> Iterator[EventStep]:
     return iter(())
 
 
-def _keep_time(step: EventStep, before: int) -> int:
-    return before
+def _get_scheduler_time(step: EventStep, before: int) -> int:
+    """Return the clock after ``step``: a ``start`` or ``advance`` sets it, any other event keeps ``before``."""
+    event = step.event
+    return event.now if isinstance(event, (Start, Advance)) else before
 
 
 DIAL_SCHEDULER = Family(
@@ -229,7 +231,7 @@ DIAL_SCHEDULER = Family(
     strip_expectation=_strip_scheduler,
     get_simpler_configs=_get_simpler_scheduler_configs,
     get_simpler_steps=_get_no_simpler_steps,
-    get_time=_keep_time,
+    get_time=_get_scheduler_time,
     # geth's enode.ID since v1.8.17: every dialScheduler release holds 32-byte IDs.
     id_bytes=32,
     wire_factory="create_scheduler",

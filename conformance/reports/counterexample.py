@@ -26,19 +26,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from dialcheck.conformance.formats.render import (
-    format_allowed,
-    format_event,
-    format_response,
-    format_step,
-    format_tasks,
-)
-from dialcheck.conformance.formats.scheduler_format import AnyTrace, SchedulerTrace, get_answer
+from dialcheck.conformance.formats.render import format_allowed, format_any_step, format_response, format_tasks
+from dialcheck.conformance.formats.scheduler_format import AnyTrace, EventStep, SchedulerTrace, get_answer
 from dialcheck.conformance.formats.trace import NewTasksStep
 from dialcheck.conformance.harness.family import family_of
 from dialcheck.conformance.harness.replay import get_reference_expectation
 from dialcheck.conformance.harness.session import Failure, Nonconformance
-from dialcheck.conformance.reports.timeline import Timeline, get_timeline
+from dialcheck.conformance.reports.timeline import Timeline, get_timeline, trace_instants
 from dialcheck.spec.verdicts import Verdict
 
 __all__ = ["StepView", "Counterexample", "get_counterexample", "get_step_views", "get_requirement"]
@@ -123,7 +117,7 @@ def get_counterexample(
         got=got,
         family=family.name.value,
         profile=trace.profile.value,
-        steps=tuple(get_step_views(trace, timeline, found.got)),
+        steps=tuple(get_step_views(trace, found.got)),
         timeline=timeline,
         how=how,
         saved=saved,
@@ -131,26 +125,25 @@ def get_counterexample(
     )
 
 
-def get_step_views(trace: AnyTrace, timeline: Timeline, got: Optional[Sequence[Any]] = None) -> list[StepView]:
-    """Return every step of a counterexample with its instant (as its timeline has it) and answer.
+def get_step_views(trace: AnyTrace, got: Optional[Sequence[Any]] = None) -> list[StepView]:
+    """Return every step of a counterexample with its instant and what the implementation answered.
 
-    The last step's answer is ``got`` (dialstate), where the failure has one.
+    A dialScheduler step shows its answer but at the failing step (the failure says it); a dialstate
+    ``new_tasks`` step shows its tasks, the failing one ``got`` where the failure has it.
     """
     me = trace.config.self_id
-    instants = {mark.step: mark.at for mark in timeline.marks}
     views = []
     last = len(trace.steps)
     step: Any
-    for number, step in enumerate(trace.steps, 1):
-        now = instants[number]
-        if isinstance(trace, SchedulerTrace):
+    for number, (step, now) in enumerate(zip(trace.steps, trace_instants(trace), strict=True), 1):
+        shown: Optional[str] = None
+        if isinstance(step, EventStep):
             answer = get_answer(step) if number != last else None
-            text = format_event(step.event, me)
-            views.append(StepView(number, now, text, None if answer is None else format_response(answer, me)))
-            continue
-        tasks = got if number == last and got is not None else getattr(step, "expect", None)
-        shown = format_tasks(tasks, me) if isinstance(step, NewTasksStep) and tasks is not None else None
-        views.append(StepView(number, now, format_step(step, me), shown))
+            shown = None if answer is None else format_response(answer, me)
+        elif isinstance(step, NewTasksStep):
+            tasks = got if number == last and got is not None else step.expect
+            shown = None if tasks is None else format_tasks(tasks, me)
+        views.append(StepView(number, now, format_any_step(step, me), shown))
     return views
 
 

@@ -96,11 +96,6 @@ def render_table(headings: Sequence[str], rows: Iterable[Sequence[str]], css: st
     return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _format_seconds(at: int) -> str:
-    """Return an instant to the nanosecond, as the text report writes it: a boundary is often 1 ns wide."""
-    return format_time(at)
-
-
 def render_counterexample(cx: Counterexample, anchor: str, title: str = "") -> str:
     """Return one counterexample: why it fails, its timeline, its steps, how to replay it."""
     failing = cx.failing
@@ -165,7 +160,7 @@ def _render_why(cx: Counterexample) -> str:
     parts = ['<div class="why">']
     parts.append(
         f'<p class="check"><span class="badge">{_e(cx.check)}</span> at step {failing.number}, '
-        f"{_format_seconds(failing.at)}: {_e(cx.message)}</p>"
+        f"{format_time(failing.at)}: {_e(cx.message)}</p>"
     )
     named = [(check, message, req) for check, message, req in cx.violations if check != "STRICT"]
     if cx.requirement is not None and (cx.check != "STRICT" or not named):
@@ -213,7 +208,7 @@ def _render_steps(cx: Counterexample) -> str:
         css = ' class="failing-step"' if last else ""
         rows.append(
             f'<tr data-step="{step.number}"{css}><td class="n">{step.number}</td>'
-            f'<td class="at">{_format_seconds(step.at)}</td><td><code>{_e(step.text)}</code>{flag}{answer}</td></tr>'
+            f'<td class="at">{format_time(step.at)}</td><td><code>{_e(step.text)}</code>{flag}{answer}</td></tr>'
         )
     return (
         '<table class="steps"><thead><tr><th>#</th><th>at</th><th>step, and what the implementation answered'

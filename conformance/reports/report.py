@@ -8,22 +8,20 @@ from pathlib import Path
 from typing import Any, Optional
 
 from dialcheck.conformance.formats.render import (
-    format_event,
     format_node,
     format_node_id,
-    format_response,
-    format_step,
     format_tasks,
 )
 from dialcheck.conformance.formats.scheduler_format import SchedulerTrace, any_trace_to_json
-from dialcheck.conformance.formats.trace import NewTasksStep, Trace
+from dialcheck.conformance.formats.trace import Trace
 from dialcheck.conformance.harness.family import family_of
 from dialcheck.conformance.harness.session import Nonconformance
 from dialcheck.conformance.oracle.invariants import Situation
+from dialcheck.conformance.reports.counterexample import get_step_views
 from dialcheck.conformance.runs.exhaustive import CheckReport, ScopeResult, get_failing
 from dialcheck.conformance.runs.runner import RunReport
 from dialcheck.spec.model import Profile
-from dialcheck.spec.scheduler import Response, SchedulerConfig, SchedulerProfile
+from dialcheck.spec.scheduler import SchedulerConfig, SchedulerProfile
 from dialcheck.spec.verdicts import Outcome, Verdict
 
 __all__ = [
@@ -63,40 +61,17 @@ def _format_scheduler_config(config: SchedulerConfig) -> str:
     )
 
 
-def _format_scheduler_counterexample(failure: Nonconformance[Any], trace: SchedulerTrace) -> list[str]:
-    me = trace.config.self_id
-    lines = [f"  config: {_format_scheduler_config(trace.config)}"]
-    last = len(trace.steps) - 1
-    for index, step in enumerate(trace.steps):
-        text = f"  {index + 1:>3}. {format_event(step.event, me)}"
-        expect = step.expect
-        answer = step.answer
-        if answer is None and expect is not None:
-            reads, done = expect.get_outcome(step.chosen)
-            answer = Response(expect.required + step.chosen, reads, expect.actions, done)
-        if answer is not None and index != last:
-            text += f"\n         -> {format_response(answer, me)}"
-        if index == last:
-            text += f"   <== {failure.check}"
-        lines.append(text)
-    return lines
-
-
 def format_counterexample(failure: Nonconformance[Any]) -> list[str]:
     """Return the numbered steps of a counterexample, with what the implementation answered."""
     trace = failure.trace
-    if isinstance(trace, SchedulerTrace):
-        return _format_scheduler_counterexample(failure, trace)
-    me = trace.config.self_id
-    lines = [f"  config: {_format_config(trace)}"]
-    last = len(trace.steps) - 1
-    for index, step in enumerate(trace.steps):
-        text = f"  {index + 1:>3}. {format_step(step, me)}"
-        if isinstance(step, NewTasksStep):
-            answer = failure.got if index == last and failure.got is not None else step.expect
-            if answer is not None:
-                text += f"\n         -> {format_tasks(answer, me)}"
-        if index == last:
+    config = _format_scheduler_config(trace.config) if isinstance(trace, SchedulerTrace) else _format_config(trace)
+    lines = [f"  config: {config}"]
+    views = get_step_views(trace, failure.got)
+    for view in views:
+        text = f"  {view.number:>3}. {view.text}"
+        if view.answer is not None:
+            text += f"\n         -> {view.answer}"
+        if view.number == len(views):
             text += f"   <== {failure.check}"
         lines.append(text)
     return lines

@@ -41,14 +41,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from dialcheck.conformance.formats.render import format_node_id, format_task, format_time
+from dialcheck.conformance.formats.render import (
+    format_event,
+    format_flags,
+    format_node_id,
+    format_step,
+    format_task,
+    format_time,
+)
 from dialcheck.conformance.formats.scheduler_format import SchedulerTrace, get_answer
 from dialcheck.conformance.formats.trace import AddStaticStep, NewTasksStep, RemoveStaticStep, TaskDoneStep, Trace
+from dialcheck.conformance.harness.family import family_of
 from dialcheck.spec.model import FALLBACK_INTERVAL, SECOND, DialTask, DiscoverTask, NodeID, Task, WaitTask, get_rules
 from dialcheck.spec.scheduler import (
     SCHEDULER_HISTORY_EXPIRATION,
     AddStatic,
-    Advance,
     AllowedResponse,
     Dial,
     DialDone,
@@ -59,7 +66,6 @@ from dialcheck.spec.scheduler import (
     PeerRemoved,
     RemoveStatic,
     Response,
-    Start,
     is_connected,
 )
 
@@ -70,6 +76,7 @@ __all__ = [
     "Mark",
     "Timeline",
     "get_timeline",
+    "trace_instants",
     "get_x",
     "get_axis",
     "get_ticks",
@@ -111,10 +118,14 @@ class Timeline:
     #: Named instants drawn across every lane (the bootnode fallback, the failing instant).
     instants: list[tuple[str, int]] = field(default_factory=list)
     failing_step: Optional[int] = None
-    failing_at: Optional[int] = None
     check: str = ""
     #: What a lane's node is besides (``bootnode 1 of 2``, ``static``), written under its name.
     notes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def failing_at(self) -> Optional[int]:
+        """Return the instant of the failing step (``None``: no step)."""
+        return next((m.at for m in self.marks if m.step == self.failing_step), None)
 
     @property
     def kinds(self) -> set[str]:
@@ -151,25 +162,37 @@ def get_timeline(trace: Any, check: str, expected: Any = None, got: Any = None) 
     implementation answered: dialstate tasks, or the dialScheduler's allowed answer and response
     (``None`` where the failure has none).
     """
-    if isinstance(trace, SchedulerTrace):
-        timeline = _SchedulerTimeline(trace).build(expected, got)
-    else:
-        timeline = _DialTimeline(trace).build(expected, got)
+    builder = _SchedulerTimeline(trace) if isinstance(trace, SchedulerTrace) else _DialTimeline(trace)
+    timeline = builder.build(expected, got)
     if trace.steps:
         timeline.failing_step = len(trace.steps)
-        timeline.failing_at = next(m.at for m in timeline.marks if m.step == timeline.failing_step)
-        timeline.instants.append((check, timeline.failing_at))
+        timeline.instants.append((check, builder.instants[-1]))
     timeline.check = check
     return timeline
+
+
+def trace_instants(trace: Any) -> list[int]:
+    """Return the instant of each step of a trace of either family (a step without one: the one before's)."""
+    get_time = family_of(trace.profile).get_time
+    instants, now = [], 0
+    for step in trace.steps:
+        now = get_time(step, now)
+        instants.append(now)
+    return instants
 
 
 class _Lanes:
     """What both families' builders share: the timeline, lane names, and bars still open per node."""
 
-    def __init__(self, self_id: NodeID) -> None:
+    def __init__(self, trace: Any) -> None:
         self.timeline = Timeline()
-        self.self_id = self_id
+        self.self_id: NodeID = trace.config.self_id
         self.open: dict[tuple[str, NodeID], int] = {}
+        self.instants = trace_instants(trace)
+
+    def add_history(self, node_id: NodeID, start: int, end: int) -> None:
+        """Draw a history entry: it blocks its node through ``end`` (DS-HIST-1, SC-HIST-2: until a call past it)."""
+        self.window("history", node_id, start, end, f"history: blocks {self.lane(node_id)} through {format_time(end)}")
 
     def lane(self, node_id: NodeID) -> str:
         return format_node_id(node_id, self.self_id)
@@ -199,39 +222,36 @@ class _Lanes:
         """Mark, on each node's lane, a dial the reference expected and the implementation did not start, and back."""
         wanted = {(d.flag, d.dest.id) for d in expected}
         made = {(d.flag, d.dest.id) for d in got}
-        for flag, node_id in sorted(made - wanted, key=lambda d: d[1]):
-            what = "static" if flag.name == "STATIC" else "dyn"
-            self.mark(step, at, self.lane(node_id), f"got: dial {what} {self.lane(node_id)}", "got")
-        for flag, node_id in sorted(wanted - made, key=lambda d: d[1]):
-            what = "static" if flag.name == "STATIC" else "dyn"
-            self.mark(step, at, self.lane(node_id), f"expected: dial {what} {self.lane(node_id)}", "expected")
+        for kind, dials in (("got", made - wanted), ("expected", wanted - made)):
+            for flag, node_id in sorted(dials, key=lambda d: d[1]):
+                self.mark(step, at, self.lane(node_id), f"{kind}: dial {format_flags(flag)} {self.lane(node_id)}", kind)
 
 
 class _DialTimeline(_Lanes):
     """dialstate: calls on the scheduler's lane; dial tasks as bars to their ``task_done``, then history."""
 
     def __init__(self, trace: Trace) -> None:
-        super().__init__(trace.config.self_id)
+        super().__init__(trace)
         self.trace = trace
         self.rules = get_rules(trace.profile)
         self.history: dict[NodeID, tuple[int, int]] = {}
 
     def build(self, expected: Optional[Sequence[Task]], got: Optional[Sequence[Task]]) -> Timeline:
-        now = 0
         first_call: Optional[int] = None
         last = len(self.trace.steps)
+        now = self.instants[-1] if last else 0
         self._note_config()
         for index, step in enumerate(self.trace.steps, 1):
-            now = step.now if isinstance(step, (NewTasksStep, TaskDoneStep)) else now
             if isinstance(step, NewTasksStep):
-                first_call = now if first_call is None else first_call
+                first_call = step.now if first_call is None else first_call
                 self._on_new_tasks(index, step, step.expect if index != last else None)
             elif isinstance(step, TaskDoneStep):
                 self._on_task_done(index, step)
             else:
-                self._on_other(index, now, step)
+                self._on_other(index, self.instants[index - 1], step)
         self._close_history()
-        if first_call is not None and self.trace.config.bootnodes and first_call + FALLBACK_INTERVAL <= self._end():
+        drawn_to = self.timeline.span[1]
+        if first_call is not None and self.trace.config.bootnodes and first_call + FALLBACK_INTERVAL <= drawn_to:
             self.timeline.instants.append(("fallback (20 s after the first call)", first_call + FALLBACK_INTERVAL))
         if last and isinstance(self.trace.steps[-1], NewTasksStep):
             self._on_failing_call(last, now, expected, got)
@@ -245,22 +265,19 @@ class _DialTimeline(_Lanes):
         """Name the configured nodes: each bootnode's place in the list, each static node (drawn from the start)."""
         config = self.trace.config
         timed = [s.now for s in self.trace.steps if isinstance(s, (NewTasksStep, TaskDoneStep))]
-        start = timed[0] if timed else 0
+        start = timed[0] if timed else 0  # the first instant a call or task gives, not a step's carried 0
         for node in config.static:
             self.timeline.notes[self.lane(node.id)] = "static"
             self.begin("static", node.id, start)
         for number, node in enumerate(config.bootnodes, 1):
             self.timeline.notes[self.lane(node.id)] = f"bootnode {number} of {len(config.bootnodes)}"
 
-    def _end(self) -> int:
-        return max([m.at for m in self.timeline.marks] + [b.end or b.start for b in self.timeline.bars] + [0])
-
     def _on_new_tasks(self, index: int, step: NewTasksStep, answer: Optional[Sequence[Task]]) -> None:
         tasks = list(answer or ())
         dials = [t for t in tasks if isinstance(t, DialTask)]
-        label = f"new_tasks at {format_time(step.now)}, running {step.running}"
+        label = format_step(step, self.self_id)
         if answer is not None:
-            label += ": " + (", ".join(format_task(t, self.self_id) for t in tasks) or "no tasks")
+            label += " -> " + (", ".join(format_task(t, self.self_id) for t in tasks) or "no tasks")
         self.mark(index, step.now, SCHEDULER_LANE, label)
         connected = {node_id for node_id, _ in step.peers}
         for kind, node_id in [key for key in self.open if key[0] == "peer" and key[1] not in connected]:
@@ -277,10 +294,11 @@ class _DialTimeline(_Lanes):
 
     def _on_task_done(self, index: int, step: TaskDoneStep) -> None:
         dest = step.ref.dest
+        label = format_step(step, self.self_id)
         if dest is None:
-            self.mark(index, step.now, SCHEDULER_LANE, f"task_done {step.ref.kind} at {format_time(step.now)}")
+            self.mark(index, step.now, SCHEDULER_LANE, label)
             return
-        self.mark(index, step.now, self.lane(dest), f"task_done dial {self.lane(dest)} at {format_time(step.now)}")
+        self.mark(index, step.now, self.lane(dest), label)
         if self.end("dial", dest, step.now, "dial") is not None:
             # DS-HIST-1: a finished dial blocks its node for the profile's history lifetime.
             self._add_history(dest, step.now)
@@ -288,32 +306,29 @@ class _DialTimeline(_Lanes):
     def _add_history(self, node_id: NodeID, at: int) -> None:
         previous = self.history.pop(node_id, None)
         if previous is not None:
-            self._draw_history(node_id, previous[0], min(previous[1], at))
+            self.add_history(node_id, previous[0], min(previous[1], at))
         self.history[node_id] = (at, at + self.rules.history_expiration)
-
-    def _draw_history(self, node_id: NodeID, start: int, end: int) -> None:
-        label = f"history: blocks {self.lane(node_id)} until {format_time(end)}"
-        self.window("history", node_id, start, end, label)
 
     def _close_history(self) -> None:
         for node_id, (start, end) in self.history.items():
-            self._draw_history(node_id, start, end)
+            self.add_history(node_id, start, end)
         self.history.clear()
 
     def _on_other(self, index: int, now: int, step: Any) -> None:
+        label = format_step(step, self.self_id)
         if isinstance(step, AddStaticStep):
-            self.mark(index, now, self.lane(step.node.id), f"add_static {self.lane(step.node.id)}")
+            self.mark(index, now, self.lane(step.node.id), label)
             self.begin("static", step.node.id, now)
             self.timeline.notes[self.lane(step.node.id)] = "static"
         elif isinstance(step, RemoveStaticStep):
-            self.mark(index, now, self.lane(step.node.id), f"remove_static {self.lane(step.node.id)}")
+            self.mark(index, now, self.lane(step.node.id), label)
             self.end("static", step.node.id, now)
             if self.rules.remove_static_clears_history and step.node.id in self.history:
                 # DS-STATIC-5: removing a static node also drops its history entry.
                 start, _ = self.history.pop(step.node.id)
-                self._draw_history(step.node.id, start, now)
+                self.add_history(step.node.id, start, now)
         else:
-            self.mark(index, now, SCHEDULER_LANE, f"{type(step).__name__.removesuffix('Step')} {step.ref.kind}")
+            self.mark(index, now, SCHEDULER_LANE, label)
 
     def _on_failing_call(
         self, index: int, now: int, expected: Optional[Sequence[Task]], got: Optional[Sequence[Task]]
@@ -339,21 +354,19 @@ class _SchedulerTimeline(_Lanes):
     """The dialScheduler: every event at the clock's instant; dials to their ``dial_done``, peers to removal."""
 
     def __init__(self, trace: SchedulerTrace) -> None:
-        super().__init__(trace.config.self_id)
+        super().__init__(trace)
         self.trace = trace
 
     def build(self, expected: Any, got: Optional[Response]) -> Timeline:
-        now = 0
         last = len(self.trace.steps)
-        for index, step in enumerate(self.trace.steps, 1):
-            event = step.event
-            now = event.now if isinstance(event, (Start, Advance)) else now
-            lane, label = self._on_event(index, event, now, get_answer(step))
-            self.mark(index, now, lane, label, "failing" if index == last else "step")
+        for index, (step, now) in enumerate(zip(self.trace.steps, self.instants, strict=True), 1):
+            answer = get_answer(step)
+            lane = self._on_event(step.event, now, answer)
+            self.mark(index, now, lane, format_event(step.event, self.self_id), "failing" if index == last else "step")
             if index != last:
-                self._start_dials(get_answer(step), now)
+                self._start_dials(answer, now)
         if last and got is not None:
-            self._on_failing_answer(last, now, expected, got)
+            self._on_failing_answer(last, self.instants[-1], expected, got)
         return self.close_all()
 
     def _on_failing_answer(self, index: int, now: int, expected: Optional[AllowedResponse], got: Response) -> None:
@@ -378,24 +391,19 @@ class _SchedulerTimeline(_Lanes):
     def _start_dial(self, dial: Dial, now: int, done: bool) -> None:
         node_id = dial.dest.id
         # SC-DIAL-1: the history entry is added when the dial starts; SC-HIST-2: it blocks until an advance past it.
-        end = now + SCHEDULER_HISTORY_EXPIRATION
-        self.window("history", node_id, now, end, f"history: blocks {self.lane(node_id)} until past {format_time(end)}")
+        self.add_history(node_id, now, now + SCHEDULER_HISTORY_EXPIRATION)
         if done:  # SC-RUN-3: the run returned within the event
             self.window("dial", node_id, now, now, "dial (returned at once)")
         else:
             self.begin("dial", node_id, now)
 
-    def _on_event(self, index: int, event: Any, now: int, answer: Optional[Response]) -> tuple[str, str]:
-        """Open or close the bars an event opens or closes; return the lane and label of its mark."""
-        name = type(event).__name__
-        if isinstance(event, (Start, Advance)):
-            return SCHEDULER_LANE, f"{'start' if isinstance(event, Start) else 'advance'} to {format_time(now)}"
+    def _on_event(self, event: Any, now: int, answer: Optional[Response]) -> str:
+        """Open or close the bars an event opens or closes; return the lane its mark goes on."""
         if isinstance(event, DialDone):
             self.end("dial", event.node_id, now)
             if event.inputs.joins and answer is not None and is_connected(answer.actions):
                 self.begin("peer", event.node_id, now)  # SC-PEER-3
-            return self.lane(event.node_id), f"dial_done {self.lane(event.node_id)}"
-        if isinstance(event, PeerAdded):
+        elif isinstance(event, PeerAdded):
             self.begin("peer", event.node_id, now)
         elif isinstance(event, PeerRemoved):
             self.end("peer", event.node_id, now)
@@ -405,27 +413,14 @@ class _SchedulerTimeline(_Lanes):
         elif isinstance(event, RemoveStatic):
             self.end("static", event.node.id, now)
         node_id = _get_node_id(event)
-        if node_id is None:
-            return SCHEDULER_LANE, name
-        return self.lane(node_id), f"{_SNAKE.get(name, name)} {self.lane(node_id)}"
-
-
-_SNAKE = {
-    "PeerAdded": "peer_added",
-    "PeerRemoved": "peer_removed",
-    "AddStatic": "add_static",
-    "RemoveStatic": "remove_static",
-    "NodeOffered": "node_offered",
-    "InboundPending": "inbound_pending",
-    "InboundCompleted": "inbound_completed",
-}
+        return SCHEDULER_LANE if node_id is None else self.lane(node_id)
 
 
 def _get_node_id(event: Any) -> Optional[NodeID]:
     if isinstance(event, (AddStatic, RemoveStatic, NodeOffered)):
         node_id: NodeID = event.node.id
         return node_id
-    if isinstance(event, (PeerAdded, PeerRemoved, InboundPending, InboundCompleted)):
+    if isinstance(event, (DialDone, PeerAdded, PeerRemoved, InboundPending, InboundCompleted)):
         return event.node_id
     return None
 
